@@ -1,0 +1,63 @@
+"""The auth service's public routes (thin: checks, then the store)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from reference_services.auth.schemas import LoginRequest, NewUserRequest
+from reference_services.auth.storage import DuplicateUser, UserStore
+from reference_services.security import Caller, create_token, hash_password, verify_password
+from reference_services.web.deps import CallerDep, FaultsDep, SettingsDep, WordingDep, ensure_role
+from reference_services.web.errors import ApiError
+
+
+def user_store(request: Request) -> UserStore:
+    return request.app.state.users
+
+
+UsersDep = Annotated[UserStore, Depends(user_store)]
+
+router = APIRouter(prefix="/api", tags=["auth"])
+
+
+@router.post("/auth/login")
+def login(body: LoginRequest, users: UsersDep, settings: SettingsDep) -> dict:
+    user = users.find_by_username(body.username)
+    if user is None:
+        hash_password(body.password, settings.password_iterations)  # same cost either way: no user enumeration
+        raise ApiError(401, "login_failed")
+    if not verify_password(body.password, user.password_hash):
+        raise ApiError(401, "login_failed")
+    caller = Caller(user.id, user.username, user.email, user.role)
+    return {
+        "accessToken": create_token(caller, "access", settings.jwt_secret, settings.access_token_seconds),
+        "refreshToken": create_token(caller, "refresh", settings.jwt_secret, settings.refresh_token_seconds),
+        "user": user.public(),
+    }
+
+
+def admin_caller(caller: CallerDep, faults: FaultsDep) -> Caller:
+    """The caller, if an admin (a dependency, so that 401/403 come before any body check)."""
+    if not faults.on("enduser_manages_users"):
+        ensure_role(caller, "admin")
+    return caller
+
+
+@router.post("/admin/users", status_code=201, dependencies=[Depends(admin_caller)])
+def create_user(body: NewUserRequest, users: UsersDep, settings: SettingsDep, say: WordingDep) -> dict:
+    try:
+        user = users.create(
+            body.username, body.email, hash_password(body.password, settings.password_iterations), body.role
+        )
+    except DuplicateUser:
+        raise ApiError(400, "user_exists") from None
+    return {"message": say("user_created"), "userId": user.id}
+
+
+@router.delete("/admin/users/{user_id}", dependencies=[Depends(admin_caller)])
+def delete_user(user_id: str, users: UsersDep, say: WordingDep) -> dict:
+    if not users.delete(user_id):
+        raise ApiError(404, "user_not_found")
+    return {"message": say("user_deleted"), "userId": user_id}

@@ -1,0 +1,41 @@
+"""Confirming a streamed reply: does the claimed streaming session ID match the one issued last?"""
+
+from __future__ import annotations
+
+import hmac
+import re
+
+from fastapi.exceptions import RequestValidationError
+
+from reference_services.chat.storage import ChatStore, Session
+from reference_services.faults import ActiveFaults
+from reference_services.web.fields import is_storable_text
+
+# What the original system checked instead of the stored ID (the shape_only_id_check defect).
+ORIGINAL_ID_SHAPE = re.compile(r"stream-\d{13}-[0-9a-f]{8}")
+
+
+def claim_matches(claim: object, session: Session, store: ChatStore, faults: ActiveFaults) -> bool:
+    """Whether `claim` (the body's streamingSessionId) is the ID issued for the session's most recent stream.
+
+    The body field is typed as any JSON value so that the two NoSQL-style defects below can be switched on;
+    the contract's rule (a string, nothing else) is enforced right after them.
+    """
+    if faults.on("object_id_wildcard") and isinstance(claim, dict):
+        return True
+    if faults.on("falsy_id_skips_check") and (claim is None or claim == ""):
+        return True
+    if not isinstance(claim, str) or not is_storable_text(claim):
+        raise RequestValidationError(
+            [{"type": "string_type", "loc": ("body", "streamingSessionId"), "msg": "Input should be a valid string"}]
+        )
+    if faults.on("accept_any_id"):
+        return True
+    if faults.on("shape_only_id_check"):
+        return ORIGINAL_ID_SHAPE.fullmatch(claim) is not None
+    if faults.on("accept_earlier_stream_id") and store.was_issued(claim, session_id=session.id):
+        return True
+    if faults.on("accept_other_session_id") and store.was_issued(claim):
+        return True
+    expected = session.streaming_session_id
+    return expected is not None and hmac.compare_digest(claim.encode(), expected.encode())

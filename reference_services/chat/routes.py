@@ -1,0 +1,150 @@
+"""The chat service's public routes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi.responses import StreamingResponse
+
+from reference_services.chat.confirmation import claim_matches
+from reference_services.chat.schemas import NewSessionRequest, StreamRequest, UpdateStreamRequest
+from reference_services.chat.storage import ChatStore, Session
+from reference_services.chat.streaming import ReplyStreamer, new_session_id, streaming_id_header_name
+from reference_services.model import ReplyModel
+from reference_services.security import Caller
+from reference_services.timestamps import iso
+from reference_services.web.deps import CallerDep, FaultsDep, WordingDep
+from reference_services.web.errors import ApiError
+
+
+def chat_store(request: Request) -> ChatStore:
+    return request.app.state.chats
+
+
+def reply_model(request: Request) -> ReplyModel:
+    return request.app.state.model
+
+
+def reply_streamer(request: Request) -> ReplyStreamer:
+    return request.app.state.replies
+
+
+ChatsDep = Annotated[ChatStore, Depends(chat_store)]
+ModelDep = Annotated[ReplyModel, Depends(reply_model)]
+StreamerDep = Annotated[ReplyStreamer, Depends(reply_streamer)]
+
+
+def chat_caller(
+    caller: CallerDep,
+    faults: FaultsDep,
+    x_user_id: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Caller:
+    """Who is calling: the access token alone decides."""
+    if faults.on("identity_from_header") and x_user_id:
+        return replace(caller, id=x_user_id)
+    return caller
+
+
+ChatCallerDep = Annotated[Caller, Depends(chat_caller)]
+
+
+def owned_session(session_id: str, caller: ChatCallerDep, chats: ChatsDep, faults: FaultsDep) -> Session:
+    """The session, if it exists and belongs to the caller; 404 otherwise (never 403: it does not exist for them)."""
+    session = chats.get_session(session_id)
+    if session is None or (session.user_id != caller.id and not faults.on("no_ownership_check")):
+        raise ApiError(404, "session_not_found")
+    return session
+
+
+SessionDep = Annotated[Session, Depends(owned_session)]
+
+router = APIRouter(prefix="/api", tags=["chat"])
+
+
+@router.get("/models", dependencies=[Depends(chat_caller)])
+def list_models(model: ModelDep, faults: FaultsDep) -> dict:
+    available = not faults.on("no_models_available")
+    return {"models": [{"id": model.id, "name": model.name, "available": available, "provider": "builtin"}]}
+
+
+@router.post("/chat/sessions", status_code=201)
+def create_session(
+    caller: ChatCallerDep,
+    chats: ChatsDep,
+    faults: FaultsDep,
+    body: Annotated[NewSessionRequest | None, Body()] = None,
+) -> dict:
+    body = body or NewSessionRequest()
+    title = body.title or (body.initial_message or "").strip()[:50] or "New chat"
+    model_id = None if body.model_id is None else str(body.model_id)
+    session = chats.create_session(new_session_id(faults), caller.id, title, model_id, body.initial_message)
+    answer = {"sessionId": session.id, "title": session.title, "createdAt": iso(session.created_at)}
+    if faults.on("created_at_missing"):
+        del answer["createdAt"]
+    return answer
+
+
+@router.get("/chat/sessions")
+def list_sessions(caller: ChatCallerDep, chats: ChatsDep, faults: FaultsDep) -> dict:
+    sessions = chats.list_sessions(None if faults.on("foreign_sessions_listed") else caller.id)
+    if faults.on("sessions_not_listed"):
+        sessions = []
+    return {"sessions": [session.summary() for session in sessions], "total": len(sessions)}
+
+
+@router.get("/chat/sessions/{session_id}")
+def get_session(session: SessionDep, chats: ChatsDep, faults: FaultsDep) -> dict:
+    messages = chats.messages(session.id)
+    if faults.on("messages_out_of_order"):
+        messages.reverse()
+    return {**session.summary(), "messages": [message.answer() for message in messages]}
+
+
+@router.delete("/chat/sessions/{session_id}")
+def delete_session(session: SessionDep, chats: ChatsDep, faults: FaultsDep, say: WordingDep) -> dict:
+    if not faults.on("delete_ignored"):
+        chats.delete_session(session.id)
+    return {"message": say("session_deleted"), "sessionId": session.id}
+
+
+@router.post(
+    "/chat/sessions/{session_id}/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
+)
+async def stream_reply(
+    body: StreamRequest, session: SessionDep, caller: ChatCallerDep, replies: StreamerDep, faults: FaultsDep
+) -> StreamingResponse:
+    # Everything that can refuse the request happens before the first byte, as plain JSON.
+    await replies.ensure_credits(caller)
+    streaming_session_id = replies.issue_stream(session, body.message)
+    response = StreamingResponse(
+        replies.events(session, caller, body.message, streaming_session_id),
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+    if not faults.on("no_id_header"):
+        # Appended raw: Starlette would lower-case a name given in `headers`; uvicorn writes raw names as given.
+        name = streaming_id_header_name(faults)
+        response.raw_headers.append((name.encode("latin-1"), streaming_session_id.encode("latin-1")))
+    return response
+
+
+@router.post("/chat/sessions/{session_id}/update-stream")
+def update_stream(
+    body: UpdateStreamRequest, session: SessionDep, chats: ChatsDep, faults: FaultsDep, say: WordingDep
+) -> dict:
+    """Confirms the streamed reply, if the streaming session ID is the one issued for the latest stream."""
+    if not claim_matches(body.streaming_session_id, session, chats, faults):
+        if faults.on("wrong_id_500"):
+            raise ApiError(500, "internal_error")
+        if faults.on("wrong_id_vague_400"):
+            raise ApiError(400, "streaming_id_vague")
+        if faults.on("reveal_expected_id"):
+            raise ApiError(400, "streaming_id_mismatch_revealing", expected=session.streaming_session_id)
+        raise ApiError(400, "streaming_id_mismatch")
+    if not (faults.on("confirmation_not_saved") or faults.on("reply_not_saved")):
+        chats.confirm_reply(session.id, body.complete_response)
+    tokens_used = str(body.tokens_used) if faults.on("tokens_used_as_string") else body.tokens_used
+    return {"message": say("reply_confirmed"), "sessionId": session.id, "tokensUsed": tokens_used}

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, JsonValue, StrictInt, WithJsonSchema
+
+from reference_services.web.fields import OpaqueId, RequestBody, Text
+
+MAX_TEXT = 100_000
+
+
+class NewSessionRequest(RequestBody):
+    title: Text | None = Field(default=None, max_length=200)
+    initial_message: Text | None = Field(default=None, alias="initialMessage", max_length=MAX_TEXT)
+    model_id: OpaqueId | None = Field(default=None, alias="modelId")
+
+
+class StreamRequest(RequestBody):
+    message: Text = Field(min_length=1, max_length=MAX_TEXT)
+    model_id: OpaqueId | None = Field(default=None, alias="modelId")
+
+
+class UpdateStreamRequest(RequestBody):
+    complete_response: Text = Field(alias="completeResponse")
+    # Any JSON here; chat.confirmation.claim_matches refuses all but strings (see why there).
+    streaming_session_id: Annotated[JsonValue, WithJsonSchema({"type": "string"})] = Field(alias="streamingSessionId")
+    tokens_used: StrictInt = Field(alias="tokensUsed", ge=0, le=1_000_000_000)

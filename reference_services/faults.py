@@ -1,0 +1,251 @@
+"""Fault switches: ways the reference platform can break the contract on purpose, or differ from it legitimately.
+
+A *defect* is a realistic bug that the acceptance suite must catch; `caught_by` names the scenario tags
+(behave tags without "@") expected to fail, and `via` says how: "scenario" (a step's expectation fails) or
+"contract" (the OpenAPI conformance check fails first). A *legitimate* difference honours the contract, so
+the suite must still pass with it switched on.
+
+The code checks a fault at the one narrowest place it affects, with `if faults.on("name"):`.
+Adding a fault is one entry in FAULTS plus that one `if`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["defect", "legitimate"]
+Via = Literal["scenario", "contract"]
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    kind: Kind
+    description: str
+    caught_by: tuple[str, ...] = ()
+    via: Via | None = None
+    # The defect breaks what the suite's set-up relies on (credits for its test users), so a normal run stops
+    # in set-up; the scenarios in caught_by catch it in a run whose set-up allocates no credits.
+    stops_setup: bool = False
+
+
+def _defect(name: str, description: str, *tags: str, via: Via = "scenario", stops_setup: bool = False) -> Fault:
+    return Fault(name, "defect", description, tuple(f"behaviour.{tag}" for tag in tags), via, stops_setup)
+
+
+def _legitimate(name: str, description: str) -> Fault:
+    return Fault(name, "legitimate", description)
+
+
+_ALL = (
+    # confirming a streamed reply
+    _defect("accept_any_id", "update-stream accepts any streaming session ID", "wrong_id_rejected"),
+    _defect(
+        "shape_only_id_check",
+        "never stores issued IDs; accepts any ID shaped like stream-{13 digits}-{8 hex}; other shapes get the "
+        "mismatch 400",
+        "wrong_id_rejected",
+    ),
+    _defect("accept_earlier_stream_id", "accepts any ID ever issued for this session", "earlier_stream_id_rejected"),
+    _defect(
+        "accept_other_session_id",
+        "accepts any ID the platform ever issued, for any session",
+        "other_session_id_rejected",
+    ),
+    _defect("reveal_expected_id", "the mismatch message includes the expected ID", "wrong_id_rejected"),
+    _defect("wrong_id_500", "a wrong ID gets a 500", "wrong_id_rejected"),
+    _defect(
+        "wrong_id_vague_400", "a wrong ID gets a 400 whose message does not mention a mismatch", "wrong_id_rejected"
+    ),
+    _defect(
+        "object_id_wildcard",
+        "a JSON object as streamingSessionId matches any ID (NoSQL-operator style)",
+        "invalid_id_refused",
+    ),
+    _defect(
+        "falsy_id_skips_check",
+        "a null or empty streamingSessionId skips the check and confirms",
+        "invalid_id_refused",
+    ),
+    _defect(
+        "confirmation_not_saved",
+        "update-stream answers 200 but does not replace the last assistant message",
+        "confirmed_reply_kept",
+    ),
+    # the stream
+    _defect("no_id_header", "the stream has no X-Streaming-Session-Id header", "own_id_confirms"),
+    _defect("no_done_event", "the stream closes after the chunks without a done event", "own_id_confirms"),
+    _defect("no_chunks", "the stream sends done without any chunk", "own_id_confirms"),
+    _defect(
+        "reply_not_saved",
+        "the assistant reply is never saved (not by the stream, not by update-stream, which still answers 200)",
+        "own_id_confirms",
+        "reply_streams_in_chunks",
+    ),
+    _defect(
+        "hang_after_chunks",
+        "sends two chunks, then keeps the connection open forever without sending anything",
+        "own_id_confirms",
+    ),
+    _defect("done_before_chunks", "done is sent before the chunks", "reply_streams_in_chunks"),
+    _defect("zero_tokens_used", "done reports tokensUsed 0", "reply_streams_in_chunks"),
+    _defect(
+        "messages_out_of_order", "the session lists the reply before the user's message", "reply_streams_in_chunks"
+    ),
+    # who may see what
+    _defect(
+        "no_ownership_check",
+        "any user can read, stream into, confirm and delete any session",
+        "foreign_session_unreadable",
+        "foreign_session_unstreamable",
+        "foreign_reply_unconfirmable",
+        "foreign_session_undeletable",
+    ),
+    _defect("foreign_sessions_listed", "the session list returns every user's sessions", "foreign_session_unlisted"),
+    _defect("signature_not_verified", "tokens are decoded without verifying the signature", "forged_token_refused"),
+    _defect("alg_none_accepted", 'tokens with alg "none" (no signature) are accepted', "unsigned_token_refused"),
+    _defect("expiry_not_checked", "expired tokens are accepted", "expired_token_refused"),
+    _defect("token_type_not_checked", "refresh tokens are accepted as access tokens", "refresh_token_refused"),
+    _defect(
+        "anonymous_access",
+        "a request without a token is served as an anonymous user instead of 401",
+        "missing_token_refused",
+    ),
+    _defect(
+        "identity_from_header",
+        "an X-User-Id header overrides the token's user (chat service)",
+        "identity_from_token_only",
+    ),
+    _defect("non_admin_allocation", "any signed-in user may allocate credits", "enduser_cannot_allocate"),
+    _defect(
+        "enduser_manages_users",
+        "the admin user routes check the token but not the role",
+        "enduser_cannot_manage_users",
+    ),
+    _defect(
+        "cors_hides_streaming_id",
+        "Access-Control-Expose-Headers does not list X-Streaming-Session-Id",
+        "streaming_id_exposed_to_browsers",
+    ),
+    _defect(
+        "cors_preflight_without_authorization",
+        "CORS preflights allow Content-Type but not Authorization, so browsers cannot send the token",
+        "browsers_may_send_credentials",
+    ),
+    # credits
+    _defect(
+        "allocation_ignored",
+        "allocation answers 201 but the balance does not change",
+        "allocation_raises_balance",
+        stops_setup=True,
+    ),
+    _defect(
+        "username_allocation_refused",
+        "allocation by username answers 404 (only ids work)",
+        "allocation_raises_balance",
+    ),
+    _defect("no_charge", "a completed stream does not lower the balance", "stream_lowers_balance"),
+    _defect("no_credit_check", "a user with no credits can still stream (no 402)", "no_credits_no_stream"),
+    _defect(
+        "nonpositive_allocation_accepted",
+        "allocations of 0 or negative credits are accepted",
+        "invalid_allocation_refused",
+    ),
+    # sessions and models
+    _defect("sessions_not_listed", "the session list is always empty", "new_session_listed"),
+    _defect("delete_ignored", "deleting a session answers 200 but the session stays", "deleted_session_gone"),
+    _defect("no_models_available", "every model is listed with available: false", "models_listed"),
+    # robustness and contract shapes
+    _defect(
+        "broken_json_500",
+        "a body that is not valid JSON gets a 500 with an HTML/plain-text page",
+        "malformed_request_refused",
+    ),
+    _defect(
+        "tokens_used_as_string",
+        'update-stream\'s 200 body has tokensUsed as a string ("12")',
+        "own_id_confirms",
+        via="contract",
+    ),
+    _defect("created_at_missing", "creating a session answers without createdAt", "own_id_confirms", via="contract"),
+    _defect(
+        "invalid_body_422",
+        "an invalid body gets FastAPI's default 422 instead of 400",
+        "invalid_id_refused",
+        via="contract",
+    ),
+    # legitimate differences: the suite must pass with each of these
+    _legitimate("header_lower_case", "the ID header name is sent as x-streaming-session-id"),
+    _legitimate("header_upper_case", "the ID header name is sent as X-STREAMING-SESSION-ID"),
+    _legitimate(
+        "late_id_store",
+        "the issued ID is stored 0.5 s after the done event (before that, the right ID gets the mismatch 400)",
+    ),
+    _legitimate(
+        "chatty_sse",
+        "heartbeat comments, id: and retry: fields, CRLF line ends, an unknown event type, the reply split into "
+        "many one-character chunk events, each written separately",
+    ),
+    _legitimate("slow_model", "0.2 s between chunks"),
+    _legitimate(
+        "foreign_id_shapes",
+        "session IDs are 24-hex (Mongo ObjectId style) and streaming session IDs are UUIDs",
+    ),
+    _legitimate(
+        "extra_fields",
+        'every JSON answer and event payload carries extra fields; errors carry "code" and "details" too',
+    ),
+    _legitimate("different_economics", "every user starts with 1000 welcome credits and each token costs 3 credits"),
+    _legitimate(
+        "different_wording", 'every message is worded differently (the mismatch message still contains "mismatch")'
+    ),
+)
+
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}
+
+
+class UnknownFaultError(ValueError):
+    """A fault name that is not in the registry."""
+
+
+class ActiveFaults:
+    """The faults switched on for one running platform (immutable; usually empty)."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        names = frozenset(names)
+        unknown = sorted(names - FAULTS.keys())
+        if unknown:
+            raise UnknownFaultError(
+                f"unknown fault(s): {', '.join(unknown)}; valid faults: {', '.join(sorted(FAULTS))}"
+            )
+        self.names: frozenset[str] = names
+
+    def on(self, name: str) -> bool:
+        # Guards against typos in the code itself: every name checked must be registered.
+        if name not in FAULTS:
+            raise UnknownFaultError(f"fault {name!r} is not in the registry")
+        return name in self.names
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def __repr__(self) -> str:
+        return f"ActiveFaults({sorted(self.names)!r})"
+
+
+NO_FAULTS = ActiveFaults()
+
+
+def faults_table() -> str:
+    """The registry as a plain-text table (for --list-faults)."""
+    rows = [("name", "kind", "via", "description", "caught by")]
+    for fault in FAULTS.values():
+        rows.append((fault.name, fault.kind, fault.via or "-", fault.description, ", ".join(fault.caught_by) or "-"))
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    lines = []
+    for name, kind, via, description, caught_by in rows:
+        padded = [cell.ljust(width) for cell, width in zip((name, kind, via), widths, strict=True)]
+        lines.append("  ".join([*padded, description]) + (f"  [{caught_by}]" if caught_by != "-" else ""))
+    return "\n".join(lines)

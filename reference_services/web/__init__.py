@@ -1,0 +1,1 @@
+"""What the three services share on the HTTP side: app construction, errors, middleware, dependencies."""

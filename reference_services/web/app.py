@@ -1,0 +1,62 @@
+"""Builds a service's FastAPI app with what all three share: CORS, body cap, JSON errors, health."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter, FastAPI
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import Lifespan
+
+from reference_services.settings import ServiceSettings
+from reference_services.web.errors import install_error_handlers
+from reference_services.web.middleware import BodySizeLimit, ExposeStreamingIdHeader, ExtraFields
+from reference_services.wording import Wording
+
+
+def new_service_app(
+    *,
+    service: str,
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter],
+    lifespan: Lifespan[FastAPI] | None = None,
+    exposes_streaming_id: bool = False,
+) -> FastAPI:
+    faults = settings.faults
+    middleware = []  # outermost first
+    if exposes_streaming_id and not faults.on("cors_hides_streaming_id"):
+        middleware.append(Middleware(ExposeStreamingIdHeader))
+    middleware.append(
+        Middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=(
+                ["Content-Type"] if faults.on("cors_preflight_without_authorization") else ["Authorization", "Content-Type"]
+            ),
+            max_age=600,
+        )
+    )
+    if faults.on("extra_fields"):
+        middleware.append(Middleware(ExtraFields))
+    middleware.append(Middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes))
+
+    app = FastAPI(title=f"reference {service}", middleware=middleware, lifespan=lifespan)
+    app.state.service = service
+    app.state.settings = settings
+    app.state.wording = Wording(alternative=faults.on("different_wording"))
+    install_error_handlers(app)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def health_router(path: str, service: str) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get(path)
+    def health() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    return router

@@ -1,0 +1,62 @@
+"""Dependencies every service uses: its settings, its wording and who the caller is."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from reference_services.faults import ActiveFaults
+from reference_services.security import ANONYMOUS, Caller, InvalidToken, decode_access_token, is_internal_service_key
+from reference_services.settings import ServiceSettings
+from reference_services.web.errors import ApiError
+from reference_services.wording import Wording
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from POST /api/auth/login")
+
+
+def service_settings(request: Request) -> ServiceSettings:
+    return request.app.state.settings
+
+
+def active_faults(request: Request) -> ActiveFaults:
+    return request.app.state.settings.faults
+
+
+def wording(request: Request) -> Wording:
+    return request.app.state.wording
+
+
+SettingsDep = Annotated[ServiceSettings, Depends(service_settings)]
+FaultsDep = Annotated[ActiveFaults, Depends(active_faults)]
+WordingDep = Annotated[Wording, Depends(wording)]
+
+
+def current_caller(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """The caller named by the Bearer access token; 401 for none, or an expired, forged or refresh token."""
+    if credentials is None:
+        if settings.faults.on("anonymous_access"):
+            return ANONYMOUS
+        raise ApiError(401, "token_missing")
+    try:
+        return decode_access_token(credentials.credentials, settings.jwt_secret, settings.faults)
+    except InvalidToken:
+        raise ApiError(401, "token_invalid") from None
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+def ensure_role(caller: Caller, *roles: str) -> None:
+    if caller.role not in roles:
+        raise ApiError(403, "forbidden")
+
+
+def internal_service(settings: SettingsDep, x_service_key: Annotated[str | None, Header()] = None) -> None:
+    """Guards the /internal routes: only the other reference services know the key."""
+    if not is_internal_service_key(x_service_key, settings.jwt_secret):
+        raise ApiError(401, "service_key_invalid")

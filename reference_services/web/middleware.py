@@ -1,0 +1,109 @@
+"""Small pure-ASGI middleware (pure ASGI so that they never buffer or break a streamed reply)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reference_services.web.errors import BodyTooLarge
+
+STREAMING_ID_HEADER = "X-Streaming-Session-Id"
+
+
+class BodySizeLimit:
+    """Refuses request bodies above a cap with a JSON 413, whether declared by Content-Length or streamed."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        too_large_declared = declared.isdigit() and int(declared) > self.max_body_bytes
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            if too_large_declared:
+                raise BodyTooLarge(self.max_body_bytes)
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body_bytes:
+                raise BodyTooLarge(self.max_body_bytes)
+            return message
+
+        # FastAPI re-raises an HTTPException met while reading the body, so the JSON error handler answers it.
+        await self.app(scope, limited_receive, send)
+
+
+class ExposeStreamingIdHeader:
+    """Lists X-Streaming-Session-Id in Access-Control-Expose-Headers on every response of the chat service.
+
+    CORSMiddleware only does so for requests with an Origin header; the contract asks for every chat response.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                exposed = [name.strip() for name in headers.get("access-control-expose-headers", "").split(",")]
+                if STREAMING_ID_HEADER.lower() not in (name.lower() for name in exposed):
+                    headers["Access-Control-Expose-Headers"] = ", ".join([*filter(None, exposed), STREAMING_ID_HEADER])
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
+class ExtraFields:
+    """The `extra_fields` fault: every JSON object answer carries fields the contract does not name."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        body = bytearray()
+
+        async def send_with_extras(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                if Headers(raw=message["headers"]).get("content-type", "").startswith("application/json"):
+                    start = message  # hold it until the whole body is here
+                    return
+                await send(message)
+            elif start is None:
+                await send(message)
+            else:
+                body.extend(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                payload = bytes(body)
+                try:
+                    answer = json.loads(payload)
+                except ValueError:
+                    answer = None
+                if isinstance(answer, dict):
+                    extras = {"requestId": secrets.token_hex(8), "apiVersion": "1.0"}
+                    payload = json.dumps({**extras, **answer}).encode()
+                headers = MutableHeaders(scope=start)
+                headers["content-length"] = str(len(payload))
+                await send(start)
+                await send({"type": "http.response.body", "body": payload, "more_body": False})
+
+        await self.app(scope, receive, send_with_extras)

@@ -1,0 +1,511 @@
+"""Every fault switch, proven over HTTP: each test starts a platform with that one fault and shows its effect.
+
+The fault's absence is covered by the normal tests (test_chat, test_auth, test_accounting, test_robustness).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+import time
+
+import pytest
+from reference_testkit import PlatformClient, bad_tokens, poll_until, raw_http
+
+from reference_services.faults import FAULTS, ActiveFaults, Fault, UnknownFaultError
+from reference_services.wording import ALTERNATIVE, STANDARD
+
+MADE_UP_ID = "stream-1700000000000-deadbeef"
+
+
+def streamed(api: PlatformClient, user: str = "user1"):
+    """A session of `user` (given credits) with one completed stream."""
+    assert api.allocate(user, 5000).status_code == 201
+    return api.streamed_session(user)
+
+
+def is_mismatch(response) -> bool:
+    return response.status_code == 400 and "mismatch" in response.json()["message"].lower()
+
+
+# --- the registry itself ---
+
+
+def test_every_fault_has_a_test_here():
+    missing = [name for name in FAULTS if f"test_{name}" not in vars(sys.modules[__name__])]
+    assert missing == []
+
+
+def test_registry_entries_are_well_formed():
+    for name, fault in FAULTS.items():
+        assert fault.name == name and fault.description and "\n" not in fault.description
+        assert dataclasses.is_dataclass(fault) and type(fault).__dataclass_params__.frozen
+        if fault.kind == "defect":
+            assert fault.caught_by and fault.via in ("scenario", "contract")
+            assert all(re.fullmatch(r"behaviour\.[a-z_]+", tag) for tag in fault.caught_by)
+        else:
+            assert fault.kind == "legitimate" and fault.caught_by == ()
+
+
+def test_active_faults_refuse_unknown_names():
+    with pytest.raises(UnknownFaultError) as refused:
+        ActiveFaults(["accept_any_id", "no_such_fault"])
+    assert "no_such_fault" in str(refused.value) and "late_id_store" in str(refused.value)
+    faults = ActiveFaults(["accept_any_id"])
+    assert faults.on("accept_any_id") and not faults.on("late_id_store")
+    with pytest.raises(UnknownFaultError):
+        faults.on("typo_in_the_code")
+    assert isinstance(FAULTS["accept_any_id"], Fault)
+
+
+# --- confirming a streamed reply ---
+
+
+def test_accept_any_id(platform_with):
+    with platform_with("accept_any_id") as (_, api):
+        session_id, _ = streamed(api)
+        assert api.confirm("user1", session_id, "anything at all").status_code == 200
+
+
+def test_shape_only_id_check(platform_with):
+    with platform_with("shape_only_id_check") as (_, api):
+        session_id, _ = streamed(api)
+        assert api.confirm("user1", session_id, MADE_UP_ID).status_code == 200
+        assert is_mismatch(api.confirm("user1", session_id, "not-the-shape"))
+
+
+def test_accept_earlier_stream_id(platform_with):
+    with platform_with("accept_earlier_stream_id") as (_, api):
+        session_id, earlier = streamed(api)
+        api.stream("user1", session_id)
+        assert api.confirm("user1", session_id, earlier.streaming_session_id).status_code == 200
+        _, other = api.streamed_session("user1")
+        assert is_mismatch(api.confirm("user1", session_id, other.streaming_session_id))
+
+
+def test_accept_other_session_id(platform_with):
+    with platform_with("accept_other_session_id") as (_, api):
+        session_id, _ = streamed(api)
+        _, other = api.streamed_session("user1")
+        assert api.confirm("user1", session_id, other.streaming_session_id).status_code == 200
+        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+
+
+def test_reveal_expected_id(platform_with):
+    with platform_with("reveal_expected_id") as (_, api):
+        session_id, result = streamed(api)
+        response = api.confirm("user1", session_id, MADE_UP_ID)
+        assert is_mismatch(response) and result.streaming_session_id in response.json()["message"]
+
+
+def test_wrong_id_500(platform_with):
+    with platform_with("wrong_id_500") as (_, api):
+        session_id, result = streamed(api)
+        assert api.confirm("user1", session_id, MADE_UP_ID).status_code == 500
+        assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
+
+
+def test_wrong_id_vague_400(platform_with):
+    with platform_with("wrong_id_vague_400") as (_, api):
+        session_id, _ = streamed(api)
+        response = api.confirm("user1", session_id, MADE_UP_ID)
+        assert response.status_code == 400 and "mismatch" not in response.json()["message"].lower()
+
+
+def test_object_id_wildcard(platform_with):
+    with platform_with("object_id_wildcard") as (_, api):
+        session_id, _ = streamed(api)
+        assert api.confirm("user1", session_id, {"$ne": None}).status_code == 200
+        assert api.confirm("user1", session_id, 12345).status_code == 400
+
+
+def test_falsy_id_skips_check(platform_with):
+    with platform_with("falsy_id_skips_check") as (_, api):
+        session_id, _ = streamed(api)
+        assert api.confirm("user1", session_id, None).status_code == 200
+        assert api.confirm("user1", session_id, "").status_code == 200
+        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+
+
+def test_confirmation_not_saved(platform_with):
+    with platform_with("confirmation_not_saved") as (_, api):
+        session_id, result = streamed(api)
+        assert api.confirm("user1", session_id, result.streaming_session_id, complete_response="New").status_code == 200
+        assert api.session("user1", session_id).json()["messages"][-1]["content"] == result.text
+
+
+def test_tokens_used_as_string(platform_with):
+    with platform_with("tokens_used_as_string") as (_, api):
+        session_id, result = streamed(api)
+        response = api.confirm("user1", session_id, result.streaming_session_id, tokens_used=12)
+        assert response.status_code == 200 and response.json()["tokensUsed"] == "12"
+
+
+def test_invalid_body_422(platform_with):
+    with platform_with("invalid_body_422") as (_, api):
+        session_id, _ = streamed(api)
+        response = api.confirm("user1", session_id, {"$ne": None})
+        assert response.status_code == 422 and "detail" in response.json()
+
+
+# --- the stream ---
+
+
+def test_no_id_header(platform_with):
+    with platform_with("no_id_header") as (_, api):
+        _, result = streamed(api)
+        assert result.streaming_session_id is None and result.payloads("chunk") and result.ended == "done"
+
+
+def test_no_done_event(platform_with):
+    with platform_with("no_done_event") as (_, api):
+        _, result = streamed_until_closed(api)
+        assert result.payloads("chunk") and result.payloads("done") == [] and result.ended == "closed"
+
+
+def streamed_until_closed(api: PlatformClient):
+    assert api.allocate("user1", 5000).status_code == 201
+    session_id = api.new_session("user1")
+    return session_id, api.stream("user1", session_id)
+
+
+def test_no_chunks(platform_with):
+    with platform_with("no_chunks") as (_, api):
+        _, result = streamed(api)
+        assert [name for name, _ in result.events] == ["done"]
+
+
+def test_reply_not_saved(platform_with):
+    with platform_with("reply_not_saved") as (_, api):
+        session_id, result = streamed(api)
+        assert [m["role"] for m in api.session("user1", session_id).json()["messages"]] == ["user"]
+        assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
+        assert [m["role"] for m in api.session("user1", session_id).json()["messages"]] == ["user"]
+
+
+def test_hang_after_chunks(platform_with):
+    with platform_with("hang_after_chunks") as (platform, api):
+        session_id, result = streamed_until_closed_or_timeout(api)
+        assert len(result.payloads("chunk")) == 2 and result.ended == "timeout"
+        # a hung stream, still open, must not hold stop() up
+        hung = api.request(
+            "POST",
+            "chat",
+            f"/api/chat/sessions/{session_id}/stream",
+            user="user1",
+            json={"message": "x"},
+            stream=True,
+        )
+        received = hung.iter_content(chunk_size=None)
+        assert b"event: chunk" in next(received) and b"event: chunk" in next(received)
+        started = time.monotonic()
+        platform.stop()
+        assert time.monotonic() - started < 3  # ~1 s of grace, then the hung task is cancelled
+        hung.close()
+
+
+def streamed_until_closed_or_timeout(api: PlatformClient):
+    assert api.allocate("user1", 5000).status_code == 201
+    session_id = api.new_session("user1")
+    return session_id, api.stream("user1", session_id, read_timeout=0.5)
+
+
+def test_done_before_chunks(platform_with):
+    with platform_with("done_before_chunks") as (_, api):
+        _, result = streamed(api)
+        assert [name for name, _ in result.events] == ["done"]  # the reader stops at done; chunks come after
+        session_id = api.new_session("user1")
+        body = api.request(
+            "POST", "chat", f"/api/chat/sessions/{session_id}/stream", user="user1", json={"message": "x"}
+        ).text
+        assert body.index("event: done") < body.index("event: chunk")
+
+
+def test_zero_tokens_used(platform_with):
+    with platform_with("zero_tokens_used") as (_, api):
+        _, result = streamed(api)
+        assert result.payloads("done")[0]["tokensUsed"] == 0
+
+
+def test_messages_out_of_order(platform_with):
+    with platform_with("messages_out_of_order") as (_, api):
+        session_id, _ = streamed(api)
+        assert [m["role"] for m in api.session("user1", session_id).json()["messages"]] == ["assistant", "user"]
+
+
+# --- who may see what ---
+
+
+def test_no_ownership_check(platform_with):
+    with platform_with("no_ownership_check") as (_, api):
+        session_id, result = streamed(api)
+        assert api.allocate("user2", 5000).status_code == 201
+        assert api.session("user2", session_id).status_code == 200
+        assert api.confirm("user2", session_id, result.streaming_session_id).status_code == 200
+        assert api.stream("user2", session_id).ended == "done"
+        assert api.request("DELETE", "chat", f"/api/chat/sessions/{session_id}", user="user2").status_code == 200
+
+
+def test_foreign_sessions_listed(platform_with):
+    with platform_with("foreign_sessions_listed") as (_, api):
+        theirs = api.new_session("user1")
+        listed = api.request("GET", "chat", "/api/chat/sessions", user="user2").json()["sessions"]
+        assert theirs in {session["sessionId"] for session in listed}
+
+
+def test_signature_not_verified(platform_with):
+    with platform_with("signature_not_verified") as (_, api):
+        token = bad_tokens(api, "user1")["wrong_key"]
+        assert api.request("GET", "chat", "/api/chat/sessions", token=token).status_code == 200
+
+
+def test_alg_none_accepted(platform_with):
+    with platform_with("alg_none_accepted") as (_, api):
+        tokens = bad_tokens(api, "user1")
+        assert api.request("GET", "chat", "/api/chat/sessions", token=tokens["alg_none"]).status_code == 200
+        assert api.request("GET", "chat", "/api/chat/sessions", token=tokens["wrong_key"]).status_code == 401
+
+
+def test_expiry_not_checked(platform_with):
+    with platform_with("expiry_not_checked") as (_, api):
+        token = bad_tokens(api, "user1")["expired"]
+        assert api.request("GET", "chat", "/api/chat/sessions", token=token).status_code == 200
+
+
+def test_token_type_not_checked(platform_with):
+    with platform_with("token_type_not_checked") as (_, api):
+        token = bad_tokens(api, "user1")["refresh"]
+        assert api.request("GET", "chat", "/api/chat/sessions", token=token).status_code == 200
+
+
+def test_anonymous_access(platform_with):
+    with platform_with("anonymous_access") as (_, api):
+        assert api.request("GET", "chat", "/api/chat/sessions").status_code == 200
+        assert api.request("GET", "accounting", "/api/credits/balance").status_code == 200
+
+
+def test_identity_from_header(platform_with):
+    with platform_with("identity_from_header") as (_, api):
+        theirs = api.new_session("user2")
+        headers = {"X-User-Id": api.user_id("user2")}
+        assert (
+            api.request("GET", "chat", f"/api/chat/sessions/{theirs}", user="user1", headers=headers).status_code == 200
+        )
+
+
+def test_non_admin_allocation(platform_with):
+    with platform_with("non_admin_allocation") as (_, api):
+        assert api.allocate("user2", 77, by="user1").status_code == 201
+        assert api.balance("user2") == 77
+
+
+def test_enduser_manages_users(platform_with):
+    with platform_with("enduser_manages_users") as (_, api):
+        body = {"username": "mallory", "email": "mallory@example.com", "password": "Str0ng!pass", "role": "admin"}
+        created = api.request("POST", "auth", "/api/admin/users", user="user1", json=body)
+        assert created.status_code == 201
+        deleted = api.request("DELETE", "auth", f"/api/admin/users/{created.json()['userId']}", user="user1")
+        assert deleted.status_code == 200
+
+
+def test_cors_hides_streaming_id(platform_with):
+    with platform_with("cors_hides_streaming_id") as (_, api):
+        response = api.request(
+            "GET", "chat", "/api/chat/sessions", user="user1", headers={"Origin": "http://a.example"}
+        )
+        assert response.status_code == 200 and response.headers["Access-Control-Allow-Origin"]
+        assert "x-streaming-session-id" not in response.headers.get("Access-Control-Expose-Headers", "").lower()
+
+
+def test_cors_preflight_without_authorization(platform_with):
+    with platform_with("cors_preflight_without_authorization") as (_, api):
+        preflight = api.request(
+            "OPTIONS",
+            "chat",
+            "/api/chat/sessions/any/stream",
+            headers={
+                "Origin": "http://a.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+        )
+        assert preflight.status_code == 400 and "authorization" not in preflight.headers.get(
+            "Access-Control-Allow-Headers", ""
+        ).lower()
+
+
+# --- credits ---
+
+
+def test_allocation_ignored(platform_with):
+    with platform_with("allocation_ignored") as (_, api):
+        assert api.allocate("user2", 500).status_code == 201
+        assert api.balance("user2") == 0
+
+
+def test_username_allocation_refused(platform_with):
+    with platform_with("username_allocation_refused") as (_, api):
+        assert api.allocate("user2", 500).status_code == 404
+        assert api.allocate(api.user_id("user2"), 500).status_code == 201
+
+
+def test_no_charge(platform_with):
+    with platform_with("no_charge") as (_, api):
+        assert api.allocate("user1", 5000).status_code == 201
+        api.streamed_session("user1")
+        assert api.balance("user1") == 5000
+
+
+def test_no_credit_check(platform_with):
+    with platform_with("no_credit_check") as (_, api):
+        session_id = api.new_session("user2")
+        assert api.balance("user2") == 0
+        assert api.stream("user2", session_id).ended == "done"
+
+
+def test_nonpositive_allocation_accepted(platform_with):
+    with platform_with("nonpositive_allocation_accepted") as (_, api):
+        assert api.allocate("user2", 0).status_code == 201
+        assert api.allocate("user2", -5).status_code == 201
+
+
+# --- sessions and models ---
+
+
+def test_sessions_not_listed(platform_with):
+    with platform_with("sessions_not_listed") as (_, api):
+        api.new_session("user1")
+        assert api.request("GET", "chat", "/api/chat/sessions", user="user1").json()["sessions"] == []
+
+
+def test_delete_ignored(platform_with):
+    with platform_with("delete_ignored") as (_, api):
+        session_id = api.new_session("user1")
+        assert api.request("DELETE", "chat", f"/api/chat/sessions/{session_id}", user="user1").status_code == 200
+        assert api.session("user1", session_id).status_code == 200
+
+
+def test_no_models_available(platform_with):
+    with platform_with("no_models_available") as (_, api):
+        models = api.request("GET", "chat", "/api/models", user="user1").json()["models"]
+        assert models and not any(model["available"] for model in models)
+
+
+def test_created_at_missing(platform_with):
+    with platform_with("created_at_missing") as (_, api):
+        response = api.request("POST", "chat", "/api/chat/sessions", user="user1", json={"title": "x"})
+        assert response.status_code == 201 and "createdAt" not in response.json()
+
+
+def test_broken_json_500(platform_with):
+    with platform_with("broken_json_500") as (_, api):
+        response = api.request(
+            "POST", "auth", "/api/auth/login", data=b"{broken", headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 500 and response.headers["Content-Type"].startswith("text/html")
+
+
+# --- legitimate differences: the contract still holds ---
+
+
+def test_header_lower_case(platform_with):
+    with platform_with("header_lower_case") as (platform, api):
+        assert wire_header_line(platform, api).startswith(b"x-streaming-session-id: ")
+        session_id, result = streamed(api)
+        assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
+
+
+def test_header_upper_case(platform_with):
+    with platform_with("header_upper_case") as (platform, api):
+        assert wire_header_line(platform, api).startswith(b"X-STREAMING-SESSION-ID: ")
+        session_id, result = streamed(api)
+        assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
+
+
+def wire_header_line(platform, api: PlatformClient) -> bytes:
+    """The streaming ID's header line as written on the wire."""
+    assert api.allocate("user1", 5000).status_code == 201
+    session_id = api.new_session("user1")
+    head = raw_http(
+        platform.chat_url,
+        "POST",
+        f"/api/chat/sessions/{session_id}/stream",
+        {"Authorization": f"Bearer {api.token('user1')}", "Content-Type": "application/json"},
+        b'{"message": "hi"}',
+    )
+    return next(line for line in head.split(b"\r\n") if line.lower().startswith(b"x-streaming-session-id:"))
+
+
+def test_late_id_store(platform_with):
+    with platform_with("late_id_store") as (_, api):
+        session_id, result = streamed(api)
+        assert is_mismatch(api.confirm("user1", session_id, result.streaming_session_id))
+        poll_until(lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, timeout=2)
+
+
+def test_chatty_sse(platform_with):
+    with platform_with("chatty_sse") as (_, api):
+        session_id, result = streamed(api)
+        chunks = result.payloads("chunk")
+        assert len(chunks) > 20 and all(len(chunk["text"]) == 1 for chunk in chunks)
+        assert result.events[0][0] == "progress"  # an event type clients do not know
+        assert api.session("user1", session_id).json()["messages"][-1]["content"] == result.text
+        assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
+        body = api.request(
+            "POST", "chat", f"/api/chat/sessions/{session_id}/stream", user="user1", json={"message": "x"}
+        ).content
+        for part in (b"\r\n\r\n", b"retry: ", b"id: ", b": heartbeat", b"event: progress"):
+            assert part in body
+
+
+def test_slow_model(platform_with):
+    with platform_with("slow_model", model_chunks=2) as (_, api):
+        assert api.allocate("user1", 5000).status_code == 201
+        session_id = api.new_session("user1")
+        started = time.monotonic()
+        result = api.stream("user1", session_id)
+        assert result.ended == "done" and time.monotonic() - started >= 0.2
+
+
+def test_foreign_id_shapes(platform_with):
+    with platform_with("foreign_id_shapes") as (_, api):
+        session_id, result = streamed(api)
+        assert re.fullmatch(r"[0-9a-f]{24}", session_id)
+        assert re.fullmatch(
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", result.streaming_session_id
+        )
+        assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
+
+
+def test_extra_fields(platform_with):
+    with platform_with("extra_fields") as (_, api):
+        session_id, result = streamed(api)
+        assert {"requestId", "apiVersion"} <= api.session("user1", session_id).json().keys()
+        assert all(len(payload) > 1 for _, payload in result.events if "text" in payload)
+        assert {"tokensUsed", "sequence"} <= result.payloads("done")[0].keys()
+        error = api.confirm("user1", session_id, MADE_UP_ID).json()
+        assert {"message", "code", "details"} <= error.keys() and "mismatch" in error["message"].lower()
+        assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
+
+
+def test_different_economics(platform_with):
+    with platform_with("different_economics") as (_, api):
+        assert api.balance("user2") == 1000
+        session_id = api.new_session("user2")
+        result = api.stream("user2", session_id)
+        assert api.balance("user2") == 1000 - 3 * result.payloads("done")[0]["tokensUsed"]
+
+
+def test_different_wording(platform_with):
+    with platform_with("different_wording") as (_, api):
+        failed_login = api.login("user1", "wrong").json()["message"]
+        assert failed_login == ALTERNATIVE["login_failed"] != STANDARD["login_failed"]
+        session_id, _ = streamed(api)
+        mismatch = api.confirm("user1", session_id, MADE_UP_ID).json()["message"]
+        assert mismatch != STANDARD["streaming_id_mismatch"] and "mismatch" in mismatch.lower()
+
+
+def test_wordings_cover_the_same_messages():
+    assert STANDARD.keys() == ALTERNATIVE.keys()
+    assert all(a != b for a, b in zip(STANDARD.values(), ALTERNATIVE.values(), strict=True))
