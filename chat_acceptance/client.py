@@ -1,0 +1,380 @@
+"""The platform's three services over HTTP, as ../shared/contract.md describes them.
+
+This is the only code that knows URLs, payloads, headers and timeouts. Every call has a (connect, read)
+timeout; every exchange is recorded once, here, for the report (redacted); every answer can be checked
+against the machine-readable contract before anyone looks at it.
+"""
+from __future__ import annotations
+
+import json as jsonlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import requests
+import urllib3.exceptions
+
+from chat_acceptance.redaction import Redactor
+from chat_acceptance.sse import DeadlinePassed, Ending, StreamResult, arriving_pieces, read_stream
+
+_MAX_BODY_BYTES = 10 * 1024 * 1024
+_NO_BODY = object()
+MISSING = object()  # a body field left out altogether
+
+
+class PlatformUnavailable(AssertionError):
+    """A service did not answer: one line naming the service, its URL and the request."""
+
+
+class ContractCheck(Protocol):
+    """What the transport needs of chat_acceptance.contract.ContractChecker."""
+
+    def check_response(self, method: str, path: str, status: int, headers: Mapping[str, str], body: Any) -> None: ...
+
+    def check_event(self, method: str, path: str, event: str, data: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One HTTP request and its answer, redacted, as the report shows it."""
+
+    service: str
+    method: str
+    url: str
+    status: int | None  # None when no answer came; `error` says why
+    duration_s: float
+    request_headers: Mapping[str, str]
+    request_body: str | None
+    response_headers: Mapping[str, str]
+    response_body: str | None
+    stream: StreamResult | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """An answer that is not a stream."""
+
+    request: str  # e.g. "POST /api/chat/sessions/abc/update-stream", for messages
+    status: int
+    headers: Mapping[str, str]
+    text: str
+
+    @cached_property
+    def json(self) -> Any:
+        """The body as JSON, or None when it is not JSON."""
+        try:
+            return jsonlib.loads(self.text)
+        except ValueError:
+            return None
+
+    @property
+    def message(self) -> str | None:
+        body = self.json
+        message = body.get("message") if isinstance(body, dict) else None
+        return message if isinstance(message, str) else None
+
+    def field(self, name: str) -> Any:
+        body = self.json
+        return body.get(name) if isinstance(body, dict) else None
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect_s: float
+    read_s: float
+    stream_deadline_s: float
+    stream_event_cap: int
+
+
+class HttpTransport:
+    """One requests.Session shared by the three services; records and checks every exchange."""
+
+    def __init__(self, timeouts: Timeouts, redactor: Redactor, checker: ContractCheck | None = None):
+        self.timeouts = timeouts
+        self.redactor = redactor
+        self.checker = checker
+        self._session = requests.Session()
+        self._listeners: list[Callable[[Exchange], None]] = []
+
+    def add_listener(self, listener: Callable[[Exchange], None]) -> Callable[[], None]:
+        """Calls `listener` with every exchange from now on; returns a function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def call(
+        self,
+        service: str,
+        root: str,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: Any = _NO_BODY,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ApiResponse:
+        """Sends one request and reads the whole answer. `content` sends raw bytes as a JSON body."""
+        request = self._prepare(root, method, path, token, json, content, headers)
+        started = time.monotonic()
+        try:
+            answer = self._session.send(request, stream=True, timeout=(self.timeouts.connect_s, self.timeouts.read_s))
+            body = _read_body(answer, started + self.timeouts.read_s)
+        except (requests.RequestException, DeadlinePassed, urllib3.exceptions.HTTPError) as exc:
+            raise self._unavailable(service, root, request, started, exc) from None
+        text = body.decode(answer.encoding or "utf-8", errors="replace")
+        self._record(service, request, started, answer.status_code, answer.headers, text)
+        self._check_response(method, path, answer.status_code, answer.headers, body)
+        return ApiResponse(f"{method} {path}", answer.status_code, answer.headers, text)
+
+    def stream(
+        self,
+        service: str,
+        root: str,
+        path: str,
+        *,
+        token: str | None,
+        json: Any,
+        headers: Mapping[str, str] | None = None,
+    ) -> StreamResult:
+        """POSTs a request whose answer is an event stream and reads it within the stream deadline."""
+        timeouts = self.timeouts
+        request = self._prepare(root, "POST", path, token, json, None, headers)
+        started = time.monotonic()
+        try:
+            # A silent server is cut off by the read timeout, never later than the overall deadline.
+            answer = self._session.send(
+                request, stream=True, timeout=(timeouts.connect_s, min(timeouts.read_s, timeouts.stream_deadline_s))
+            )
+        except requests.RequestException as exc:
+            raise self._unavailable(service, root, request, started, exc) from None
+        if answer.status_code == 200 and _is_event_stream(answer):
+            result = read_stream(
+                answer, deadline_s=timeouts.stream_deadline_s, max_events=timeouts.stream_event_cap, started=started
+            )
+            body = None
+        else:
+            body = _read_refusal(answer, started + timeouts.read_s)
+            ending = Ending.REFUSED if answer.status_code != 200 else Ending.NOT_A_STREAM
+            result = StreamResult(
+                status=answer.status_code,
+                headers=answer.headers,
+                streaming_session_id=None,
+                events=(),
+                ending=ending,
+                duration_s=time.monotonic() - started,
+                body=body,
+            )
+        self._record(service, request, started, result.status, result.headers, body, stream=result)
+        self._check_response("POST", path, result.status, result.headers, body)
+        for event in result.events:
+            self._check_event("POST", path, event.name, event.data)
+        return result
+
+    def _prepare(self, root, method, path, token, json, content, headers) -> requests.PreparedRequest:
+        all_headers = {"Accept": "application/json, text/event-stream"}
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        if content is not None:
+            all_headers["Content-Type"] = "application/json"
+        all_headers.update(headers or {})
+        request = requests.Request(
+            method,
+            root.rstrip("/") + path,
+            headers=all_headers,
+            json=None if json is _NO_BODY else json,
+            data=content,
+        )
+        prepared = self._session.prepare_request(request)
+        if json is None:  # an explicit JSON null is a body too
+            prepared.prepare_body(data=b"null", files=None)
+            prepared.headers["Content-Type"] = "application/json"
+        return prepared
+
+    def _record(self, service, request, started, status, headers, body, *, stream=None, error=None) -> None:
+        if not self._listeners:
+            return
+        redact = self.redactor
+        exchange = Exchange(
+            service=service,
+            method=request.method,
+            url=request.url,
+            status=status,
+            duration_s=time.monotonic() - started,
+            request_headers=redact.headers(request.headers),
+            request_body=redact.body(request.body),
+            response_headers=redact.headers(headers or {}),
+            response_body=redact.body(body),
+            stream=stream,
+            error=error,
+        )
+        for listener in list(self._listeners):
+            listener(exchange)
+
+    def _unavailable(self, service, root, request, started, exc) -> PlatformUnavailable:
+        reason = _reason(exc)
+        self._record(service, request, started, None, None, None, error=reason)
+        path = request.path_url
+        return PlatformUnavailable(f"{service} service at {root} is unavailable: {reason} ({request.method} {path})")
+
+    def _check_response(self, method, path, status, headers, body) -> None:
+        if self.checker is not None:
+            self.checker.check_response(method, path, status, headers, body)
+
+    def _check_event(self, method, path, event, data) -> None:
+        if self.checker is not None:
+            self.checker.check_event(method, path, event, data)
+
+
+class _ServiceApi:
+    name = ""
+    health_path = ""
+
+    def __init__(self, transport: HttpTransport, root: str):
+        self.transport = transport
+        self.root = root
+
+    def call(self, method: str, path: str, **options: Any) -> ApiResponse:
+        return self.transport.call(self.name, self.root, method, path, **options)
+
+    def health(self) -> ApiResponse:
+        return self.call("GET", self.health_path)
+
+
+class AuthApi(_ServiceApi):
+    name = "auth"
+    health_path = "/health"
+
+    def login(self, username: str, password: str) -> ApiResponse:
+        return self.call("POST", "/api/auth/login", json={"username": username, "password": password})
+
+    def create_user(self, token: str | None, *, username: str, email: str, password: str, role: str) -> ApiResponse:
+        body = {"username": username, "email": email, "password": password, "role": role, "skipVerification": True}
+        return self.call("POST", "/api/admin/users", token=token, json=body)
+
+    def delete_user(self, token: str | None, user_id: str) -> ApiResponse:
+        return self.call("DELETE", f"/api/admin/users/{_segment(user_id)}", token=token)
+
+
+class AccountingApi(_ServiceApi):
+    name = "accounting"
+    health_path = "/health"
+
+    def allocate(self, token: str | None, user: str, credits: Any, *, notes: str | None = None) -> ApiResponse:
+        body: dict[str, Any] = {"userId": user, "credits": credits}
+        if notes is not None:
+            body["notes"] = notes
+        return self.call("POST", "/api/credits/allocate", token=token, json=body)
+
+    def balance(self, token: str | None) -> ApiResponse:
+        return self.call("GET", "/api/credits/balance", token=token)
+
+    def balance_of(self, token: str | None, user_id: str) -> ApiResponse:
+        return self.call("GET", f"/api/credits/balance/{_segment(user_id)}", token=token)
+
+
+class ChatApi(_ServiceApi):
+    name = "chat"
+    health_path = "/api/health"
+
+    def models(self, token: str | None) -> ApiResponse:
+        return self.call("GET", "/api/models", token=token)
+
+    def create_session(self, token: str | None, *, title: str | None = None) -> ApiResponse:
+        return self.call("POST", "/api/chat/sessions", token=token, json={} if title is None else {"title": title})
+
+    def list_sessions(self, token: str | None, **options: Any) -> ApiResponse:
+        return self.call("GET", "/api/chat/sessions", token=token, **options)
+
+    def get_session(self, token: str | None, session_id: str, **options: Any) -> ApiResponse:
+        return self.call("GET", session_path(session_id), token=token, **options)
+
+    def delete_session(self, token: str | None, session_id: str) -> ApiResponse:
+        return self.call("DELETE", session_path(session_id), token=token)
+
+    def stream_reply(
+        self, token: str | None, session_id: str, message: str, *, headers: Mapping[str, str] | None = None
+    ) -> StreamResult:
+        path = session_path(session_id) + "/stream"
+        return self.transport.stream(self.name, self.root, path, token=token, json={"message": message}, headers=headers)
+
+    def confirm_reply(self, token: str | None, session_id: str, body: Any) -> ApiResponse:
+        return self.call("POST", session_path(session_id) + "/update-stream", token=token, json=body)
+
+
+def confirmation(complete_response: str, streaming_session_id: Any, tokens_used: int) -> dict[str, Any]:
+    """The update-stream body that confirms a reply; a MISSING ID is left out."""
+    body = {"completeResponse": complete_response, "streamingSessionId": streaming_session_id, "tokensUsed": tokens_used}
+    return {name: value for name, value in body.items() if value is not MISSING}
+
+
+def session_path(session_id: str) -> str:
+    return f"/api/chat/sessions/{_segment(session_id)}"
+
+
+class PlatformClient:
+    """The three services, sharing one transport."""
+
+    def __init__(self, transport: HttpTransport, *, auth_url: str, accounting_url: str, chat_url: str):
+        self.transport = transport
+        self.auth = AuthApi(transport, auth_url)
+        self.accounting = AccountingApi(transport, accounting_url)
+        self.chat = ChatApi(transport, chat_url)
+
+    @property
+    def services(self) -> tuple[_ServiceApi, ...]:
+        return (self.auth, self.accounting, self.chat)
+
+
+def _segment(value: str) -> str:
+    """An opaque ID as one path segment, whatever characters it holds (even "." or "..", which URL
+    normalisation would otherwise remove)."""
+    segment = quote(str(value), safe="")
+    return segment.replace(".", "%2E") if segment in (".", "..") else segment
+
+
+def _is_event_stream(answer: requests.Response) -> bool:
+    return answer.headers.get("Content-Type", "").split(";")[0].strip().lower() == "text/event-stream"
+
+
+def _read_body(answer: requests.Response, give_up_at: float) -> bytes:
+    """The whole body, within the call's deadline and size cap; always closes the response."""
+    pieces, size = [], 0
+    try:
+        for piece in arriving_pieces(answer, give_up_at):
+            pieces.append(piece)
+            size += len(piece)
+            if size > _MAX_BODY_BYTES:
+                raise DeadlinePassed(f"body larger than {_MAX_BODY_BYTES} bytes")
+    finally:
+        answer.close()
+    return b"".join(pieces)
+
+
+def _read_refusal(answer: requests.Response, give_up_at: float) -> str:
+    """The body of an answer that is not a stream; a read failure becomes the text, never an exception."""
+    try:
+        return _read_body(answer, give_up_at).decode(answer.encoding or "utf-8", errors="replace")
+    except (requests.RequestException, DeadlinePassed, urllib3.exceptions.HTTPError) as exc:
+        return f"<body unreadable: {_reason(exc)}>"
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, DeadlinePassed):
+        return str(exc) or "the answer was still arriving when the read timeout passed"
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        return "no answer within the read timeout"
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(exc, requests.ReadTimeout):
+        return "no answer within the read timeout"
+    if isinstance(exc, requests.ConnectionError):
+        text = str(exc)
+        return "connection refused" if "refused" in text.lower() else f"connection failed ({text[:160]})"
+    return f"{type(exc).__name__}: {str(exc)[:160]}"

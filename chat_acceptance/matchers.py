@@ -1,0 +1,127 @@
+"""PyHamcrest matchers that read as the contract does and say what the platform did when they fail."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hamcrest.core.base_matcher import BaseMatcher
+from hamcrest.core.description import Description
+
+from chat_acceptance.client import ApiResponse
+from chat_acceptance.redaction import Redactor
+from chat_acceptance.sse import Ending, StreamResult
+
+# Failure messages end up in reports: tokens an answer may carry are masked here too.
+_REDACT = Redactor()
+_INTERNALS_MARKS = ("traceback (most recent call last)", "<html", "<!doctype", "\n    at ", 'file "/')
+
+
+def describe_answer(item: Any) -> str:
+    """What the platform did, in one line, for a failure message."""
+    if isinstance(item, ApiResponse):
+        return f"{item.request} answered {item.status} {_clip(item.text)}"
+    if isinstance(item, StreamResult):
+        names = ", ".join(event.name for event in item.events) or "none"
+        body = f" {_clip(item.body)}" if item.body else ""
+        detail = f" ({item.detail})" if item.detail else ""
+        return (
+            f"the stream answered {item.status}{body}; stream ended: {item.ending.value}{detail} after "
+            f"{item.duration_s:.2f} s; events: {names}; streaming session ID: {item.streaming_session_id or 'none'}"
+        )
+    return repr(item)
+
+
+class _AnswerMatcher(BaseMatcher):
+    def __init__(self, expectation: str, check: Callable[[Any], bool]):
+        self._expectation = expectation
+        self._check = check
+
+    def _matches(self, item: Any) -> bool:
+        return self._check(item)
+
+    def describe_to(self, description: Description) -> None:
+        description.append_text(self._expectation)
+
+    def describe_mismatch(self, item: Any, mismatch_description: Description) -> None:
+        mismatch_description.append_text(describe_answer(item))
+
+
+def has_status(*statuses: int) -> BaseMatcher:
+    shown = " or ".join(str(status) for status in statuses)
+    return _AnswerMatcher(f"an answer with status {shown}", lambda item: item.status in statuses)
+
+
+def is_accepted(what: str = "the confirmation", status: int = 200) -> BaseMatcher:
+    return _AnswerMatcher(f"{what} to be accepted ({status})", lambda item: item.status == status)
+
+
+def is_rejected_as_mismatch() -> BaseMatcher:
+    """400 with "mismatch" in the message (in any letter case: the contract fixes the word, not its case)."""
+    return _AnswerMatcher(
+        'expected the confirmation to be rejected as a streaming session ID mismatch (400 with "mismatch" in its message)',
+        lambda item: item.status == 400 and "mismatch" in (item.message or "").lower(),
+    )
+
+
+def is_refused(status: int, meaning: str) -> BaseMatcher:
+    return _AnswerMatcher(
+        f"expected the request to be refused as {meaning} ({status} with a JSON error message)",
+        lambda item: item.status == status and item.message is not None,
+    )
+
+
+def is_clear_client_error() -> BaseMatcher:
+    return _AnswerMatcher(
+        "expected the request to be refused with a clear message: a 4xx status and a JSON error whose message is "
+        "text, with no stack trace or HTML",
+        lambda item: 400 <= item.status < 500 and bool(item.message) and not _shows_internals(item),
+    )
+
+
+def _shows_internals(item: ApiResponse) -> bool:
+    """A stack trace or an HTML page, in the raw body or inside any JSON string (where escaping hides it)."""
+    texts = [item.text, *_strings_in(item.json)]
+    return any(mark in text.lower() for text in texts for mark in _INTERNALS_MARKS)
+
+
+def _strings_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [text for item in value for text in _strings_in(item)] if isinstance(value, list) else []
+
+
+def does_not_reveal(secret: str, where: str) -> BaseMatcher:
+    return _AnswerMatcher(
+        f"{where} not to reveal the issued streaming session ID",
+        lambda item: secret not in item.text,
+    )
+
+
+def is_complete_stream() -> BaseMatcher:
+    """200, then one or more chunks, then done as the last event."""
+
+    def complete(item: StreamResult) -> bool:
+        names = [event.name for event in item.events if event.name in ("chunk", "done")]
+        return (
+            item.status == 200
+            and item.ending is Ending.DONE
+            and len(names) >= 2
+            and names[-1] == "done"
+            and names.count("done") == 1
+        )
+
+    return _AnswerMatcher("a stream of one or more chunks followed by done", complete)
+
+
+def carries_streaming_session_id() -> BaseMatcher:
+    return _AnswerMatcher(
+        "a stream carrying its streaming session ID (an X-Streaming-Session-Id header)",
+        lambda item: item.status == 200 and bool(item.streaming_session_id),
+    )
+
+
+def _clip(text: str | None, limit: int = 300) -> str:
+    text = (_REDACT.body(text) or "").replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "…"

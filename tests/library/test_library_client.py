@@ -1,0 +1,453 @@
+"""chat_acceptance.client: the HTTP transport against a scripted server."""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from urllib.parse import unquote
+
+import jwt
+import pytest
+
+from chat_acceptance import client as client_module
+from chat_acceptance.client import (
+    MISSING,
+    AccountingApi,
+    ApiResponse,
+    AuthApi,
+    ChatApi,
+    Exchange,
+    HttpTransport,
+    PlatformClient,
+    PlatformUnavailable,
+    Timeouts,
+    confirmation,
+    session_path,
+)
+from chat_acceptance.redaction import REDACTED, Redactor
+from chat_acceptance.sse import Ending
+from chat_acceptance.waiting import poll_until
+from scripted_server import Hold, Repeat, Reply, json_reply, sse
+
+SECRET = "a-test-signing-secret-of-at-least-32-bytes!"
+TOKEN = jwt.encode({"sub": "u1", "username": "user1", "role": "enduser", "type": "access"}, SECRET, algorithm="HS256")
+PASSWORD = "User1@123"
+MARGIN_S = 1.5
+
+
+def make_transport(*, read_s: float = 2.0, deadline_s: float = 5.0, cap: int = 100, checker=None) -> HttpTransport:
+    return HttpTransport(Timeouts(2.0, read_s, deadline_s, cap), Redactor([PASSWORD]), checker)
+
+
+@pytest.fixture
+def transport():
+    made: list[HttpTransport] = []
+
+    def make(**options) -> HttpTransport:
+        made.append(make_transport(**options))
+        return made[-1]
+
+    yield make
+    for item in made:
+        item.close()
+
+
+@pytest.fixture
+def refused_url():
+    """A port that refuses connections: bound, never listening, held for the whole test."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+class RecordingChecker:
+    def __init__(self):
+        self.responses, self.events = [], []
+
+    def check_response(self, method, path, status, headers, body):
+        self.responses.append((method, path, status, body))
+
+    def check_event(self, method, path, event, data):
+        self.events.append((method, path, event, data))
+
+
+def assert_one_line(message: str) -> None:
+    assert "\n" not in message and "\r" not in message, message
+    assert "Traceback" not in message and "File \"" not in message, message
+
+
+# ------------------------------------------------------------------------------------------ unavailable
+
+
+def test_a_refused_port_is_one_line_naming_service_url_and_request(transport, refused_url):
+    with pytest.raises(PlatformUnavailable) as caught:
+        AuthApi(transport(), refused_url).health()
+
+    message = str(caught.value)
+    assert_one_line(message)
+    assert message.startswith(f"auth service at {refused_url} is unavailable")
+    assert "connection refused" in message
+    assert message.endswith("(GET /health)")
+    assert isinstance(caught.value, AssertionError)
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_a_refused_stream_request_is_unavailable_too(transport, refused_url):
+    with pytest.raises(PlatformUnavailable) as caught:
+        ChatApi(transport(), refused_url).stream_reply(TOKEN, "s1", "hello")
+
+    message = str(caught.value)
+    assert_one_line(message)
+    assert f"chat service at {refused_url}" in message
+    assert "(POST /api/chat/sessions/s1/stream)" in message
+
+
+def test_an_unavailable_service_is_recorded_with_the_reason(transport, refused_url):
+    http = transport()
+    seen: list[Exchange] = []
+    http.add_listener(seen.append)
+    with pytest.raises(PlatformUnavailable):
+        AccountingApi(http, refused_url).balance(TOKEN)
+
+    [exchange] = seen
+    assert exchange.status is None
+    assert exchange.error == "connection refused"
+    assert exchange.request_headers["Authorization"] == f"Bearer {REDACTED}"
+
+
+def test_a_body_trickling_forever_is_cut_at_the_read_deadline(server, transport):
+    server.reply(
+        Reply(headers=[("Content-Type", "application/json"), ("Content-Length", "1000000")],
+              body=[b"[", Repeat(b" ", every_s=0.02)], chunked=False)
+    )
+    read_s = 0.5
+    started = time.monotonic()
+    with pytest.raises(PlatformUnavailable) as caught:
+        ChatApi(transport(read_s=read_s), server.url).models(TOKEN)
+    elapsed = time.monotonic() - started
+
+    message = str(caught.value)
+    assert_one_line(message)
+    assert "read timeout" in message and "(GET /api/models)" in message
+    assert read_s <= elapsed < read_s + MARGIN_S  # a correctness bound: the deadline cuts the call
+
+
+def test_a_chunked_body_trickling_forever_is_cut_too(server, transport):
+    server.reply(Reply(headers=[("Content-Type", "application/json")], body=[Repeat(b" ", every_s=0.02)]))
+    started = time.monotonic()
+    with pytest.raises(PlatformUnavailable, match="read timeout"):
+        ChatApi(transport(read_s=0.4), server.url).models(TOKEN)
+    assert time.monotonic() - started < 0.4 + MARGIN_S
+
+
+def test_no_answer_at_all_is_cut_at_the_read_timeout(server, transport):
+    server.reply(Reply(headers=[("Content-Type", "application/json")], body=[Hold()], chunked=False))
+    # Hold after the head: no body byte ever comes.
+    with pytest.raises(PlatformUnavailable) as caught:
+        AuthApi(transport(read_s=0.3), server.url).health()
+    assert_one_line(str(caught.value))
+    assert "read timeout" in str(caught.value)
+
+
+def test_a_too_large_body_is_refused(server, transport, monkeypatch):
+    monkeypatch.setattr(client_module, "_MAX_BODY_BYTES", 1000)
+    server.reply(Reply(headers=[("Content-Type", "application/json")], body=[b"x" * 400] * 5))
+
+    with pytest.raises(PlatformUnavailable) as caught:
+        ChatApi(transport(), server.url).models(TOKEN)
+    message = str(caught.value)
+    assert_one_line(message)
+    assert "larger than 1000 bytes" in message
+
+
+def test_the_default_size_cap_is_ten_mebibytes(server, transport):
+    piece = b"x" * 65536
+    count = 10 * 1024 * 1024 // len(piece) + 1
+    server.reply(Reply(headers=[("Content-Type", "text/plain"), ("Content-Length", str(len(piece) * count))],
+                       body=[piece] * count, chunked=False))
+
+    with pytest.raises(PlatformUnavailable, match=f"larger than {10 * 1024 * 1024} bytes"):
+        AuthApi(transport(), server.url).health()
+
+
+def test_a_body_just_under_the_cap_is_read(server, transport, monkeypatch):
+    monkeypatch.setattr(client_module, "_MAX_BODY_BYTES", 1000)
+    server.reply(Reply(headers=[("Content-Type", "text/plain")], body=[b"y" * 500, b"y" * 500]))
+
+    answer = AuthApi(transport(), server.url).health()
+    assert answer.text == "y" * 1000
+
+
+# ------------------------------------------------------------------------------------------ calls
+
+
+def test_a_call_returns_status_headers_and_text(server, transport):
+    server.reply(json_reply(201, {"sessionId": "s-1", "title": "t"}, headers=[("X-Extra", "1")]))
+
+    answer = ChatApi(transport(), server.url).create_session(TOKEN, title="t")
+    assert answer == ApiResponse("POST /api/chat/sessions", 201, answer.headers, answer.text)
+    assert answer.json == {"sessionId": "s-1", "title": "t"}
+    assert answer.field("sessionId") == "s-1"
+    assert answer.headers["x-extra"] == "1"
+    [received] = server.received
+    assert received.method == "POST" and received.target == "/api/chat/sessions"
+    assert json.loads(received.body) == {"title": "t"}
+    assert received.headers["authorization"] == f"Bearer {TOKEN}"
+    assert received.headers["content-type"] == "application/json"
+
+
+def test_every_call_has_a_connect_and_read_timeout(server, transport, monkeypatch):
+    http = transport(read_s=7.0)
+    sent = []
+    original = http._session.send
+    monkeypatch.setattr(http._session, "send", lambda request, **options: (sent.append(options), original(request, **options))[1])
+    server.reply(json_reply(200, {"status": "ok"}))
+    server.reply(json_reply(402, {"message": "no credits"}))
+
+    AuthApi(http, server.url).health()
+    ChatApi(http, server.url).stream_reply(TOKEN, "s", "hi")
+    assert [options["timeout"] for options in sent] == [(2.0, 7.0), (2.0, 5.0)]  # a stream: never past the deadline
+
+
+@pytest.mark.parametrize(
+    ("text", "json_value", "message"),
+    [
+        ('{"message": "bad"}', {"message": "bad"}, "bad"),
+        ('{"message": 5}', {"message": 5}, None),
+        ("[1, 2]", [1, 2], None),
+        ("<html>oops</html>", None, None),
+        ("", None, None),
+    ],
+)
+def test_api_response_json_and_message(text, json_value, message):
+    answer = ApiResponse("GET /x", 400, {}, text)
+    assert answer.json == json_value
+    assert answer.message == message
+    assert answer.field("message") == (json_value.get("message") if isinstance(json_value, dict) else None)
+
+
+def test_an_explicit_json_null_is_sent_as_null(server, transport):
+    server.reply(json_reply(400, {"message": "invalid"}))
+
+    ChatApi(transport(), server.url).confirm_reply(TOKEN, "s1", None)
+    [received] = server.received
+    assert received.body == b"null"
+    assert received.headers["content-type"] == "application/json"
+    assert received.headers["content-length"] == "4"
+
+
+def test_no_body_is_sent_when_none_is_given(server, transport):
+    server.reply(json_reply(200, {"models": []}))
+
+    ChatApi(transport(), server.url).models(TOKEN)
+    [received] = server.received
+    assert received.body == b""
+    assert received.headers.get("content-length", "0") == "0"
+
+
+def test_raw_content_is_sent_as_is_as_json(server, transport):
+    server.reply(json_reply(400, {"message": "invalid JSON"}))
+
+    ChatApi(transport(), server.url).call("POST", "/api/chat/sessions", token=TOKEN, content=b'{"message": "unfinished')
+    [received] = server.received
+    assert received.body == b'{"message": "unfinished'
+    assert received.headers["content-type"] == "application/json"
+
+
+def test_confirmation_leaves_a_missing_id_out_and_keeps_a_null_one():
+    assert confirmation("reply", MISSING, 3) == {"completeResponse": "reply", "tokensUsed": 3}
+    assert confirmation("reply", None, 3) == {"completeResponse": "reply", "streamingSessionId": None, "tokensUsed": 3}
+    assert confirmation("reply", "sid", 0) == {"completeResponse": "reply", "streamingSessionId": "sid", "tokensUsed": 0}
+    assert confirmation("reply", {"$ne": ""}, 1)["streamingSessionId"] == {"$ne": ""}
+
+
+def test_a_confirmation_without_the_id_goes_on_the_wire_without_it(server, transport):
+    server.reply(json_reply(400, {"message": "streamingSessionId is required"}))
+
+    ChatApi(transport(), server.url).confirm_reply(TOKEN, "s1", confirmation("r", MISSING, 2))
+    [received] = server.received
+    assert received.target == "/api/chat/sessions/s1/update-stream"
+    assert json.loads(received.body) == {"completeResponse": "r", "tokensUsed": 2}
+
+
+# ------------------------------------------------------------------------------------------ paths
+
+
+@pytest.mark.parametrize(
+    ("session_id", "segment"),
+    [("abc", "abc"), ("a/b c", "a%2Fb%20c"), ("x?y#z", "x%3Fy%23z"), ("100%", "100%25"), ("é", "%C3%A9")],
+)
+def test_session_path_quotes_an_opaque_id_as_one_segment(session_id, segment):
+    assert session_path(session_id) == f"/api/chat/sessions/{segment}"
+
+
+@pytest.mark.parametrize("session_id", ["a/b c", "x?y#z", "../x", "%2F", "a;b=c"])
+def test_an_opaque_id_arrives_as_one_segment(server, transport, session_id):
+    server.reply(json_reply(404, {"message": "not found"}))
+
+    ChatApi(transport(), server.url).get_session(TOKEN, session_id)
+    [received] = server.received
+    prefix = "/api/chat/sessions/"
+    assert received.target.startswith(prefix), received.target
+    segment = received.target[len(prefix):]
+    assert "/" not in segment and "?" not in segment and "#" not in segment
+    assert unquote(segment) == session_id
+
+
+@pytest.mark.parametrize("session_id", ["..", "."])
+def test_a_dot_segment_id_stays_inside_the_sessions_collection(server, transport, session_id):
+    server.reply(json_reply(404, {"message": "not found"}))
+
+    ChatApi(transport(), server.url).get_session(TOKEN, session_id)
+    [received] = server.received
+    prefix = "/api/chat/sessions/"
+    assert received.target.startswith(prefix), received.target
+    assert unquote(received.target[len(prefix):]) == session_id
+
+
+def test_user_ids_are_quoted_too(server, transport):
+    server.reply(json_reply(404, {"message": "no such user"}))
+    server.reply(json_reply(404, {"message": "no such user"}))
+    http = transport()
+
+    AuthApi(http, server.url).delete_user(TOKEN, "u/1")
+    AccountingApi(http, server.url + "/").balance_of(TOKEN, "u 2")
+    assert [r.target for r in server.received] == ["/api/admin/users/u%2F1", "/api/credits/balance/u%202"]
+
+
+# ------------------------------------------------------------------------------------------ listeners
+
+
+def test_listeners_get_one_redacted_exchange_per_call(server, transport):
+    login_answer = {"accessToken": TOKEN, "refreshToken": TOKEN, "user": {"id": "u1", "username": "user1"}}
+    server.reply(json_reply(200, login_answer))
+    server.reply(json_reply(200, {"totalCredits": 5}))
+    http = transport()
+    seen: list[Exchange] = []
+    http.add_listener(seen.append)
+
+    AuthApi(http, server.url).login("user1", PASSWORD)
+    AccountingApi(http, server.url).balance(TOKEN)
+
+    assert len(seen) == 2
+    login, balance = seen
+    assert (login.service, login.method, login.url, login.status) == ("auth", "POST", server.url + "/api/auth/login", 200)
+    assert json.loads(login.request_body) == {"username": "user1", "password": REDACTED}
+    assert json.loads(login.response_body) == {
+        "accessToken": REDACTED, "refreshToken": REDACTED, "user": {"id": "u1", "username": "user1"}
+    }
+    assert balance.request_headers["Authorization"] == f"Bearer {REDACTED}"
+    assert json.loads(balance.response_body) == {"totalCredits": 5}
+    assert balance.duration_s >= 0 and balance.error is None
+    for exchange in seen:
+        shown = repr(exchange)
+        assert TOKEN not in shown and PASSWORD not in shown and "eyJ" not in shown
+
+
+def test_a_listener_can_be_stopped(server, transport):
+    server.reply(json_reply(200, {"status": "ok"}))
+    server.reply(json_reply(200, {"status": "ok"}))
+    http = transport()
+    seen: list[Exchange] = []
+    stop = http.add_listener(seen.append)
+
+    AuthApi(http, server.url).health()
+    stop()
+    AuthApi(http, server.url).health()
+    assert len(seen) == 1
+
+
+def test_every_answer_goes_through_the_contract_checker(server, transport):
+    checker = RecordingChecker()
+    server.reply(json_reply(200, {"status": "ok"}))
+    AuthApi(transport(checker=checker), server.url).health()
+
+    assert checker.responses == [("GET", "/health", 200, b'{"status": "ok"}')]
+
+
+# ------------------------------------------------------------------------------------------ streams
+
+
+STREAM_HEADERS = [("Content-Type", "text/event-stream; charset=utf-8"), ("x-streaming-session-id", "sid-1")]
+
+
+def test_stream_reads_a_complete_reply_and_checks_each_event(server, transport):
+    checker = RecordingChecker()
+    server.reply(Reply(headers=STREAM_HEADERS, body=[sse("chunk", {"text": "Hi"}), sse("done", {"tokensUsed": 1})]))
+    http = transport(checker=checker)
+    seen: list[Exchange] = []
+    http.add_listener(seen.append)
+
+    result = ChatApi(http, server.url).stream_reply(TOKEN, "s 1", "hello")
+
+    assert result.ending is Ending.DONE
+    assert result.text == "Hi"
+    assert result.streaming_session_id == "sid-1"
+    [received] = server.received
+    assert received.target == "/api/chat/sessions/s%201/stream"
+    assert json.loads(received.body) == {"message": "hello"}
+    assert [event[2] for event in checker.events] == ["chunk", "done"]
+    assert checker.responses == [("POST", "/api/chat/sessions/s%201/stream", 200, None)]
+    [exchange] = seen
+    assert exchange.stream is result and exchange.response_body is None
+    assert exchange.request_headers["Authorization"] == f"Bearer {REDACTED}"
+
+
+def test_stream_refused_with_402_returns_refused_with_the_body(server, transport):
+    server.reply(json_reply(402, {"message": "Insufficient credits"}))
+    http = transport()
+    seen: list[Exchange] = []
+    http.add_listener(seen.append)
+
+    result = ChatApi(http, server.url).stream_reply(TOKEN, "s1", "hello")
+
+    assert result.status == 402
+    assert result.ending is Ending.REFUSED
+    assert json.loads(result.body) == {"message": "Insufficient credits"}
+    assert result.events == () and result.streaming_session_id is None
+    assert json.loads(seen[0].response_body) == {"message": "Insufficient credits"}
+
+
+def test_stream_answered_200_without_an_event_stream(server, transport):
+    server.reply(json_reply(200, {"reply": "whole"}, reason="OK"))
+
+    result = ChatApi(transport(), server.url).stream_reply(TOKEN, "s1", "hello")
+    assert result.status == 200
+    assert result.ending is Ending.NOT_A_STREAM
+    assert json.loads(result.body) == {"reply": "whole"}
+
+
+def test_a_refusal_whose_body_never_ends_still_returns(server, transport):
+    server.reply(Reply(status=500, reason="Oops", headers=[("Content-Type", "text/plain")],
+                       body=[b"partial", Repeat(b".", every_s=0.02)]))
+
+    result = ChatApi(transport(read_s=0.4), server.url).stream_reply(TOKEN, "s1", "hello")
+    assert result.ending is Ending.REFUSED
+    assert result.body.startswith("<body unreadable")
+
+
+def test_a_silent_stream_is_cut_no_later_than_the_stream_deadline(server, transport):
+    server.reply(Reply(headers=STREAM_HEADERS, body=[sse("chunk", {"text": "a"}), Hold()]))
+
+    result = ChatApi(transport(read_s=30, deadline_s=0.4), server.url).stream_reply(TOKEN, "s1", "hello")
+    assert result.ending in (Ending.DEADLINE, Ending.STALLED)
+    assert result.duration_s < 0.4 + MARGIN_S
+
+
+def test_the_stream_event_cap_comes_from_the_timeouts(server, transport):
+    server.reply(Reply(headers=STREAM_HEADERS, body=[Repeat(sse("chunk", {"text": "x"}), every_s=0.005)]))
+
+    result = ChatApi(transport(cap=4), server.url).stream_reply(TOKEN, "s1", "hello")
+    assert result.ending is Ending.EVENT_CAP
+    assert len(result.events) == 4
+
+
+def test_platform_client_shares_one_transport(transport):
+    http = transport()
+    platform = PlatformClient(http, auth_url="http://a", accounting_url="http://b", chat_url="http://c")
+    assert [(api.name, api.root) for api in platform.services] == [
+        ("auth", "http://a"), ("accounting", "http://b"), ("chat", "http://c")
+    ]
+    assert all(api.transport is http for api in platform.services)

@@ -1,0 +1,249 @@
+"""chat_acceptance.config: where each setting comes from, how it is parsed, and that secrets never show."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from chat_acceptance.config import ENVIRONMENT_VARIABLES, Account, ConfigError, SuiteConfig
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+
+USERDATA = {
+    "auth_service_url": "",
+    "accounting_service_url": "",
+    "chat_service_url": "",
+    "test_user": "user1",
+    "test_user_password": "User1@123",
+    "second_user": "user2",
+    "second_user_password": "User2@123",
+    "admin_user": "admin",
+    "admin_password": "admin@admin",
+    "jwt_secret": "",
+    "connect_timeout": 3,
+    "read_timeout": 10,
+    "stream_deadline": 15,
+    "stream_event_cap": 10000,
+    "confirm_retry": 5,
+    "health_deadline": 10,
+    "credits_to_allocate": 5000,
+    "keep_resources": "off",
+    "contract_checks": "on",
+    "reference_faults": "",
+    "model_chunk_delay": 0.01,
+}
+URLS = {
+    "auth_service_url": "http://auth.example:3000",
+    "accounting_service_url": "http://accounting.example:3001",
+    "chat_service_url": "https://chat.example",
+}
+
+
+def build(userdata=None, defines: dict | None = None, environ: dict | None = None) -> SuiteConfig:
+    """As behave does it: -D values are merged into userdata, and their names are passed as `defines`."""
+    defines = defines or {}
+    return SuiteConfig.from_sources({**USERDATA, **(userdata or {}), **defines}, list(defines), environ or {})
+
+
+def config_error(**sources) -> str:
+    with pytest.raises(ConfigError) as caught:
+        build(**sources)
+    message = str(caught.value)
+    assert "\n" not in message, message
+    return message
+
+
+# ------------------------------------------------------------------------------------------ sources
+
+
+def test_defaults_come_from_userdata():
+    config = build()
+
+    assert config.embedded is True
+    assert (config.auth_url, config.accounting_url, config.chat_url) == ("", "", "")
+    assert config.test_user == Account("user1", "User1@123")
+    assert config.second_user == Account("user2", "User2@123")
+    assert config.admin == Account("admin", "admin@admin")
+    assert config.jwt_secret is None
+    assert (config.connect_timeout_s, config.read_timeout_s, config.stream_deadline_s) == (3.0, 10.0, 15.0)
+    assert config.stream_event_cap == 10000 and isinstance(config.stream_event_cap, int)
+    assert config.credits_to_allocate == 5000 and isinstance(config.credits_to_allocate, int)
+    assert config.confirm_retry_s == 5.0 and config.health_deadline_s == 10.0
+    assert config.keep_resources is False and config.contract_checks is True
+    assert config.reference_faults == ()
+    assert config.model_chunk_delay_s == 0.01
+
+
+def test_missing_optional_settings_take_the_class_defaults():
+    config = SuiteConfig.from_sources({"test_user": "a", "second_user": "b"}, [], {})
+
+    assert config.admin is None and config.jwt_secret is None
+    assert config.test_user == Account("a", "")
+    assert config.read_timeout_s == SuiteConfig.read_timeout_s
+    assert config.stream_event_cap == SuiteConfig.stream_event_cap
+    assert config.contract_checks is True and config.keep_resources is False
+
+
+def test_the_projects_own_userdata_makes_a_valid_embedded_configuration():
+    userdata = tomllib.loads(PYPROJECT.read_text())["tool"]["behave"]["userdata"]
+    config = SuiteConfig.from_sources(userdata, [], {})
+    assert config.embedded is True
+
+
+def test_environment_beats_userdata():
+    config = build(environ={"TEST_USER": "alice", "TEST_USER_PASSWORD": "from-env", "JWT_SECRET": "env-secret", **{
+        ENVIRONMENT_VARIABLES[name]: url for name, url in URLS.items()
+    }})
+
+    assert config.test_user == Account("alice", "from-env")
+    assert config.jwt_secret == "env-secret"
+    assert (config.auth_url, config.accounting_url, config.chat_url) == tuple(URLS.values())
+    assert config.embedded is False
+
+
+def test_defines_beat_the_environment():
+    config = build(defines={"test_user": "from-define"}, environ={"TEST_USER": "from-env", "SECOND_USER": "bob"})
+
+    assert config.test_user.username == "from-define"
+    assert config.second_user.username == "bob"
+
+
+def test_only_the_listed_environment_variables_are_read():
+    config = build(environ={"READ_TIMEOUT": "99", "read_timeout": "99", "KEEP_RESOURCES": "on", "test_user": "x"})
+
+    assert config.read_timeout_s == 10.0
+    assert config.keep_resources is False
+    assert config.test_user.username == "user1"
+
+
+def test_an_empty_environment_variable_still_counts_as_set():
+    config = build(environ={"ADMIN_USER": ""})
+    assert config.admin is None
+
+
+def test_urls_are_stripped_and_all_three_given_means_not_embedded():
+    config = build({name: f"  {url}  " for name, url in URLS.items()})
+    assert config.auth_url == URLS["auth_service_url"]
+    assert config.embedded is False
+
+
+@pytest.mark.parametrize("given", [["auth_service_url"], ["auth_service_url", "chat_service_url"], ["chat_service_url"]])
+def test_some_but_not_all_urls_is_an_error(given):
+    message = config_error(userdata={name: URLS[name] for name in given})
+    assert "all three" in message
+    assert "AUTH_SERVICE_URL" in message and "CHAT_SERVICE_URL" in message
+
+
+def test_a_url_that_is_not_http_is_an_error_naming_its_source():
+    message = config_error(userdata=URLS, environ={"CHAT_SERVICE_URL": "chat.example:3002"})
+    assert message == "chat_service_url='chat.example:3002' (from $CHAT_SERVICE_URL) is not an http:// or https:// URL"
+
+
+def test_with_platform_fills_urls_and_keeps_a_given_secret():
+    config = build(environ={"JWT_SECRET": "given"})
+    running = config.with_platform(auth_url="http://a", accounting_url="http://b", chat_url="http://c", jwt_secret="emb")
+    assert (running.auth_url, running.chat_url, running.jwt_secret) == ("http://a", "http://c", "given")
+    assert build().with_platform(auth_url="a", accounting_url="b", chat_url="c", jwt_secret="emb").jwt_secret == "emb"
+
+
+# ------------------------------------------------------------------------------------------ parsing
+
+
+@pytest.mark.parametrize(
+    ("sources", "expected"),
+    [
+        ({"userdata": {"read_timeout": "ten"}}, "read_timeout='ten' (from userdata read_timeout) is not a number"),
+        ({"defines": {"read_timeout": "1s"}}, "read_timeout='1s' (from -D read_timeout) is not a number"),
+        ({"defines": {"stream_event_cap": "2.5"}}, "stream_event_cap='2.5' (from -D stream_event_cap) is not a whole number"),
+        ({"userdata": {"credits_to_allocate": "lots"}}, "credits_to_allocate='lots' (from userdata credits_to_allocate) is not a whole number"),
+        ({"defines": {"connect_timeout": "0"}}, "connect_timeout='0' (from -D connect_timeout) must be greater than 0"),
+        ({"defines": {"stream_deadline": "-1"}}, "stream_deadline='-1' (from -D stream_deadline) must be greater than 0"),
+        ({"defines": {"confirm_retry": "-0.5"}}, "confirm_retry='-0.5' (from -D confirm_retry) must be at least 0"),
+        ({"defines": {"keep_resources": "maybe"}}, "keep_resources='maybe' (from -D keep_resources) is not on/off"),
+        ({"environ": {"TEST_USER": "  "}}, "test_user is required but empty (from $TEST_USER)"),
+        ({"defines": {"second_user": ""}}, "second_user is required but empty (from -D second_user)"),
+    ],
+)
+def test_a_bad_value_is_a_one_line_error_naming_setting_and_source(sources, expected):
+    assert config_error(**sources) == expected
+
+
+def test_a_bad_value_with_a_newline_stays_one_line():
+    message = config_error(defines={"read_timeout": "1\n2"})
+    assert "read_timeout" in message and "-D read_timeout" in message
+
+
+def test_numbers_are_parsed():
+    config = build(defines={"read_timeout": "2.5", "stream_event_cap": "7", "confirm_retry": "0", "model_chunk_delay": "0"})
+    assert config.read_timeout_s == 2.5
+    assert config.stream_event_cap == 7
+    assert config.confirm_retry_s == 0 and config.model_chunk_delay_s == 0
+
+
+def test_an_empty_number_takes_the_default():
+    assert build(defines={"read_timeout": ""}).read_timeout_s == SuiteConfig.read_timeout_s
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "Infinity"])
+def test_a_number_that_is_not_finite_is_an_error(value):
+    message = config_error(defines={"read_timeout": value})
+    assert "read_timeout" in message and "-D read_timeout" in message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("on", True), ("ON", True), ("yes", True), ("1", True), ("true", True), (True, True),
+     ("off", False), ("no", False), ("0", False), ("False", False), (False, False), (" off ", False)],
+)
+def test_flags(value, expected):
+    assert build(defines={"keep_resources": value}).keep_resources is expected
+
+
+def test_reference_faults_are_a_comma_separated_list():
+    config = build(defines={"reference_faults": " late-id, ,drop-header ,"})
+    assert config.reference_faults == ("late-id", "drop-header")
+
+
+def test_no_admin_user_means_no_admin():
+    assert build(defines={"admin_user": ""}).admin is None
+
+
+# ------------------------------------------------------------------------------------------ secrets
+
+
+SECRET_VALUES = ["User1@123", "User2@123", "admin@admin", "jwt-signing-secret-value"]
+
+
+def secret_config() -> SuiteConfig:
+    return build(environ={"JWT_SECRET": "jwt-signing-secret-value"})
+
+
+def test_repr_and_describe_show_no_password_and_no_jwt_secret():
+    config = secret_config()
+    for shown in (repr(config), config.describe(), str(config), repr(config.test_user), repr(config.admin)):
+        for secret in SECRET_VALUES:
+            assert secret not in shown, (secret, shown)
+    assert "<REDACTED>" in config.describe()
+    assert "jwt_secret = <REDACTED>" in config.describe()
+    assert "user1" in config.describe()  # usernames are fine to show
+
+
+def test_describe_has_one_line_per_setting():
+    config = secret_config()
+    lines = config.describe().splitlines()
+    assert len(lines) == len(config.__dataclass_fields__)
+    assert all(line.startswith("  ") and " = " in line for line in lines)
+
+
+def test_describe_shows_no_secret_when_there_is_none():
+    assert "jwt_secret = None" in build().describe()
+
+
+def test_secrets_lists_every_secret_value():
+    assert sorted(secret_config().secrets()) == sorted(SECRET_VALUES)
+
+
+def test_secrets_leaves_out_what_is_not_set():
+    config = build(defines={"admin_user": "", "second_user_password": ""})
+    assert config.secrets() == ["User1@123"]
