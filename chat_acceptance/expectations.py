@@ -1,0 +1,250 @@
+"""What the scenarios expect, checked with the matchers. Each check fails with what the platform did."""
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from hamcrest import assert_that, greater_than, has_item, is_not
+
+from chat_acceptance import matchers
+from chat_acceptance.client import ApiResponse, Exchange
+from chat_acceptance.people import Person, Reply
+from chat_acceptance.sse import StreamResult
+from chat_acceptance.world import World
+
+# What the platform must answer to a refused request, by what the refusal means.
+_REFUSALS = {
+    "invalid": 400,
+    "unauthenticated": 401,
+    "insufficient credits": 402,
+    "forbidden": 403,
+    "not found": 404,
+}
+
+
+def is_accepted(answer: ApiResponse, what: str, status: int = 200) -> None:
+    assert_that(answer, matchers.is_accepted(what, status))
+
+
+def is_rejected_as_mismatch(answer: ApiResponse) -> None:
+    assert_that(answer, matchers.is_rejected_as_mismatch())
+
+
+def is_refused_as_invalid(answer: ApiResponse) -> None:
+    _is_refused(answer, "invalid")
+
+
+def is_refused_as_unauthenticated(answer: ApiResponse) -> None:
+    _is_refused(answer, "unauthenticated")
+
+
+def is_refused_as_forbidden(answer: ApiResponse) -> None:
+    _is_refused(answer, "forbidden")
+
+
+def is_refused_for_insufficient_credits(answer: ApiResponse | StreamResult) -> None:
+    _is_refused(answer, "insufficient credits")
+
+
+def is_not_found(answer: ApiResponse | StreamResult) -> None:
+    _is_refused(answer, "not found")
+
+
+def _is_refused(answer: ApiResponse | StreamResult, meaning: str) -> None:
+    assert_that(answer, matchers.is_refused(_REFUSALS[meaning], meaning))
+
+
+def is_clear_refusal(answer: ApiResponse) -> None:
+    assert_that(answer, matchers.is_clear_client_error())
+
+
+# Streams
+
+
+def arrives_in_chunks(stream: StreamResult) -> None:
+    assert_that(stream, matchers.is_complete_stream())
+
+
+def carries_streaming_session_id(stream: StreamResult) -> None:
+    assert_that(stream, matchers.carries_streaming_session_id())
+
+
+def reports_positive_tokens_used(stream: StreamResult) -> None:
+    done = stream.done
+    tokens = done.get("tokensUsed") if isinstance(done, dict) else None
+    if not (isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > 0):
+        raise AssertionError(f"expected done to report a positive whole number of tokens used, got done {done!r}")
+
+
+def streamed_nothing(stream: StreamResult) -> None:
+    if stream.status == 200 or stream.events:
+        raise AssertionError(f"expected no reply to be streamed, but {matchers.describe_answer(stream)}")
+
+
+# Conversations
+
+
+def _exchange_pairs(messages: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
+    """The conversation as (role, content) pairs, leaving out anything but the user's and assistant's turns."""
+    return [
+        (message.get("role"), message.get("content"))
+        for message in messages
+        if isinstance(message, dict) and message.get("role") in ("user", "assistant")
+    ]
+
+
+def holds_question_then_reply(person: Person, reply: Reply) -> None:
+    expected = [("user", reply.question), ("assistant", reply.text)]
+    messages = person.messages_when(reply.conversation_id, lambda found: _exchange_pairs(found)[-2:] == expected)
+    if _exchange_pairs(messages)[-2:] != expected:
+        raise AssertionError(
+            f"expected the conversation to end with the question {reply.question!r} followed by the streamed reply "
+            f"{reply.text[:120]!r}, but it holds {_exchange_pairs(messages)!r:.400}"
+        )
+
+
+def holds_only_question_and_reply(person: Person, reply: Reply) -> None:
+    expected = [("user", reply.question), ("assistant", reply.text)]
+    messages = person.messages_when(reply.conversation_id, lambda found: _exchange_pairs(found) == expected)
+    if _exchange_pairs(messages) != expected:
+        raise AssertionError(
+            f"expected the conversation to hold only {expected!r:.300}, but it holds {_exchange_pairs(messages)!r:.400}"
+        )
+
+
+def holds_no_reply(person: Person, conversation_id: str) -> None:
+    replies = [pair for pair in _exchange_pairs(person.messages(conversation_id)) if pair[0] == "assistant"]
+    if replies:
+        raise AssertionError(f"expected the conversation to hold no reply, but it holds {replies!r:.300}")
+
+
+def last_reply_reads(person: Person, conversation_id: str, text: str) -> None:
+    replies = [content for role, content in _exchange_pairs(person.messages(conversation_id)) if role == "assistant"]
+    if not replies or replies[-1] != text:
+        raise AssertionError(f"expected the last reply to read {text!r}, but the replies are {replies!r:.400}")
+
+
+def lists_conversation(person: Person, conversation_id: str, title: str) -> None:
+    answer = person.conversations()
+    assert_that(answer, matchers.has_status(200))
+    listed = [
+        (session.get("sessionId"), session.get("title"))
+        for session in answer.field("sessions") or []
+        if isinstance(session, dict)
+    ]
+    assert_that(listed, has_item((conversation_id, title)), f"{person.name}'s conversations")
+
+
+def does_not_list(answer: ApiResponse, conversation_id: str) -> None:
+    assert_that(answer, matchers.has_status(200))
+    sessions = answer.field("sessions")
+    if not isinstance(sessions, list):
+        raise AssertionError(f"expected a list of sessions, but {matchers.describe_answer(answer)}")
+    listed = [session.get("sessionId") for session in sessions if isinstance(session, dict)]
+    assert_that(listed, is_not(has_item(conversation_id)), "the conversations listed")
+
+
+def has_an_available_model(answer: ApiResponse) -> None:
+    assert_that(answer, matchers.has_status(200))
+    models = answer.field("models")
+    available = [model for model in models or [] if isinstance(model, dict) and model.get("available") is True]
+    assert_that(len(available), greater_than(0), f"available models among {models!r:.300}")
+
+
+def is_gone_for_every_route(person: Person, reply: Reply) -> None:
+    """Opening, asking, confirming and deleting again must all answer 404; every route that does not is named."""
+    attempts = {
+        "opening it": person.open_conversation(reply.conversation_id),
+        "asking in it": person.ask(reply.conversation_id, "Are you still there?"),
+        "confirming its reply": person.confirm(reply, reply.streaming_session_id),
+        "deleting it again": person.delete_conversation(reply.conversation_id),
+    }
+    wrong = [f"{route}: {matchers.describe_answer(answer)}" for route, answer in attempts.items() if answer.status != 404]
+    if wrong:
+        raise AssertionError("expected the request to be refused as not found (404) for a deleted conversation; " + "; ".join(wrong))
+
+
+# Streaming session IDs
+
+
+def reveals_no_streaming_session_id(error_answers: list[Exchange], reply: Reply) -> None:
+    """No error answer of the scenario may contain the ID the platform expects for the reply."""
+    expected_id = reply.streaming_session_id or ""
+    revealing = [
+        f"{exchange.method} {exchange.url} answered {exchange.status}"
+        for exchange in error_answers
+        if expected_id and expected_id in (exchange.response_body or "")
+    ]
+    if revealing:
+        raise AssertionError(f"expected no error to reveal the issued streaming session ID, but these did: {revealing}")
+
+
+# Browsers on other origins
+
+
+def exposes_streaming_session_id(stream: StreamResult) -> None:
+    exposed = _header_list(stream.headers.get("Access-Control-Expose-Headers"))
+    allowed_origin = stream.headers.get("Access-Control-Allow-Origin")
+    if "x-streaming-session-id" not in exposed or not allowed_origin:
+        raise AssertionError(
+            "expected Access-Control-Expose-Headers to list X-Streaming-Session-Id for an allowed origin, got "
+            f"Access-Control-Allow-Origin {allowed_origin!r} and Access-Control-Expose-Headers "
+            f"{stream.headers.get('Access-Control-Expose-Headers')!r} (status {stream.status})"
+        )
+
+
+def allows_headers(answer: ApiResponse, *names: str) -> None:
+    allowed = _header_list(answer.headers.get("Access-Control-Allow-Headers"))
+    missing = [name for name in names if name.lower() not in allowed]
+    if not 200 <= answer.status < 300 or missing or not answer.headers.get("Access-Control-Allow-Origin"):
+        raise AssertionError(
+            f"expected the preflight to allow {', '.join(names)} from the origin, got {answer.status} with "
+            f"Access-Control-Allow-Origin {answer.headers.get('Access-Control-Allow-Origin')!r} and "
+            f"Access-Control-Allow-Headers {answer.headers.get('Access-Control-Allow-Headers')!r}"
+        )
+
+
+def _header_list(value: str | None) -> set[str]:
+    return {item.strip().lower() for item in (value or "").split(",") if item.strip()}
+
+
+# Credits
+
+
+def new_user_with_credits(world: World, name: str, credits: int) -> None:
+    person = world.new_user(name)
+    answer = world.person("the administrator").allocate(person.user_id, credits)
+    assert_that(answer, matchers.is_accepted(f"allocating {credits} credits to {name}", 201))
+    world.starting_balances[name] = person.balance()
+
+
+def new_user_without_credits(world: World, name: str, scenario: Any) -> None:
+    person = world.new_user(name)
+    if world.starting_balances[name] > 0:
+        scenario.skip(
+            f"this deployment gives new users {world.starting_balances[name]} credits, so a user without credits "
+            f"cannot be set up ({person.username})"
+        )
+
+
+def balance_grew_by(world: World, name: str, credits: int) -> None:
+    grown = world.person(name).balance() - world.starting_balances[name]
+    if grown != credits:
+        raise AssertionError(f"expected {name}'s balance to grow by exactly {credits} credits, it grew by {grown}")
+
+
+def balance_not_grown(world: World, name: str) -> None:
+    now, before = world.person(name).balance(), world.starting_balances[name]
+    if now > before:
+        raise AssertionError(f"expected {name}'s balance not to grow, it went from {before} to {now}")
+
+
+def balance_gone_down(world: World, name: str) -> None:
+    person, before = world.person(name), world.starting_balances[name]
+    now = person.balance_when(lambda balance: balance < before)
+    if not now < before:
+        raise AssertionError(f"expected {name}'s balance to go down from {before} after the reply, it is {now}")
+
+
+def unknown_user_id() -> str:
+    return f"no-such-user-{secrets.token_hex(6)}"

@@ -1,0 +1,170 @@
+"""The suite's state: what lasts for the whole run (Suite) and what one scenario knows (World)."""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from hamcrest import assert_that
+
+from chat_acceptance.client import ApiResponse, Exchange, PlatformClient, PlatformUnavailable
+from chat_acceptance.config import Account, SuiteConfig
+from chat_acceptance.forgery import lookalike_of, made_up_streaming_id
+from chat_acceptance.matchers import is_accepted
+from chat_acceptance.people import Person, Reply, SignedIn, sign_in
+from chat_acceptance.sse import StreamResult
+from chat_acceptance.waiting import poll_until
+
+# Who the scenarios' names stand for: the configured accounts.
+PERSONAS = {"Alice": "test_user", "Bob": "second_user", "the administrator": "admin"}
+
+# The IDs other than a reply's own that a step may confirm it with.
+OTHER_IDS = (
+    "a made-up ID",
+    "an ID shaped like the issued one",
+    "the ID of her earlier reply",
+    "the ID of the reply in her other conversation",
+)
+
+
+class Suite:
+    """Configuration, the platform client and the signed-in personas, for the whole run."""
+
+    def __init__(self, config: SuiteConfig, platform: PlatformClient):
+        self.config = config
+        self.platform = platform
+        self._signed_in: dict[str, SignedIn] = {}
+
+    def account(self, persona: str) -> Account | None:
+        return getattr(self.config, PERSONAS[persona])
+
+    def signed_in(self, persona: str) -> SignedIn:
+        if persona not in self._signed_in:
+            account = self.account(persona)
+            if account is None:
+                raise AssertionError(f"{persona} is not configured (see README: accounts)")
+            self._signed_in[persona] = sign_in(self.platform, account)
+        return self._signed_in[persona]
+
+    def check_health(self) -> None:
+        """Waits, within the health deadline, for every service to answer its health check."""
+        for service in self.platform.services:
+
+            def probe(service=service) -> ApiResponse | PlatformUnavailable:
+                try:
+                    return service.health()
+                except PlatformUnavailable as unavailable:
+                    return unavailable
+
+            result = poll_until(
+                probe,
+                lambda result: isinstance(result, ApiResponse) and result.status == 200,
+                deadline_s=self.config.health_deadline_s,
+            )
+            if isinstance(result, PlatformUnavailable):
+                raise result
+            if result.status != 200:
+                raise PlatformUnavailable(
+                    f"{service.name} service at {service.root} is unavailable: its health check "
+                    f"{result.request} answered {result.status}"
+                )
+
+    def give_credits_to_test_users(self) -> None:
+        """The administrator allocates credits to Alice and Bob, and their balances must grow."""
+        admin = self.person("the administrator", add_cleanup=_no_cleanup)
+        for persona in ("Alice", "Bob"):
+            person = self.person(persona, add_cleanup=_no_cleanup)
+            before = person.balance()
+            answer = admin.allocate(person.user_id, self.config.credits_to_allocate)
+            assert_that(answer, is_accepted(f"allocating credits to {persona} ({person.username})", 201))
+            after = person.balance()
+            if after <= before:
+                raise AssertionError(
+                    f"allocating {self.config.credits_to_allocate} credits to {person.username} left the balance "
+                    f"at {after} (was {before})"
+                )
+
+    def person(self, persona: str, *, add_cleanup: Callable[[str, Callable[[], Any]], None]) -> Person:
+        return Person(
+            persona,
+            self.signed_in(persona),
+            self.platform,
+            confirm_retry_s=self.config.confirm_retry_s,
+            add_cleanup=add_cleanup,
+        )
+
+
+class World:
+    """What one scenario knows: who takes part, what they did and what the platform answered."""
+
+    def __init__(self, suite: Suite, add_cleanup: Callable[[str, Callable[[], Any]], None]):
+        self.suite = suite
+        self.add_cleanup = add_cleanup
+        self.people: dict[str, Person] = {}
+        self.conversation: str | None = None  # the conversation the scenario is about
+        self.reply: Reply | None = None  # the reply the scenario is about
+        self.earlier_reply: Reply | None = None
+        self.other_reply: Reply | None = None
+        self.answer: ApiResponse | StreamResult | None = None  # what the platform answered to the scenario's action
+        self.starting_balances: dict[str, float] = {}
+        self.exchanges: list[Exchange] = []  # every exchange of the scenario, in order
+
+    def person(self, name: str) -> Person:
+        if name not in self.people:
+            if name not in PERSONAS:
+                raise AssertionError(f"{name} has not been introduced in this scenario")
+            self.people[name] = self.suite.person(name, add_cleanup=self.add_cleanup)
+        return self.people[name]
+
+    def new_user(self, name: str) -> Person:
+        """A new end user whom the administrator creates for this scenario and removes after it."""
+        admin = self.person("the administrator")
+        username = f"{name.lower()}-{secrets.token_hex(4)}"
+        password = f"Pw-{secrets.token_urlsafe(12)}"
+        answer = admin.create_user(username=username, email=f"{username}@example.com", password=password)
+        assert_that(answer, is_accepted(f"the administrator creating {name} ({username})", 201))
+        self.remove_user_if_created(answer, username)
+        person = Person(
+            name,
+            sign_in(self.suite.platform, Account(username, password)),
+            self.suite.platform,
+            confirm_retry_s=self.suite.config.confirm_retry_s,
+            add_cleanup=self.add_cleanup,
+        )
+        self.people[name] = person
+        self.starting_balances[name] = person.balance()
+        return person
+
+    def remove_user_if_created(self, answer: ApiResponse, username: str) -> None:
+        """Whoever created a user (rightly or not), the administrator removes it after the scenario."""
+        user_id = answer.field("userId")
+        if answer.status != 201 or user_id in (None, ""):
+            return
+        if self.suite.account("the administrator") is None:
+            print(f"kept user {username}: no administrator is configured to remove it")
+            return
+        admin = self.person("the administrator")
+        self.add_cleanup(f"delete user {username}", lambda: admin.delete_user(str(user_id)))
+
+    def other_id(self, kind: str) -> str:
+        """An ID other than the reply's own, of the kind a step names (one of OTHER_IDS)."""
+        if kind == "a made-up ID":
+            return made_up_streaming_id()
+        if kind == "an ID shaped like the issued one":
+            return lookalike_of(self.reply.streaming_session_id)
+        source = self.earlier_reply if kind == "the ID of her earlier reply" else self.other_reply
+        return source.streaming_session_id
+
+    def conversation_of(self, name: str) -> str:
+        """The conversation of the scenario's reply (or the one it started) when it belongs to `name`."""
+        conversation = self.reply.conversation_id if self.reply else self.conversation
+        if conversation is None:
+            raise AssertionError(f"{name} has no conversation in this scenario")
+        return conversation
+
+    def error_answers(self) -> list[Exchange]:
+        return [exchange for exchange in self.exchanges if exchange.status is not None and exchange.status >= 400]
+
+
+def _no_cleanup(description: str, cleanup: Callable[[], Any]) -> None:
+    """For set-up done once per run, which creates nothing that needs removing."""

@@ -1,0 +1,83 @@
+"""Credits: allocations, balances and what replies cost."""
+from behave import given, then, when
+
+import parameter_types  # noqa: F401  (registers the step parameter types)
+from chat_acceptance import expectations as expect
+
+
+@given("{name:Person} is a new user")
+def step_new_user(context, name):
+    context.world.new_user(name)
+
+
+@given("{name:Person} is a new user with {credits:d} credits")
+def step_new_user_with_credits(context, name, credits):
+    expect.new_user_with_credits(context.world, name, credits)
+
+
+@given("{name:Person} is a new user without credits")
+def step_new_user_without_credits(context, name):
+    expect.new_user_without_credits(context.world, name, context.scenario)
+
+
+@when("{name:Person} tries to give herself {credits:d} credits")
+def step_try_to_allocate_to_self(context, name, credits):
+    person = context.world.person(name)
+    context.world.answer = person.allocate(person.user_id, credits)
+
+
+@when("the administrator allocates {credits:JsonValue} credits to {name:Person} by her {identifier:Identifier}")
+def step_admin_allocates(context, credits, name, identifier):
+    person = context.world.person(name)
+    user = person.user_id if identifier == "user id" else person.username
+    context.world.answer = context.world.person("the administrator").allocate(user, credits)
+
+
+@when("the administrator allocates {credits:d} credits to a user who does not exist")
+def step_admin_allocates_to_nobody(context, credits):
+    context.world.answer = context.world.person("the administrator").allocate(expect.unknown_user_id(), credits)
+
+
+@then("the allocation is accepted")
+def step_allocation_accepted(context):
+    expect.is_accepted(context.world.answer, "the allocation", 201)
+
+
+@then("the allocation is refused as invalid")
+def step_allocation_invalid(context):
+    expect.is_refused_as_invalid(context.world.answer)
+
+
+@then("the allocation is refused because the user does not exist")
+def step_allocation_unknown_user(context):
+    expect.is_not_found(context.world.answer)
+
+
+@then("{name:Person}'s balance has grown by exactly {credits:d} credits")
+def step_balance_grew_by(context, name, credits):
+    expect.balance_grew_by(context.world, name, credits)
+
+
+@then("{name:Person}'s balance has not grown")
+def step_balance_not_grown(context, name):
+    expect.balance_not_grown(context.world, name)
+
+
+@then("{name:Person}'s balance has gone down")
+def step_balance_gone_down(context, name):
+    expect.balance_gone_down(context.world, name)
+
+
+@then("{name:Person} is told she has insufficient credits")
+def step_told_insufficient_credits(context, name):
+    expect.is_refused_for_insufficient_credits(context.world.answer)
+
+
+@then("no reply was streamed")
+def step_no_reply_streamed(context):
+    expect.streamed_nothing(context.world.answer)
+
+
+@then("{name:Person}'s conversation holds no reply")
+def step_conversation_holds_no_reply(context, name):
+    expect.holds_no_reply(context.world.person(name), context.world.conversation_of(name))

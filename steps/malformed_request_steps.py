@@ -1,0 +1,17 @@
+"""Malformed requests."""
+from behave import then, when
+
+import parameter_types  # noqa: F401  (registers the step parameter types)
+from chat_acceptance import expectations as expect
+from chat_acceptance.malformed import send_malformed
+
+
+@when("{name:Person} sends {request:Request} with {malformation:Malformation}")
+def step_send_malformed(context, name, request, malformation):
+    world = context.world
+    world.answer = send_malformed(world.suite.platform, world.person(name), world.conversation, request, malformation)
+
+
+@then("the request is refused with a clear error message")
+def step_refused_clearly(context):
+    expect.is_clear_refusal(context.world.answer)

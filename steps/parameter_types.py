@@ -1,0 +1,37 @@
+"""The step parameters' vocabulary: each type matches only the words the features use."""
+import json
+import re
+
+import parse
+from behave import register_type
+
+from chat_acceptance.access import GUARDED_ACTIONS, TOKEN_KINDS
+from chat_acceptance.malformed import MALFORMATIONS, REQUESTS
+from chat_acceptance.client import MISSING
+from chat_acceptance.world import OTHER_IDS
+
+
+def _choice(words):
+    @parse.with_pattern("|".join(sorted(map(re.escape, words), key=len, reverse=True)))
+    def convert(text):
+        return text
+
+    return convert
+
+
+@parse.with_pattern(r'nothing|null|""|-?\d+(?:\.\d+)?|"[^"]*"|\{.*\}|\[.*\]')
+def json_value(text):
+    """A JSON literal as the feature writes it; "nothing" means the field is left out."""
+    return MISSING if text == "nothing" else json.loads(text)
+
+
+register_type(
+    Person=_choice(["Alice", "Bob", "Carol", "the administrator"]),
+    OtherId=_choice(OTHER_IDS),
+    TokenKind=_choice(TOKEN_KINDS),
+    GuardedAction=_choice(GUARDED_ACTIONS),
+    Request=_choice(REQUESTS),
+    Malformation=_choice(MALFORMATIONS),
+    Identifier=_choice(["user id", "username"]),
+    JsonValue=json_value,
+)
