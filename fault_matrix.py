@@ -1,0 +1,234 @@
+"""The fault matrix: proves the suite catches every defect and raises no false alarm on legitimate differences.
+
+For each fault switch of the reference platform it runs the acceptance suite (behave, in a subprocess, against
+the embedded platform with that switch on) and judges the outcome:
+- a defect must make the suite fail through the scenarios tagged in the registry's `caught_by`, and, when the
+  registry says `via="contract"`, through a contract violation;
+- a legitimate difference must leave the whole suite passing (scenarios may be skipped with a reason).
+
+`python -m fault_matrix` prints the table (`make faults`); tests/meta uses the same functions.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from reference_services.faults import FAULTS, Fault
+
+ROOT = Path(__file__).resolve().parent
+SUITE_TIMEOUT_S = 240  # far above any run's own deadlines: only a broken suite could reach it
+CONTRACT_VIOLATION = "Contract violation:"
+
+
+@dataclass(frozen=True)
+class ScenarioOutcome:
+    name: str
+    location: str
+    tags: tuple[str, ...]
+    status: str  # passed, failed, skipped, ...
+    message: str  # the first failure's message, one line; "" when it passed
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    exit_code: int
+    scenarios: tuple[ScenarioOutcome, ...]
+    seconds: float
+    output: str  # the end of behave's console output, for diagnosis
+
+    @property
+    def scenarios_run(self) -> int:
+        return sum(scenario.status not in ("skipped", "untested") for scenario in self.scenarios)
+
+    @property
+    def failed(self) -> tuple[ScenarioOutcome, ...]:
+        return tuple(scenario for scenario in self.scenarios if scenario.status not in ("passed", "skipped"))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    fault: Fault
+    run: SuiteRun
+    as_expected: bool
+    explanation: str
+
+    @property
+    def expected(self) -> str:
+        return "fail" if self.fault.kind == "defect" else "pass"
+
+    @property
+    def outcome(self) -> str:
+        return "fail" if self.run.failed or self.run.exit_code else "pass"
+
+
+def run_suite(
+    *, faults: Iterable[str] = (), tags: str | None = None, defines: dict[str, str] | None = None
+) -> SuiteRun:
+    """Runs behave against the embedded reference platform; returns every scenario's outcome.
+
+    It runs from a scratch directory whose behave.ini carries pyproject's userdata but writes no Allure
+    results or JUnit files, so that meta-runs never mix with the real reports.
+    """
+    with tempfile.TemporaryDirectory(prefix="fault-matrix-") as scratch:
+        results = Path(scratch) / "results.json"
+        _write_behave_ini(Path(scratch), results)
+        command = [sys.executable, "-m", "behave", "--no-capture", "--no-color"]
+        for name, value in {"reference_faults": ",".join(faults), **(defines or {})}.items():
+            command += ["-D", f"{name}={value}"]
+        if tags:
+            command += ["--tags", tags]
+        started = time.monotonic()
+        completed = subprocess.run(
+            command,
+            cwd=scratch,
+            env=_without_deployment(os.environ),
+            capture_output=True,
+            text=True,
+            timeout=SUITE_TIMEOUT_S,
+        )
+        seconds = time.monotonic() - started
+        scenarios = _scenarios(results) if results.exists() else ()
+    output = (completed.stdout + completed.stderr)[-4000:]
+    return SuiteRun(completed.returncode, scenarios, seconds, output)
+
+
+def judge(fault: Fault) -> Verdict:
+    if fault.kind == "legitimate":
+        run = run_suite(faults=[fault.name])
+        if run.exit_code == 0 and not run.failed:
+            return Verdict(fault, run, True, "the whole suite passed")
+        return Verdict(fault, run, False, f"false alarm: {_first_failure(run)}")
+    tags = " or ".join(f"@{tag}" for tag in fault.caught_by)
+    if fault.stops_setup:
+        run = run_suite(faults=[fault.name], tags=tags)
+        if run.scenarios_run or "ABORTED:" not in run.output:
+            return Verdict(fault, run, False, f"set-up did not stop the run: {_first_failure(run)}")
+        # Set-up caught it; the scenarios must catch it too, in a run whose set-up allocates nothing.
+        run = run_suite(faults=[fault.name], tags=tags, defines={"credits_to_allocate": "0"})
+    else:
+        run = run_suite(faults=[fault.name], tags=tags)
+    missed = [tag for tag in fault.caught_by if not any(tag in scenario.tags for scenario in run.failed)]
+    if missed:
+        return Verdict(fault, run, False, f"not caught by {', '.join(missed)}; {_first_failure(run)}")
+    if fault.via == "contract" and not any(CONTRACT_VIOLATION in scenario.message for scenario in run.failed):
+        return Verdict(fault, run, False, f"caught, but not as a contract violation: {_first_failure(run)}")
+    return Verdict(fault, run, True, _first_failure(run))
+
+
+def judge_all(faults: Sequence[Fault], workers: int) -> list[Verdict]:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(judge, faults))
+
+
+def _first_failure(run: SuiteRun) -> str:
+    if not run.failed:
+        return "no scenario failed" if run.exit_code == 0 else f"behave exited {run.exit_code}: {run.output[-300:]}"
+    first = run.failed[0]
+    return f"{first.name} ({first.location}): {first.message}"
+
+
+def _write_behave_ini(scratch: Path, results: Path) -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    userdata = pyproject["tool"]["behave"]["userdata"]
+    lines = [
+        "[behave]",
+        f"paths = {ROOT / 'features'}",
+        "format = json",
+        f"outfiles = {results}",
+        "junit = false",
+        "show_skipped = false",
+        "",
+        "[behave.userdata]",
+        *(f"{name} = {value}" for name, value in userdata.items()),
+    ]
+    (scratch / "behave.ini").write_text("\n".join(lines) + "\n")
+
+
+def _without_deployment(environ: dict[str, str]) -> dict[str, str]:
+    """The meta-runs always use the embedded platform, whatever deployment the caller's shell names."""
+    ignored = {"AUTH_SERVICE_URL", "ACCOUNTING_SERVICE_URL", "CHAT_SERVICE_URL", "JWT_SECRET"}
+    return {name: value for name, value in environ.items() if name not in ignored}
+
+
+def _scenarios(results: Path) -> tuple[ScenarioOutcome, ...]:
+    outcomes = []
+    for feature in json.loads(results.read_text() or "[]"):
+        for element in feature.get("elements", []):
+            if element.get("type") != "scenario":
+                continue
+            messages = [
+                step["result"].get("error_message") or ""
+                for step in element.get("steps", [])
+                if step.get("result", {}).get("status") in ("failed", "error")
+            ]
+            message = messages[0] if messages else ""
+            if isinstance(message, list):
+                message = " ".join(message)
+            outcomes.append(
+                ScenarioOutcome(
+                    name=element.get("name", ""),
+                    location=element.get("location", ""),
+                    tags=tuple(element.get("tags", [])),
+                    status=element.get("status", "untested"),
+                    message=" ".join(str(message).split())[:400],
+                )
+            )
+    return tuple(outcomes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("faults", nargs="*", help="fault names (default: every fault in the registry)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="suite runs at once")
+    arguments = parser.parse_args(argv)
+    unknown = [name for name in arguments.faults if name not in FAULTS]
+    if unknown:
+        parser.error(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(FAULTS)}")
+    faults = [FAULTS[name] for name in arguments.faults] if arguments.faults else list(FAULTS.values())
+    started = time.monotonic()
+    verdicts = judge_all(faults, arguments.workers)
+    print(_table(verdicts))
+    wrong = [verdict for verdict in verdicts if not verdict.as_expected]
+    print(
+        f"\n{len(verdicts) - len(wrong)} of {len(verdicts)} as expected in {time.monotonic() - started:.0f} s "
+        f"({arguments.workers} at once)"
+    )
+    return 1 if wrong else 0
+
+
+def _table(verdicts: list[Verdict]) -> str:
+    rows = [("switch", "kind", "expected", "suite", "ok", "failing scenario", "time")]
+    for verdict in verdicts:
+        failing = verdict.run.failed[0].name if verdict.run.failed else "-"
+        rows.append(
+            (
+                verdict.fault.name,
+                verdict.fault.kind,
+                verdict.expected,
+                verdict.outcome,
+                "yes" if verdict.as_expected else "NO",
+                failing[:70],
+                f"{verdict.run.seconds:.1f}s",
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    for verdict in verdicts:
+        if not verdict.as_expected:
+            lines.append(f"\n{verdict.fault.name}: {verdict.explanation}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Meta-tests: the suite catches every defect of the reference platform's registry, through the scenario about
+it, and passes against every legitimate difference. Each case runs behave in a subprocess (fault_matrix)."""
+import re
+from pathlib import Path
+
+import pytest
+
+from fault_matrix import FAULTS, judge, run_suite
+
+FEATURES = Path(__file__).resolve().parents[2] / "features"
+DEFECTS = sorted(name for name, fault in FAULTS.items() if fault.kind == "defect")
+LEGITIMATE = sorted(name for name, fault in FAULTS.items() if fault.kind == "legitimate")
+# No defect may hold a run longer than this: the suite's own deadlines (read timeout, stream deadline,
+# confirmation window) must end it first.
+WELL_UNDER_A_MINUTE_S = 45
+
+
+def test_the_whole_suite_passes_against_the_reference_platform():
+    run = run_suite()
+    assert run.exit_code == 0 and not run.failed, run.output
+    assert len(run.scenarios) >= 59 and {scenario.status for scenario in run.scenarios} == {"passed"}
+
+
+@pytest.mark.parametrize("name", DEFECTS)
+def test_the_suite_catches_the_defect_through_its_scenario(name):
+    verdict = judge(FAULTS[name])
+    assert verdict.as_expected, verdict.explanation
+    assert verdict.run.seconds < WELL_UNDER_A_MINUTE_S, f"{name} held the suite for {verdict.run.seconds:.0f} s"
+
+
+@pytest.mark.parametrize("name", LEGITIMATE)
+def test_the_suite_passes_against_the_legitimate_difference(name):
+    verdict = judge(FAULTS[name])
+    assert verdict.as_expected, verdict.explanation
+
+
+def test_every_scenario_is_proven_by_a_defect_it_catches():
+    tags = set(re.findall(r"@(behaviour\.\w+)", "".join(path.read_text() for path in FEATURES.glob("*.feature"))))
+    caught = {tag for fault in FAULTS.values() for tag in fault.caught_by}
+    assert tags - caught == set(), "scenarios that no fault switch proves"
+    assert caught - tags - {"setup"} == set(), "faults naming a scenario tag that no feature has"
