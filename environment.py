@@ -33,7 +33,11 @@ def embedded_reference_platform(context, config: SuiteConfig):
     from reference_services.platform import PlatformSettings, start_platform
 
     platform = start_platform(
-        PlatformSettings(model_chunk_delay=config.model_chunk_delay_s, faults=frozenset(config.reference_faults))
+        PlatformSettings(
+            model_chunk_delay=config.model_chunk_delay_s,
+            faults=frozenset(config.reference_faults),
+            jwt_secret=config.jwt_secret,  # None: the platform makes one up, and the suite learns it
+        )
     )
     try:
         yield platform

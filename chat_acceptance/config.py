@@ -105,11 +105,8 @@ class SuiteConfig:
         )
 
     def with_platform(self, *, auth_url: str, accounting_url: str, chat_url: str, jwt_secret: str) -> SuiteConfig:
-        """The configuration once the embedded platform runs: its URLs, and its secret unless one was given."""
-        return replace(
-            self, auth_url=auth_url, accounting_url=accounting_url, chat_url=chat_url,
-            jwt_secret=self.jwt_secret or jwt_secret,
-        )
+        """The configuration once the embedded platform runs: its URLs and its token signing secret."""
+        return replace(self, auth_url=auth_url, accounting_url=accounting_url, chat_url=chat_url, jwt_secret=jwt_secret)
 
     def secrets(self) -> list[str]:
         """Every secret value the configuration holds, for the redactor."""

@@ -140,11 +140,10 @@ def test_a_url_that_is_not_http_is_an_error_naming_its_source():
     assert message == "chat_service_url='chat.example:3002' (from $CHAT_SERVICE_URL) is not an http:// or https:// URL"
 
 
-def test_with_platform_fills_urls_and_keeps_a_given_secret():
-    config = build(environ={"JWT_SECRET": "given"})
-    running = config.with_platform(auth_url="http://a", accounting_url="http://b", chat_url="http://c", jwt_secret="emb")
-    assert (running.auth_url, running.chat_url, running.jwt_secret) == ("http://a", "http://c", "given")
-    assert build().with_platform(auth_url="a", accounting_url="b", chat_url="c", jwt_secret="emb").jwt_secret == "emb"
+def test_with_platform_takes_the_running_platforms_urls_and_secret():
+    # The embedded platform is started with a configured secret when there is one, so it is always the platform's.
+    running = build().with_platform(auth_url="http://a", accounting_url="http://b", chat_url="http://c", jwt_secret="emb")
+    assert (running.auth_url, running.chat_url, running.jwt_secret, running.embedded) == ("http://a", "http://c", "emb", True)
 
 
 # ------------------------------------------------------------------------------------------ parsing
