@@ -72,16 +72,22 @@ class Verdict:
 
 
 def run_suite(
-    *, faults: Iterable[str] = (), tags: str | None = None, defines: dict[str, str] | None = None
+    *,
+    faults: Iterable[str] = (),
+    tags: str | None = None,
+    defines: dict[str, str] | None = None,
+    environment: dict[str, str] | None = None,
+    allure_results: Path | None = None,
 ) -> SuiteRun:
-    """Runs behave against the embedded reference platform; returns every scenario's outcome.
+    """Runs behave and returns every scenario's outcome: against the embedded reference platform, or against
+    the deployment that `environment` names (AUTH_SERVICE_URL, ...; the caller's own shell never counts).
 
-    It runs from a scratch directory whose behave.ini carries pyproject's userdata but writes no Allure
-    results or JUnit files, so that meta-runs never mix with the real reports.
+    It runs from a scratch directory whose behave.ini carries pyproject's userdata but writes Allure results
+    only where `allure_results` says and no JUnit files, so that meta-runs never mix with the real reports.
     """
     with tempfile.TemporaryDirectory(prefix="fault-matrix-") as scratch:
         results = Path(scratch) / "results.json"
-        _write_behave_ini(Path(scratch), results)
+        _write_behave_ini(Path(scratch), results, allure_results)
         command = [sys.executable, "-m", "behave", "--no-capture", "--no-color"]
         for name, value in {"reference_faults": ",".join(faults), **(defines or {})}.items():
             command += ["-D", f"{name}={value}"]
@@ -91,7 +97,7 @@ def run_suite(
         completed = subprocess.run(
             command,
             cwd=scratch,
-            env=_without_deployment(os.environ),
+            env={**_without_deployment(os.environ), **(environment or {})},
             capture_output=True,
             text=True,
             timeout=SUITE_TIMEOUT_S,
@@ -137,14 +143,18 @@ def _first_failure(run: SuiteRun) -> str:
     return f"{first.name} ({first.location}): {first.message}"
 
 
-def _write_behave_ini(scratch: Path, results: Path) -> None:
+def _write_behave_ini(scratch: Path, results: Path, allure_results: Path | None) -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     userdata = pyproject["tool"]["behave"]["userdata"]
+    formats, outfiles = ["json"], [str(results)]
+    if allure_results is not None:
+        formats.append("allure_behave.formatter:AllureFormatter")
+        outfiles.append(str(allure_results))
     lines = [
         "[behave]",
         f"paths = {ROOT / 'features'}",
-        "format = json",
-        f"outfiles = {results}",
+        "format = " + "\n    ".join(formats),
+        "outfiles = " + "\n    ".join(outfiles),
         "junit = false",
         "show_skipped = false",
         "",

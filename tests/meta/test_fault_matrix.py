@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from fault_matrix import FAULTS, judge, run_suite
+from fault_matrix import FAULTS, judge
 
 FEATURES = Path(__file__).resolve().parents[2] / "features"
 DEFECTS = sorted(name for name, fault in FAULTS.items() if fault.kind == "defect")
@@ -13,12 +13,6 @@ LEGITIMATE = sorted(name for name, fault in FAULTS.items() if fault.kind == "leg
 # No defect may hold a run longer than this: the suite's own deadlines (read timeout, stream deadline,
 # confirmation window) must end it first.
 WELL_UNDER_A_MINUTE_S = 45
-
-
-def test_the_whole_suite_passes_against_the_reference_platform():
-    run = run_suite()
-    assert run.exit_code == 0 and not run.failed, run.output
-    assert len(run.scenarios) >= 59 and {scenario.status for scenario in run.scenarios} == {"passed"}
 
 
 @pytest.mark.parametrize("name", DEFECTS)

@@ -1,0 +1,119 @@
+"""The suite as teams run it: a whole run and its reports, a separately started deployment, bad set-ups."""
+import json
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import requests
+
+from chat_acceptance import html_report
+from chat_acceptance.waiting import poll_until
+from fault_matrix import ROOT, run_suite
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ")
+USERDATA = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["behave"]["userdata"]
+PASSWORDS = [value for name, value in USERDATA.items() if name.endswith("password")]
+JWT_SECRET = f"meta-test-secret-{secrets.token_hex(8)}"
+
+
+@pytest.fixture(scope="module")
+def reported_run(tmp_path_factory):
+    """One whole run against the embedded platform, writing Allure results, with a known signing secret."""
+    results = tmp_path_factory.mktemp("allure") / "results"
+    return run_suite(allure_results=results, defines={"jwt_secret": JWT_SECRET}), results
+
+
+def test_the_whole_suite_passes_against_the_reference_platform(reported_run):
+    run, _ = reported_run
+    assert run.exit_code == 0 and not run.failed, run.output
+    assert len(run.scenarios) >= 59 and {scenario.status for scenario in run.scenarios} == {"passed"}
+    assert re.search(r"contract checks: [1-9]\d* responses and [1-9]\d* stream events validated", run.output)
+
+
+def test_every_scenario_has_one_allure_result_with_its_labels_and_exchanges(reported_run):
+    run, results = reported_run
+    tests = [json.loads(path.read_text()) for path in results.glob("*-result.json")]
+    assert sorted(test["name"] for test in tests) == sorted(scenario.name for scenario in run.scenarios)
+    for test in tests:
+        labels = {label["name"] for label in test["labels"]}
+        assert {"epic", "feature", "severity"} <= labels, test["name"]
+        assert any(step.get("attachments") for step in test["steps"]), f"no exchange attached to {test['name']}"
+    in_rules = [test for test in tests if any(label["name"] == "story" for label in test["labels"])]
+    assert len(in_rules) >= 20, "the security feature's scenarios carry their Rule as the story"
+    assert all(test.get("links") for test in tests if any("contract." in label["value"] for label in test["labels"]))
+    assert (results / "environment.properties").is_file() and (results / "categories.json").is_file()
+
+
+def test_no_secret_appears_in_the_allure_results(reported_run):
+    _, results = reported_run
+    for path in results.iterdir():
+        text = path.read_text(errors="replace")
+        assert not JWT.search(text), f"a token in {path.name}"
+        for secret in [*PASSWORDS, JWT_SECRET]:
+            assert secret not in text, f"a secret in {path.name}"
+
+
+def test_the_html_report_is_generated_from_a_real_run(reported_run, tmp_path):
+    _, results = reported_run
+    output = tmp_path / "report"
+    assert html_report.main(["--results", str(results), "--output", str(output)]) == 0
+    assert (output / "index.html").stat().st_size > 100_000
+
+
+def test_the_suite_passes_against_a_separately_started_deployment():
+    ports = [_free_port() for _ in range(3)]
+    command = [sys.executable, "-m", "reference_services", "--model-chunk-delay", "0.01"]
+    for flag, port in zip(("--auth-port", "--accounting-port", "--chat-port"), ports):
+        command += [flag, str(port)]
+    platform = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        assert poll_until(lambda: _healthy(urls[2] + "/api/health"), bool, deadline_s=15), "the platform did not start"
+        # No JWT_SECRET: the deployment does not share its signing secret, so expired-token cases are skipped.
+        run = run_suite(
+            environment=dict(zip(("AUTH_SERVICE_URL", "ACCOUNTING_SERVICE_URL", "CHAT_SERVICE_URL"), urls))
+        )
+    finally:
+        platform.send_signal(signal.SIGINT)
+        platform.wait(timeout=15)
+    assert run.exit_code == 0 and not run.failed, run.output
+    skipped = [scenario for scenario in run.scenarios if scenario.status == "skipped"]
+    assert skipped and all("behaviour.expired_token_refused" in scenario.tags for scenario in skipped)
+    assert len(run.scenarios) - len(skipped) >= 56
+
+
+def test_a_service_that_is_down_stops_the_run_with_one_line():
+    closed = f"http://127.0.0.1:{_free_port()}"
+    run = run_suite(
+        environment={"AUTH_SERVICE_URL": closed, "ACCOUNTING_SERVICE_URL": closed, "CHAT_SERVICE_URL": closed},
+        defines={"health_deadline": "0.5"},
+    )
+    assert run.exit_code != 0 and run.scenarios_run == 0
+    assert f"ABORTED: auth service at {closed} is unavailable: connection refused (GET /health)" in run.output
+    assert "Traceback" not in run.output
+
+
+def test_a_bad_setting_stops_the_run_with_one_line():
+    run = run_suite(defines={"stream_deadline": "soon"})
+    assert run.exit_code != 0 and run.scenarios_run == 0
+    assert "ABORTED: configuration: stream_deadline='soon' (from -D stream_deadline) is not a number" in run.output
+    assert "Traceback" not in run.output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
