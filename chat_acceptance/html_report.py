@@ -9,6 +9,7 @@ missing or older than Allure 3 needs (the caller keeps the suite's own exit stat
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import re
 import shutil
@@ -60,11 +61,7 @@ def generate(node: str, results: Path, output: Path) -> Path:
     """Runs `allure generate` (installing Allure with npm ci first if needed); returns the report's index.html."""
     if not any(results.glob("*-result.json")):
         raise ReportFailed(f"no Allure results in {results}")
-    if not ALLURE_CLI.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            raise ReportFailed("Allure 3 is not installed and npm is missing to install it")
-        _run([npm, "ci", "--no-audit", "--no-fund"], timeout_s=NPM_CI_TIMEOUT_S, what="npm ci")
+    _install_allure()
     index = output / "index.html"
     index.unlink(missing_ok=True)  # so that a report from an earlier run cannot pass for this one
     # The history (one line per run, for trends) lives beside the report; allurerc.mjs reads this variable.
@@ -74,6 +71,18 @@ def generate(node: str, results: Path, output: Path) -> Path:
     if not index.is_file():
         raise ReportFailed(f"allure generate wrote no {index}")
     return index
+
+
+def _install_allure() -> None:
+    """npm ci, once: reports built at the same time (parallel tests, parallel runs) wait for one install."""
+    with (PROJECT_ROOT / "package-lock.json").open("rb") as lockfile:
+        fcntl.flock(lockfile, fcntl.LOCK_EX)
+        if ALLURE_CLI.exists():
+            return
+        npm = shutil.which("npm")
+        if npm is None:
+            raise ReportFailed("Allure 3 is not installed and npm is missing to install it")
+        _run([npm, "ci", "--no-audit", "--no-fund"], timeout_s=NPM_CI_TIMEOUT_S, what="npm ci")
 
 
 def _node_version(node: str) -> tuple[int, ...]:
