@@ -76,7 +76,7 @@ class SuiteConfig:
                 "set all three of AUTH_SERVICE_URL, ACCOUNTING_SERVICE_URL and CHAT_SERVICE_URL, or none of them "
                 "to use the embedded reference platform"
             )
-        for name, url in zip(("auth_service_url", "accounting_service_url", "chat_service_url"), urls):
+        for name, url in zip(("auth_service_url", "accounting_service_url", "chat_service_url"), urls, strict=True):
             if url and not url.startswith(("http://", "https://")):
                 raise ConfigError(f"{name}={url!r} ({source.origin(name)}) is not an http:// or https:// URL")
         admin_user = source.text("admin_user")

@@ -23,7 +23,6 @@ from behave.model import Rule, Scenario
 from chat_acceptance.allure_dynamic import current_test
 from chat_acceptance.client import Exchange
 from chat_acceptance.redaction import REDACTED, Redactor
-from chat_acceptance.sse import StreamResult
 
 # Where a @contract.<anchor> tag links to: the contract, relative to the report's index.html in
 # reports/allure-report/ (the contract lives beside this repository, in ../shared/contract.md).

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from urllib.parse import unquote
 
@@ -27,7 +26,6 @@ from chat_acceptance.client import (
 )
 from chat_acceptance.redaction import REDACTED, Redactor
 from chat_acceptance.sse import Ending
-from chat_acceptance.waiting import poll_until
 from scripted_server import Hold, Repeat, Reply, json_reply, sse
 
 SECRET = "a-test-signing-secret-of-at-least-32-bytes!"

@@ -6,7 +6,6 @@ import threading
 import time
 
 import pytest
-import requests
 import sseclient
 
 from chat_acceptance.sse import (

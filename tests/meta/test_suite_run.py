@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 import requests
@@ -69,7 +68,7 @@ def test_the_html_report_is_generated_from_a_real_run(reported_run, tmp_path):
 def test_the_suite_passes_against_a_separately_started_deployment():
     ports = [_free_port() for _ in range(3)]
     command = [sys.executable, "-m", "reference_services", "--model-chunk-delay", "0.01"]
-    for flag, port in zip(("--auth-port", "--accounting-port", "--chat-port"), ports):
+    for flag, port in zip(("--auth-port", "--accounting-port", "--chat-port"), ports, strict=True):
         command += [flag, str(port)]
     platform = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -77,7 +76,7 @@ def test_the_suite_passes_against_a_separately_started_deployment():
         assert poll_until(lambda: _healthy(urls[2] + "/api/health"), bool, deadline_s=15), "the platform did not start"
         # No JWT_SECRET: the deployment does not share its signing secret, so expired-token cases are skipped.
         run = run_suite(
-            environment=dict(zip(("AUTH_SERVICE_URL", "ACCOUNTING_SERVICE_URL", "CHAT_SERVICE_URL"), urls))
+            environment=dict(zip(("AUTH_SERVICE_URL", "ACCOUNTING_SERVICE_URL", "CHAT_SERVICE_URL"), urls, strict=True))
         )
     finally:
         platform.send_signal(signal.SIGINT)

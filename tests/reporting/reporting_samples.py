@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 from chat_acceptance.client import Exchange
 from chat_acceptance.sse import Ending, StreamEvent, StreamResult
