@@ -10,7 +10,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Lifespan
 
 from reference_services.settings import ServiceSettings
-from reference_services.web.errors import install_error_handlers
+from reference_services.web.errors import describe_errors_as_the_contract_does, install_error_handlers
 from reference_services.web.middleware import BodySizeLimit, ExposeStreamingIdHeader, ExtraFields
 from reference_services.wording import Wording
 
@@ -47,6 +47,7 @@ def new_service_app(
     app.state.settings = settings
     app.state.wording = Wording(alternative=faults.on("different_wording"))
     install_error_handlers(app)
+    describe_errors_as_the_contract_does(app)
     for router in routers:
         app.include_router(router)
     return app

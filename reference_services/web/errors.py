@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -56,9 +57,36 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
         if error.get("type") == "json_invalid":
             parts.append("the body is not valid JSON")
             continue
-        location = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "body"
+        # pydantic names its validators in the location ("function-after[...]"): not the caller's business.
+        parts_shown = [str(part) for part in error.get("loc", ()) if part != "body" and "[" not in str(part)]
+        location = ".".join(parts_shown) or "body"
         parts.append(f"{location}: {error.get('msg', 'invalid')}")
     return "; ".join(parts)
+
+
+_ERROR_SCHEMA = {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}
+
+
+def describe_errors_as_the_contract_does(app: FastAPI) -> None:
+    """FastAPI's generated schema announces 422 for invalid bodies; these services answer 400 (the contract's
+    rule), so their own schema says 400 with the error object instead."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            for path_item in schema.get("paths", {}).values():
+                for operation in path_item.values():
+                    if operation.get("responses", {}).pop("422", None) is not None:
+                        operation["responses"]["400"] = {
+                            "description": "Invalid body",
+                            "content": {"application/json": {"schema": _ERROR_SCHEMA}},
+                        }
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -73,13 +73,25 @@ def test_fastapi_routes_and_the_document_name_the_same_operations(platform, conf
     documented = {(target.service, target.method, shape(target.path)) for target in targets()}
     served = set()
     for service in ("auth", "accounting", "chat"):
-        url = getattr(platform, f"{service}_url") + "/openapi.json"
-        generated = conformance.http.get(url, timeout=(3, 10)).json()
-        for path, item in generated["paths"].items():
+        for path, item in _generated_schema(platform, conformance, service)["paths"].items():
             if not path.startswith("/internal/"):
                 served |= {(service, method, shape(path)) for method in item if method in HTTP_METHODS}
     assert served == documented
 
+
+def test_fastapi_schemas_announce_400_for_an_invalid_body_as_the_contract_does(platform, conformance):
+    for service in ("auth", "accounting", "chat"):
+        for path, item in _generated_schema(platform, conformance, service)["paths"].items():
+            for method, operation in item.items():
+                statuses = operation.get("responses", {})
+                assert "422" not in statuses, f"{service}: {method.upper()} {path} announces 422"
+                if "requestBody" in operation and not path.startswith("/internal/"):
+                    assert "400" in statuses, f"{service}: {method.upper()} {path} does not announce 400"
+
+
+def _generated_schema(platform, conformance, service: str) -> dict:
+    url = getattr(platform, f"{service}_url") + "/openapi.json"
+    return conformance.http.get(url, timeout=(3, 10)).json()
 
 
 def test_the_streams_event_schema_names_the_same_data_schemas_as_x_sse_events():
