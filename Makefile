@@ -5,8 +5,17 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 # Extra arguments for behave, e.g. make acceptance BEHAVE_ARGS="--tags=@core -D stream_deadline=60"
 BEHAVE_ARGS ?=
+# Parallel behave processes for `make acceptance` (behavex; one platform for the whole run). 1 = plain behave.
+JOBS ?= 1
+# How behavex shares out the run when JOBS > 1: feature (one set-up per feature: the fastest here) or scenario.
+SCHEME ?= feature
+# `make load`: Locust users, their spawn rate (users/s), the run time, and uvicorn workers per service.
+LOAD_USERS ?= 20
+LOAD_SPAWN_RATE ?= 10
+LOAD_RUN_TIME ?= 20s
+LOAD_WORKERS ?= 2
 
-.PHONY: acceptance test faults report install clean
+.PHONY: acceptance test faults report bench load install clean
 
 install: $(INSTALLED)
 
@@ -17,9 +26,13 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 # The whole suite, against the embedded reference platform or the deployment named by AUTH_SERVICE_URL,
 # ACCOUNTING_SERVICE_URL and CHAT_SERVICE_URL; then the HTML report. Exits with the suite's status.
+# JOBS=2: behavex runs it in 2 processes (BEHAVE_ARGS then go to behavex: --tags, -D, --name...), all writing
+# to reports/allure-results, so the HTML report is one report over the whole run.
 acceptance: $(INSTALLED)
 	@rm -rf reports/allure-results reports/junit
-	@status=0; $(BIN)/behave $(BEHAVE_ARGS) || status=$$?; \
+	@status=0; \
+	if [ "$(JOBS)" = 1 ]; then $(BIN)/behave $(BEHAVE_ARGS) || status=$$?; \
+	else $(BIN)/python -m parallel_suite --jobs $(JOBS) --scheme $(SCHEME) $(BEHAVE_ARGS) || status=$$?; fi; \
 	$(BIN)/python -m chat_acceptance.html_report; \
 	exit $$status
 
@@ -35,6 +48,15 @@ faults: $(INSTALLED)
 # The single-file HTML report from reports/allure-results (make acceptance builds it too).
 report: $(INSTALLED)
 	$(BIN)/python -m chat_acceptance.html_report
+
+# Speed on the embedded platform: start-up, each scenario beside its streaming floor, the suite serial and
+# parallel (behavex, one process per core); fails when a target is missed.
+bench: $(INSTALLED)
+	$(BIN)/python -m bench
+
+# A short, bounded Locust run against the embedded platform served by uvicorn workers: invariants under load.
+load: $(INSTALLED)
+	$(BIN)/python -m load_run --users $(LOAD_USERS) --spawn-rate $(LOAD_SPAWN_RATE) --run-time $(LOAD_RUN_TIME) --workers $(LOAD_WORKERS)
 
 clean:
 	rm -rf $(VENV) reports node_modules

@@ -1,0 +1,403 @@
+"""How fast the suite runs on the embedded platform, beside the floors it cannot beat (`make bench`).
+
+    python -m bench [--repeat 3] [--jobs 2] [--tags EXPR] [--json FILE]
+
+Measures, each `--repeat` times (the table shows the median):
+- embedded start-up: a fresh Python process importing the reference platform and calling start_platform()
+  until its three services answer their health checks (what before_all pays for it);
+- every scenario's wall time (its Allure result, start to stop: hooks, steps and clean-up) beside its floor:
+  the time the platform itself spent streaming the scenario's replies, read from the SSE transcripts attached
+  to the scenario (the last line of each: "<seconds>s  end: ...");
+- the whole suite, serial (`behave`, as `make acceptance` runs it) and parallel (`python -m parallel_suite`,
+  as `make acceptance JOBS=N` runs it): the wall time of the whole command, Python start-up included.
+
+Targets: each @core scenario within 1.5 x its floor + 0.3 s; embedded start-up under 2 s; the whole suite
+serial under 20 s. Exit status 1 when a target is missed or a suite run fails. These are the speed checks:
+the unit tests check what bench computes, never how fast anything is.
+
+Runs happen in scratch directories (their own behave.ini, their own Allure results), always against the
+embedded reference platform, and never touch reports/.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import parallel_suite
+
+CORE_TAG = "core"
+CORE_FACTOR, CORE_ALLOWANCE_S = 1.5, 0.3
+STARTUP_TARGET_S = 2.0
+SERIAL_SUITE_TARGET_S = 20.0
+SUITE_TIMEOUT_S = 600  # a hard stop far above any run's own deadlines
+STARTUP_TIMEOUT_S = 60
+DEPLOYMENT_VARIABLES = (*parallel_suite.DEPLOYMENT_VARIABLES, "JWT_SECRET")
+
+# The last line of a streamed reply's transcript (chat_acceptance.sse.StreamResult.transcript()).
+_STREAM_SECTION = "── streamed reply"
+_STREAM_END = re.compile(r"^\s*(\d+(?:\.\d+)?)s  end: ", re.MULTILINE)
+_STREAMED = re.compile(r"^status 200, ", re.MULTILINE)  # the transcript's first line
+_FAILURE_ATTACHMENT = "✗"  # chat_acceptance.reporting.attach_failure repeats an exchange under this mark
+
+_STARTUP_PROBE = """
+import json, sys, time
+started = time.perf_counter()
+from reference_services.platform import PlatformSettings, start_platform
+imported = time.perf_counter()
+platform = start_platform(PlatformSettings(model_chunk_delay=float(sys.argv[1])))
+ready = time.perf_counter()
+platform.stop()
+print(json.dumps({"import_s": imported - started, "start_s": ready - imported}))
+"""
+
+
+@dataclass(frozen=True)
+class ScenarioTiming:
+    feature: str
+    name: str  # an outline's examples have their own names ("... -- @1.2 ...")
+    tags: tuple[str, ...]
+    status: str
+    wall_s: float
+    floor_s: float  # the time its replies spent streaming, from their transcripts
+    streams: int
+    attachments: int
+
+    @property
+    def core(self) -> bool:
+        return CORE_TAG in self.tags
+
+    @property
+    def target_s(self) -> float | None:
+        return CORE_FACTOR * self.floor_s + CORE_ALLOWANCE_S if self.core else None
+
+
+@dataclass(frozen=True)
+class SuiteTiming:
+    exit_code: int
+    seconds: float
+    scenarios: tuple[ScenarioTiming, ...]
+
+
+@dataclass(frozen=True)
+class Startup:
+    import_s: float
+    start_s: float
+
+    @property
+    def total_s(self) -> float:
+        return self.import_s + self.start_s
+
+
+@dataclass
+class Bench:
+    startups: list[Startup] = field(default_factory=list)
+    serial: list[SuiteTiming] = field(default_factory=list)
+    parallel: list[SuiteTiming] = field(default_factory=list)
+    jobs: int = 2
+
+
+# -- reading Allure results ---------------------------------------------------------------------------------
+
+
+def stream_durations(attachment_text: str) -> list[float]:
+    """The duration of every reply streamed (status 200) whose transcript is in this attachment text; a stream
+    refused before its first event (402, 404...) spent no time streaming."""
+    if _STREAM_SECTION not in attachment_text:
+        return []
+    durations = []
+    for transcript in attachment_text.split(_STREAM_SECTION)[1:]:
+        ends = list(_STREAM_END.finditer(transcript))
+        if ends and _STREAMED.search(transcript):
+            durations.append(float(ends[-1].group(1)))
+    return durations
+
+
+def scenario_timings(results_dir: Path) -> tuple[ScenarioTiming, ...]:
+    """One timing per scenario in an Allure results directory, in the order they ran."""
+    timings = []
+    for result_file in results_dir.glob("*-result.json"):
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+        attachments = list(_attachments(result))
+        durations = [
+            duration
+            for attachment in attachments
+            if not attachment.get("name", "").startswith(_FAILURE_ATTACHMENT)
+            for duration in stream_durations(_read_attachment(results_dir, attachment))
+        ]
+        labels = result.get("labels", [])
+        tags = tuple(label["value"] for label in labels if label.get("name") == "tag")
+        feature = next((label["value"] for label in labels if label.get("name") == "feature"), "")
+        timings.append(
+            (
+                result.get("start", 0),
+                ScenarioTiming(
+                    feature=feature,
+                    name=result.get("name", "?"),
+                    tags=tags,
+                    status=result.get("status", "unknown"),
+                    wall_s=(result.get("stop", 0) - result.get("start", 0)) / 1000,
+                    floor_s=sum(durations),
+                    streams=len(durations),
+                    attachments=len(attachments),
+                ),
+            )
+        )
+    return tuple(timing for _, timing in sorted(timings, key=lambda pair: pair[0]))
+
+
+def _attachments(node: Mapping) -> Iterable[Mapping]:
+    yield from node.get("attachments") or ()
+    for step in node.get("steps") or ():
+        yield from _attachments(step)
+
+
+def _read_attachment(results_dir: Path, attachment: Mapping) -> str:
+    path = results_dir / str(attachment.get("source", ""))
+    if attachment.get("type") != "text/plain" or not path.is_file():
+        return ""
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+# -- measuring ----------------------------------------------------------------------------------------------
+
+
+def measure_startup(model_chunk_delay: float) -> Startup:
+    completed = subprocess.run(
+        [sys.executable, "-c", _STARTUP_PROBE, str(model_chunk_delay)],
+        capture_output=True, text=True, timeout=STARTUP_TIMEOUT_S, check=True,
+    )
+    return Startup(**json.loads(completed.stdout.strip().splitlines()[-1]))
+
+
+def run_serial(tags: str | None = None, results_dir: Path | None = None) -> SuiteTiming:
+    """behave, as `make acceptance` runs it, against the embedded platform, from a scratch directory (Allure
+    results there too, unless `results_dir` is given)."""
+    with tempfile.TemporaryDirectory(prefix="bench-serial-") as scratch:
+        results = results_dir or Path(scratch) / "allure-results"
+        parallel_suite.write_behave_ini(
+            Path(scratch), formats={"allure": results}, userdata=parallel_suite.suite_userdata()
+        )
+        command = [sys.executable, "-m", "behave", "--no-color", *(["--tags", tags] if tags else [])]
+        started = time.monotonic()
+        completed = subprocess.run(
+            command, cwd=scratch, env=_embedded_only(os.environ), capture_output=True, text=True,
+            timeout=SUITE_TIMEOUT_S,
+        )
+        seconds = time.monotonic() - started
+        if completed.returncode:
+            print((completed.stdout + completed.stderr)[-2000:], file=sys.stderr)
+        return SuiteTiming(completed.returncode, seconds, scenario_timings(results))
+
+
+def run_parallel(jobs: int, tags: str | None = None, results_dir: Path | None = None) -> SuiteTiming:
+    """parallel_suite, as `make acceptance JOBS=N` runs it, against one embedded platform."""
+    with tempfile.TemporaryDirectory(prefix="bench-parallel-") as scratch:
+        results = results_dir or Path(scratch) / "allure-results"
+        run = parallel_suite.run(
+            jobs,
+            behavex_args=[f"--tags={tags}"] if tags else [],
+            results_dir=results,
+            output_dir=Path(scratch) / "behavex",
+            junit_dir=None,
+            environ=_embedded_only(os.environ),
+            capture=True,
+        )
+        if run.exit_code:
+            print(run.output[-2000:], file=sys.stderr)
+        return SuiteTiming(run.exit_code, run.seconds, scenario_timings(results))
+
+
+def measure(*, repeat: int, jobs: int, tags: str | None = None, progress=print) -> Bench:
+    delay = float(parallel_suite.suite_userdata().get("model_chunk_delay") or 0)
+    bench = Bench(jobs=jobs)
+    for round_number in range(1, repeat + 1):
+        progress(f"round {round_number} of {repeat}: start-up, serial suite, parallel suite ({jobs} processes)")
+        bench.startups.append(measure_startup(delay))
+        bench.serial.append(run_serial(tags))
+        if jobs > 1:
+            bench.parallel.append(run_parallel(jobs, tags))
+    return bench
+
+
+def _embedded_only(environ: Mapping[str, str]) -> dict[str, str]:
+    """bench always measures the embedded platform, whatever deployment the caller's shell names."""
+    return {name: value for name, value in environ.items() if name not in DEPLOYMENT_VARIABLES}
+
+
+# -- reporting ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    core: bool
+    wall_s: float
+    floor_s: float
+    streams: int
+    target_s: float | None
+    met: bool | None
+
+
+def scenario_rows(runs: Sequence[SuiteTiming]) -> list[Row]:
+    """Each scenario's median wall time and floor over the runs; @core first, then the slowest first."""
+    walls: dict[tuple[str, str], list[float]] = {}
+    floors: dict[tuple[str, str], list[float]] = {}
+    first: dict[tuple[str, str], ScenarioTiming] = {}
+    for run in runs:
+        for timing in run.scenarios:
+            if timing.status == "skipped":
+                continue
+            key = (timing.feature, timing.name)
+            walls.setdefault(key, []).append(timing.wall_s)
+            floors.setdefault(key, []).append(timing.floor_s)
+            first.setdefault(key, timing)
+    rows = []
+    for key, timing in first.items():
+        wall, floor = statistics.median(walls[key]), statistics.median(floors[key])
+        target = CORE_FACTOR * floor + CORE_ALLOWANCE_S if timing.core else None
+        rows.append(Row(timing.name, timing.core, wall, floor, timing.streams, target,
+                        None if target is None else wall <= target))
+    return sorted(rows, key=lambda row: (not row.core, -row.wall_s))
+
+
+def verdicts(bench: Bench) -> list[str]:
+    """What missed its target (empty when everything met it)."""
+    missed = []
+    startup = _median(startup.total_s for startup in bench.startups)
+    if startup is not None and startup >= STARTUP_TARGET_S:
+        missed.append(f"embedded start-up {startup:.2f} s is not under {STARTUP_TARGET_S:g} s")
+    serial = _median(run.seconds for run in bench.serial)
+    if serial is not None and serial >= SERIAL_SUITE_TARGET_S:
+        missed.append(f"whole suite serial {serial:.1f} s is not under {SERIAL_SUITE_TARGET_S:g} s")
+    for row in scenario_rows(bench.serial):
+        if row.met is False:
+            missed.append(f"@core {row.name}: {row.wall_s:.3f} s is over its target {row.target_s:.3f} s")
+    for kind, runs in (("serial", bench.serial), ("parallel", bench.parallel)):
+        for run in runs:
+            if run.exit_code:
+                missed.append(f"a {kind} run failed (exit status {run.exit_code})")
+    return missed
+
+
+def table(bench: Bench) -> str:
+    rounds = len(bench.serial)
+    lines = [f"chat-acceptance bench: embedded reference platform, {os.cpu_count()} cores, median of {rounds}", ""]
+    startup = _median(startup.total_s for startup in bench.startups)
+    if startup is not None:
+        imports = _median(startup.import_s for startup in bench.startups)
+        start = _median(startup.start_s for startup in bench.startups)
+        lines.append(
+            f"embedded start-up      {startup:6.2f} s   (imports {imports:.2f} s + start_platform {start:.2f} s)   "
+            f"target < {STARTUP_TARGET_S:g} s   {_ok(startup < STARTUP_TARGET_S)}"
+        )
+    serial = _median(run.seconds for run in bench.serial)
+    if serial is not None:
+        lines.append(
+            f"whole suite, serial    {serial:6.2f} s   (behave, {_scenario_count(bench.serial)} scenarios)"
+            f"{'':17}target < {SERIAL_SUITE_TARGET_S:g} s  {_ok(serial < SERIAL_SUITE_TARGET_S)}"
+        )
+    parallel = _median(run.seconds for run in bench.parallel)
+    if parallel is not None and serial:
+        lines.append(
+            f"whole suite, parallel  {parallel:6.2f} s   (behavex, {bench.jobs} processes, one platform)   "
+            f"speed-up {serial / parallel:.2f} x"
+        )
+    lines += ["", _scenario_table(scenario_rows(bench.serial))]
+    return "\n".join(lines)
+
+
+def _scenario_table(rows: list[Row]) -> str:
+    header = ("scenario (serial run)", "wall", "floor", "streams", "target", "")
+    cells = [header]
+    for row in rows:
+        cells.append(
+            (
+                ("@core " if row.core else "") + row.name,
+                f"{row.wall_s:.3f} s",
+                f"{row.floor_s:.3f} s",
+                str(row.streams),
+                f"<= {row.target_s:.3f} s" if row.target_s is not None else "",
+                _ok(row.met) if row.met is not None else "",
+            )
+        )
+    name_width = min(100, max(len(cell[0]) for cell in cells))
+    widths = [name_width, *(max(len(cell[column]) for cell in cells) for column in range(1, len(header)))]
+    lines = []
+    for number, cell in enumerate(cells):
+        name = cell[0] if len(cell[0]) <= name_width else cell[0][: name_width - 1] + "…"
+        parts = [name.ljust(name_width)] + [
+            value.rjust(width) if column in (1, 2, 3) else value.ljust(width)
+            for column, (value, width) in enumerate(zip(cell[1:], widths[1:]), start=1)
+        ]
+        lines.append("  ".join(parts).rstrip())
+        if number == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def to_json(bench: Bench) -> dict:
+    serial = _median(run.seconds for run in bench.serial)
+    parallel = _median(run.seconds for run in bench.parallel)
+    return {
+        "cores": os.cpu_count(),
+        "rounds": len(bench.serial),
+        "jobs": bench.jobs,
+        "startup_s": _median(startup.total_s for startup in bench.startups),
+        "serial_suite_s": serial,
+        "parallel_suite_s": parallel,
+        "speed_up": serial / parallel if serial and parallel else None,
+        "serial_runs": [{"exit_code": run.exit_code, "seconds": run.seconds} for run in bench.serial],
+        "parallel_runs": [{"exit_code": run.exit_code, "seconds": run.seconds} for run in bench.parallel],
+        "scenarios": [asdict(row) for row in scenario_rows(bench.serial)],
+        "parallel_scenarios": [asdict(row) for row in scenario_rows(bench.parallel)],
+        "missed": verdicts(bench),
+    }
+
+
+def _scenario_count(runs: Sequence[SuiteTiming]) -> int:
+    return len({(timing.feature, timing.name) for run in runs for timing in run.scenarios if timing.status != "skipped"})
+
+
+def _median(values: Iterable[float]) -> float | None:
+    values = list(values)
+    return statistics.median(values) if values else None
+
+
+def _ok(met: bool) -> str:
+    return "ok" if met else "MISSED"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of measurement (default %(default)s)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2,
+                        help="processes for the parallel run; 1 skips it (default: the cores, %(default)s)")
+    parser.add_argument("--tags", help="only the scenarios matching this behave tag expression")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    arguments = parser.parse_args(argv)
+    if arguments.repeat < 1 or arguments.jobs < 1:
+        parser.error("--repeat and --jobs must be at least 1")
+    bench = measure(repeat=arguments.repeat, jobs=arguments.jobs, tags=arguments.tags,
+                    progress=lambda line: print(line, flush=True))
+    print()
+    print(table(bench))
+    missed = verdicts(bench)
+    if arguments.json:
+        arguments.json.write_text(json.dumps(to_json(bench), indent=2) + "\n")
+    print()
+    print("every target met" if not missed else "MISSED:\n  " + "\n  ".join(missed))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""bench: reads each scenario's wall time and streaming floor from Allure results, builds the table, judges the
+targets, and runs end to end on a tiny run. Nothing here asserts how fast anything is."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+import bench
+from chat_acceptance.client import Exchange
+from chat_acceptance.redaction import Redactor
+from chat_acceptance.reporting import format_exchange
+from chat_acceptance.sse import Ending, StreamEvent, StreamResult
+
+
+def streamed_exchange(duration_s: float) -> Exchange:
+    stream = StreamResult(
+        status=200,
+        headers={"X-Streaming-Session-Id": "stream-1-abc"},
+        streaming_session_id="stream-1-abc",
+        events=(StreamEvent("chunk", '{"text": "Paris"}', 0.011), StreamEvent("done", '{"tokensUsed": 3}', 0.02)),
+        ending=Ending.DONE,
+        duration_s=duration_s,
+    )
+    return Exchange("chat", "POST", "http://127.0.0.1:1/api/chat/sessions/s1/stream", 200, duration_s,
+                    {}, '{"message": "hi"}', {"X-Streaming-Session-Id": "stream-1-abc"}, None, stream=stream)
+
+
+def refused_stream_exchange() -> Exchange:
+    body = '{"message": "Insufficient credits"}'
+    stream = StreamResult(status=402, headers={}, streaming_session_id=None, events=(), ending=Ending.REFUSED,
+                          duration_s=0.009, body=body)
+    return Exchange("chat", "POST", "http://127.0.0.1:1/api/chat/sessions/s1/stream", 402, 0.009,
+                    {}, '{"message": "hi"}', {}, body, stream=stream)
+
+
+def plain_exchange() -> Exchange:
+    return Exchange("chat", "GET", "http://127.0.0.1:1/api/chat/sessions/s1", 200, 0.004, {}, None, {}, '{"a": 1}')
+
+
+def test_the_floor_is_read_from_the_transcript_the_report_attaches():
+    assert bench.stream_durations(format_exchange(streamed_exchange(0.0614), Redactor())) == [0.061]
+    assert bench.stream_durations(format_exchange(plain_exchange(), Redactor())) == []
+    assert bench.stream_durations(format_exchange(refused_stream_exchange(), Redactor())) == []  # nothing streamed
+
+
+def write_result(results, *, name, tags, start_ms, stop_ms, step_attachments, status="passed", feature="Confirming"):
+    sources = []
+    for title, text in step_attachments:
+        source = f"{uuid.uuid4()}-attachment.txt"
+        (results / source).write_text(text, encoding="utf-8")
+        sources.append({"name": title, "source": source, "type": "text/plain"})
+    result = {
+        "name": name, "status": status, "start": start_ms, "stop": stop_ms,
+        "labels": [{"name": "tag", "value": tag} for tag in tags] + [{"name": "feature", "value": feature}],
+        "steps": [{"name": "Given a reply", "attachments": sources, "steps": []}],
+    }
+    (results / f"{uuid.uuid4()}-result.json").write_text(json.dumps(result))
+
+
+def test_each_scenario_gets_its_wall_time_and_the_sum_of_its_streams(tmp_path):
+    stream = format_exchange(streamed_exchange(0.05), Redactor())
+    write_result(
+        tmp_path, name="Own ID confirms", tags=["core", "blocker"], start_ms=1_000, stop_ms=1_120,
+        step_attachments=[("POST /stream → 200", stream), ("POST /stream → 200", stream),
+                          ("GET /session → 200", format_exchange(plain_exchange(), Redactor())),
+                          ("✗ response that broke the expectation: POST /stream → 200", stream)],
+    )
+    write_result(tmp_path, name="Models listed", tags=["normal"], start_ms=900, stop_ms=910, step_attachments=[])
+    first, second = bench.scenario_timings(tmp_path)
+    assert (first.name, first.streams, first.floor_s, first.attachments) == ("Models listed", 0, 0.0, 0)
+    assert second.name == "Own ID confirms" and second.core
+    assert second.wall_s == pytest.approx(0.12)
+    assert second.streams == 2 and second.floor_s == pytest.approx(0.1)  # the failure attachment is a repeat
+    assert second.target_s == pytest.approx(1.5 * 0.1 + 0.3)
+
+
+def timing(name, wall_s, floor_s, *, core=False, status="passed"):
+    return bench.ScenarioTiming("Feature", name, ("core",) if core else (), status, wall_s, floor_s, 1, 1)
+
+
+def test_the_table_takes_medians_puts_core_first_and_judges_each_target():
+    runs = [
+        bench.SuiteTiming(0, 4.0, (timing("fast core", 0.1, 0.05, core=True), timing("slow", 0.9, 0.0),
+                                   timing("slow core", 2.0, 0.1, core=True), timing("skipped", 0, 0, status="skipped"))),
+        bench.SuiteTiming(0, 5.0, (timing("fast core", 0.3, 0.07, core=True), timing("slow", 0.7, 0.0),
+                                   timing("slow core", 2.2, 0.1, core=True))),
+    ]
+    rows = bench.scenario_rows(runs)
+    assert [row.name for row in rows] == ["slow core", "fast core", "slow"]
+    fast = rows[1]
+    assert fast.wall_s == pytest.approx(0.2) and fast.floor_s == pytest.approx(0.06) and fast.met is True
+    assert rows[0].met is False and rows[2].met is None and rows[2].target_s is None
+
+    measured = bench.Bench(startups=[bench.Startup(0.3, 0.2)], serial=runs, parallel=[bench.SuiteTiming(1, 3.0, ())])
+    missed = bench.verdicts(measured)
+    assert any("slow core" in line for line in missed)
+    assert any("a parallel run failed" in line for line in missed)
+    assert not any("start-up" in line or "whole suite serial" in line for line in missed)
+    table = bench.table(measured)
+    for text in ("embedded start-up", "whole suite, serial", "whole suite, parallel", "speed-up 1.50 x",
+                 "@core slow core", "MISSED"):
+        assert text in table
+
+
+def test_slow_start_up_and_a_slow_serial_suite_miss_their_targets():
+    measured = bench.Bench(startups=[bench.Startup(1.5, 1.0)], serial=[bench.SuiteTiming(0, 25.0, ())])
+    missed = bench.verdicts(measured)
+    assert any("start-up" in line for line in missed) and any("whole suite serial" in line for line in missed)
+
+
+def test_bench_measures_a_tiny_run_serial_and_parallel(tmp_path, capsys):
+    figures_file = tmp_path / "bench.json"
+    bench.main(["--repeat", "1", "--jobs", "2", "--tags", "@core", "--json", str(figures_file)])
+    printed = capsys.readouterr().out
+    figures = json.loads(figures_file.read_text())
+    assert [run["exit_code"] for run in figures["serial_runs"] + figures["parallel_runs"]] == [0, 0]
+    assert figures["startup_s"] > 0 and figures["serial_suite_s"] > 0 and figures["parallel_suite_s"] > 0
+    for rows in (figures["scenarios"], figures["parallel_scenarios"]):
+        assert len(rows) == 3 and all(row["core"] and row["streams"] == 1 and row["floor_s"] > 0 for row in rows)
+    assert "whole suite, parallel" in printed and "@core A reply confirmed with" in printed
