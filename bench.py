@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import parallel_suite
+from suite_runs import embedded_only, suite_userdata, write_behave_ini
 
 CORE_TAG = "core"
 CORE_FACTOR, CORE_ALLOWANCE_S = 1.5, 0.3
@@ -41,7 +42,6 @@ STARTUP_TARGET_S = 2.0
 SERIAL_SUITE_TARGET_S = 20.0
 SUITE_TIMEOUT_S = 600  # a hard stop far above any run's own deadlines
 STARTUP_TIMEOUT_S = 60
-DEPLOYMENT_VARIABLES = (*parallel_suite.DEPLOYMENT_VARIABLES, "JWT_SECRET")
 
 # The last line of a streamed reply's transcript (chat_acceptance.sse.StreamResult.transcript()).
 _STREAM_SECTION = "── streamed reply"
@@ -53,8 +53,11 @@ _STARTUP_PROBE = """
 import json, sys, time
 started = time.perf_counter()
 from reference_services.platform import PlatformSettings, start_platform
+from suite_runs import EMBEDDED_PASSWORD_ITERATIONS
 imported = time.perf_counter()
-platform = start_platform(PlatformSettings(model_chunk_delay=float(sys.argv[1])))
+platform = start_platform(
+    PlatformSettings(model_chunk_delay=float(sys.argv[1]), password_iterations=EMBEDDED_PASSWORD_ITERATIONS)
+)
 ready = time.perf_counter()
 platform.stop()
 print(json.dumps({"import_s": imported - started, "start_s": ready - imported}))
@@ -184,13 +187,11 @@ def run_serial(tags: str | None = None, results_dir: Path | None = None) -> Suit
     results there too, unless `results_dir` is given)."""
     with tempfile.TemporaryDirectory(prefix="bench-serial-") as scratch:
         results = results_dir or Path(scratch) / "allure-results"
-        parallel_suite.write_behave_ini(
-            Path(scratch), formats={"allure": results}, userdata=parallel_suite.suite_userdata()
-        )
+        write_behave_ini(Path(scratch), formats={"allure": results})
         command = [sys.executable, "-m", "behave", "--no-color", *(["--tags", tags] if tags else [])]
         started = time.monotonic()
         completed = subprocess.run(
-            command, cwd=scratch, env=_embedded_only(os.environ), capture_output=True, text=True,
+            command, cwd=scratch, env=embedded_only(os.environ), capture_output=True, text=True,
             timeout=SUITE_TIMEOUT_S,
         )
         seconds = time.monotonic() - started
@@ -209,7 +210,7 @@ def run_parallel(jobs: int, tags: str | None = None, results_dir: Path | None = 
             results_dir=results,
             output_dir=Path(scratch) / "behavex",
             junit_dir=None,
-            environ=_embedded_only(os.environ),
+            environ=embedded_only(os.environ),
             capture=True,
         )
         if run.exit_code:
@@ -218,7 +219,7 @@ def run_parallel(jobs: int, tags: str | None = None, results_dir: Path | None = 
 
 
 def measure(*, repeat: int, jobs: int, tags: str | None = None, progress=print) -> Bench:
-    delay = float(parallel_suite.suite_userdata().get("model_chunk_delay") or 0)
+    delay = float(suite_userdata().get("model_chunk_delay") or 0)
     bench = Bench(jobs=jobs)
     for round_number in range(1, repeat + 1):
         progress(f"round {round_number} of {repeat}: start-up, serial suite, parallel suite ({jobs} processes)")
@@ -227,11 +228,6 @@ def measure(*, repeat: int, jobs: int, tags: str | None = None, progress=print) 
         if jobs > 1:
             bench.parallel.append(run_parallel(jobs, tags))
     return bench
-
-
-def _embedded_only(environ: Mapping[str, str]) -> dict[str, str]:
-    """bench always measures the embedded platform, whatever deployment the caller's shell names."""
-    return {name: value for name, value in environ.items() if name not in DEPLOYMENT_VARIABLES}
 
 
 # -- reporting ----------------------------------------------------------------------------------------------
@@ -337,7 +333,7 @@ def _scenario_table(rows: list[Row]) -> str:
         name = cell[0] if len(cell[0]) <= name_width else cell[0][: name_width - 1] + "…"
         parts = [name.ljust(name_width)] + [
             value.rjust(width) if column in (1, 2, 3) else value.ljust(width)
-            for column, (value, width) in enumerate(zip(cell[1:], widths[1:]), start=1)
+            for column, (value, width) in enumerate(zip(cell[1:], widths[1:], strict=True), start=1)
         ]
         lines.append("  ".join(parts).rstrip())
         if number == 0:

@@ -30,15 +30,9 @@ NEEDS = {
 @fixture
 def embedded_reference_platform(context, config: SuiteConfig):
     # Imported here: only the embedded default needs the reference platform; a real deployment never does.
-    from reference_services.platform import PlatformSettings, start_platform
+    from suite_runs import start_embedded_platform
 
-    platform = start_platform(
-        PlatformSettings(
-            model_chunk_delay=config.model_chunk_delay_s,
-            faults=frozenset(config.reference_faults),
-            jwt_secret=config.jwt_secret,  # None: the platform makes one up, and the suite learns it
-        )
-    )
+    platform = start_embedded_platform(config)
     try:
         yield platform
     finally:

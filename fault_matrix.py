@@ -17,15 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from reference_services.faults import FAULTS, Fault
+from suite_runs import embedded_only, write_behave_ini
 
-ROOT = Path(__file__).resolve().parent
 SUITE_TIMEOUT_S = 240  # far above any run's own deadlines: only a broken suite could reach it
 CONTRACT_VIOLATION = "Contract violation:"
 
@@ -87,7 +86,8 @@ def run_suite(
     """
     with tempfile.TemporaryDirectory(prefix="fault-matrix-") as scratch:
         results = Path(scratch) / "results.json"
-        _write_behave_ini(Path(scratch), results, allure_results)
+        formats = {"json": results, **({"allure": allure_results} if allure_results else {})}
+        write_behave_ini(Path(scratch), formats=formats, show_skipped=False)
         command = [sys.executable, "-m", "behave", "--no-capture", "--no-color"]
         for name, value in {"reference_faults": ",".join(faults), **(defines or {})}.items():
             command += ["-D", f"{name}={value}"]
@@ -97,7 +97,7 @@ def run_suite(
         completed = subprocess.run(
             command,
             cwd=scratch,
-            env={**_without_deployment(os.environ), **(environment or {})},
+            env={**embedded_only(os.environ), **(environment or {})},
             capture_output=True,
             text=True,
             timeout=SUITE_TIMEOUT_S,
@@ -141,33 +141,6 @@ def _first_failure(run: SuiteRun) -> str:
         return "no scenario failed" if run.exit_code == 0 else f"behave exited {run.exit_code}: {run.output[-300:]}"
     first = run.failed[0]
     return f"{first.name} ({first.location}): {first.message}"
-
-
-def _write_behave_ini(scratch: Path, results: Path, allure_results: Path | None) -> None:
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    userdata = pyproject["tool"]["behave"]["userdata"]
-    formats, outfiles = ["json"], [str(results)]
-    if allure_results is not None:
-        formats.append("allure_behave.formatter:AllureFormatter")
-        outfiles.append(str(allure_results))
-    lines = [
-        "[behave]",
-        f"paths = {ROOT / 'features'}",
-        "format = " + "\n    ".join(formats),
-        "outfiles = " + "\n    ".join(outfiles),
-        "junit = false",
-        "show_skipped = false",
-        "",
-        "[behave.userdata]",
-        *(f"{name} = {value}" for name, value in userdata.items()),
-    ]
-    (scratch / "behave.ini").write_text("\n".join(lines) + "\n")
-
-
-def _without_deployment(environ: dict[str, str]) -> dict[str, str]:
-    """The meta-runs always use the embedded platform, whatever deployment the caller's shell names."""
-    ignored = {"AUTH_SERVICE_URL", "ACCOUNTING_SERVICE_URL", "CHAT_SERVICE_URL", "JWT_SECRET"}
-    return {name: value for name, value in environ.items() if name not in ignored}
 
 
 def _scenarios(results: Path) -> tuple[ScenarioOutcome, ...]:

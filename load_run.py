@@ -22,7 +22,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -30,10 +29,9 @@ from pathlib import Path
 
 import requests
 
-import parallel_suite
 from chat_acceptance.waiting import poll_until
+from suite_runs import ROOT, suite_userdata
 
-ROOT = Path(__file__).resolve().parent
 LOCUSTFILE = ROOT / "locustfile.py"
 START_DEADLINE_S = 30
 STOP_GRACE_S = 5
@@ -187,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-time", type=parse_seconds, default=20, help="e.g. 20s, 2m (default 20s)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers per service (default %(default)s)")
     parser.add_argument("--model-chunk-delay", type=float,
-                        default=float(parallel_suite.suite_userdata().get("model_chunk_delay") or 0),
+                        default=float(suite_userdata().get("model_chunk_delay") or 0),
                         help="seconds between the reference model's chunks (default: the suite's, %(default)s)")
     parser.add_argument("--summary-json", type=Path, help="also write the load summary to this file")
     arguments = parser.parse_args(argv)

@@ -28,17 +28,22 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
-FEATURES = ROOT / "features"
-DEPLOYMENT_VARIABLES = ("AUTH_SERVICE_URL", "ACCOUNTING_SERVICE_URL", "CHAT_SERVICE_URL")
+from chat_acceptance.config import SuiteConfig
+from suite_runs import (
+    FEATURES,
+    ROOT,
+    SERVICE_URL_VARIABLES,
+    start_embedded_platform,
+    suite_userdata,
+    write_behave_ini,
+)
+
 RUN_TIMEOUT_S = 600  # a hard stop far above any run's own deadlines: only a broken run could reach it
-ALLURE_FORMATTER = "allure_behave.formatter:AllureFormatter"
 
 
 @dataclass(frozen=True)
@@ -46,32 +51,6 @@ class ParallelRun:
     exit_code: int
     seconds: float  # the whole run: platform start, behavex, platform stop
     output: str
-
-
-def suite_userdata() -> dict[str, object]:
-    """pyproject's [tool.behave.userdata]: the suite's defaults."""
-    return dict(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["behave"]["userdata"])
-
-
-def write_behave_ini(directory: Path, *, formats: Mapping[str, Path | str], userdata: Mapping[str, object]) -> Path:
-    """A behave.ini in `directory`: the features, formatter name -> output, no JUnit, and the userdata."""
-    lines = [
-        "[behave]",
-        f"paths = {FEATURES}",
-        "format = " + " ".join(formats),
-        "outfiles = " + " ".join(str(output) for output in formats.values()),
-        "junit = false",
-        "show_skipped = true",
-        "",
-        "[behave.formatters]",
-        f"allure = {ALLURE_FORMATTER}",
-        "",
-        "[behave.userdata]",
-        *(f"{name} = {value}" for name, value in userdata.items()),
-    ]
-    path = directory / "behave.ini"
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def defines_in(arguments: Sequence[str]) -> dict[str, str]:
@@ -92,27 +71,17 @@ def features_longest_first(features: Path = FEATURES) -> list[Path]:
 
 
 def deployment_configured(environ: Mapping[str, str]) -> bool:
-    return any(environ.get(name) for name in DEPLOYMENT_VARIABLES)
+    return any(environ.get(name) for name in SERVICE_URL_VARIABLES)
 
 
 @contextmanager
-def platform_environment(environ: Mapping[str, str], settings: Mapping[str, object]) -> Iterator[dict[str, str]]:
+def platform_environment(environ: Mapping[str, str], defines: Mapping[str, str]) -> Iterator[dict[str, str]]:
     """The environment for the behave processes: the caller's deployment, or one embedded platform started
-    here for the whole run (stopped on leaving, even on failure or Ctrl-C)."""
+    here for the whole run, as before_all would start it (stopped on leaving, even on failure or Ctrl-C)."""
     if deployment_configured(environ):
         yield dict(environ)
         return
-    # Imported here: only the embedded default needs the reference platform.
-    from reference_services.platform import PlatformSettings, start_platform
-
-    faults = frozenset(name.strip() for name in str(settings.get("reference_faults") or "").split(",") if name.strip())
-    platform = start_platform(
-        PlatformSettings(
-            model_chunk_delay=float(settings.get("model_chunk_delay") or 0),
-            faults=faults,
-            jwt_secret=str(settings.get("jwt_secret") or "") or None,  # None: made up, and handed on below
-        )
-    )
+    platform = start_embedded_platform(SuiteConfig.from_sources({**suite_userdata(), **defines}, defines, environ))
     try:
         yield {
             **environ,
@@ -140,14 +109,10 @@ def run(
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
     environ = dict(os.environ if environ is None else environ)
-    userdata = suite_userdata()
-    # What the embedded platform needs, from the suite's sources: -D beats $JWT_SECRET beats pyproject.
-    settings = {**userdata, **({"jwt_secret": environ["JWT_SECRET"]} if environ.get("JWT_SECRET") else {}),
-                **defines_in(behavex_args)}
     results_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="parallel-suite-") as scratch:
-        write_behave_ini(Path(scratch), formats={"allure": results_dir.resolve()}, userdata=userdata)
+        write_behave_ini(Path(scratch), formats={"allure": results_dir.resolve()})
         command = [
             sys.executable, "-m", "behavex", *(str(path) for path in features_longest_first()),
             "--parallel-processes", str(jobs), "--parallel-scheme", scheme,
@@ -155,7 +120,7 @@ def run(
             "--no-color",
             *behavex_args,
         ]
-        with platform_environment(environ, settings) as environment:
+        with platform_environment(environ, defines_in(behavex_args)) as environment:
             # behavex keeps some files in the temporary directory under fixed names: one of its own per run.
             completed = subprocess.run(
                 command, cwd=scratch, env={**environment, "TMPDIR": scratch}, timeout=RUN_TIMEOUT_S,

@@ -6,17 +6,17 @@ import signal
 import socket
 import subprocess
 import sys
-import tomllib
 
 import pytest
 import requests
 
 from chat_acceptance import html_report
 from chat_acceptance.waiting import poll_until
-from fault_matrix import ROOT, run_suite
+from fault_matrix import run_suite
+from suite_runs import ROOT, suite_userdata
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ")
-USERDATA = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["behave"]["userdata"]
+USERDATA = suite_userdata()
 PASSWORDS = [value for name, value in USERDATA.items() if name.endswith("password")]
 JWT_SECRET = f"meta-test-secret-{secrets.token_hex(8)}"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import bench
 import parallel_suite
+from suite_runs import FEATURES, embedded_only
 from fault_matrix import run_suite
 
 
@@ -83,9 +84,9 @@ def test_the_features_with_the_most_scenarios_start_first(tmp_path):
 
 
 def _without_deployment() -> dict[str, str]:
-    return {name: value for name, value in os.environ.items() if name not in bench.DEPLOYMENT_VARIABLES}
+    return embedded_only(os.environ)
 
 
 def test_the_real_features_are_all_found():
     found = {Path(path).name for path in parallel_suite.features_longest_first()}
-    assert found == {path.name for path in parallel_suite.FEATURES.glob("*.feature")}
+    assert found == {path.name for path in FEATURES.glob("*.feature")}

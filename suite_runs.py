@@ -1,0 +1,68 @@
+"""How the acceptance suite is run, in one place: the embedded reference platform it starts when no deployment
+is configured (environment.py, parallel runs), and the scratch directories from which tools run behave
+(fault matrix, parallel runs, bench) so that their runs never mix with the real reports.
+"""
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+from chat_acceptance.config import SuiteConfig
+from reference_services.platform import PlatformSettings, RunningPlatform, start_platform
+
+ROOT = Path(__file__).resolve().parent
+FEATURES = ROOT / "features"
+SERVICE_URL_VARIABLES = ("AUTH_SERVICE_URL", "ACCOUNTING_SERVICE_URL", "CHAT_SERVICE_URL")
+DEPLOYMENT_VARIABLES = (*SERVICE_URL_VARIABLES, "JWT_SECRET")
+# The embedded platform only ever holds test accounts: at the reference default (200,000 PBKDF2 iterations)
+# signing in would be a quarter of the suite's time.
+EMBEDDED_PASSWORD_ITERATIONS = 1000
+
+
+def start_embedded_platform(config: SuiteConfig) -> RunningPlatform:
+    """The reference platform on free loopback ports, with the run's model pace, faults and signing secret."""
+    return start_platform(
+        PlatformSettings(
+            model_chunk_delay=config.model_chunk_delay_s,
+            faults=frozenset(config.reference_faults),
+            jwt_secret=config.jwt_secret,  # None: the platform makes one up, and the suite learns it
+            password_iterations=EMBEDDED_PASSWORD_ITERATIONS,
+        )
+    )
+
+
+def suite_userdata() -> dict[str, object]:
+    """pyproject's [tool.behave.userdata]: the suite's defaults."""
+    return dict(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["behave"]["userdata"])
+
+
+def write_behave_ini(directory: Path, *, formats: Mapping[str, Path | str], show_skipped: bool = True) -> Path:
+    """A behave.ini in `directory`: the features, formatter -> output file, no JUnit, pyproject's userdata.
+
+    behave reads its configuration from the directory it runs in, so a run from `directory` writes only what
+    `formats` says: no Allure results in reports/, no JUnit files.
+    """
+    lines = [
+        "[behave]",
+        f"paths = {FEATURES}",
+        # Several values of one option: one per line, indented (behave's INI format).
+        "format = " + "\n    ".join(formats),
+        "outfiles = " + "\n    ".join(str(output) for output in formats.values()),
+        "junit = false",
+        f"show_skipped = {str(show_skipped).lower()}",
+        "",
+        "[behave.formatters]",
+        "allure = allure_behave.formatter:AllureFormatter",
+        "",
+        "[behave.userdata]",
+        *(f"{name} = {value}" for name, value in suite_userdata().items()),
+    ]
+    path = directory / "behave.ini"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def embedded_only(environ: Mapping[str, str]) -> dict[str, str]:
+    """The caller's environment without a deployment, so the run starts the embedded platform."""
+    return {name: value for name, value in environ.items() if name not in DEPLOYMENT_VARIABLES}
