@@ -58,21 +58,21 @@ def is_accepted(what: str = "the confirmation", status: int = 200) -> BaseMatche
 def is_rejected_as_mismatch() -> BaseMatcher:
     """400 with "mismatch" in the message (in any letter case: the contract fixes the word, not its case)."""
     return _AnswerMatcher(
-        'expected the confirmation to be rejected as a streaming session ID mismatch (400 with "mismatch" in its message)',
+        'the confirmation to be rejected as a streaming session ID mismatch (400 with "mismatch" in its message)',
         lambda item: item.status == 400 and "mismatch" in (item.message or "").lower(),
     )
 
 
 def is_refused(status: int, meaning: str) -> BaseMatcher:
     return _AnswerMatcher(
-        f"expected the request to be refused as {meaning} ({status} with a JSON error message)",
+        f"the request to be refused as {meaning} ({status} with a JSON error message)",
         lambda item: item.status == status and item.message is not None,
     )
 
 
 def is_clear_client_error() -> BaseMatcher:
     return _AnswerMatcher(
-        "expected the request to be refused with a clear message: a 4xx status and a JSON error whose message is "
+        "the request to be refused with a clear message: a 4xx status and a JSON error whose message is "
         "text, with no stack trace or HTML",
         lambda item: 400 <= item.status < 500 and bool(item.message) and not _shows_internals(item),
     )

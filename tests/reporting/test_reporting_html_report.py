@@ -28,7 +28,7 @@ def results(tmp_path):
     results = tmp_path / "allure-results"
     results.mkdir()
     write_result(results, "passes", "passed")
-    write_result(results, "refused", "failed", "AssertionError: expected the request to be refused, got 200\n")
+    write_result(results, "refused", "failed", "AssertionError: expected the request to be refused as forbidden, got 200\n")
     write_result(results, "down", "broken", "ServiceUnavailable: the chat service is unavailable\n")
     return results
 
