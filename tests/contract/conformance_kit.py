@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+import sseclient
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
@@ -119,19 +119,9 @@ def targets() -> list[Target]:
 
 
 def sse_events(body: bytes) -> Iterator[tuple[str, str]]:
-    """(event name, data) of each event in an event stream's body; comments, id: and retry: are skipped."""
-    text = body.decode("utf-8")
-    for block in re.split(r"(?:\r\n|\r|\n){2}", text):
-        name, data = "message", []
-        for line in re.split(r"\r\n|\r|\n", block):
-            field, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if field == "event":
-                name = value
-            elif field == "data":
-                data.append(value)
-        if data:
-            yield name, "\n".join(data)
+    """(event name, data) of each event in an event stream's body, by sseclient-py."""
+    for event in sseclient.SSEClient(iter([body])).events():
+        yield event.event, event.data
 
 
 class Conformance:

@@ -7,16 +7,16 @@ with a unique name, rather than conftest.py: several test directories have a con
 from __future__ import annotations
 
 import json
-import re
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import jwt
 import requests
+import sseclient
 
 from reference_services import RunningPlatform
 
@@ -45,35 +45,10 @@ class StreamResult:
         return [payload for event, payload in self.events if event == name]
 
 
-def sse_lines(chunks: Iterator[bytes]) -> Iterator[str]:
-    """Lines ending in CRLF, LF or CR, however the bytes were cut into chunks."""
-    buffer = b""
-    for chunk in chunks:
-        buffer += chunk
-        while (end := re.search(rb"\r\n|\r|\n", buffer)) is not None:
-            if end.group() == b"\r" and end.end() == len(buffer):
-                break  # maybe the first half of a CRLF: wait for more
-            yield buffer[: end.start()].decode()
-            buffer = buffer[end.end() :]
-
-
-def parse_sse_lines(lines: Iterator[str]) -> Iterator[tuple[str, dict]]:
-    """Events from SSE lines (comments, id: and retry: ignored; data lines joined)."""
-    name, data = "message", []
-    for line in lines:
-        if line == "":
-            if data:
-                yield name, json.loads("\n".join(data))
-            name, data = "message", []
-        elif line.startswith(":"):
-            continue
-        else:
-            key, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if key == "event":
-                name = value
-            elif key == "data":
-                data.append(value)
+def sse_events(pieces: Iterable[bytes]) -> Iterator[tuple[str, dict]]:
+    """(event name, JSON payload) of each event in a stream's bytes, however they were cut, by sseclient-py."""
+    for event in sseclient.SSEClient(pieces).events():
+        yield event.event, json.loads(event.data)
 
 
 class PlatformClient:
@@ -207,7 +182,7 @@ class PlatformClient:
                 result.body = response.json()
                 return result
             try:
-                for name, payload in parse_sse_lines(sse_lines(response.iter_content(chunk_size=None))):
+                for name, payload in sse_events(response.iter_content(chunk_size=None)):
                     result.events.append((name, payload))
                     if name in ("done", "error"):
                         result.ended = name

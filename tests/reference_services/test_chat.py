@@ -6,7 +6,7 @@ import asyncio
 import re
 
 import pytest
-from reference_testkit import bad_tokens, parse_sse_lines, raw_http
+from reference_testkit import bad_tokens, raw_http, sse_events
 
 from reference_services.chat.storage import ChatStore
 from reference_services.chat.streaming import ReplyStreamer
@@ -448,6 +448,6 @@ def test_a_generation_failure_after_the_start_ends_with_an_error_event(tmp_path)
     async def body() -> str:
         return "".join([event async for event in streamer.events(session, caller, "hi", "stream-id")])
 
-    events = list(parse_sse_lines(iter(asyncio.run(body()).split("\n"))))
+    events = list(sse_events([asyncio.run(body()).encode()]))
     assert [name for name, _ in events] == ["chunk", "error"]
     assert {"message", "code"} <= events[1][1].keys()
