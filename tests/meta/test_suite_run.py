@@ -116,3 +116,13 @@ def _healthy(url: str) -> bool:
         return requests.get(url, timeout=1).status_code == 200
     except requests.RequestException:
         return False
+
+
+def test_contract_checks_can_be_turned_off_for_a_deployment_that_extends_the_contract():
+    # tokens_used_as_string is seen by the conformance check alone: with it off, the scenario has nothing to say.
+    tags = "@behaviour.own_id_confirms"
+    checked = run_suite(faults=["tokens_used_as_string"], tags=tags)
+    unchecked = run_suite(faults=["tokens_used_as_string"], tags=tags, defines={"contract_checks": "off"})
+    assert checked.failed and "Contract violation:" in checked.failed[0].message
+    assert unchecked.exit_code == 0 and unchecked.scenarios_run == 1 and not unchecked.failed, unchecked.output
+    assert "contract checks:" not in unchecked.output
