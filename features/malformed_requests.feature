@@ -4,19 +4,19 @@ Feature: Malformed requests get a clear refusal
   with a 4xx status and a JSON error whose message says what is wrong.
 
   @behaviour.malformed_request_refused @normal
-  Scenario Outline: <request> with <malformation> is refused with a clear message
+  Scenario Outline: A malformed request is refused with a clear message: <request> with <malformation>
     Given Alice has started a conversation
     When Alice sends <request> with <malformation>
     Then the request is refused with a clear error message
 
     Examples:
-      | request              | malformation                   |
-      | a question           | a body that is not JSON        |
-      | a question           | an empty body                  |
-      | a question           | a message that is a number     |
-      | a reply confirmation | a body that is not JSON        |
-      | a reply confirmation | a list instead of an object    |
-      | a new conversation   | a body that is not JSON        |
-      | a log-in             | a body that is not JSON        |
-      | a log-in             | a list instead of an object    |
-      | a credit allocation  | a body that is not JSON        |
+      | request              | malformation                |
+      | a question           | a body that is not JSON     |
+      | a question           | an empty body               |
+      | a question           | a message that is a number  |
+      | a reply confirmation | a body that is not JSON     |
+      | a reply confirmation | a list instead of an object |
+      | a new conversation   | a body that is not JSON     |
+      | a log-in             | a body that is not JSON     |
+      | a log-in             | a list instead of an object |
+      | a credit allocation  | a body that is not JSON     |

@@ -73,55 +73,55 @@ Feature: Conversations, replies and credits are protected
       And the rejection does not reveal the issued streaming session ID
 
       Examples:
-        | what                      | value          |
-        | an object                 | {"$ne": ""}    |
-        | a number                  | 0              |
-        | null                      | null           |
-        | an empty text             | ""             |
-        | a list                    | ["stream"]     |
-        | missing                   | nothing        |
+        | what          | value       |
+        | an object     | {"$ne": ""} |
+        | a number      | 0           |
+        | null          | null        |
+        | an empty text | ""          |
+        | a list        | ["stream"]  |
+        | missing       | nothing     |
 
   @contract.services
   Rule: Every service refuses requests without a valid access token
 
-    Scenario Outline: <action> with <token> is refused
+    Scenario Outline: The <service> service refuses <token>
       When Alice <action> with <token>
       Then the request is refused as unauthenticated
 
       @behaviour.missing_token_refused @critical
       Examples: No token at all
-        | action                  | token    |
-        | creates a user          | no token |
-        | checks her balance      | no token |
-        | lists her conversations | no token |
+        | service    | action                  | token    |
+        | auth       | creates a user          | no token |
+        | accounting | checks her balance      | no token |
+        | chat       | lists her conversations | no token |
 
       @behaviour.forged_token_refused @blocker
       Examples: A token altered after it was signed
-        | action                  | token                                  |
-        | creates a user          | a token altered to claim the admin role |
-        | checks her balance      | a token altered to claim the admin role |
-        | lists her conversations | a token altered to claim the admin role |
+        | service    | action                  | token                                   |
+        | auth       | creates a user          | a token altered to claim the admin role |
+        | accounting | checks her balance      | a token altered to claim the admin role |
+        | chat       | lists her conversations | a token altered to claim the admin role |
 
       @behaviour.unsigned_token_refused @blocker
       Examples: A token without a signature
-        | action                  | token            |
-        | creates a user          | an unsigned token |
-        | checks her balance      | an unsigned token |
-        | lists her conversations | an unsigned token |
+        | service    | action                  | token             |
+        | auth       | creates a user          | an unsigned token |
+        | accounting | checks her balance      | an unsigned token |
+        | chat       | lists her conversations | an unsigned token |
 
       @behaviour.refresh_token_refused @critical
       Examples: A refresh token in place of an access token
-        | action                  | token             |
-        | creates a user          | her refresh token |
-        | checks her balance      | her refresh token |
-        | lists her conversations | her refresh token |
+        | service    | action                  | token             |
+        | auth       | creates a user          | her refresh token |
+        | accounting | checks her balance      | her refresh token |
+        | chat       | lists her conversations | her refresh token |
 
       @behaviour.expired_token_refused @critical @needs.jwt_secret
       Examples: An expired token
-        | action                  | token            |
-        | creates a user          | an expired token |
-        | checks her balance      | an expired token |
-        | lists her conversations | an expired token |
+        | service    | action                  | token            |
+        | auth       | creates a user          | an expired token |
+        | accounting | checks her balance      | an expired token |
+        | chat       | lists her conversations | an expired token |
 
   @contract.accounting-service
   Rule: Only administrators and supervisors hand out credits and manage users
