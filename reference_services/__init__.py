@@ -1,4 +1,4 @@
-"""A reference implementation of the chat platform's HTTP contract (docs: /work/shared/contract.md).
+"""A reference implementation of the chat platform's HTTP contract (docs: ../shared/contract.md beside the repository).
 
 Three FastAPI services, auth, accounting and chat, each with its own SQLite file, that honour the contract and
 can break it on purpose (reference_services.faults). Start them in-process with `start_platform`, from the
