@@ -23,6 +23,7 @@ from chat_acceptance.world import Suite, World
 # What a @needs.<name> tag needs -> whether the configuration grants it.
 NEEDS = {
     "admin": lambda config: config.admin is not None,
+    "supervisor": lambda config: config.supervisor is not None,
     "jwt_secret": lambda config: config.jwt_secret is not None,
 }
 

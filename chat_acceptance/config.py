@@ -22,6 +22,8 @@ ENVIRONMENT_VARIABLES = {
     "second_user_password": "SECOND_USER_PASSWORD",
     "admin_user": "ADMIN_USER",
     "admin_password": "ADMIN_PASSWORD",
+    "supervisor_user": "SUPERVISOR_USER",
+    "supervisor_password": "SUPERVISOR_PASSWORD",
     "jwt_secret": "JWT_SECRET",
 }
 
@@ -51,6 +53,7 @@ class SuiteConfig:
     test_user: Account
     second_user: Account
     admin: Account | None  # None: scenarios that need an administrator are skipped
+    supervisor: Account | None  # None: scenarios that need a supervisor are skipped
     jwt_secret: str | None = field(repr=False)  # None: scenarios that forge signed tokens are skipped
     connect_timeout_s: float = 3.0
     read_timeout_s: float = 10.0
@@ -79,7 +82,7 @@ class SuiteConfig:
         for name, url in zip(("auth_service_url", "accounting_service_url", "chat_service_url"), urls, strict=True):
             if url and not url.startswith(("http://", "https://")):
                 raise ConfigError(f"{name}={url!r} ({source.origin(name)}) is not an http:// or https:// URL")
-        admin_user = source.text("admin_user")
+        admin_user, supervisor_user = source.text("admin_user"), source.text("supervisor_user")
         return cls(
             auth_url=urls[0],
             accounting_url=urls[1],
@@ -88,6 +91,7 @@ class SuiteConfig:
             test_user=Account(source.text("test_user", required=True), source.text("test_user_password")),
             second_user=Account(source.text("second_user", required=True), source.text("second_user_password")),
             admin=Account(admin_user, source.text("admin_password")) if admin_user else None,
+            supervisor=Account(supervisor_user, source.text("supervisor_password")) if supervisor_user else None,
             jwt_secret=source.text("jwt_secret") or None,
             connect_timeout_s=source.number("connect_timeout", cls.connect_timeout_s),
             read_timeout_s=source.number("read_timeout", cls.read_timeout_s),
@@ -110,7 +114,7 @@ class SuiteConfig:
 
     def secrets(self) -> list[str]:
         """Every secret value the configuration holds, for the redactor."""
-        accounts = [self.test_user, self.second_user, self.admin]
+        accounts = [self.test_user, self.second_user, self.admin, self.supervisor]
         return [value for value in [self.jwt_secret, *(a.password for a in accounts if a)] if value]
 
     def describe(self) -> str:

@@ -246,5 +246,12 @@ def balance_gone_down(world: World, name: str) -> None:
         raise AssertionError(f"expected {name}'s balance to go down from {before} after the reply, it is {now}")
 
 
+def shows_balance_of(answer: ApiResponse, person: Person) -> None:
+    assert_that(answer, matchers.has_status(200))
+    shown, own = answer.field("totalCredits"), person.balance()
+    if shown != own:
+        raise AssertionError(f"expected the balance shown to be {person.name}'s own {own}, it is {shown!r}")
+
+
 def unknown_user_id() -> str:
     return f"no-such-user-{secrets.token_hex(6)}"

@@ -198,6 +198,9 @@ class Person:
         """The balance once `ready` holds, or as it is when the bounded window ends (a charge may land late)."""
         return poll_until(self.balance, ready, deadline_s=self._confirm_retry_s)
 
+    def balance_of(self, user_id: str) -> ApiResponse:
+        return self._platform.accounting.balance_of(self.token, user_id)
+
     def allocate(self, user: str, credits: Any) -> ApiResponse:
         return self._platform.accounting.allocate(self.token, user, credits, notes="chat-acceptance")
 

@@ -16,7 +16,7 @@ from chat_acceptance.sse import StreamResult
 from chat_acceptance.waiting import poll_until
 
 # Who the scenarios' names stand for: the configured accounts.
-PERSONAS = {"Alice": "test_user", "Bob": "second_user", "the administrator": "admin"}
+PERSONAS = {"Alice": "test_user", "Bob": "second_user", "the administrator": "admin", "the supervisor": "supervisor"}
 
 # The IDs other than a reply's own that a step may confirm it with.
 OTHER_IDS = (

@@ -16,6 +16,19 @@ Feature: Credits pay for replies
       | user id    |
       | username   |
 
+  @behaviour.supervisor_allocates @critical @needs.supervisor
+  Scenario: A supervisor can allocate credits
+    Given Carol is a new user
+    When the supervisor allocates 300 credits to Carol by her user id
+    Then the allocation is accepted
+    And Carol's balance has grown by exactly 300 credits
+
+  @behaviour.staff_see_balances @normal
+  Scenario: The administrator sees the balance a user sees herself
+    Given Carol is a new user with 500 credits
+    When the administrator looks at Carol's balance
+    Then it shows the balance Carol sees herself
+
   @behaviour.stream_lowers_balance @critical
   Scenario: A completed reply lowers the balance
     Given Carol is a new user with 500 credits

@@ -124,7 +124,7 @@ Feature: Conversations, replies and credits are protected
         | chat       | lists her conversations | an expired token |
 
   @contract.accounting-service
-  Rule: Only administrators and supervisors hand out credits and manage users
+  Rule: Only administrators and supervisors hand out credits, see other users' balances and manage users
 
     @behaviour.enduser_cannot_allocate @critical @needs.admin
     Scenario: An end user cannot give herself credits
@@ -132,6 +132,12 @@ Feature: Conversations, replies and credits are protected
       When Carol tries to give herself 1000 credits
       Then the request is refused as forbidden
       And Carol's balance has not grown
+
+    @behaviour.enduser_cannot_see_others_balance @critical @needs.admin
+    Scenario: An end user cannot look at another user's balance
+      Given Carol is a new user
+      When Alice looks at Carol's balance
+      Then the request is refused as forbidden
 
     @behaviour.enduser_cannot_manage_users @critical
     Scenario: An end user cannot create users

@@ -120,6 +120,21 @@ _ALL = (
     ),
     _defect("non_admin_allocation", "any signed-in user may allocate credits", "enduser_cannot_allocate"),
     _defect(
+        "supervisor_refused",
+        "only admins may allocate credits or read another user's balance: supervisors get 403",
+        "supervisor_allocates",
+    ),
+    _defect(
+        "balance_of_open_to_all",
+        "any signed-in user may read any user's balance",
+        "enduser_cannot_see_others_balance",
+    ),
+    _defect(
+        "balance_of_ignores_user",
+        "reading a user's balance answers the caller's own balance instead",
+        "staff_see_balances",
+    ),
+    _defect(
         "enduser_manages_users",
         "the admin user routes check the token but not the role",
         "enduser_cannot_manage_users",

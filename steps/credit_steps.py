@@ -26,16 +26,26 @@ def step_try_to_allocate_to_self(context, name, credits):
     context.world.answer = person.allocate(person.user_id, credits)
 
 
-@when("the administrator allocates {credits:JsonValue} credits to {name:Person} by her {identifier:Identifier}")
-def step_admin_allocates(context, credits, name, identifier):
+@when("{giver:Person} allocates {credits:JsonValue} credits to {name:Person} by her {identifier:Identifier}")
+def step_allocate(context, giver, credits, name, identifier):
     person = context.world.person(name)
     user = person.user_id if identifier == "user id" else person.username
-    context.world.answer = context.world.person("the administrator").allocate(user, credits)
+    context.world.answer = context.world.person(giver).allocate(user, credits)
 
 
 @when("the administrator allocates {credits:d} credits to a user who does not exist")
 def step_admin_allocates_to_nobody(context, credits):
     context.world.answer = context.world.person("the administrator").allocate(expect.unknown_user_id(), credits)
+
+
+@when("{name:Person} looks at {owner:Person}'s balance")
+def step_look_at_balance(context, name, owner):
+    context.world.answer = context.world.person(name).balance_of(context.world.person(owner).user_id)
+
+
+@then("it shows the balance {name:Person} sees herself")
+def step_shows_own_balance(context, name):
+    expect.shows_balance_of(context.world.answer, context.world.person(name))
 
 
 @then("the allocation is accepted")

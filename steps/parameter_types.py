@@ -26,7 +26,7 @@ def json_value(text):
 
 
 register_type(
-    Person=_choice(["Alice", "Bob", "Carol", "the administrator"]),
+    Person=_choice(["Alice", "Bob", "Carol", "the administrator", "the supervisor"]),
     OtherId=_choice(OTHER_IDS),
     TokenKind=_choice(TOKEN_KINDS),
     GuardedAction=_choice(GUARDED_ACTIONS),

@@ -30,11 +30,17 @@ DirectoryDep = Annotated[UserDirectory, Depends(user_directory)]
 def credit_officer(caller: CallerDep, faults: FaultsDep) -> Caller:
     """The caller, if an admin or supervisor (a dependency, so that 401/403 come before any body check)."""
     if not faults.on("non_admin_allocation"):
-        ensure_role(caller, "admin", "supervisor")
+        ensure_role(caller, *(("admin",) if faults.on("supervisor_refused") else ("admin", "supervisor")))
     return caller
 
 
+def balance_reader(caller: CallerDep, faults: FaultsDep) -> Caller:
+    """Who may read another user's balance: the credit officers."""
+    return caller if faults.on("balance_of_open_to_all") else credit_officer(caller, faults)
+
+
 OfficerDep = Annotated[Caller, Depends(credit_officer)]
+BalanceReaderDep = Annotated[Caller, Depends(balance_reader)]
 
 router = APIRouter(prefix="/api/credits", tags=["credits"])
 
@@ -83,6 +89,9 @@ def own_balance(caller: CallerDep, credits: CreditsDep) -> dict:
     return balance_answer(credits, caller.id)
 
 
-@router.get("/balance/{user_id}", dependencies=[Depends(credit_officer)])
-async def user_balance(user_id: str, credits: CreditsDep, directory: DirectoryDep) -> dict:
-    return balance_answer(credits, await find_user_id(directory, user_id))
+@router.get("/balance/{user_id}")
+async def user_balance(
+    user_id: str, reader: BalanceReaderDep, credits: CreditsDep, directory: DirectoryDep, faults: FaultsDep
+) -> dict:
+    target = await find_user_id(directory, user_id)
+    return balance_answer(credits, reader.id if faults.on("balance_of_ignores_user") else target)

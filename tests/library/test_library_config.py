@@ -246,3 +246,13 @@ def test_secrets_lists_every_secret_value():
 def test_secrets_leaves_out_what_is_not_set():
     config = build(defines={"admin_user": "", "second_user_password": ""})
     assert config.secrets() == ["User1@123"]
+
+
+def test_the_supervisor_comes_from_its_own_variables_and_stays_secret():
+    config = build(
+        userdata={**USERDATA, "supervisor_user": "supervisor1", "supervisor_password": "Supervisor1@"},
+        environ={"SUPERVISOR_USER": "sup", "SUPERVISOR_PASSWORD": "sup-secret"},
+    )
+    assert config.supervisor == Account("sup", "sup-secret")
+    assert "sup-secret" in config.secrets() and "sup-secret" not in repr(config) + config.describe()
+    assert build().supervisor is None  # not configured: the scenarios that need one are skipped

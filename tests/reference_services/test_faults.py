@@ -300,6 +300,27 @@ def test_non_admin_allocation(platform_with):
         assert api.balance("user2") == 77
 
 
+def test_supervisor_refused(platform_with):
+    with platform_with("supervisor_refused") as (_, api):
+        assert api.allocate("user2", 77, by="supervisor1").status_code == 403
+        assert api.request("GET", "accounting", f"/api/credits/balance/{api.user_id('user2')}", user="supervisor1").status_code == 403
+        assert api.allocate("user2", 77, by="admin").status_code == 201
+
+
+def test_balance_of_open_to_all(platform_with):
+    with platform_with("balance_of_open_to_all") as (_, api):
+        assert api.allocate("user2", 77).status_code == 201
+        answer = api.request("GET", "accounting", f"/api/credits/balance/{api.user_id('user2')}", user="user1")
+        assert answer.status_code == 200 and answer.json()["totalCredits"] == 77
+
+
+def test_balance_of_ignores_user(platform_with):
+    with platform_with("balance_of_ignores_user") as (_, api):
+        assert api.allocate("user2", 77).status_code == 201
+        answer = api.request("GET", "accounting", f"/api/credits/balance/{api.user_id('user2')}", user="admin")
+        assert answer.status_code == 200 and answer.json()["totalCredits"] == api.balance("admin") != 77
+
+
 def test_enduser_manages_users(platform_with):
     with platform_with("enduser_manages_users") as (_, api):
         body = {"username": "mallory", "email": "mallory@example.com", "password": "Str0ng!pass", "role": "admin"}
