@@ -93,22 +93,19 @@ def _exchange_pairs(messages: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
     ]
 
 
-def holds_question_then_reply(person: Person, reply: Reply) -> None:
+def holds_question_then_reply(person: Person, reply: Reply, *, only: bool = False) -> None:
+    """The conversation ends with the question followed by the reply; with `only`, it holds nothing else."""
     expected = [("user", reply.question), ("assistant", reply.text)]
-    messages = person.messages_when(reply.conversation_id, lambda found: _exchange_pairs(found)[-2:] == expected)
-    if _exchange_pairs(messages)[-2:] != expected:
-        raise AssertionError(
-            f"expected the conversation to end with the question {reply.question!r} followed by the streamed reply "
-            f"{reply.text[:120]!r}, but it holds {_exchange_pairs(messages)!r:.400}"
-        )
 
+    def compared(messages: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
+        pairs = _exchange_pairs(messages)
+        return pairs if only else pairs[-2:]
 
-def holds_only_question_and_reply(person: Person, reply: Reply) -> None:
-    expected = [("user", reply.question), ("assistant", reply.text)]
-    messages = person.messages_when(reply.conversation_id, lambda found: _exchange_pairs(found) == expected)
-    if _exchange_pairs(messages) != expected:
+    messages = person.messages_when(reply.conversation_id, lambda found: compared(found) == expected)
+    if compared(messages) != expected:
         raise AssertionError(
-            f"expected the conversation to hold only {expected!r:.300}, but it holds {_exchange_pairs(messages)!r:.400}"
+            f"expected the conversation to {'hold only' if only else 'end with'} the question {reply.question!r} "
+            f"followed by the streamed reply {reply.text[:120]!r}, but it holds {_exchange_pairs(messages)!r:.400}"
         )
 
 

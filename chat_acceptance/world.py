@@ -84,10 +84,17 @@ class Suite:
                     f"at {after} (was {before})"
                 )
 
-    def person(self, persona: str, *, add_cleanup: Callable[[str, Callable[[], Any]], None]) -> Person:
+    def person(
+        self,
+        name: str,
+        *,
+        add_cleanup: Callable[[str, Callable[[], Any]], None],
+        signed_in: SignedIn | None = None,
+    ) -> Person:
+        """A persona (signed in once per run), or whoever `signed_in` says."""
         return Person(
-            persona,
-            self.signed_in(persona),
+            name,
+            signed_in or self.signed_in(name),
             self.platform,
             confirm_retry_s=self.config.confirm_retry_s,
             add_cleanup=add_cleanup,
@@ -124,13 +131,8 @@ class World:
         answer = admin.create_user(username=username, email=f"{username}@example.com", password=password)
         assert_that(answer, is_accepted(f"the administrator creating {name} ({username})", 201))
         self.remove_user_if_created(answer, username)
-        person = Person(
-            name,
-            sign_in(self.suite.platform, Account(username, password)),
-            self.suite.platform,
-            confirm_retry_s=self.suite.config.confirm_retry_s,
-            add_cleanup=self.add_cleanup,
-        )
+        signed_in = sign_in(self.suite.platform, Account(username, password))
+        person = self.suite.person(name, add_cleanup=self.add_cleanup, signed_in=signed_in)
         self.people[name] = person
         self.starting_balances[name] = person.balance()
         return person

@@ -107,7 +107,7 @@ def step_conversation_holds_question_and_reply(context, name):
 
 @then("{name:Person}'s conversation still holds only her question and its reply")
 def step_conversation_unchanged(context, name):
-    expect.holds_only_question_and_reply(context.world.person(name), context.world.reply)
+    expect.holds_question_then_reply(context.world.person(name), context.world.reply, only=True)
 
 
 @then('{name:Person}\'s conversations include "{title}"')
