@@ -32,8 +32,8 @@ acceptance: $(INSTALLED)
 	@rm -rf reports/allure-results reports/junit
 	@status=0; \
 	if [ "$(JOBS)" = 1 ]; then $(BIN)/behave $(BEHAVE_ARGS) || status=$$?; \
-	else $(BIN)/python -m parallel_suite --jobs $(JOBS) --scheme $(SCHEME) $(BEHAVE_ARGS) || status=$$?; fi; \
-	$(BIN)/python -m chat_acceptance.html_report; \
+	else $(BIN)/python -m suite_tools.parallel_suite --jobs $(JOBS) --scheme $(SCHEME) $(BEHAVE_ARGS) || status=$$?; fi; \
+	$(BIN)/python -m chat_acceptance.reporting.html_report; \
 	exit $$status
 
 # Every test: the support library, the reference platform, the contract, the reports, the suite itself and
@@ -43,20 +43,20 @@ test: $(INSTALLED)
 
 # The fault matrix as a table: each switch, the expected and the actual verdict, the failing scenario, time.
 faults: $(INSTALLED)
-	$(BIN)/python -m fault_matrix
+	$(BIN)/python -m suite_tools.fault_matrix
 
 # The single-file HTML report from reports/allure-results (make acceptance builds it too).
 report: $(INSTALLED)
-	$(BIN)/python -m chat_acceptance.html_report
+	$(BIN)/python -m chat_acceptance.reporting.html_report
 
 # Speed on the embedded platform: start-up, each scenario beside its streaming floor, the suite serial and
 # parallel (behavex, one process per core); fails when a target is missed.
 bench: $(INSTALLED)
-	$(BIN)/python -m bench
+	$(BIN)/python -m suite_tools.bench
 
 # A short, bounded Locust run against the embedded platform served by uvicorn workers: invariants under load.
 load: $(INSTALLED)
-	$(BIN)/python -m load_run --users $(LOAD_USERS) --spawn-rate $(LOAD_SPAWN_RATE) --run-time $(LOAD_RUN_TIME) --workers $(LOAD_WORKERS)
+	$(BIN)/python -m suite_tools.load_run --users $(LOAD_USERS) --spawn-rate $(LOAD_SPAWN_RATE) --run-time $(LOAD_RUN_TIME) --workers $(LOAD_WORKERS)
 
 clean:
-	rm -rf $(VENV) reports node_modules
+	rm -rf $(VENV) reports reporting/node_modules

@@ -1,4 +1,4 @@
-"""chat_acceptance.client: the HTTP transport against a scripted server."""
+"""chat_acceptance.transport.client: the HTTP transport against a scripted server."""
 from __future__ import annotations
 
 import json
@@ -9,8 +9,8 @@ from urllib.parse import unquote
 import jwt
 import pytest
 
-from chat_acceptance import client as client_module
-from chat_acceptance.client import (
+from chat_acceptance.transport import client as client_module
+from chat_acceptance.transport.client import (
     MISSING,
     AccountingApi,
     ApiResponse,
@@ -25,7 +25,7 @@ from chat_acceptance.client import (
     session_path,
 )
 from chat_acceptance.redaction import REDACTED, Redactor
-from chat_acceptance.sse import Ending
+from chat_acceptance.transport.sse import Ending
 from scripted_server import Hold, Repeat, Reply, json_reply, sse
 
 SECRET = "a-test-signing-secret-of-at-least-32-bytes!"

@@ -1,4 +1,4 @@
-"""chat_acceptance.forgery: look-alike IDs and tokens the platform did not sign, checked with PyJWT."""
+"""chat_acceptance.world.forgery: look-alike IDs and tokens the platform did not sign, checked with PyJWT."""
 from __future__ import annotations
 
 import base64
@@ -11,7 +11,7 @@ import jwt
 import pytest
 import random
 
-from chat_acceptance.forgery import (
+from chat_acceptance.world.forgery import (
     altered_token,
     claims_of,
     expired_token,

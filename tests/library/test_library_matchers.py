@@ -1,4 +1,4 @@
-"""chat_acceptance.matchers: failures say what the platform did against what was expected, tokens masked."""
+"""chat_acceptance.world.matchers: failures say what the platform did against what was expected, tokens masked."""
 from __future__ import annotations
 
 import json
@@ -7,8 +7,8 @@ import jwt
 import pytest
 from hamcrest import assert_that, is_not
 
-from chat_acceptance.client import ApiResponse
-from chat_acceptance.matchers import (
+from chat_acceptance.transport.client import ApiResponse
+from chat_acceptance.world.matchers import (
     carries_streaming_session_id,
     describe_answer,
     does_not_reveal,
@@ -20,7 +20,7 @@ from chat_acceptance.matchers import (
     is_rejected_as_mismatch,
 )
 from chat_acceptance.redaction import REDACTED
-from chat_acceptance.sse import Ending, StreamEvent, StreamResult
+from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
 
 TOKEN = jwt.encode({"sub": "u1"}, "a-test-signing-secret-of-at-least-32-bytes!", algorithm="HS256")
 SID = "stream-1732500000000-a1b2c3d4"

@@ -1,4 +1,4 @@
-"""chat_acceptance.sse: reading a streamed reply from a real (scripted) HTTP server."""
+"""chat_acceptance.transport.sse: reading a streamed reply from a real (scripted) HTTP server."""
 from __future__ import annotations
 
 import re
@@ -8,7 +8,7 @@ import time
 import pytest
 import sseclient
 
-from chat_acceptance.sse import (
+from chat_acceptance.transport.sse import (
     Ending,
     MalformedStream,
     StreamEvent,

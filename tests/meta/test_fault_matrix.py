@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from fault_matrix import FAULTS, judge
+from suite_tools.fault_matrix import FAULTS, judge
 
 FEATURES = Path(__file__).resolve().parents[2] / "features"
 DEFECTS = sorted(name for name, fault in FAULTS.items() if fault.kind == "defect")

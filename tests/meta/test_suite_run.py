@@ -10,10 +10,10 @@ import sys
 import pytest
 import requests
 
-from chat_acceptance import html_report
+from chat_acceptance.reporting import html_report
 from chat_acceptance.waiting import poll_until
-from fault_matrix import run_suite
-from suite_runs import ROOT, suite_userdata
+from suite_tools.fault_matrix import run_suite
+from suite_tools.suite_runs import ROOT, suite_userdata
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ")
 USERDATA = suite_userdata()

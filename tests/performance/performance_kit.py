@@ -12,7 +12,7 @@ from pathlib import Path
 from reference_services import RunningPlatform
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCUSTFILE = ROOT / "locustfile.py"
+LOCUSTFILE = ROOT / "suite_tools" / "locustfile.py"
 DEPLOYMENT_VARIABLES = ("AUTH_SERVICE_URL", "ACCOUNTING_SERVICE_URL", "CHAT_SERVICE_URL", "JWT_SECRET")
 LOCUST_TIMEOUT_S = 120  # a hard stop far above the runs' own --run-time
 

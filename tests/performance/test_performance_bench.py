@@ -7,11 +7,11 @@ import uuid
 
 import pytest
 
-import bench
-from chat_acceptance.client import Exchange
+from suite_tools import bench
+from chat_acceptance.transport.client import Exchange
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.reporting import format_exchange
-from chat_acceptance.sse import Ending, StreamEvent, StreamResult
+from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
 
 
 def streamed_exchange(duration_s: float) -> Exchange:

@@ -9,10 +9,10 @@ import sqlite3
 import pytest
 from performance_kit import deployment_environment, platform_environment, run_locust
 
-import load_run
-from chat_acceptance.client import HttpTransport, PlatformClient, Timeouts
+from suite_tools import load_run
+from chat_acceptance.transport.client import HttpTransport, PlatformClient, Timeouts
 from chat_acceptance.config import Account
-from chat_acceptance.people import sign_in
+from chat_acceptance.world.people import sign_in
 from chat_acceptance.redaction import Redactor
 
 SHORT_RUN = ("--users", "4", "--spawn-rate", "4", "--run-time", "4s", "--stop-timeout", "5")

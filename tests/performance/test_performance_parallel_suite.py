@@ -8,10 +8,10 @@ import os
 import sqlite3
 from pathlib import Path
 
-import bench
-import parallel_suite
-from suite_runs import FEATURES, embedded_only
-from fault_matrix import run_suite
+from suite_tools import bench
+from suite_tools import parallel_suite
+from suite_tools.suite_runs import FEATURES, embedded_only
+from suite_tools.fault_matrix import run_suite
 
 
 def verdicts(timings) -> dict[tuple[str, str], str]:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from chat_acceptance.client import Exchange
-from chat_acceptance.sse import Ending, StreamEvent, StreamResult
+from chat_acceptance.transport.client import Exchange
+from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
 
 PASSWORD = "User1@123"
 ACCESS_TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzIiwidHlwZSI6ImFjY2VzcyJ9.c2lnbmF0dXJlLWFjY2Vzcw"

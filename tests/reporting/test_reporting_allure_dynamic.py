@@ -1,5 +1,5 @@
 """allure.dynamic.* lands in the results, from hooks and steps, for scenarios inside Rules too."""
-from chat_acceptance import allure_dynamic
+from chat_acceptance.reporting import allure_dynamic
 
 FEATURE = """
     Feature: Dynamic metadata
@@ -36,7 +36,7 @@ STEPS = """
 
 ENVIRONMENT = """
     import allure
-    from chat_acceptance import allure_dynamic
+    from chat_acceptance.reporting import allure_dynamic
 
     def before_all(context):
         assert allure_dynamic.install()

@@ -81,7 +81,8 @@ STEPS = """
 """
 
 ENVIRONMENT = """
-    from chat_acceptance import allure_dynamic, reporting
+    from chat_acceptance import reporting
+    from chat_acceptance.reporting import allure_dynamic
     from chat_acceptance.redaction import Redactor
 
     def before_all(context):

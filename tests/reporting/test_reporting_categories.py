@@ -10,11 +10,11 @@ import pytest
 
 from hamcrest import assert_that
 
-from chat_acceptance import matchers
-from chat_acceptance.client import ApiResponse, PlatformUnavailable
+from chat_acceptance.world import matchers
+from chat_acceptance.transport.client import ApiResponse, PlatformUnavailable
 from chat_acceptance.contract import ContractViolation
 from chat_acceptance.reporting import CATEGORIES_FILE
-from chat_acceptance.sse import Ending, StreamEvent, StreamResult
+from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
 
 CATEGORIES = json.loads(CATEGORIES_FILE.read_text())
 
@@ -56,7 +56,7 @@ CASES = [
     ("failed", f"AssertionError: {VIOLATION}\n", "Contract violation"),
     ("failed", "chat_acceptance.contract.ContractViolation: Contract violation: created_at missing\n",
      "Contract violation"),
-    ("failed", f"chat_acceptance.client.PlatformUnavailable: {UNAVAILABLE}\n", "Service unavailable"),
+    ("failed", f"chat_acceptance.transport.client.PlatformUnavailable: {UNAVAILABLE}\n", "Service unavailable"),
     ("failed", "AssertionError: expected Carol's balance to grow by exactly 750 credits, it grew by 0\n",
      "Product errors"),
     ("broken", "KeyError: 'sessionId'\n", "Test errors"),

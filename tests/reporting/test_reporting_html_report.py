@@ -1,4 +1,4 @@
-"""python -m chat_acceptance.html_report: one line, a report or a stated reason, never a hang."""
+"""python -m chat_acceptance.reporting.html_report: one line, a report or a stated reason, never a hang."""
 import base64
 import json
 import re
@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from chat_acceptance import html_report
+from chat_acceptance.reporting import html_report
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed: Allure 3 cannot run")
 

@@ -40,7 +40,8 @@ STEPS = """
 """
 
 ENVIRONMENT = """
-    from chat_acceptance import allure_dynamic, reporting
+    from chat_acceptance import reporting
+    from chat_acceptance.reporting import allure_dynamic
 
     def before_all(context):
         allure_dynamic.install()

@@ -1,6 +1,6 @@
 """Turns the Allure results into a single-file HTML report with Allure 3 (pinned in package.json).
 
-    python -m chat_acceptance.html_report [--results reports/allure-results] [--output reports/allure-report]
+    python -m chat_acceptance.reporting.html_report [--results reports/allure-results] [--output reports/allure-report]
 
 Prints one line. Exit status: 0 when the report was written, and also when it was skipped because Node.js is
 missing or older than Allure 3 needs (the caller keeps the suite's own exit status); 1 when generation failed
@@ -18,9 +18,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-ALLURE_CLI = PROJECT_ROOT / "node_modules" / "allure" / "cli.js"
-CONFIG_FILE = PROJECT_ROOT / "allurerc.mjs"
+# The report's Node side (package.json, lockfile, Allure config, categories) lives in the repository's reporting/.
+REPORTING_DIR = Path(__file__).resolve().parents[2] / "reporting"
+ALLURE_CLI = REPORTING_DIR / "node_modules" / "allure" / "cli.js"
+CONFIG_FILE = REPORTING_DIR / "allurerc.mjs"
 MIN_NODE = (20, 19)  # Allure 3's "engines" requirement
 NODE_VERSION_TIMEOUT_S = 15
 NPM_CI_TIMEOUT_S = 300
@@ -32,7 +33,7 @@ class ReportFailed(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m chat_acceptance.html_report", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m chat_acceptance.reporting.html_report", description=__doc__.split("\n")[0])
     parser.add_argument("--results", type=Path, default=Path("reports/allure-results"),
                         help="the Allure results directory behave wrote (default: %(default)s)")
     parser.add_argument("--output", type=Path, default=Path("reports/allure-report"),
@@ -75,7 +76,7 @@ def generate(node: str, results: Path, output: Path) -> Path:
 
 def _install_allure() -> None:
     """npm ci, once: reports built at the same time (parallel tests, parallel runs) wait for one install."""
-    with (PROJECT_ROOT / "package-lock.json").open("rb") as lockfile:
+    with (REPORTING_DIR / "package-lock.json").open("rb") as lockfile:
         fcntl.flock(lockfile, fcntl.LOCK_EX)
         if ALLURE_CLI.exists():
             return
@@ -94,13 +95,13 @@ def _node_version(node: str) -> tuple[int, ...]:
 
 
 def _run(command: list[str], *, timeout_s: float, what: str, env: dict[str, str] | None = None) -> str:
-    """Runs `command` in the project root; returns its output, or raises ReportFailed with one line.
+    """Runs `command` in reporting/; returns its output, or raises ReportFailed with one line.
 
     The command gets its own process group, and a timeout kills the whole group: npm and node start children
     that would otherwise keep the output pipe open, and the wait would never end.
     """
     try:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL,
+        process = subprocess.Popen(command, cwd=REPORTING_DIR, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
                                    start_new_session=True)
     except OSError as error:

@@ -2,8 +2,8 @@
 from behave import then, when
 
 import parameter_types  # noqa: F401  (registers the step parameter types)
-from chat_acceptance import expectations as expect
-from chat_acceptance.malformed import send_malformed
+from chat_acceptance.world import expectations as expect
+from chat_acceptance.world.malformed import send_malformed
 
 
 @when("{name:Person} sends {request:Request} with {malformation:Malformation}")

@@ -1,6 +1,6 @@
 """A short, bounded load run against the reference platform served by uvicorn workers (`make load`).
 
-    python -m load_run [--users 20] [--spawn-rate 10] [--run-time 20s] [--workers 2] [--model-chunk-delay S]
+    python -m suite_tools.load_run [--users 20] [--spawn-rate 10] [--run-time 20s] [--workers 2] [--model-chunk-delay S]
 
 Starts auth, accounting and chat, each as `python -m reference_services.serve <service> --workers N` on a free
 loopback port over one temporary data directory, waits for their health checks, runs locustfile.py headless
@@ -30,9 +30,9 @@ from pathlib import Path
 import requests
 
 from chat_acceptance.waiting import poll_until
-from suite_runs import ROOT, suite_userdata
+from suite_tools.suite_runs import ROOT, suite_userdata
 
-LOCUSTFILE = ROOT / "locustfile.py"
+LOCUSTFILE = ROOT / "suite_tools" / "locustfile.py"
 START_DEADLINE_S = 30
 STOP_GRACE_S = 5
 HARD_STOP_MARGIN_S = 60  # beyond run time + stop timeout: only a hung Locust could reach it
@@ -179,7 +179,7 @@ def run_load(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m load_run", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m suite_tools.load_run", description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20, help="concurrent Locust users (default %(default)s)")
     parser.add_argument("--spawn-rate", type=float, default=10, help="users started per second (default %(default)s)")
     parser.add_argument("--run-time", type=parse_seconds, default=20, help="e.g. 20s, 2m (default 20s)")

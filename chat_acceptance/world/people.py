@@ -12,10 +12,10 @@ from typing import Any
 
 from hamcrest import assert_that
 
-from chat_acceptance.client import ApiResponse, PlatformClient, confirmation
+from chat_acceptance.transport.client import ApiResponse, PlatformClient, confirmation
 from chat_acceptance.config import Account
-from chat_acceptance.matchers import carries_streaming_session_id, has_status, is_accepted, is_complete_stream
-from chat_acceptance.sse import StreamResult
+from chat_acceptance.world.matchers import carries_streaming_session_id, has_status, is_accepted, is_complete_stream
+from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.waiting import poll_until
 
 AddCleanup = Callable[[str, Callable[[], Any]], None]

@@ -5,9 +5,9 @@ import re
 import parse
 from behave import register_type
 
-from chat_acceptance.access import GUARDED_ACTIONS, TOKEN_KINDS
-from chat_acceptance.malformed import MALFORMATIONS, REQUESTS
-from chat_acceptance.client import MISSING
+from chat_acceptance.world.access import GUARDED_ACTIONS, TOKEN_KINDS
+from chat_acceptance.world.malformed import MALFORMATIONS, REQUESTS
+from chat_acceptance.transport.client import MISSING
 from chat_acceptance.world import OTHER_IDS
 
 

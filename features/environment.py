@@ -13,8 +13,9 @@ from importlib import metadata
 
 from behave import fixture, use_fixture
 
-from chat_acceptance import allure_dynamic, reporting
-from chat_acceptance.client import HttpTransport, PlatformClient, Timeouts
+from chat_acceptance import reporting
+from chat_acceptance.reporting import allure_dynamic
+from chat_acceptance.transport.client import HttpTransport, PlatformClient, Timeouts
 from chat_acceptance.config import ConfigError, SuiteConfig
 from chat_acceptance.contract import ContractChecker
 from chat_acceptance.redaction import Redactor
@@ -31,7 +32,7 @@ NEEDS = {
 @fixture
 def embedded_reference_platform(context, config: SuiteConfig):
     # Imported here: only the embedded default needs the reference platform; a real deployment never does.
-    from suite_runs import start_embedded_platform
+    from suite_tools.suite_runs import start_embedded_platform
 
     platform = start_embedded_platform(config)
     try:

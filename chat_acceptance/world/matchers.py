@@ -7,9 +7,9 @@ from typing import Any
 from hamcrest.core.base_matcher import BaseMatcher
 from hamcrest.core.description import Description
 
-from chat_acceptance.client import ApiResponse
+from chat_acceptance.transport.client import ApiResponse
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.sse import Ending, StreamResult
+from chat_acceptance.transport.sse import Ending, StreamResult
 
 # Failure messages end up in reports: tokens an answer may carry are masked here too.
 _REDACT = Redactor()

@@ -1,6 +1,6 @@
 """How fast the suite runs on the embedded platform, beside the floors it cannot beat (`make bench`).
 
-    python -m bench [--repeat 3] [--jobs 2] [--tags EXPR] [--json FILE]
+    python -m suite_tools.bench [--repeat 3] [--jobs 2] [--tags EXPR] [--json FILE]
 
 Measures, each `--repeat` times (the table shows the median):
 - embedded start-up: a fresh Python process importing the reference platform and calling start_platform()
@@ -8,7 +8,7 @@ Measures, each `--repeat` times (the table shows the median):
 - every scenario's wall time (its Allure result, start to stop: hooks, steps and clean-up) beside its floor:
   the time the platform itself spent streaming the scenario's replies, read from the SSE transcripts attached
   to the scenario (the last line of each: "<seconds>s  end: ...");
-- the whole suite, serial (`behave`, as `make acceptance` runs it) and parallel (`python -m parallel_suite`,
+- the whole suite, serial (`behave`, as `make acceptance` runs it) and parallel (`python -m suite_tools.parallel_suite`,
   as `make acceptance JOBS=N` runs it): the wall time of the whole command, Python start-up included.
 
 Targets: each @core scenario within 1.5 x its floor + 0.3 s; embedded start-up under 2 s; the whole suite
@@ -33,8 +33,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import parallel_suite
-from suite_runs import embedded_only, suite_userdata, write_behave_ini
+from suite_tools import parallel_suite
+from suite_tools.suite_runs import embedded_only, suite_userdata, write_behave_ini
 
 CORE_TAG = "core"
 CORE_FACTOR, CORE_ALLOWANCE_S = 1.5, 0.3
@@ -43,7 +43,7 @@ SERIAL_SUITE_TARGET_S = 20.0
 SUITE_TIMEOUT_S = 600  # a hard stop far above any run's own deadlines
 STARTUP_TIMEOUT_S = 60
 
-# The last line of a streamed reply's transcript (chat_acceptance.sse.StreamResult.transcript()).
+# The last line of a streamed reply's transcript (chat_acceptance.transport.sse.StreamResult.transcript()).
 _STREAM_SECTION = "── streamed reply"
 _STREAM_END = re.compile(r"^\s*(\d+(?:\.\d+)?)s  end: ", re.MULTILINE)
 _STREAMED = re.compile(r"^status 200, ", re.MULTILINE)  # the transcript's first line
@@ -53,7 +53,7 @@ _STARTUP_PROBE = """
 import json, sys, time
 started = time.perf_counter()
 from reference_services.platform import PlatformSettings, start_platform
-from suite_runs import EMBEDDED_PASSWORD_ITERATIONS
+from suite_tools.suite_runs import EMBEDDED_PASSWORD_ITERATIONS
 imported = time.perf_counter()
 platform = start_platform(
     PlatformSettings(model_chunk_delay=float(sys.argv[1]), password_iterations=EMBEDDED_PASSWORD_ITERATIONS)
@@ -374,7 +374,7 @@ def _ok(met: bool) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m suite_tools.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="rounds of measurement (default %(default)s)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2,
                         help="processes for the parallel run; 1 skips it (default: the cores, %(default)s)")

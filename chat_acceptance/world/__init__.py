@@ -7,12 +7,12 @@ from typing import Any
 
 from hamcrest import assert_that
 
-from chat_acceptance.client import ApiResponse, Exchange, PlatformClient, PlatformUnavailable
+from chat_acceptance.transport.client import ApiResponse, Exchange, PlatformClient, PlatformUnavailable
 from chat_acceptance.config import Account, SuiteConfig
-from chat_acceptance.forgery import lookalike_of, made_up_streaming_id
-from chat_acceptance.matchers import is_accepted
-from chat_acceptance.people import Person, Reply, SignedIn, sign_in
-from chat_acceptance.sse import StreamResult
+from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
+from chat_acceptance.world.matchers import is_accepted
+from chat_acceptance.world.people import Person, Reply, SignedIn, sign_in
+from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.waiting import poll_until
 
 # Who the scenarios' names stand for: the configured accounts.

@@ -20,14 +20,14 @@ from allure_commons.model2 import Link
 from allure_commons.types import Severity
 from behave.model import Rule, Scenario
 
-from chat_acceptance.allure_dynamic import current_test
-from chat_acceptance.client import Exchange
+from chat_acceptance.reporting.allure_dynamic import current_test
+from chat_acceptance.transport.client import Exchange
 from chat_acceptance.redaction import REDACTED, Redactor
 
 # Where a @contract.<anchor> tag links to: the contract, relative to the report's index.html in
 # reports/allure-report/ (the contract lives beside this repository, in ../shared/contract.md).
 CONTRACT_URL = "../../../shared/contract.md"
-CATEGORIES_FILE = Path(__file__).resolve().parent.parent / "reporting" / "categories.json"
+CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "reporting" / "categories.json"
 
 _SEVERITIES = frozenset(severity.value for severity in Severity)
 _SECRET_KEY_WORDS = ("password", "token", "secret")

@@ -5,10 +5,10 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from chat_acceptance.client import ApiResponse, PlatformClient, session_path
-from chat_acceptance.forgery import altered_token, expired_token, unsigned_token
-from chat_acceptance.people import Person, SignedIn
-from chat_acceptance.sse import StreamResult
+from chat_acceptance.transport.client import ApiResponse, PlatformClient, session_path
+from chat_acceptance.world.forgery import altered_token, expired_token, unsigned_token
+from chat_acceptance.world.people import Person, SignedIn
+from chat_acceptance.transport.sse import StreamResult
 
 if TYPE_CHECKING:
     from chat_acceptance.world import World

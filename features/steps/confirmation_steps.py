@@ -2,7 +2,7 @@
 from behave import then, when
 
 import parameter_types  # noqa: F401  (registers the step parameter types)
-from chat_acceptance import expectations as expect
+from chat_acceptance.world import expectations as expect
 
 
 @when("{name:Person} confirms the reply with its own streaming session ID")

@@ -52,16 +52,16 @@ from locust import User, constant, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
-from chat_acceptance.client import ApiResponse, Exchange, HttpTransport, PlatformClient, Timeouts
+from chat_acceptance.transport.client import ApiResponse, Exchange, HttpTransport, PlatformClient, Timeouts
 from chat_acceptance.config import Account, ConfigError, SuiteConfig
-from chat_acceptance.forgery import lookalike_of, made_up_streaming_id
-from chat_acceptance.people import Person, Reply, SignedIn, is_mismatch, sign_in
+from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
+from chat_acceptance.world.people import Person, Reply, SignedIn, is_mismatch, sign_in
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.sse import Ending
+from chat_acceptance.transport.sse import Ending
 
 log = logging.getLogger("chat-load")
 
-PYPROJECT = Path(__file__).resolve().parent / "pyproject.toml"
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 QUESTION = "What is the capital of France?"
 
 # Invariants (Locust request type CHECK), in the order the summary shows them.

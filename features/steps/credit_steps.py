@@ -2,7 +2,7 @@
 from behave import given, then, when
 
 import parameter_types  # noqa: F401  (registers the step parameter types)
-from chat_acceptance import expectations as expect
+from chat_acceptance.world import expectations as expect
 
 
 @given("{name:Person} is a new user")

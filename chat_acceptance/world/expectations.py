@@ -6,10 +6,10 @@ from typing import Any
 
 from hamcrest import assert_that, greater_than, has_item, is_not
 
-from chat_acceptance import matchers
-from chat_acceptance.client import ApiResponse, Exchange
-from chat_acceptance.people import Person, Reply
-from chat_acceptance.sse import StreamResult
+from chat_acceptance.world import matchers
+from chat_acceptance.transport.client import ApiResponse, Exchange
+from chat_acceptance.world.people import Person, Reply
+from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.world import World
 
 # What the platform must answer to a refused request, by what the refusal means.

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chat_acceptance.client import ApiResponse, PlatformClient, session_path
-from chat_acceptance.people import Person
+from chat_acceptance.transport.client import ApiResponse, PlatformClient, session_path
+from chat_acceptance.world.people import Person
 
 # What a step calls a request -> (service, path for a conversation).
 REQUESTS: dict[str, tuple[str, Callable[[str], str]]] = {

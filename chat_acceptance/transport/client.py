@@ -18,7 +18,7 @@ import requests
 import urllib3.exceptions
 
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.sse import DeadlinePassed, Ending, StreamResult, arriving_pieces, read_stream
+from chat_acceptance.transport.sse import DeadlinePassed, Ending, StreamResult, arriving_pieces, read_stream
 
 _MAX_BODY_BYTES = 10 * 1024 * 1024
 _NO_BODY = object()

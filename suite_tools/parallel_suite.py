@@ -1,6 +1,6 @@
 """Runs the acceptance suite in parallel behave processes (behavex) against one platform for the whole run.
 
-    python -m parallel_suite --jobs 2 [--scheme feature|scenario] [behavex options: --tags=..., -D name=value, ...]
+    python -m suite_tools.parallel_suite --jobs 2 [--scheme feature|scenario] [behavex options: --tags=..., -D name=value, ...]
 
 `make acceptance JOBS=2` calls it. What it does:
 
@@ -11,7 +11,7 @@
   variables, and stops it at the end whatever happened.
   (Left to themselves, behavex's processes would each start a platform in before_all.)
 - Reports: every behave process writes its Allure results into one directory (reports/allure-results), so
-  `python -m chat_acceptance.html_report` builds one report over all of them, attachments included. behavex's
+  `python -m chat_acceptance.reporting.html_report` builds one report over all of them, attachments included. behavex's
   own output (report.html, report.json) goes to reports/behavex and its JUnit files are copied to reports/junit.
   The processes print no pretty output (it would interleave); behavex prints the summary and the failures.
 - Exit status: behavex's, non-zero when a scenario failed or the run broke.
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chat_acceptance.config import SuiteConfig
-from suite_runs import (
+from suite_tools.suite_runs import (
     FEATURES,
     ROOT,
     SERVICE_URL_VARIABLES,
@@ -143,7 +143,7 @@ def _copy_junit(source: Path, target: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m parallel_suite",
+        prog="python -m suite_tools.parallel_suite",
         description=__doc__.splitlines()[0],
         allow_abbrev=False,  # an abbreviation must not swallow a behavex option
         epilog="Any other argument goes to behavex (e.g. --tags=@core, -D stream_deadline=30).",

@@ -6,7 +6,7 @@ the embedded platform with that switch on) and judges the outcome:
   registry says `via="contract"`, through a contract violation;
 - a legitimate difference must leave the whole suite passing (scenarios may be skipped with a reason).
 
-`python -m fault_matrix` prints the table (`make faults`); tests/meta uses the same functions.
+`python -m suite_tools.fault_matrix` prints the table (`make faults`); tests/meta uses the same functions.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reference_services.faults import FAULTS, Fault
-from suite_runs import embedded_only, write_behave_ini
+from suite_tools.suite_runs import embedded_only, write_behave_ini
 
 SUITE_TIMEOUT_S = 240  # far above any run's own deadlines: only a broken suite could reach it
 CONTRACT_VIOLATION = "Contract violation:"

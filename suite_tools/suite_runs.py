@@ -11,7 +11,7 @@ from pathlib import Path
 from chat_acceptance.config import SuiteConfig
 from reference_services.platform import PlatformSettings, RunningPlatform, start_platform
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
 FEATURES = ROOT / "features"
 SERVICE_URL_VARIABLES = ("AUTH_SERVICE_URL", "ACCOUNTING_SERVICE_URL", "CHAT_SERVICE_URL")
 DEPLOYMENT_VARIABLES = (*SERVICE_URL_VARIABLES, "JWT_SECRET")

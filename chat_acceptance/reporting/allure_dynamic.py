@@ -26,7 +26,7 @@ from allure_commons.model2 import Label, Parameter, TestResult
 from allure_commons.types import ALLURE_UNIQUE_LABELS
 from allure_commons.utils import represent
 
-_PLUGIN_NAME = "chat_acceptance.allure_dynamic"
+_PLUGIN_NAME = "chat_acceptance.reporting.allure_dynamic"
 
 
 def current_test() -> TestResult | None:
