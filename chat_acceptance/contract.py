@@ -28,6 +28,8 @@ from openapi_schema_validator import OAS31Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from chat_acceptance.redaction import JWT, REDACTED, Redactor, is_secret_name
+
 __all__ = ["DEFAULT_DOCUMENT", "ContractChecker", "ContractViolation"]
 
 DEFAULT_DOCUMENT = Path(__file__).resolve().parent.parent / "contract" / "openapi.yaml"
@@ -37,9 +39,6 @@ _DOCUMENT_URI = "urn:chat-acceptance:contract"
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _JSON = "application/json"
 
-# Field names whose values never appear in a message: accessToken, refresh_token, password, ... (not tokensUsed)
-_SECRET_NAME = re.compile(r"token$|password|passwd|secret|authorization|cookie|apikey")
-_JWT = re.compile(r"eyJ[\w-]*\.[\w-]*\.[\w-]*")
 _PLAIN_KEY = re.compile(r"[A-Za-z_$][\w$]*")
 _ANNOTATIONS = frozenset({"description", "title", "examples", "example", "deprecated", "readOnly", "writeOnly"})
 _VALUE_LIMIT = 60
@@ -133,8 +132,11 @@ class ContractChecker:
     counter would only blur the run's summary).
     """
 
-    def __init__(self, document: Mapping[str, Any], source: str = "<document>") -> None:
+    def __init__(
+        self, document: Mapping[str, Any], source: str = "<document>", redactor: Redactor | None = None
+    ) -> None:
         self.source = source
+        self._redactor = redactor or Redactor()  # the run's, so that configured secrets never show either
         self.responses_checked = 0
         self.events_checked = 0  # chunk, done and error events; other event names are not checked
         self.violations_found = 0
@@ -153,7 +155,7 @@ class ContractChecker:
         self._templated.sort(key=lambda item: (item.template.count("{"), -len(item.template)))
 
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_DOCUMENT) -> ContractChecker:
+    def load(cls, path: str | Path = DEFAULT_DOCUMENT, redactor: Redactor | None = None) -> ContractChecker:
         document_path = Path(path)
         if not document_path.is_file() and Path(path) == DEFAULT_DOCUMENT:
             document_path = Path.cwd() / "contract" / "openapi.yaml"  # an installed package, run from the repo
@@ -162,7 +164,7 @@ class ContractChecker:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         with document_path.open(encoding="utf-8") as stream:
             document = yaml.load(stream, Loader=loader)  # noqa: S506 (a safe loader)
-        return cls(document, source=str(document_path))
+        return cls(document, source=str(document_path), redactor=redactor)
 
     # ------------------------------------------------------------------ checks
 
@@ -249,7 +251,7 @@ class ContractChecker:
 
     def _fail(self, operation: str, problem: str, **details: Any) -> NoReturn:
         self.violations_found += 1
-        raise ContractViolation(operation, _truncate(problem, _PROBLEM_LIMIT), **details)
+        raise ContractViolation(operation, _truncate(self._redactor.text(problem), _PROBLEM_LIMIT), **details)
 
     # ------------------------------------------------------------------ problems of one answer
 
@@ -453,12 +455,8 @@ def _missing_property(error: ValidationError) -> str | None:
     return names[0] if names else None
 
 
-def _is_secret_name(name: Any) -> bool:
-    return isinstance(name, str) and _SECRET_NAME.search(re.sub(r"[^a-z]", "", name.lower())) is not None
-
-
 def _is_secret_path(parts: Any) -> bool:
-    return any(_is_secret_name(part) for part in parts)
+    return any(is_secret_name(part) for part in parts)
 
 
 _TYPE_NAMES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
@@ -487,20 +485,20 @@ def _describe_error(error: ValidationError, *, secret: bool) -> str:
         "pattern": lambda: f"must match {expected}",
         "format": lambda: f"must be a {expected}",
     }.get(keyword, lambda: f"fails {keyword} " + _truncate(json.dumps(expected, default=str), _VALUE_LIMIT))()
-    got = f"<redacted {_type_name(error.instance)}>" if secret else _value(error.instance)
+    got = f"{REDACTED} ({_type_name(error.instance)})" if secret else _value(error.instance)
     return f"{demand}, got {got}"
 
 
 def _redacted(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            key: (f"<redacted {_type_name(item)}>" if _is_secret_name(key) else _redacted(item))
+            key: (f"{REDACTED} ({_type_name(item)})" if is_secret_name(key) else _redacted(item))
             for key, item in value.items()
         }
     if isinstance(value, list):
         return [_redacted(item) for item in value[:20]]
     if isinstance(value, str):
-        return _JWT.sub("<redacted JWT>", value[:1000])
+        return JWT.sub(REDACTED, value[:1000])
     return value
 
 
@@ -511,7 +509,7 @@ def _value(value: Any) -> str:
 def _quote(text: bytes | str) -> str:
     if isinstance(text, bytes):
         text = text[:1000].decode("utf-8", errors="replace")
-    return _truncate(json.dumps(_JWT.sub("<redacted JWT>", text[:1000]), ensure_ascii=False), _VALUE_LIMIT)
+    return _truncate(json.dumps(JWT.sub(REDACTED, text[:1000]), ensure_ascii=False), _VALUE_LIMIT)
 
 
 def _truncate(text: str, limit: int) -> str:

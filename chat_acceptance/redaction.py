@@ -2,6 +2,8 @@
 
 Everything the suite shows passes through a Redactor: access and refresh tokens (any JWT-looking string),
 the values of fields and headers that carry credentials, and every secret value the configuration knows.
+This module is the one policy: the run builds one Redactor from its configuration and hands it to the
+client, the contract checker and the reports; the rules below are the only definition of what is secret.
 """
 from __future__ import annotations
 
@@ -13,10 +15,17 @@ from typing import Any
 REDACTED = "<REDACTED>"
 
 # A JWT: base64url header that starts with '{"' (eyJ), a payload and a signature that may be empty (alg "none").
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
-_SECRET_FIELDS = frozenset({"password", "accesstoken", "refreshtoken", "token", "authorization", "jwt_secret"})
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
+# Names (of JSON fields, settings, environment variables) whose values are secret, compared on their letters
+# only, lower case: accessToken, refresh_token, password, JWT_SECRET, apiKey... but not tokensUsed.
+_SECRET_NAME = re.compile(r"token$|password|passwd|secret|authorization|cookie|apikey")
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})  # "<scheme> <credential>"
 _COOKIE_HEADERS = frozenset({"cookie", "set-cookie"})
+
+
+def is_secret_name(name: Any) -> bool:
+    """Whether a field, setting or variable of this name carries a secret value."""
+    return isinstance(name, str) and _SECRET_NAME.search(re.sub(r"[^a-z]", "", name.lower())) is not None
 
 
 class Redactor:
@@ -32,12 +41,12 @@ class Redactor:
     def text(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
-        return _JWT.sub(REDACTED, text)
+        return JWT.sub(REDACTED, text)
 
     def json(self, value: Any) -> Any:
         if isinstance(value, Mapping):
             return {
-                key: REDACTED if str(key).lower() in _SECRET_FIELDS and value[key] else self.json(value[key])
+                key: REDACTED if is_secret_name(key) and value[key] else self.json(value[key])
                 for key in value
             }
         if isinstance(value, list):

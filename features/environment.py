@@ -55,9 +55,10 @@ def before_all(context):
     except (ConfigError, ValueError) as problem:
         context.abort(f"configuration: {_one_line(problem)}")
         return
-    checker = ContractChecker.load() if config.contract_checks else None
-    timeouts = Timeouts(config.connect_timeout_s, config.read_timeout_s, config.stream_deadline_s, config.stream_event_cap)
+    # One redaction policy for the run, built from the configuration's secrets, for everything that shows text.
     redactor = Redactor(config.secrets())
+    checker = ContractChecker.load(redactor=redactor) if config.contract_checks else None
+    timeouts = Timeouts(config.connect_timeout_s, config.read_timeout_s, config.stream_deadline_s, config.stream_event_cap)
     transport = HttpTransport(timeouts, redactor, checker)
     context.add_cleanup(transport.close)
     if allure_dynamic.install():
@@ -139,9 +140,10 @@ def _run_cleanup(description, action):
 
 
 def _allure_results_dir(context) -> str:
-    """Where the Allure formatter writes (outfiles in [tool.behave], or -o)."""
-    formatter = next(f for f in context._runner.formatters if f.name == "allure" or "Allure" in type(f).__name__)
-    return formatter.stream_opener.name
+    """Where the Allure formatter writes: its outfile in [tool.behave] (or -o), paired with it by position."""
+    formats, outputs = list(context.config.format or ()), list(context.config.outputs or ())
+    index = next(position for position, name in enumerate(formats) if "allure" in name.lower())
+    return outputs[index].name
 
 
 def _run_environment(config: SuiteConfig) -> dict[str, str]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from chat_acceptance.reporting import STREAM_TIMING
 from suite_tools import parallel_suite
 from suite_tools.suite_runs import embedded_only, suite_userdata, write_behave_ini
 
@@ -44,10 +44,6 @@ SUITE_TIMEOUT_S = 600  # a hard stop far above any run's own deadlines
 STARTUP_TIMEOUT_S = 60
 
 # The last line of a streamed reply's transcript (chat_acceptance.transport.sse.StreamResult.transcript()).
-_STREAM_SECTION = "── streamed reply"
-_STREAM_END = re.compile(r"^\s*(\d+(?:\.\d+)?)s  end: ", re.MULTILINE)
-_STREAMED = re.compile(r"^status 200, ", re.MULTILINE)  # the transcript's first line
-_FAILURE_ATTACHMENT = "✗"  # chat_acceptance.reporting.attach_failure repeats an exchange under this mark
 
 _STARTUP_PROBE = """
 import json, sys, time
@@ -112,30 +108,17 @@ class Bench:
 # -- reading Allure results ---------------------------------------------------------------------------------
 
 
-def stream_durations(attachment_text: str) -> list[float]:
-    """The duration of every reply streamed (status 200) whose transcript is in this attachment text; a stream
-    refused before its first event (402, 404...) spent no time streaming."""
-    if _STREAM_SECTION not in attachment_text:
-        return []
-    durations = []
-    for transcript in attachment_text.split(_STREAM_SECTION)[1:]:
-        ends = list(_STREAM_END.finditer(transcript))
-        if ends and _STREAMED.search(transcript):
-            durations.append(float(ends[-1].group(1)))
-    return durations
-
-
 def scenario_timings(results_dir: Path) -> tuple[ScenarioTiming, ...]:
     """One timing per scenario in an Allure results directory, in the order they ran."""
     timings = []
     for result_file in results_dir.glob("*-result.json"):
         result = json.loads(result_file.read_text(encoding="utf-8"))
         attachments = list(_attachments(result))
+        # The run writes each streamed reply's timing as JSON (chat_acceptance.reporting.stream_timing).
         durations = [
-            duration
+            json.loads(_read_attachment(results_dir, attachment))["streaming_s"]
             for attachment in attachments
-            if not attachment.get("name", "").startswith(_FAILURE_ATTACHMENT)
-            for duration in stream_durations(_read_attachment(results_dir, attachment))
+            if attachment.get("name") == STREAM_TIMING
         ]
         labels = result.get("labels", [])
         tags = tuple(label["value"] for label in labels if label.get("name") == "tag")
@@ -165,10 +148,7 @@ def _attachments(node: Mapping) -> Iterable[Mapping]:
 
 
 def _read_attachment(results_dir: Path, attachment: Mapping) -> str:
-    path = results_dir / str(attachment.get("source", ""))
-    if attachment.get("type") != "text/plain" or not path.is_file():
-        return ""
-    return path.read_text(encoding="utf-8", errors="replace")
+    return (results_dir / str(attachment.get("source", ""))).read_text(encoding="utf-8")
 
 
 # -- measuring ----------------------------------------------------------------------------------------------

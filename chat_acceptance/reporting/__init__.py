@@ -22,15 +22,16 @@ from behave.model import Rule, Scenario
 
 from chat_acceptance.reporting.allure_dynamic import current_test
 from chat_acceptance.transport.client import Exchange
-from chat_acceptance.redaction import REDACTED, Redactor
+from chat_acceptance.transport.sse import StreamResult
+from chat_acceptance.redaction import REDACTED, Redactor, is_secret_name
 
 # Where a @contract.<anchor> tag links to: the contract, relative to the report's index.html in
 # reports/allure-report/ (the contract lives beside this repository, in ../shared/contract.md).
 CONTRACT_URL = "../../../shared/contract.md"
+STREAM_TIMING = "stream timing"  # the name of the JSON attachment that stream_timing() writes
 CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "reporting" / "categories.json"
 
 _SEVERITIES = frozenset(severity.value for severity in Severity)
-_SECRET_KEY_WORDS = ("password", "token", "secret")
 
 
 # -- labels -------------------------------------------------------------------------------------------------
@@ -85,7 +86,8 @@ def _section_title(anchor: str) -> str:
 
 
 def attach_exchange(exchange: Exchange, redactor: Redactor) -> None:
-    """Attaches one HTTP exchange (and a streamed reply's transcript), redacted, to the running step or test."""
+    """Attaches one HTTP exchange (and a streamed reply's transcript), redacted, to the running step or test;
+    for a reply that streamed, also its timing as JSON (STREAM_TIMING), which `make bench` reads."""
     if current_test() is None:
         return
     allure.attach(
@@ -93,6 +95,15 @@ def attach_exchange(exchange: Exchange, redactor: Redactor) -> None:
         name=exchange_title(exchange, redactor),
         attachment_type=allure.attachment_type.TEXT,
     )
+    if exchange.stream is not None and exchange.stream.status == 200:
+        allure.attach(
+            json.dumps(stream_timing(exchange.stream)), name=STREAM_TIMING, attachment_type=allure.attachment_type.JSON
+        )
+
+
+def stream_timing(stream: StreamResult) -> dict[str, Any]:
+    """How long a reply spent streaming, machine-readable: the time from the request to the stream's end."""
+    return {"streaming_s": round(stream.duration_s, 6), "events": len(stream.events), "ending": stream.ending.value}
 
 
 def attach_failure(exchange: Exchange | None, redactor: Redactor) -> None:
@@ -228,7 +239,7 @@ def _without_empty(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _environment_value(key: str, value: Any, redactor: Redactor) -> str:
-    if value and any(word in key.lower() for word in _SECRET_KEY_WORDS):
+    if value and is_secret_name(key):
         return REDACTED
     return redactor.text(str(value))
 

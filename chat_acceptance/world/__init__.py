@@ -137,6 +137,24 @@ class World:
         self.starting_balances[name] = person.balance()
         return person
 
+    def new_user_with_credits(self, name: str, credits: int) -> Person:
+        """A new end user to whom the administrator allocates `credits`; her balance then is the starting one."""
+        person = self.new_user(name)
+        answer = self.person("the administrator").allocate(person.user_id, credits)
+        assert_that(answer, is_accepted(f"allocating {credits} credits to {name}", 201))
+        self.starting_balances[name] = person.balance()
+        return person
+
+    def new_user_without_credits(self, name: str) -> str | None:
+        """A new end user with no credits, or, where the deployment gives every new user credits, why not."""
+        person = self.new_user(name)
+        if self.starting_balances[name] > 0:
+            return (
+                f"this deployment gives new users {self.starting_balances[name]} credits, so a user without credits "
+                f"cannot be set up ({person.username})"
+            )
+        return None
+
     def remove_user_if_created(self, answer: ApiResponse, username: str) -> None:
         """Whoever created a user (rightly or not), the administrator removes it after the scenario."""
         user_id = answer.field("userId")
@@ -158,8 +176,11 @@ class World:
         return source.streaming_session_id
 
     def conversation_of(self, name: str) -> str:
-        """The conversation of the scenario's reply (or the one it started) when it belongs to `name`."""
-        conversation = self.reply.conversation_id if self.reply else self.conversation
+        """`name`'s conversation: that of the scenario's reply when it is theirs, else the one they last used."""
+        if self.reply is not None and self.reply.owner == name:
+            return self.reply.conversation_id
+        person = self.people.get(name)
+        conversation = person.latest_conversation if person is not None else None
         if conversation is None:
             raise AssertionError(f"{name} has no conversation in this scenario")
         return conversation

@@ -208,22 +208,6 @@ def _header_list(value: str | None) -> set[str]:
 # Credits
 
 
-def new_user_with_credits(world: World, name: str, credits: int) -> None:
-    person = world.new_user(name)
-    answer = world.person("the administrator").allocate(person.user_id, credits)
-    assert_that(answer, matchers.is_accepted(f"allocating {credits} credits to {name}", 201))
-    world.starting_balances[name] = person.balance()
-
-
-def new_user_without_credits(world: World, name: str, scenario: Any) -> None:
-    person = world.new_user(name)
-    if world.starting_balances[name] > 0:
-        scenario.skip(
-            f"this deployment gives new users {world.starting_balances[name]} credits, so a user without credits "
-            f"cannot be set up ({person.username})"
-        )
-
-
 def balance_grew_by(world: World, name: str, credits: int) -> None:
     grown = world.person(name).balance() - world.starting_balances[name]
     if grown != credits:

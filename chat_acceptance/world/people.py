@@ -85,6 +85,8 @@ class Person:
         self._chat = platform.chat
         self._confirm_retry_s = confirm_retry_s
         self._add_cleanup = add_cleanup
+        # The conversation this person last started or asked in: what "Alice's conversation" means.
+        self.latest_conversation: str | None = None
 
     @property
     def token(self) -> str:
@@ -109,12 +111,14 @@ class Person:
         self._add_cleanup(
             f"delete conversation {session_id}", lambda: self._chat.delete_session(self.token, session_id)
         )
+        self.latest_conversation = session_id
         return session_id
 
     def ask(self, conversation_id: str, question: str, headers: Mapping[str, str] | None = None) -> StreamResult:
         return self._chat.stream_reply(self.token, conversation_id, question, headers=headers)
 
     def ask_for_reply(self, conversation_id: str, question: str) -> Reply:
+        self.latest_conversation = conversation_id
         return Reply(self.name, conversation_id, question, self.ask(conversation_id, question))
 
     def receive_reply(self, question: str, conversation_id: str | None = None) -> Reply:

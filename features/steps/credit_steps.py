@@ -12,12 +12,14 @@ def step_new_user(context, name):
 
 @given("{name:Person} is a new user with {credits:d} credits")
 def step_new_user_with_credits(context, name, credits):
-    expect.new_user_with_credits(context.world, name, credits)
+    context.world.new_user_with_credits(name, credits)
 
 
 @given("{name:Person} is a new user without credits")
 def step_new_user_without_credits(context, name):
-    expect.new_user_without_credits(context.world, name, context.scenario)
+    cannot = context.world.new_user_without_credits(name)
+    if cannot:
+        context.scenario.skip(cannot)
 
 
 @when("{name:Person} tries to give herself {credits:d} credits")

@@ -9,6 +9,7 @@ import pytest
 from requests.structures import CaseInsensitiveDict
 
 from chat_acceptance.contract import DEFAULT_DOCUMENT, ContractChecker, ContractViolation
+from chat_acceptance.redaction import Redactor
 
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 STREAM_HEADERS = {"Content-Type": "text/event-stream", "X-Streaming-Session-Id": "stream-1718000000000-1a2b3c4d"}
@@ -316,13 +317,13 @@ def test_a_token_or_password_is_never_echoed(checker):
     payload = {"accessToken": 12345, "refreshToken": TOKEN, "user": {"id": 1, "username": "u", "email": "e",
                                                                       "role": "enduser", "password": "User1@123"}}
     exc = violation(lambda: checker.check_response("POST", "/api/auth/login", 200, JSON, body(payload)))
-    assert_names(exc, "$.accessToken must be string, got <redacted integer>")
+    assert_names(exc, "$.accessToken must be string, got <REDACTED> (integer)")
     exc = violation(lambda: checker.check_response("POST", "/api/auth/login", 200, JSON, body([payload])))
     text = assert_names(exc, "POST /api/auth/login → 200: $ must be object, got [")
     assert TOKEN not in text and "User1@123" not in text and "12345" not in text
     exc = violation(lambda: checker.check_response(
         "POST", "/api/auth/login", 400, JSON, f"invalid token {TOKEN} for admin".encode()))
-    text = assert_names(exc, "<redacted JWT>")
+    text = assert_names(exc, "<REDACTED>")
     assert TOKEN not in text
 
 
@@ -350,3 +351,11 @@ def test_python_only_json_constants_are_refused(checker):
     exc = violation(lambda: checker.check_response(
         "GET", "/api/credits/balance", 200, JSON, b'{"totalCredits": NaN, "activeAllocations": []}'))
     assert_names(exc, "GET /api/credits/balance → 200: $ must be JSON")
+
+
+def test_a_secret_the_configuration_knows_never_shows_in_a_violation():
+    checker = ContractChecker.load(redactor=Redactor(["hunter2-admin-password"]))
+    exc = violation(lambda: checker.check_response(
+        "POST", "/api/auth/login", 400, JSON, b"wrong password hunter2-admin-password for admin"))
+    text = assert_names(exc, "<REDACTED>")
+    assert "hunter2-admin-password" not in text

@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from chat_acceptance.world.forgery import unsigned_token
-from chat_acceptance.redaction import REDACTED, Redactor
+from chat_acceptance.redaction import REDACTED, Redactor, is_secret_name
 
 SECRET = "a-test-signing-secret-of-at-least-32-bytes!"
 TOKEN = jwt.encode({"sub": "u1", "type": "access"}, SECRET, algorithm="HS256")
@@ -134,3 +134,15 @@ def test_cookies_never_show_their_values(name, value, secret):
     shown = Redactor().headers({name: value})[name]
     assert secret not in shown
     assert "eyJ" not in shown
+
+
+@pytest.mark.parametrize(
+    "name", ["password", "accessToken", "refresh_token", "JWT_SECRET", "ADMIN_PASSWORD", "Authorization", "apiKey", "Set-Cookie"]
+)
+def test_names_that_carry_secrets_are_recognised_in_any_spelling(name):
+    assert is_secret_name(name)
+
+
+@pytest.mark.parametrize("name", ["tokensUsed", "streamingSessionId", "totalCredits", "username", "Reference faults", 7])
+def test_ordinary_names_are_not_secret(name):
+    assert not is_secret_name(name)

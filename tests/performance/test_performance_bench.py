@@ -10,7 +10,8 @@ import pytest
 from suite_tools import bench
 from chat_acceptance.transport.client import Exchange
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.reporting import format_exchange
+from chat_acceptance import reporting
+from chat_acceptance.reporting import STREAM_TIMING, format_exchange, stream_timing
 from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
 
 
@@ -39,18 +40,26 @@ def plain_exchange() -> Exchange:
     return Exchange("chat", "GET", "http://127.0.0.1:1/api/chat/sessions/s1", 200, 0.004, {}, None, {}, '{"a": 1}')
 
 
-def test_the_floor_is_read_from_the_transcript_the_report_attaches():
-    assert bench.stream_durations(format_exchange(streamed_exchange(0.0614), Redactor())) == [0.061]
-    assert bench.stream_durations(format_exchange(plain_exchange(), Redactor())) == []
-    assert bench.stream_durations(format_exchange(refused_stream_exchange(), Redactor())) == []  # nothing streamed
+@pytest.mark.parametrize("exchange, timings", [(streamed_exchange(0.0614), 1), (refused_stream_exchange(), 0),
+                                               (plain_exchange(), 0)])
+def test_the_report_carries_a_machine_readable_timing_for_each_reply_that_streamed(monkeypatch, exchange, timings):
+    attached = []
+    monkeypatch.setattr(reporting, "current_test", lambda: object())
+    monkeypatch.setattr(reporting.allure, "attach", lambda body, name, attachment_type: attached.append((name, body)))
+    reporting.attach_exchange(exchange, Redactor())
+    written = [json.loads(body) for name, body in attached if name == STREAM_TIMING]
+    assert len(written) == timings
+    if timings:
+        assert written == [{"streaming_s": 0.0614, "events": 2, "ending": Ending.DONE.value}]
 
 
 def write_result(results, *, name, tags, start_ms, stop_ms, step_attachments, status="passed", feature="Confirming"):
     sources = []
     for title, text in step_attachments:
-        source = f"{uuid.uuid4()}-attachment.txt"
+        json_attachment = title == STREAM_TIMING
+        source = f"{uuid.uuid4()}-attachment.{'json' if json_attachment else 'txt'}"
         (results / source).write_text(text, encoding="utf-8")
-        sources.append({"name": title, "source": source, "type": "text/plain"})
+        sources.append({"name": title, "source": source, "type": "application/json" if json_attachment else "text/plain"})
     result = {
         "name": name, "status": status, "start": start_ms, "stop": stop_ms,
         "labels": [{"name": "tag", "value": tag} for tag in tags] + [{"name": "feature", "value": feature}],
@@ -61,15 +70,18 @@ def write_result(results, *, name, tags, start_ms, stop_ms, step_attachments, st
 
 def test_each_scenario_gets_its_wall_time_and_the_sum_of_its_streams(tmp_path):
     stream = format_exchange(streamed_exchange(0.05), Redactor())
+    timing = json.dumps(stream_timing(streamed_exchange(0.05).stream))
     write_result(
         tmp_path, name="Own ID confirms", tags=["core", "blocker"], start_ms=1_000, stop_ms=1_120,
-        step_attachments=[("POST /stream → 200", stream), ("POST /stream → 200", stream),
+        step_attachments=[("POST /stream → 200", stream), (STREAM_TIMING, timing),
+                          ("POST /stream → 200", stream), (STREAM_TIMING, timing),
                           ("GET /session → 200", format_exchange(plain_exchange(), Redactor())),
                           ("✗ response that broke the expectation: POST /stream → 200", stream)],
     )
     write_result(tmp_path, name="Models listed", tags=["normal"], start_ms=900, stop_ms=910, step_attachments=[])
     first, second = bench.scenario_timings(tmp_path)
     assert (first.name, first.streams, first.floor_s, first.attachments) == ("Models listed", 0, 0.0, 0)
+    assert second.attachments == 6
     assert second.name == "Own ID confirms" and second.core
     assert second.wall_s == pytest.approx(0.12)
     assert second.streams == 2 and second.floor_s == pytest.approx(0.1)  # the failure attachment is a repeat

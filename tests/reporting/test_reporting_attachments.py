@@ -109,6 +109,7 @@ def test_attachments_land_on_the_step_redacted(run_behave):
         "POST /api/auth/login → 200",
         "POST /api/chat/sessions/abc123/stream → 200",
         "a note with a token",
+        "stream timing",
         "✗ response that broke the expectation: POST /api/chat/sessions/abc123/stream → 200",
     ]
     for text in attachments.values():
