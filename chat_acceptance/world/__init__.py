@@ -185,6 +185,19 @@ class World:
             raise AssertionError(f"{name} has no conversation in this scenario")
         return conversation
 
+    def told(self, name: str) -> ApiResponse | StreamResult:
+        """What the platform last answered `name`'s own action in this scenario."""
+        answer = self.people[name].last_answer if name in self.people else None
+        if answer is None:
+            raise AssertionError(f"{name} has not asked the platform anything in this scenario")
+        return answer
+
+    def reply_of(self, name: str) -> Reply:
+        """The scenario's reply, which must be `name`'s."""
+        if self.reply is None or self.reply.owner != name:
+            raise AssertionError(f"{name} has received no reply in this scenario")
+        return self.reply
+
     def error_answers(self) -> list[Exchange]:
         return [exchange for exchange in self.exchanges if exchange.status is not None and exchange.status >= 400]
 

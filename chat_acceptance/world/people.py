@@ -6,6 +6,7 @@ Everything a person creates registers its own clean-up.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,17 @@ class Reply:
         return tokens if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens >= 0 else 0
 
 
+def _remembered(action: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks a Person's action: its answer becomes what this person was last told (`Person.last_answer`)."""
+
+    @functools.wraps(action)
+    def remembering(self: Person, *args: Any, **kwargs: Any) -> Any:
+        self.last_answer = action(self, *args, **kwargs)
+        return self.last_answer
+
+    return remembering
+
+
 class Person:
     def __init__(
         self,
@@ -87,6 +99,8 @@ class Person:
         self._add_cleanup = add_cleanup
         # The conversation this person last started or asked in: what "Alice's conversation" means.
         self.latest_conversation: str | None = None
+        # What the platform last answered this person's own action: what "Bob is told ..." judges.
+        self.last_answer: ApiResponse | StreamResult | None = None
 
     @property
     def token(self) -> str:
@@ -114,6 +128,7 @@ class Person:
         self.latest_conversation = session_id
         return session_id
 
+    @_remembered
     def ask(self, conversation_id: str, question: str, headers: Mapping[str, str] | None = None) -> StreamResult:
         return self._chat.stream_reply(self.token, conversation_id, question, headers=headers)
 
@@ -134,11 +149,12 @@ class Person:
         assert_that(self.confirm_with_own_id(reply), is_accepted(f"{self.name} confirming a reply"))
         return reply
 
+    @_remembered
     def open_conversation(self, conversation_id: str, headers: Mapping[str, str] | None = None) -> ApiResponse:
         return self._chat.get_session(self.token, conversation_id, headers=headers)
 
     def messages(self, conversation_id: str) -> list[dict[str, Any]]:
-        answer = self.open_conversation(conversation_id)
+        answer = self._chat.get_session(self.token, conversation_id)  # a check's read: not this person's answer
         assert_that(answer, has_status(200))
         messages = answer.field("messages")
         if not isinstance(messages, list):
@@ -153,20 +169,23 @@ class Person:
         """
         return poll_until(lambda: self.messages(conversation_id), ready, deadline_s=self._confirm_retry_s)
 
+    @_remembered
     def conversations(self) -> ApiResponse:
         return self._chat.list_sessions(self.token)
 
     def conversation_ids(self) -> list[str]:
-        answer = self.conversations()
+        answer = self._chat.list_sessions(self.token)  # a check's read: not this person's answer
         assert_that(answer, has_status(200))
         sessions = answer.field("sessions")
         if not isinstance(sessions, list):
             raise AssertionError(f"the list of conversations has no sessions: {answer.text[:200]}")
         return [session.get("sessionId") for session in sessions if isinstance(session, dict)]
 
+    @_remembered
     def delete_conversation(self, conversation_id: str) -> ApiResponse:
         return self._chat.delete_session(self.token, conversation_id)
 
+    @_remembered
     def models(self) -> ApiResponse:
         return self._chat.models(self.token)
 
@@ -177,6 +196,7 @@ class Person:
         text = reply.text if complete_response is None else complete_response
         return self.confirm_sending(reply, confirmation(text, streaming_session_id, reply.tokens_used))
 
+    @_remembered
     def confirm_sending(self, reply: Reply, body: Any) -> ApiResponse:
         return self._chat.confirm_reply(self.token, reply.conversation_id, body)
 
@@ -202,16 +222,20 @@ class Person:
         """The balance once `ready` holds, or as it is when the bounded window ends (a charge may land late)."""
         return poll_until(self.balance, ready, deadline_s=self._confirm_retry_s)
 
+    @_remembered
     def balance_of(self, user_id: str) -> ApiResponse:
         return self._platform.accounting.balance_of(self.token, user_id)
 
+    @_remembered
     def allocate(self, user: str, credits: Any) -> ApiResponse:
         return self._platform.accounting.allocate(self.token, user, credits, notes="chat-acceptance")
 
     # Users
 
+    @_remembered
     def create_user(self, *, username: str, email: str, password: str, role: str = "enduser") -> ApiResponse:
         return self._platform.auth.create_user(self.token, username=username, email=email, password=password, role=role)
 
+    @_remembered
     def delete_user(self, user_id: str) -> ApiResponse:
         return self._platform.auth.delete_user(self.token, user_id)

@@ -28,7 +28,7 @@ def step_confirm_sending_value(context, name, value):
 
 @when('{name:Person} confirms {owner:Person}\'s reply as "{text}" with its streaming session ID')
 def step_confirm_someone_elses_reply(context, name, owner, text):
-    reply = context.world.reply
+    reply = context.world.reply_of(owner)
     context.world.answer = context.world.person(name).confirm(reply, reply.streaming_session_id, text)
 
 

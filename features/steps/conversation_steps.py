@@ -127,7 +127,7 @@ def step_model_available(context):
 
 @then("{name:Person} is told the conversation does not exist")
 def step_told_not_found(context, name):
-    expect.is_not_found(context.world.answer)
+    expect.is_not_found(context.world.told(name))
 
 
 @then("the deletion is accepted")

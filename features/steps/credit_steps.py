@@ -82,7 +82,7 @@ def step_balance_gone_down(context, name):
 
 @then("{name:Person} is told she has insufficient credits")
 def step_told_insufficient_credits(context, name):
-    expect.is_refused_for_insufficient_credits(context.world.answer)
+    expect.is_refused_for_insufficient_credits(context.world.told(name))
 
 
 @then("no reply was streamed")
