@@ -103,6 +103,8 @@ def after_step(context, step):
 
 
 def after_all(context):
+    if getattr(context, "suite", None) is not None:
+        print(context.suite.sign_in_summary())
     checker = getattr(context, "contract_checker", None)
     if checker is not None:
         print(
