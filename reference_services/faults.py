@@ -78,7 +78,7 @@ _ALL = (
     _defect("no_id_header", "the stream has no X-Streaming-Session-Id header", "own_id_confirms"),
     # issue 14: a missing done fails the scenario about the stream's end, not every scenario that needs a reply
     _defect("no_done_event", "the stream closes after the chunks without a done event", "reply_streams_in_chunks"),
-    _defect("no_chunks", "the stream sends done without any chunk", "own_id_confirms"),
+    _defect("no_chunks", "the stream sends done without any chunk", "reply_streams_in_chunks"),
     _defect(
         "reply_not_saved",
         "the assistant reply is never saved (not by the stream, not by update-stream, which still answers 200)",

@@ -10,7 +10,8 @@ from hamcrest import assert_that
 from chat_acceptance.transport.client import ApiResponse, Exchange, PlatformClient, PlatformUnavailable
 from chat_acceptance.config import Account, SuiteConfig
 from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
-from chat_acceptance.world.matchers import is_accepted
+from chat_acceptance.reporting import attach_text
+from chat_acceptance.world.matchers import is_accepted, stream_end_problems
 from chat_acceptance.world.people import Credentials, Person, Reply, SignedIn
 from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.waiting import poll_until
@@ -133,6 +134,9 @@ class World:
         self.answer: ApiResponse | StreamResult | None = None  # what the platform answered to the scenario's action
         self.starting_balances: dict[str, float] = {}
         self.exchanges: list[Exchange] = []  # every exchange of the scenario, in order
+        # What a Given tolerated because the scenario is not about it (a missing done, a malformed last event):
+        # one line each, also attached to the report; the scenarios about the stream's end judge it.
+        self.stream_findings: list[str] = []
 
     def person(self, name: str) -> Person:
         if name not in self.people:
@@ -140,6 +144,19 @@ class World:
                 raise AssertionError(f"{name} has not been introduced in this scenario")
             self.people[name] = self.suite.person(name, add_cleanup=self.add_cleanup)
         return self.people[name]
+
+    def received_reply(self, name: str, question: str, conversation_id: str | None = None, *, confirmed: bool = False) -> Reply:
+        """A reply `name` has received (and, if `confirmed`, confirmed) for a Given: the stream must issue its ID
+        and end; anything else wrong with its end is recorded, not judged here."""
+        person = self.person(name)
+        receive = person.receive_confirmed_reply if confirmed else person.receive_reply
+        reply = receive(question, conversation_id)
+        for problem in stream_end_problems(reply.stream):
+            finding = f"{name}'s reply to {question!r}: {problem}"
+            self.stream_findings.append(finding)
+            attach_text(f"stream finding (judged by the scenarios about the stream's end): {problem}", finding,
+                        self.suite.platform.transport.redactor)
+        return reply
 
     def new_user(self, name: str) -> Person:
         """A new end user whom the administrator creates for this scenario and removes after it."""
