@@ -66,3 +66,10 @@ def test_access_tokens_that_expire_during_a_stream_are_renewed_before_the_next_r
     assert run.exit_code == 0 and run.scenarios_run == 3 and not run.failed, run.output
     renewed = re.search(r"sign-ins: \d+ accounts, (\d+) signed in again", run.output)
     assert renewed and int(renewed.group(1)) >= 3, run.output
+
+
+def test_heartbeats_keep_a_slow_first_token_alive_beyond_the_read_timeout():
+    """The first chunk comes 2 s after the stream opens, with a heartbeat comment every 0.25 s: with a read
+    timeout of 1 s, the heartbeats are what keeps each stream from being cut as stalled."""
+    run = run_suite(faults=["slow_first_token"], tags="@core", defines={"read_timeout": "1"})
+    assert run.exit_code == 0 and run.scenarios_run == 3 and not run.failed, run.output
