@@ -18,6 +18,8 @@ LOAD_WORKERS ?= 2
 # Known defects: written by `make baseline`, used by `make acceptance` when present (see README).
 BASELINE := acceptance-baseline.json
 OUTCOMES := reports/scenario-outcomes
+# Absolute, because parallel runs start behave from a scratch directory.
+BASELINE_DEFINES := -D baseline=$(CURDIR)/$(BASELINE) -D scenario_outcomes=$(CURDIR)/$(OUTCOMES)
 
 .PHONY: acceptance baseline test faults report bench load install clean
 
@@ -37,8 +39,9 @@ $(INSTALLED): pyproject.toml constraints.txt
 acceptance: $(INSTALLED)
 	@rm -rf reports/allure-results reports/junit $(OUTCOMES)
 	@status=0; \
-	if [ "$(JOBS)" = 1 ]; then $(BIN)/behave $(BEHAVE_ARGS) || status=$$?; \
-	else $(BIN)/python -m suite_tools.parallel_suite --jobs $(JOBS) --scheme $(SCHEME) $(BEHAVE_ARGS) || status=$$?; fi; \
+	if [ "$(JOBS)" = 1 ]; then $(BIN)/behave $(BASELINE_DEFINES) $(BEHAVE_ARGS) || status=$$?; \
+	else $(BIN)/python -m suite_tools.parallel_suite --jobs $(JOBS) --scheme $(SCHEME) $(BASELINE_DEFINES) $(BEHAVE_ARGS) \
+	  || status=$$?; fi; \
 	$(BIN)/python -m chat_acceptance.reporting.html_report; \
 	if [ -f "$(BASELINE)" ]; then \
 	  $(BIN)/python -m chat_acceptance.reporting.baseline check --outcomes $(OUTCOMES) --baseline $(BASELINE) \
@@ -50,7 +53,7 @@ acceptance: $(INSTALLED)
 # runs fail only on what changed. Fails (and records nothing) when the run stops in set-up.
 baseline: $(INSTALLED)
 	@rm -rf reports/allure-results reports/junit $(OUTCOMES)
-	@status=0; $(BIN)/behave $(BEHAVE_ARGS) -D baseline= || status=$$?; \
+	@status=0; $(BIN)/behave $(BASELINE_DEFINES) -D baseline= $(BEHAVE_ARGS) || status=$$?; \
 	$(BIN)/python -m chat_acceptance.reporting.baseline record --outcomes $(OUTCOMES) --baseline $(BASELINE) \
 	  --behave-status $$status
 
