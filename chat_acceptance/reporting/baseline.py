@@ -152,7 +152,8 @@ class RunOutcomes:
         return cls(aborted, scenarios)
 
     def failures(self) -> dict[str, str]:
-        return {name: outcome.get("reason", "") for name, outcome in self.scenarios.items() if outcome["status"] == "failed"}
+        scenarios = self.scenarios.items()
+        return {name: outcome.get("reason", "") for name, outcome in scenarios if outcome["status"] == "failed"}
 
 
 @dataclass(frozen=True)
@@ -191,11 +192,13 @@ def compare(outcomes: RunOutcomes, known: Mapping[str, str]) -> Verdict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m chat_acceptance.reporting.baseline", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m chat_acceptance.reporting.baseline", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("action", choices=("record", "check"))
-    parser.add_argument("--outcomes", default=DEFAULT_OUTCOMES, help="the run's outcomes directory (default: %(default)s)")
+    parser.add_argument("--outcomes", default=DEFAULT_OUTCOMES, help="the run's outcomes (default: %(default)s)")
     parser.add_argument("--baseline", default=DEFAULT_BASELINE, help="the baseline file (default: %(default)s)")
-    parser.add_argument("--behave-status", type=int, default=None, help="behave's exit status, passed on when the run stopped")
+    parser.add_argument("--behave-status", type=int, default=None, help="behave's exit status, kept when it stopped")
     args = parser.parse_args(argv)
 
     outcomes = RunOutcomes.read(args.outcomes)

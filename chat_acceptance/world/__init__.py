@@ -145,7 +145,9 @@ class World:
             self.people[name] = self.suite.person(name, add_cleanup=self.add_cleanup)
         return self.people[name]
 
-    def received_reply(self, name: str, question: str, conversation_id: str | None = None, *, confirmed: bool = False) -> Reply:
+    def received_reply(
+        self, name: str, question: str, conversation_id: str | None = None, *, confirmed: bool = False
+    ) -> Reply:
         """A reply `name` has received (and, if `confirmed`, confirmed) for a Given: the stream must issue its ID
         and end; anything else wrong with its end is recorded, not judged here."""
         person = self.person(name)

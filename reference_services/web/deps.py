@@ -8,7 +8,14 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from reference_services.faults import ActiveFaults
-from reference_services.security import ACCESS_TOKEN_COOKIE, ANONYMOUS, Caller, InvalidToken, decode_access_token, is_internal_service_key
+from reference_services.security import (
+    ACCESS_TOKEN_COOKIE,
+    ANONYMOUS,
+    Caller,
+    InvalidToken,
+    decode_access_token,
+    is_internal_service_key,
+)
 from reference_services.settings import ServiceSettings
 from reference_services.web.errors import ApiError
 from reference_services.wording import Wording
