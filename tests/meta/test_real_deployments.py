@@ -11,7 +11,7 @@ WRONG_ID = "behaviour.wrong_id_rejected"
 STREAM_END = "behaviour.reply_streams_in_chunks"
 
 
-def test_a_missing_done_does_not_hide_a_wrong_id_accepted():
+def test_cascade_a_missing_done_does_not_hide_a_wrong_id_accepted():
     """The cascade: with no done event AND any ID accepted, the wrong-ID scenarios still get past their Given and
     fail for the wrong ID; only the scenario about the stream's end fails for the missing done."""
     run = run_suite(faults=["no_done_event", "accept_any_id"], tags=f"@{WRONG_ID} or @{STREAM_END}")
