@@ -15,7 +15,13 @@ LOAD_SPAWN_RATE ?= 10
 LOAD_RUN_TIME ?= 20s
 LOAD_WORKERS ?= 2
 
-.PHONY: acceptance test faults report bench load install clean
+# Known defects: written by `make baseline`, used by `make acceptance` when present (see README).
+BASELINE := acceptance-baseline.json
+OUTCOMES := reports/scenario-outcomes
+# Absolute, because parallel runs start behave from a scratch directory.
+BASELINE_DEFINES := -D baseline=$(CURDIR)/$(BASELINE) -D scenario_outcomes=$(CURDIR)/$(OUTCOMES)
+
+.PHONY: acceptance baseline test faults report bench load install clean
 
 install: $(INSTALLED)
 
@@ -28,13 +34,28 @@ $(INSTALLED): pyproject.toml constraints.txt
 # ACCOUNTING_SERVICE_URL and CHAT_SERVICE_URL; then the HTML report. Exits with the suite's status.
 # JOBS=2: behavex runs it in 2 processes (BEHAVE_ARGS then go to behavex: --tags, -D, --name...), all writing
 # to reports/allure-results, so the HTML report is one report over the whole run.
+# With $(BASELINE) present, the exit status is the baseline's verdict: a failure it does not know, or a known
+# one that now passes, fails the run; known defects failing again do not (behave's own status stays as it is).
 acceptance: $(INSTALLED)
-	@rm -rf reports/allure-results reports/junit
+	@rm -rf reports/allure-results reports/junit $(OUTCOMES)
 	@status=0; \
-	if [ "$(JOBS)" = 1 ]; then $(BIN)/behave $(BEHAVE_ARGS) || status=$$?; \
-	else $(BIN)/python -m suite_tools.parallel_suite --jobs $(JOBS) --scheme $(SCHEME) $(BEHAVE_ARGS) || status=$$?; fi; \
+	if [ "$(JOBS)" = 1 ]; then $(BIN)/behave $(BASELINE_DEFINES) $(BEHAVE_ARGS) || status=$$?; \
+	else $(BIN)/python -m suite_tools.parallel_suite --jobs $(JOBS) --scheme $(SCHEME) $(BASELINE_DEFINES) $(BEHAVE_ARGS) \
+	  || status=$$?; fi; \
 	$(BIN)/python -m chat_acceptance.reporting.html_report; \
+	if [ -f "$(BASELINE)" ]; then \
+	  $(BIN)/python -m chat_acceptance.reporting.baseline check --outcomes $(OUTCOMES) --baseline $(BASELINE) \
+	    --behave-status $$status; status=$$?; \
+	fi; \
 	exit $$status
+
+# Records today's failures as known defects in $(BASELINE), for the team to commit; later `make acceptance`
+# runs fail only on what changed. Fails (and records nothing) when the run stops in set-up.
+baseline: $(INSTALLED)
+	@rm -rf reports/allure-results reports/junit $(OUTCOMES)
+	@status=0; $(BIN)/behave $(BASELINE_DEFINES) -D baseline= $(BEHAVE_ARGS) || status=$$?; \
+	$(BIN)/python -m chat_acceptance.reporting.baseline record --outcomes $(OUTCOMES) --baseline $(BASELINE) \
+	  --behave-status $$status
 
 # Every test: the support library, the reference platform, the contract, the reports, the suite itself and
 # the fault matrix (tests/meta), on every core.

@@ -66,6 +66,8 @@ class SuiteConfig:
     contract_checks: bool = True
     reference_faults: tuple[str, ...] = ()
     model_chunk_delay_s: float = 0.01
+    baseline_file: str = "acceptance-baseline.json"  # known defects; no such file: no baseline
+    outcomes_dir: str = "reports/scenario-outcomes"  # where each scenario's outcome goes, for the baseline
 
     @classmethod
     def from_sources(
@@ -106,6 +108,8 @@ class SuiteConfig:
             contract_checks=source.flag("contract_checks", cls.contract_checks),
             reference_faults=tuple(name.strip() for name in source.text("reference_faults").split(",") if name.strip()),
             model_chunk_delay_s=source.number("model_chunk_delay", cls.model_chunk_delay_s, allow_zero=True),
+            baseline_file=source.text("baseline") if source.raw("baseline") is not None else cls.baseline_file,
+            outcomes_dir=source.text("scenario_outcomes") or cls.outcomes_dir,
         )
 
     def with_platform(self, *, auth_url: str, accounting_url: str, chat_url: str, jwt_secret: str) -> SuiteConfig:

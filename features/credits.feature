@@ -33,7 +33,7 @@ Feature: Credits pay for replies
   Scenario: A completed reply lowers the balance
     Given Carol is a new user with 500 credits
     When Carol asks "Summarise the plot of Hamlet" in a new conversation
-    Then the reply arrives as chunks followed by done
+    Then the reply streams to its end
     And Carol's balance has gone down
 
   @behaviour.no_credits_no_stream @critical

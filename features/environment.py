@@ -14,7 +14,7 @@ from importlib import metadata
 from behave import fixture, use_fixture
 
 from chat_acceptance import reporting
-from chat_acceptance.reporting import allure_dynamic
+from chat_acceptance.reporting import allure_dynamic, baseline
 from chat_acceptance.transport.client import HttpTransport, PlatformClient, Timeouts
 from chat_acceptance.config import ConfigError, SuiteConfig
 from chat_acceptance.contract import ContractChecker
@@ -72,6 +72,12 @@ def before_all(context):
         PlatformClient(transport, auth_url=config.auth_url, accounting_url=config.accounting_url, chat_url=config.chat_url),
     )
     context.contract_checker = checker
+    try:
+        known = baseline.load(config.baseline_file)
+        context.outcomes = baseline.OutcomeRecorder(config.outcomes_dir, known, redact=redactor.text)
+    except ValueError as problem:
+        context.abort(f"configuration: baseline {_one_line(problem)}")
+        return
     print("chat-acceptance configuration" + (" (embedded reference platform)" if config.embedded else "") + ":")
     print(config.describe())
     try:
@@ -103,7 +109,18 @@ def after_step(context, step):
         reporting.attach_failure(context.world.exchanges[-1], context.suite.platform.transport.redactor)
 
 
+def after_scenario(context, scenario):
+    outcomes = getattr(context, "outcomes", None)
+    if outcomes is not None:
+        outcomes.record(scenario)
+
+
 def after_all(context):
+    outcomes = getattr(context, "outcomes", None)
+    if outcomes is not None:
+        outcomes.write(aborted=bool(context.aborted))
+    if getattr(context, "suite", None) is not None:
+        print(context.suite.sign_in_summary())
     checker = getattr(context, "contract_checker", None)
     if checker is not None:
         print(

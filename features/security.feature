@@ -95,6 +95,13 @@ Feature: Conversations, replies and credits are protected
         | accounting | checks her balance      | no token |
         | chat       | lists her conversations | no token |
 
+      @behaviour.missing_token_refused @critical
+      Examples: No token, only the cookies her sign-in left in the browser
+        | service    | action                  | token                           |
+        | auth       | creates a user          | only the cookies of her sign-in |
+        | accounting | checks her balance      | only the cookies of her sign-in |
+        | chat       | lists her conversations | only the cookies of her sign-in |
+
       @behaviour.forged_token_refused @blocker
       Examples: A token altered after it was signed
         | service    | action                  | token                                   |

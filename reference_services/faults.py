@@ -76,8 +76,9 @@ _ALL = (
     ),
     # the stream
     _defect("no_id_header", "the stream has no X-Streaming-Session-Id header", "own_id_confirms"),
-    _defect("no_done_event", "the stream closes after the chunks without a done event", "own_id_confirms"),
-    _defect("no_chunks", "the stream sends done without any chunk", "own_id_confirms"),
+    # issue 14: a missing done fails the scenario about the stream's end, not every scenario that needs a reply
+    _defect("no_done_event", "the stream closes after the chunks without a done event", "reply_streams_in_chunks"),
+    _defect("no_chunks", "the stream sends done without any chunk", "reply_streams_in_chunks"),
     _defect(
         "reply_not_saved",
         "the assistant reply is never saved (not by the stream, not by update-stream, which still answers 200)",
@@ -215,6 +216,34 @@ _ALL = (
     _legitimate("different_economics", "every user starts with 1000 welcome credits and each token costs 3 credits"),
     _legitimate(
         "different_wording", 'every message is worded differently (the mismatch message still contains "mismatch")'
+    ),
+    # issue 14: real deployments (legitimate differences)
+    _legitimate(
+        "access_token_cookie",
+        "log-in also sets the access token as an accessToken cookie (HttpOnly); no service takes identity from it",
+    ),
+    _legitimate("short_lived_tokens", "access tokens live 3 s (their exp claim says so); a client signs in again"),
+    _legitimate(
+        "slow_first_token",
+        "the first chunk comes 2 s after the stream opens, with SSE heartbeat comments every 0.25 s until then",
+    ),
+    # issue 14: defects a real deployment showed
+    _defect(
+        "identity_from_cookie",
+        "log-in sets an accessToken cookie and a request without a bearer token is served as the user it names",
+        "missing_token_refused",
+    ),
+    _defect(
+        "malformed_last_event",
+        "the done event is written without the blank line that ends it, so the stream closes on an unfinished "
+        "event (which SSE discards)",
+        "reply_streams_in_chunks",
+    ),
+    _defect(
+        "auth_errors_without_message",
+        'authentication and permission errors (401, 403) are {"error": ...} without "message"',
+        "missing_token_refused",
+        via="contract",
     ),
 )
 

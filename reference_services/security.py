@@ -34,6 +34,10 @@ class Caller:
 ANONYMOUS = Caller(id="anonymous", username="anonymous", email="anonymous@invalid", role="enduser")
 
 
+# The cookie some deployments set at log-in; the contract says no cookie changes who the caller is.
+ACCESS_TOKEN_COOKIE = "accessToken"
+
+
 class InvalidToken(Exception):
     """Missing, malformed, forged, expired or not an access token."""
 

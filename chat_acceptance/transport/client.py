@@ -6,10 +6,11 @@ against the machine-readable contract before anyone looks at it.
 """
 from __future__ import annotations
 
+import http.cookiejar
 import json as jsonlib
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -62,6 +63,7 @@ class ApiResponse:
     status: int
     headers: Mapping[str, str]
     text: str
+    cookies: Mapping[str, str] = field(default_factory=dict)  # what the answer set; never sent on by itself
 
     @cached_property
     def json(self) -> Any:
@@ -90,14 +92,28 @@ class Timeouts:
     stream_event_cap: int
 
 
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Refuses to keep or send any cookie: every request carries exactly what its step says, never a credential
+    that an earlier answer (a log-in, another persona's) left behind. A step that is about cookies sends them
+    itself, as a Cookie header."""
+
+    def set_ok(self, cookie, request) -> bool:
+        return False
+
+    def return_ok(self, cookie, request) -> bool:
+        return False
+
+
 class HttpTransport:
-    """One requests.Session shared by the three services; records and checks every exchange."""
+    """One requests.Session shared by the three services (its connections, not its cookies); records and checks
+    every exchange."""
 
     def __init__(self, timeouts: Timeouts, redactor: Redactor, checker: ContractCheck | None = None):
         self.timeouts = timeouts
         self.redactor = redactor
         self.checker = checker
         self._session = requests.Session()
+        self._session.cookies.set_policy(_NoCookies())
         self._listeners: list[Callable[[Exchange], None]] = []
 
     def add_listener(self, listener: Callable[[Exchange], None]) -> Callable[[], None]:
@@ -131,7 +147,7 @@ class HttpTransport:
         text = body.decode(answer.encoding or "utf-8", errors="replace")
         self._record(service, request, started, answer.status_code, answer.headers, text)
         self._check_response(method, path, answer.status_code, answer.headers, body)
-        return ApiResponse(f"{method} {path}", answer.status_code, answer.headers, text)
+        return ApiResponse(f"{method} {path}", answer.status_code, answer.headers, text, answer.cookies.get_dict())
 
     def stream(
         self,
@@ -254,9 +270,11 @@ class AuthApi(_ServiceApi):
     def login(self, username: str, password: str) -> ApiResponse:
         return self.call("POST", "/api/auth/login", json={"username": username, "password": password})
 
-    def create_user(self, token: str | None, *, username: str, email: str, password: str, role: str) -> ApiResponse:
+    def create_user(
+        self, token: str | None, *, username: str, email: str, password: str, role: str, **options: Any
+    ) -> ApiResponse:
         body = {"username": username, "email": email, "password": password, "role": role, "skipVerification": True}
-        return self.call("POST", "/api/admin/users", token=token, json=body)
+        return self.call("POST", "/api/admin/users", token=token, json=body, **options)
 
     def delete_user(self, token: str | None, user_id: str) -> ApiResponse:
         return self.call("DELETE", f"/api/admin/users/{_segment(user_id)}", token=token)
@@ -272,8 +290,8 @@ class AccountingApi(_ServiceApi):
             body["notes"] = notes
         return self.call("POST", "/api/credits/allocate", token=token, json=body)
 
-    def balance(self, token: str | None) -> ApiResponse:
-        return self.call("GET", "/api/credits/balance", token=token)
+    def balance(self, token: str | None, **options: Any) -> ApiResponse:
+        return self.call("GET", "/api/credits/balance", token=token, **options)
 
     def balance_of(self, token: str | None, user_id: str) -> ApiResponse:
         return self.call("GET", f"/api/credits/balance/{_segment(user_id)}", token=token)

@@ -10,8 +10,9 @@ from hamcrest import assert_that
 from chat_acceptance.transport.client import ApiResponse, Exchange, PlatformClient, PlatformUnavailable
 from chat_acceptance.config import Account, SuiteConfig
 from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
-from chat_acceptance.world.matchers import is_accepted
-from chat_acceptance.world.people import Person, Reply, SignedIn, sign_in
+from chat_acceptance.reporting import attach_text
+from chat_acceptance.world.matchers import is_accepted, stream_end_problems
+from chat_acceptance.world.people import Credentials, Person, Reply, SignedIn
 from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.waiting import poll_until
 
@@ -33,18 +34,36 @@ class Suite:
     def __init__(self, config: SuiteConfig, platform: PlatformClient):
         self.config = config
         self.platform = platform
-        self._signed_in: dict[str, SignedIn] = {}
+        self._credentials: dict[str, Credentials] = {}  # by persona
+        self._all_credentials: list[Credentials] = []  # the personas' and the scenarios' new users'
 
     def account(self, persona: str) -> Account | None:
         return getattr(self.config, PERSONAS[persona])
 
-    def signed_in(self, persona: str) -> SignedIn:
-        if persona not in self._signed_in:
+    def credentials(self, persona: str) -> Credentials:
+        """A persona's sign-in, made once per run and renewed when its access token is about to expire."""
+        if persona not in self._credentials:
             account = self.account(persona)
             if account is None:
                 raise AssertionError(f"{persona} is not configured (see README: accounts)")
-            self._signed_in[persona] = sign_in(self.platform, account)
-        return self._signed_in[persona]
+            self._credentials[persona] = self.credentials_of(account)
+        return self._credentials[persona]
+
+    def credentials_of(self, account: Account) -> Credentials:
+        credentials = Credentials(self.platform, account)
+        self._all_credentials.append(credentials)
+        return credentials
+
+    def signed_in(self, persona: str) -> SignedIn:
+        return self.credentials(persona).current()
+
+    def sign_in_summary(self) -> str:
+        """One line for the end of the run: how often access tokens had to be renewed."""
+        renewals = sum(credentials.renewals for credentials in self._all_credentials)
+        return (
+            f"sign-ins: {len(self._all_credentials)} accounts, {renewals} signed in again because their access token "
+            "was about to expire"
+        )
 
     def check_health(self) -> None:
         """Waits, within the health deadline, for every service to answer its health check."""
@@ -89,12 +108,12 @@ class Suite:
         name: str,
         *,
         add_cleanup: Callable[[str, Callable[[], Any]], None],
-        signed_in: SignedIn | None = None,
+        signed_in: Credentials | None = None,
     ) -> Person:
-        """A persona (signed in once per run), or whoever `signed_in` says."""
+        """A persona (signed in once per run, again when the token is about to expire), or whoever `signed_in` says."""
         return Person(
             name,
-            signed_in or self.signed_in(name),
+            signed_in or self.credentials(name),
             self.platform,
             confirm_retry_s=self.config.confirm_retry_s,
             add_cleanup=add_cleanup,
@@ -115,6 +134,9 @@ class World:
         self.answer: ApiResponse | StreamResult | None = None  # what the platform answered to the scenario's action
         self.starting_balances: dict[str, float] = {}
         self.exchanges: list[Exchange] = []  # every exchange of the scenario, in order
+        # What a Given tolerated because the scenario is not about it (a missing done, a malformed last event):
+        # one line each, also attached to the report; the scenarios about the stream's end judge it.
+        self.stream_findings: list[str] = []
 
     def person(self, name: str) -> Person:
         if name not in self.people:
@@ -122,6 +144,21 @@ class World:
                 raise AssertionError(f"{name} has not been introduced in this scenario")
             self.people[name] = self.suite.person(name, add_cleanup=self.add_cleanup)
         return self.people[name]
+
+    def received_reply(
+        self, name: str, question: str, conversation_id: str | None = None, *, confirmed: bool = False
+    ) -> Reply:
+        """A reply `name` has received (and, if `confirmed`, confirmed) for a Given: the stream must issue its ID
+        and end; anything else wrong with its end is recorded, not judged here."""
+        person = self.person(name)
+        receive = person.receive_confirmed_reply if confirmed else person.receive_reply
+        reply = receive(question, conversation_id)
+        for problem in stream_end_problems(reply.stream):
+            finding = f"{name}'s reply to {question!r}: {problem}"
+            self.stream_findings.append(finding)
+            attach_text(f"stream finding (judged by the scenarios about the stream's end): {problem}", finding,
+                        self.suite.platform.transport.redactor)
+        return reply
 
     def new_user(self, name: str) -> Person:
         """A new end user whom the administrator creates for this scenario and removes after it."""
@@ -131,8 +168,9 @@ class World:
         answer = admin.create_user(username=username, email=f"{username}@example.com", password=password)
         assert_that(answer, is_accepted(f"the administrator creating {name} ({username})", 201))
         self.remove_user_if_created(answer, username)
-        signed_in = sign_in(self.suite.platform, Account(username, password))
-        person = self.suite.person(name, add_cleanup=self.add_cleanup, signed_in=signed_in)
+        credentials = self.suite.credentials_of(Account(username, password))
+        credentials.current()  # signs in now: a new user who cannot sign in stops the Given here
+        person = self.suite.person(name, add_cleanup=self.add_cleanup, signed_in=credentials)
         self.people[name] = person
         self.starting_balances[name] = person.balance()
         return person

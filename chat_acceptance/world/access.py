@@ -38,25 +38,47 @@ TOKEN_KINDS: dict[str, Callable[[SignedIn, str | None], str | None]] = {
 }
 
 
+# No token, but what a browser would still send: the cookies the auth service set when she signed in (none,
+# on a deployment that sets none). The contract: no cookie changes who the caller is.
+SIGN_IN_COOKIES_ONLY = "only the cookies of her sign-in"
+TOKEN_KINDS[SIGN_IN_COOKIES_ONLY] = lambda signed_in, secret: None
+
+
 def token_of_kind(kind: str, signed_in: SignedIn, secret: str | None) -> str | None:
     return TOKEN_KINDS[kind](signed_in, secret)
 
 
-def _create_user(world: World, token: str | None) -> ApiResponse:
+def headers_of_kind(kind: str, signed_in: SignedIn) -> dict[str, str]:
+    """What a request with `kind` carries besides its token: cookies only when the step names them."""
+    if kind != SIGN_IN_COOKIES_ONLY or not signed_in.cookies:
+        return {}
+    return {"Cookie": "; ".join(f"{name}={value}" for name, value in signed_in.cookies.items())}
+
+
+def act_with_token(world: World, name: str, action: str, kind: str) -> ApiResponse:
+    """`name` does `action` presenting a token of `kind` (and nothing else the step does not name)."""
+    signed_in = world.person(name).signed_in
+    token = token_of_kind(kind, signed_in, world.suite.config.jwt_secret)
+    return GUARDED_ACTIONS[action](world, token, headers_of_kind(kind, signed_in))
+
+
+def _create_user(world: World, token: str | None, headers: dict[str, str]) -> ApiResponse:
     username = f"ghost-{secrets.token_hex(4)}"
     answer = world.suite.platform.auth.create_user(
         token, username=username, email=f"{username}@example.com", password=f"Pw-{secrets.token_urlsafe(12)}",
-        role="enduser",
+        role="enduser", headers=headers,
     )
     world.remove_user_if_created(answer, username)
     return answer
 
 
 # One request per service that needs an access token, by what a step calls it.
-GUARDED_ACTIONS: dict[str, Callable[[World, str | None], ApiResponse]] = {
+GUARDED_ACTIONS: dict[str, Callable[[World, str | None, dict[str, str]], ApiResponse]] = {
     "creates a user": _create_user,
-    "checks her balance": lambda world, token: world.suite.platform.accounting.balance(token),
-    "lists her conversations": lambda world, token: world.suite.platform.chat.list_sessions(token),
+    "checks her balance": lambda world, token, headers: world.suite.platform.accounting.balance(token, headers=headers),
+    "lists her conversations": lambda world, token, headers: world.suite.platform.chat.list_sessions(
+        token, headers=headers
+    ),
 }
 
 

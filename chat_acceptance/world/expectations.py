@@ -63,6 +63,12 @@ def is_clear_refusal(answer: ApiResponse) -> None:
 
 def arrives_in_chunks(stream: StreamResult) -> None:
     assert_that(stream, matchers.is_complete_stream())
+    stream.text  # noqa: B018 (a chunk whose text cannot be read fails here, with the chunk named)
+
+
+def streams_to_its_end(stream: StreamResult) -> None:
+    """The reply streamed and ended by itself; how it ended is for the scenarios about the stream's end."""
+    assert_that(stream, matchers.has_ended())
 
 
 def carries_streaming_session_id(stream: StreamResult) -> None:

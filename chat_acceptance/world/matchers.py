@@ -9,7 +9,7 @@ from hamcrest.core.description import Description
 
 from chat_acceptance.transport.client import ApiResponse
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.transport.sse import Ending, StreamResult
+from chat_acceptance.transport.sse import Ending, MalformedStream, StreamResult
 
 # Failure messages end up in reports: tokens an answer may carry are masked here too.
 _REDACT = Redactor()
@@ -64,10 +64,9 @@ def is_rejected_as_mismatch() -> BaseMatcher:
 
 
 def is_refused(status: int, meaning: str) -> BaseMatcher:
-    return _AnswerMatcher(
-        f"the request to be refused as {meaning} ({status} with a JSON error message)",
-        lambda item: item.status == status and item.message is not None,
-    )
+    """The status the contract fixes for the refusal, and only that: an error body without "message" is a
+    contract-shape finding, reported by the contract check, not a refusal that went wrong."""
+    return _AnswerMatcher(f"the request to be refused as {meaning} ({status})", lambda item: item.status == status)
 
 
 def is_clear_client_error() -> BaseMatcher:
@@ -113,6 +112,31 @@ def is_complete_stream() -> BaseMatcher:
         )
 
     return _AnswerMatcher("a stream of one or more chunks followed by done", complete)
+
+
+def has_ended() -> BaseMatcher:
+    """The stream finished by itself (done, an error event, or the server closing it): what a reply needs to be
+    confirmed. How it ended is judged by the scenarios about the stream's end (stream_end_problems)."""
+    ended = (Ending.DONE, Ending.ERROR, Ending.CLOSED_EARLY)
+    return _AnswerMatcher("a stream that ended", lambda item: item.status == 200 and item.ending in ended)
+
+
+def stream_end_problems(stream: StreamResult) -> list[str]:
+    """What is wrong with how a stream that ended did so: no done event, a done without a whole-number
+    tokensUsed, chunks whose text cannot be read. One line each; empty when it ended as the contract says."""
+    problems = [] if stream.chunks else ["no chunk events: the reply streamed no text"]
+    if stream.ending is not Ending.DONE:
+        names = ", ".join(event.name for event in stream.events[-3:]) or "none"
+        problems.append(f"no done event: {stream.ending.value} (last events: {names})")
+    try:
+        done = stream.done
+        tokens = done.get("tokensUsed") if isinstance(done, dict) else None
+        if done is not None and not (isinstance(tokens, int) and not isinstance(tokens, bool)):
+            problems.append(f"the done event has no whole-number tokensUsed: {_clip(str(done), 120)}")
+        stream.text  # noqa: B018 (raises when a chunk's text cannot be read)
+    except MalformedStream as malformed:
+        problems.append(str(malformed))
+    return problems
 
 
 def carries_streaming_session_id() -> BaseMatcher:

@@ -7,6 +7,8 @@ Everything a person creates registers its own clean-up.
 from __future__ import annotations
 
 import functools
+import json as jsonlib
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,11 +17,17 @@ from hamcrest import assert_that
 
 from chat_acceptance.transport.client import ApiResponse, PlatformClient, confirmation
 from chat_acceptance.config import Account
-from chat_acceptance.world.matchers import carries_streaming_session_id, has_status, is_accepted, is_complete_stream
-from chat_acceptance.transport.sse import StreamResult
+from chat_acceptance.world.forgery import claims_of
+from chat_acceptance.world.matchers import carries_streaming_session_id, has_ended, has_status, is_accepted
+from chat_acceptance.transport.sse import MalformedStream, StreamResult
 from chat_acceptance.waiting import poll_until
 
 AddCleanup = Callable[[str, Callable[[], Any]], None]
+
+
+# Sign in again this long before an access token expires (at most a quarter of its lifetime), so that no
+# request leaves with a token that dies on the way.
+RENEWAL_MARGIN_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -28,9 +36,12 @@ class SignedIn:
     user_id: str
     access_token: str = field(repr=False)
     refresh_token: str | None = field(repr=False)
+    cookies: Mapping[str, str] = field(default_factory=dict, repr=False)  # what log-in set; sent only when asked
+    renew_at: float | None = None  # time.monotonic() from which to sign in again; None: the token never expires
 
 
 def sign_in(platform: PlatformClient, account: Account) -> SignedIn:
+    asked_at = time.monotonic()
     answer = platform.auth.login(account.username, account.password)
     assert_that(answer, is_accepted(f"signing in as {account.username!r}"))
     user = answer.field("user")
@@ -39,7 +50,65 @@ def sign_in(platform: PlatformClient, account: Account) -> SignedIn:
     if not isinstance(token, str) or user_id in (None, ""):
         raise AssertionError(f"signing in as {account.username!r} gave no accessToken or user.id")
     refresh = answer.field("refreshToken")
-    return SignedIn(account.username, str(user_id), token, refresh if isinstance(refresh, str) else None)
+    return SignedIn(
+        account.username,
+        str(user_id),
+        token,
+        refresh if isinstance(refresh, str) else None,
+        cookies=dict(answer.cookies),
+        renew_at=_renew_at(token, asked_at),
+    )
+
+
+def _renew_at(token: str, asked_at: float) -> float | None:
+    """When to sign in again, from the token's exp claim (read without verifying: no secret is needed).
+
+    The lifetime (exp - iat) is counted from when the suite asked, on its own clock, so that a clock difference
+    with the deployment does not matter; exp and iat are whole seconds, so up to 1 s of it may be gone already.
+    """
+    try:
+        claims = claims_of(token)
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return None  # not a JWT the suite can read: nothing says it expires
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if not _is_number(exp):
+        return None
+    lifetime = exp - iat if _is_number(iat) else exp - time.time()
+    return asked_at + lifetime - 1 - min(RENEWAL_MARGIN_S, lifetime / 4)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class Credentials:
+    """One account's sign-in, renewed when its access token has expired or is about to (its exp claim).
+
+    Never renewed because of a 401: a refusal is the platform's answer to judge, and retrying it with a new
+    token would hide authentication defects.
+    """
+
+    def __init__(self, platform: PlatformClient, account: Account):
+        self._platform = platform
+        self._account = account
+        self._signed_in: SignedIn | None = None
+        self.renewals = 0  # sign-ins after the first, because a token was about to expire
+
+    def current(self) -> SignedIn:
+        signed_in = self._signed_in
+        if signed_in is None or signed_in.renew_at is not None and time.monotonic() >= signed_in.renew_at:
+            self._signed_in = sign_in(self._platform, self._account)
+            self.renewals += signed_in is not None
+        return self._signed_in
+
+
+def _readable_text(data: str) -> str:
+    try:
+        payload = jsonlib.loads(data)
+    except ValueError:
+        return ""
+    text = payload.get("text") if isinstance(payload, dict) else None
+    return text if isinstance(text, str) else ""
 
 
 def is_mismatch(answer: ApiResponse) -> bool:
@@ -61,7 +130,12 @@ class Reply:
 
     @property
     def text(self) -> str:
-        return self.stream.text
+        """The chunks' texts joined; a chunk whose text cannot be read is left out (the Given recorded it, and
+        the scenarios about the stream judge it)."""
+        try:
+            return self.stream.text
+        except MalformedStream:
+            return "".join(_readable_text(chunk.data) for chunk in self.stream.chunks)
 
     @property
     def tokens_used(self) -> int:
@@ -85,14 +159,14 @@ class Person:
     def __init__(
         self,
         name: str,
-        signed_in: SignedIn,
+        signed_in: SignedIn | Credentials,
         platform: PlatformClient,
         *,
         confirm_retry_s: float,
         add_cleanup: AddCleanup,
     ):
         self.name = name
-        self.signed_in = signed_in
+        self._credentials = signed_in
         self._platform = platform
         self._chat = platform.chat
         self._confirm_retry_s = confirm_retry_s
@@ -101,6 +175,12 @@ class Person:
         self.latest_conversation: str | None = None
         # What the platform last answered this person's own action: what "Bob is told ..." judges.
         self.last_answer: ApiResponse | StreamResult | None = None
+
+    @property
+    def signed_in(self) -> SignedIn:
+        """The sign-in to use now: renewed first when its access token is about to expire."""
+        credentials = self._credentials
+        return credentials.current() if isinstance(credentials, Credentials) else credentials
 
     @property
     def token(self) -> str:
@@ -137,10 +217,14 @@ class Person:
         return Reply(self.name, conversation_id, question, self.ask(conversation_id, question))
 
     def receive_reply(self, question: str, conversation_id: str | None = None) -> Reply:
-        """Asks in a conversation (a new one by default) and checks the reply streamed back whole, with its ID."""
+        """Asks in a conversation (a new one by default) and checks that the stream issued its ID and ended.
+
+        Only that: a missing done or a malformed last event is for the scenarios about the stream's end, so
+        that it never hides what a scenario about the streaming session ID is there to judge.
+        """
         reply = self.ask_for_reply(conversation_id or self.start_conversation(), question)
         assert_that(reply.stream, carries_streaming_session_id())
-        assert_that(reply.stream, is_complete_stream())
+        assert_that(reply.stream, has_ended())
         return reply
 
     def receive_confirmed_reply(self, question: str, conversation_id: str | None = None) -> Reply:

@@ -8,9 +8,7 @@ from chat_acceptance.world import expectations as expect
 
 @when("{name:Person} {action:GuardedAction} with {token:TokenKind}")
 def step_guarded_action_with_token(context, name, action, token):
-    world = context.world
-    forged = access.token_of_kind(token, world.person(name).signed_in, world.suite.config.jwt_secret)
-    world.answer = access.GUARDED_ACTIONS[action](world, forged)
+    context.world.answer = access.act_with_token(context.world, name, action, token)
 
 
 @then("the request is refused as unauthenticated")

@@ -13,21 +13,20 @@ def step_started_conversation(context, name):
 
 @given('{name:Person} has received a streamed reply to "{question}"')
 def step_received_reply(context, name, question):
-    context.world.reply = context.world.person(name).receive_reply(question)
+    context.world.reply = context.world.received_reply(name, question)
 
 
 @given("{name:Person} has received two streamed replies in one conversation")
 def step_received_two_replies(context, name):
-    person = context.world.person(name)
-    context.world.earlier_reply = person.receive_confirmed_reply("What is the capital of France?")
-    context.world.reply = person.receive_confirmed_reply("And of Spain?", context.world.earlier_reply.conversation_id)
+    world = context.world
+    world.earlier_reply = world.received_reply(name, "What is the capital of France?", confirmed=True)
+    world.reply = world.received_reply(name, "And of Spain?", world.earlier_reply.conversation_id, confirmed=True)
 
 
 @given("{name:Person} has received streamed replies in two conversations")
 def step_received_replies_in_two_conversations(context, name):
-    person = context.world.person(name)
-    context.world.reply = person.receive_reply("What is the capital of France?")
-    context.world.other_reply = person.receive_reply("What is the capital of Italy?")
+    context.world.reply = context.world.received_reply(name, "What is the capital of France?")
+    context.world.other_reply = context.world.received_reply(name, "What is the capital of Italy?")
 
 
 @when('{name:Person} asks "{question}" in a new conversation')
@@ -88,6 +87,11 @@ def step_delete_conversation(context, name):
 @then("the reply arrives as chunks followed by done")
 def step_reply_arrives_in_chunks(context):
     expect.arrives_in_chunks(context.world.answer)
+
+
+@then("the reply streams to its end")
+def step_reply_streams_to_its_end(context):
+    expect.streams_to_its_end(context.world.answer)
 
 
 @then("done reports a positive whole number of tokens used")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from reference_services.auth.schemas import LoginRequest, NewUserRequest
 from reference_services.auth.storage import DuplicateUser, UserStore
-from reference_services.security import Caller, create_token, hash_password, verify_password
+from reference_services.security import ACCESS_TOKEN_COOKIE, Caller, create_token, hash_password, verify_password
 from reference_services.web.deps import CallerDep, FaultsDep, SettingsDep, WordingDep, ensure_role
 from reference_services.web.errors import ApiError
 
@@ -21,9 +21,11 @@ UsersDep = Annotated[UserStore, Depends(user_store)]
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
+SHORT_TOKEN_SECONDS = 3  # short_lived_tokens
+
 
 @router.post("/auth/login")
-def login(body: LoginRequest, users: UsersDep, settings: SettingsDep) -> dict:
+def login(body: LoginRequest, users: UsersDep, settings: SettingsDep, faults: FaultsDep, response: Response) -> dict:
     user = users.find_by_username(body.username)
     if user is None:
         hash_password(body.password, settings.password_iterations)  # same cost either way: no user enumeration
@@ -31,8 +33,13 @@ def login(body: LoginRequest, users: UsersDep, settings: SettingsDep) -> dict:
     if not verify_password(body.password, user.password_hash):
         raise ApiError(401, "login_failed")
     caller = Caller(user.id, user.username, user.email, user.role)
+    lifetime = SHORT_TOKEN_SECONDS if faults.on("short_lived_tokens") else settings.access_token_seconds
+    access_token = create_token(caller, "access", settings.jwt_secret, lifetime)
+    # identity_from_cookie sets the cookie too: it is the defect of a service that then believes it.
+    if faults.on("access_token_cookie") or faults.on("identity_from_cookie"):
+        response.set_cookie(ACCESS_TOKEN_COOKIE, access_token, max_age=lifetime, httponly=True, samesite="lax")
     return {
-        "accessToken": create_token(caller, "access", settings.jwt_secret, settings.access_token_seconds),
+        "accessToken": access_token,
         "refreshToken": create_token(caller, "refresh", settings.jwt_secret, settings.refresh_token_seconds),
         "user": user.public(),
     }

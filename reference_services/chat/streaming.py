@@ -24,6 +24,7 @@ logger = logging.getLogger("reference_services.chat")
 
 LATE_ID_STORE_SECONDS = 0.5
 HEARTBEAT_EVERY = 10  # chunks, with chatty_sse
+SLOW_FIRST_TOKEN_HEARTBEATS, SLOW_FIRST_TOKEN_HEARTBEAT_SECONDS = 8, 0.25  # slow_first_token: 2 s of heartbeats
 
 
 def new_session_id(faults: ActiveFaults) -> str:
@@ -97,6 +98,10 @@ class ReplyStreamer:
             yield sse.retry(3000)
             yield sse.comment("stream open")
             yield sse.event("progress", {"status": "generating"})  # an event type clients do not know
+        if faults.on("slow_first_token"):
+            for _ in range(SLOW_FIRST_TOKEN_HEARTBEATS):  # a model thinking: the server keeps the stream alive
+                yield sse.comment("heartbeat")
+                await asyncio.sleep(SLOW_FIRST_TOKEN_HEARTBEAT_SECONDS)
         pieces: list[str] = []
         held_chunks: list[str] = []  # done_before_chunks sends them after done
         try:
@@ -130,6 +135,9 @@ class ReplyStreamer:
             )
         if not faults.on("no_done_event"):
             reported_tokens = 0 if faults.on("zero_tokens_used") else tokens_used
-            yield sse.event("done", {"tokensUsed": reported_tokens, "sessionId": session.id})
+            done = sse.event("done", {"tokensUsed": reported_tokens, "sessionId": session.id})
+            if faults.on("malformed_last_event"):
+                done = done.rstrip("\r\n") + sse.line_end  # one line end, not two: the event is never finished
+            yield done
         for chunk in held_chunks:
             yield chunk

@@ -8,7 +8,14 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from reference_services.faults import ActiveFaults
-from reference_services.security import ANONYMOUS, Caller, InvalidToken, decode_access_token, is_internal_service_key
+from reference_services.security import (
+    ACCESS_TOKEN_COOKIE,
+    ANONYMOUS,
+    Caller,
+    InvalidToken,
+    decode_access_token,
+    is_internal_service_key,
+)
 from reference_services.settings import ServiceSettings
 from reference_services.web.errors import ApiError
 from reference_services.wording import Wording
@@ -34,10 +41,13 @@ WordingDep = Annotated[Wording, Depends(wording)]
 
 
 def current_caller(
+    request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The caller named by the Bearer access token; 401 for none, or an expired, forged or refresh token."""
+    if credentials is None and settings.faults.on("identity_from_cookie") and request.cookies.get(ACCESS_TOKEN_COOKIE):
+        credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=request.cookies[ACCESS_TOKEN_COOKIE])
     if credentials is None:
         if settings.faults.on("anonymous_access"):
             return ANONYMOUS

@@ -102,6 +102,8 @@ def _faults(request: Request) -> ActiveFaults:
 
 
 async def _api_error(request: Request, error: ApiError) -> JSONResponse:
+    if error.status_code in (401, 403) and _faults(request).on("auth_errors_without_message"):
+        return JSONResponse({"error": request.app.state.wording(error.key, **error.values)}, error.status_code)
     return error_response(request, error.status_code, error.key, **error.values)
 
 

@@ -10,7 +10,9 @@ import re
 import sys
 import time
 
+import jwt
 import pytest
+import requests
 from reference_testkit import PlatformClient, bad_tokens, poll_until, raw_http
 
 from reference_services.faults import FAULTS, ActiveFaults, Fault, UnknownFaultError
@@ -530,3 +532,79 @@ def test_different_wording(platform_with):
 def test_wordings_cover_the_same_messages():
     assert STANDARD.keys() == ALTERNATIVE.keys()
     assert all(a != b for a, b in zip(STANDARD.values(), ALTERNATIVE.values(), strict=True))
+
+
+# --- issue 14: real deployments ---
+
+
+def login_without_a_jar(api: PlatformClient, username: str = "user1") -> requests.Response:
+    """Log-in, keeping nothing: the test sends a cookie only where it says so."""
+    response = api.login(username)
+    api.http.cookies.clear()
+    assert response.status_code == 200, response.text
+    return response
+
+
+def test_access_token_cookie(platform_with):
+    with platform_with("access_token_cookie") as (_, api):
+        login = login_without_a_jar(api)
+        assert login.cookies["accessToken"] == login.json()["accessToken"]
+        assert "httponly" in login.headers["set-cookie"].lower()
+        cookie = {"Cookie": f"accessToken={login.cookies['accessToken']}"}
+        for service, path in (("auth", "/api/admin/users"), ("accounting", "/api/credits/balance"),
+                              ("chat", "/api/chat/sessions")):
+            method = "POST" if service == "auth" else "GET"
+            assert api.request(method, service, path, headers=cookie, json={}).status_code == 401, service
+
+
+def test_identity_from_cookie(platform_with):
+    with platform_with("identity_from_cookie") as (_, api):
+        login = login_without_a_jar(api)
+        cookie = {"Cookie": f"accessToken={login.cookies['accessToken']}"}
+        assert api.request("GET", "accounting", "/api/credits/balance", headers=cookie).status_code == 200
+        assert api.request("GET", "chat", "/api/chat/sessions", headers=cookie).status_code == 200
+        assert api.request("GET", "chat", "/api/chat/sessions").status_code == 401  # no cookie, no token
+
+
+def test_short_lived_tokens(platform_with):
+    with platform_with("short_lived_tokens") as (_, api):
+        token = login_without_a_jar(api).json()["accessToken"]
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert claims["exp"] - claims["iat"] == 3
+        assert api.request("GET", "chat", "/api/chat/sessions", token=token).status_code == 200
+        assert poll_until(
+            lambda: api.request("GET", "chat", "/api/chat/sessions", token=token).status_code == 401, timeout=6
+        )
+
+
+def test_slow_first_token(platform_with):
+    with platform_with("slow_first_token") as (_, api):
+        assert api.allocate("user1", 5000).status_code == 201
+        session_id = api.new_session("user1")
+        started = time.monotonic()
+        result = api.stream("user1", session_id, read_timeout=1)  # the heartbeats keep a 1 s read timeout happy
+        assert result.ended == "done" and result.payloads("chunk") and time.monotonic() - started >= 2
+        body = api.request(
+            "POST", "chat", f"/api/chat/sessions/{session_id}/stream", user="user1", json={"message": "x"}
+        ).text
+        assert body.startswith(": heartbeat\n\n" * 8) and body.index("event: chunk") > body.rindex(": heartbeat")
+
+
+def test_malformed_last_event(platform_with):
+    with platform_with("malformed_last_event") as (_, api):
+        assert api.allocate("user1", 5000).status_code == 201
+        session_id = api.new_session("user1")
+        body = api.request(
+            "POST", "chat", f"/api/chat/sessions/{session_id}/stream", user="user1", json={"message": "x"}
+        ).text
+        last = body[body.rindex("event: done"):]
+        assert last.endswith("}\n") and not last.endswith("\n\n")  # the done event is never finished
+
+
+def test_auth_errors_without_message(platform_with):
+    with platform_with("auth_errors_without_message") as (_, api):
+        unauthenticated = api.request("GET", "accounting", "/api/credits/balance")
+        forbidden = api.allocate("user2", 5, by="user1")
+        for answer, status in ((unauthenticated, 401), (forbidden, 403)):
+            assert answer.status_code == status and set(answer.json()) == {"error"}
+        assert "message" in api.request("GET", "chat", "/api/chat/sessions/nope", user="user1").json()  # 404

@@ -1,0 +1,224 @@
+"""A baseline of known defects: a team records today's failures once, and later runs fail only on what changed.
+
+    python -m chat_acceptance.reporting.baseline record  [--outcomes DIR] [--baseline FILE]
+    python -m chat_acceptance.reporting.baseline check   [--outcomes DIR] [--baseline FILE] [--behave-status N]
+
+During a run, the hooks (features/environment.py) write every scenario's outcome into the outcomes directory,
+one file per behave process (parallel runs write several). `record` turns the failures of such a run into the
+baseline file (scenario identity -> its one-line reason), which the team commits (`make baseline`). `check`
+compares a later run with it (`make acceptance` when the file is present): it fails on a failure the baseline
+does not know, and on a known one that now passes, so that the baseline only ever shrinks (Schemathesis'
+--baseline works the same way). Known defects that fail again are listed with their recorded reason, and the
+running scenario's Allure result is marked "known defect" (see `mark_in_report`).
+
+A scenario's identity is its feature file and its name, with an outline's example row written out rather than
+numbered, so that adding or moving examples does not change it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import allure
+
+from chat_acceptance.reporting.allure_dynamic import current_test
+
+DEFAULT_BASELINE = "acceptance-baseline.json"
+DEFAULT_OUTCOMES = "reports/scenario-outcomes"
+KNOWN_DEFECT_TAG = "known-defect"
+_OUTLINE_SUFFIX = re.compile(r" -- @\d+\.\d+.*$")
+_REASON_LIMIT = 300
+
+
+def scenario_identity(scenario: Any) -> str:
+    """E.g. "security.feature: The <service> service refuses <token> | chat | lists her conversations | no token"."""
+    name = _OUTLINE_SUFFIX.sub("", scenario.name)
+    row = getattr(scenario, "_row", None)  # the example row of a scenario generated from an outline
+    if row is not None:
+        name = " | ".join([name, *row.cells])
+    return f"{Path(scenario.filename).name}: {name}"
+
+
+def failure_reason(scenario: Any) -> str:
+    """The first failed step's error, on one line (what the report and the baseline show)."""
+    for step in scenario.all_steps:
+        if step.status.name in ("failed", "error") and step.error_message:
+            error = re.sub(r"^(?:ASSERT FAILED|Assertion Failed): ", "", str(step.error_message).strip())
+            return _one_line(f"{step.keyword} {step.name}: {error}")
+    return "a hook failed" if scenario.hook_failed else "failed"
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= _REASON_LIMIT else line[: _REASON_LIMIT - 1] + "…"
+
+
+# -- the baseline file ----------------------------------------------------------------------------------------
+
+
+def load(path: str | os.PathLike[str]) -> dict[str, str] | None:
+    """The known defects (identity -> recorded reason), or None when there is no baseline file."""
+    file = Path(path)
+    if not str(path) or not file.is_file():
+        return None
+    known = json.loads(file.read_text(encoding="utf-8")).get("known_defects", {})
+    if not isinstance(known, dict) or not all(isinstance(reason, str) for reason in known.values()):
+        raise ValueError(f"{file}: known_defects must map scenario identities to reasons")
+    return known
+
+
+def write(path: str | os.PathLike[str], known: Mapping[str, str]) -> None:
+    document = {
+        "about": "Known defects: scenarios that failed when this baseline was recorded (make baseline). "
+        "make acceptance fails on any other failure, and on a known one that now passes: then remove its line.",
+        "known_defects": dict(sorted(known.items())),
+    }
+    Path(path).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# -- during a run ---------------------------------------------------------------------------------------------
+
+
+class OutcomeRecorder:
+    """Collects each scenario's outcome during a run and writes them for `record` and `check`."""
+
+    def __init__(
+        self,
+        outcomes_dir: str | os.PathLike[str],
+        known: Mapping[str, str] | None,
+        redact: Callable[[str], str] = lambda text: text,
+    ):
+        self.outcomes_dir = Path(outcomes_dir)
+        self.known = known or {}
+        self.redact = redact  # a reason is written to files that get committed: never a secret
+        self.outcomes: dict[str, dict[str, str]] = {}
+
+    def record(self, scenario: Any, reason: str | None = None) -> None:
+        status = scenario.status.name
+        if status in ("skipped", "untested"):
+            return
+        identity = scenario_identity(scenario)
+        failed = status != "passed"
+        self.outcomes[identity] = {"status": "failed" if failed else "passed"}
+        if failed:
+            self.outcomes[identity]["reason"] = self.redact(reason or failure_reason(scenario))
+        mark_in_report(identity, failed, self.known)
+
+    def write(self, *, aborted: bool) -> Path:
+        self.outcomes_dir.mkdir(parents=True, exist_ok=True)
+        path = self.outcomes_dir / f"outcomes-{os.getpid()}.json"
+        path.write_text(json.dumps({"aborted": aborted, "scenarios": self.outcomes}, indent=1), encoding="utf-8")
+        return path
+
+
+def mark_in_report(identity: str, failed: bool, known: Mapping[str, str]) -> None:
+    """Marks a known defect on the running scenario's Allure result: a tag and its recorded reason."""
+    if identity not in known or current_test() is None:
+        return
+    if failed:
+        allure.dynamic.tag(KNOWN_DEFECT_TAG)
+        allure.dynamic.label("known defect", known[identity])
+        allure.dynamic.description(f"Known defect (acceptance baseline): {known[identity]}")
+    else:
+        allure.dynamic.tag("known-defect-now-passes")
+        allure.dynamic.description("A known defect of the acceptance baseline now passes: remove it from the baseline.")
+
+
+# -- after a run ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunOutcomes:
+    aborted: bool
+    scenarios: dict[str, dict[str, str]]
+
+    @classmethod
+    def read(cls, outcomes_dir: str | os.PathLike[str]) -> RunOutcomes | None:
+        files = sorted(Path(outcomes_dir).glob("outcomes-*.json"))
+        if not files:
+            return None
+        aborted, scenarios = False, {}
+        for file in files:
+            document = json.loads(file.read_text(encoding="utf-8"))
+            aborted = aborted or bool(document.get("aborted"))
+            scenarios.update(document.get("scenarios", {}))
+        return cls(aborted, scenarios)
+
+    def failures(self) -> dict[str, str]:
+        scenarios = self.scenarios.items()
+        return {name: outcome.get("reason", "") for name, outcome in scenarios if outcome["status"] == "failed"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    new_failures: dict[str, str]  # identity -> today's reason
+    now_passing: list[str]
+    known_failing: dict[str, str]  # identity -> the recorded reason
+
+    @property
+    def passed(self) -> bool:
+        return not self.new_failures and not self.now_passing
+
+    def report(self) -> str:
+        lines = [
+            f"acceptance baseline: {len(self.known_failing)} known defect(s) failed as recorded, "
+            f"{len(self.new_failures)} new failure(s), {len(self.now_passing)} known defect(s) now passing"
+        ]
+        lines += [f"  known defect: {name} — {reason}" for name, reason in sorted(self.known_failing.items())]
+        lines += [f"  NEW FAILURE: {name} — {reason}" for name, reason in sorted(self.new_failures.items())]
+        lines += [
+            f"  NOW PASSES (remove it from the baseline): {name}" for name in sorted(self.now_passing)
+        ]
+        lines.append("baseline verdict: " + ("pass" if self.passed else "FAIL"))
+        return "\n".join(lines)
+
+
+def compare(outcomes: RunOutcomes, known: Mapping[str, str]) -> Verdict:
+    failures = outcomes.failures()
+    return Verdict(
+        new_failures={name: reason for name, reason in failures.items() if name not in known},
+        now_passing=sorted(
+            name for name, outcome in outcomes.scenarios.items() if outcome["status"] == "passed" and name in known
+        ),
+        known_failing={name: known[name] for name in failures if name in known},
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m chat_acceptance.reporting.baseline", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("action", choices=("record", "check"))
+    parser.add_argument("--outcomes", default=DEFAULT_OUTCOMES, help="the run's outcomes (default: %(default)s)")
+    parser.add_argument("--baseline", default=DEFAULT_BASELINE, help="the baseline file (default: %(default)s)")
+    parser.add_argument("--behave-status", type=int, default=None, help="behave's exit status, kept when it stopped")
+    args = parser.parse_args(argv)
+
+    outcomes = RunOutcomes.read(args.outcomes)
+    if outcomes is None or outcomes.aborted:
+        print(f"acceptance baseline: the run stopped before its scenarios finished ({args.outcomes}); nothing compared")
+        return args.behave_status or 1
+    if args.action == "record":
+        failures = outcomes.failures()
+        write(args.baseline, failures)
+        print(f"acceptance baseline: recorded {len(failures)} known defect(s) of {len(outcomes.scenarios)} scenarios "
+              f"run in {args.baseline}; commit it")
+        return 0
+    known = load(args.baseline)
+    if known is None:
+        print(f"acceptance baseline: no file {args.baseline}; record one with make baseline")
+        return 2
+    verdict = compare(outcomes, known)
+    print(verdict.report())
+    return 0 if verdict.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
