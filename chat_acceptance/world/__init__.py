@@ -114,6 +114,9 @@ class World:
         self.other_reply: Reply | None = None
         self.answer: ApiResponse | StreamResult | None = None  # what the platform answered to the scenario's action
         self.starting_balances: dict[str, float] = {}
+        self.accounts: dict[str, Account] = {}  # the sign-in of every new user the scenario created, by name
+        self.attempted_account: Account | None = None  # an account someone tried to create (it may not exist)
+        self.action: Any = None  # the guarded action the scenario tries (chat_acceptance.world.access)
         self.exchanges: list[Exchange] = []  # every exchange of the scenario, in order
 
     def person(self, name: str) -> Person:
@@ -131,7 +134,8 @@ class World:
         answer = admin.create_user(username=username, email=f"{username}@example.com", password=password)
         assert_that(answer, is_accepted(f"the administrator creating {name} ({username})", 201))
         self.remove_user_if_created(answer, username)
-        signed_in = sign_in(self.suite.platform, Account(username, password))
+        self.accounts[name] = Account(username, password)
+        signed_in = sign_in(self.suite.platform, self.accounts[name])
         person = self.suite.person(name, add_cleanup=self.add_cleanup, signed_in=signed_in)
         self.people[name] = person
         self.starting_balances[name] = person.balance()

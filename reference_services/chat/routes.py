@@ -15,7 +15,7 @@ from reference_services.chat.streaming import ReplyStreamer, new_session_id, str
 from reference_services.model import ReplyModel
 from reference_services.security import Caller
 from reference_services.timestamps import iso
-from reference_services.web.deps import CallerDep, FaultsDep, WordingDep
+from reference_services.web.deps import BearerDep, CallerDep, FaultsDep, SettingsDep, WordingDep, current_caller
 from reference_services.web.errors import ApiError
 
 
@@ -63,8 +63,10 @@ SessionDep = Annotated[Session, Depends(owned_session)]
 router = APIRouter(prefix="/api", tags=["chat"])
 
 
-@router.get("/models", dependencies=[Depends(chat_caller)])
-def list_models(model: ModelDep, faults: FaultsDep) -> dict:
+@router.get("/models")
+def list_models(model: ModelDep, settings: SettingsDep, faults: FaultsDep, credentials: BearerDep) -> dict:
+    if not faults.on("models_open"):
+        current_caller(settings, credentials)  # 401 without a valid access token
     available = not faults.on("no_models_available")
     return {"models": [{"id": model.id, "name": model.name, "available": available, "provider": "builtin"}]}
 
@@ -136,6 +138,8 @@ def update_stream(
     body: UpdateStreamRequest, session: SessionDep, chats: ChatsDep, faults: FaultsDep, say: WordingDep
 ) -> dict:
     """Confirms the streamed reply, if the streaming session ID is the one issued for the latest stream."""
+    if body.tokens_used < 0 and not faults.on("negative_tokens_used_accepted"):
+        raise ApiError(400, "tokens_used_negative")
     if not claim_matches(body.streaming_session_id, session, chats, faults):
         if faults.on("wrong_id_500"):
             raise ApiError(500, "internal_error")

@@ -33,10 +33,10 @@ FaultsDep = Annotated[ActiveFaults, Depends(active_faults)]
 WordingDep = Annotated[Wording, Depends(wording)]
 
 
-def current_caller(
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def current_caller(settings: SettingsDep, credentials: BearerDep) -> Caller:
     """The caller named by the Bearer access token; 401 for none, or an expired, forged or refresh token."""
     if credentials is None:
         if settings.faults.on("anonymous_access"):
