@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from chat_acceptance.contract_map import load as load_contract_map
 from suite_tools.fault_matrix import FAULTS, judge
 
 FEATURES = Path(__file__).resolve().parents[2] / "features"
@@ -33,3 +34,13 @@ def test_every_scenario_is_proven_by_a_defect_it_catches():
     caught = {tag for fault in FAULTS.values() for tag in fault.caught_by}
     assert tags - caught == set(), "scenarios that no fault switch proves"
     assert caught - tags - {"setup"} == set(), "faults naming a scenario tag that no feature has"
+
+
+def test_every_promise_a_scenario_checks_is_proven_by_a_defect():
+    """A switch proves a promise when it is caught by a scenario that checks the promise (contract/promises.yaml)."""
+    caught = {tag for fault in FAULTS.values() if fault.kind == "defect" for tag in fault.caught_by}
+    promises = load_contract_map().promises
+    unproven = [promise.id for promise in promises if promise.checked_by and not set(promise.checked_by) & caught]
+    assert unproven == [], "promises no fault switch proves"
+    unchecked = [promise.id for promise in promises if not promise.checked_by]
+    assert all(promise.reason for promise in promises if not promise.checked_by), unchecked
