@@ -33,6 +33,7 @@ acceptance: $(INSTALLED)
 	@status=0; \
 	if [ "$(JOBS)" = 1 ]; then $(BIN)/behave $(BEHAVE_ARGS) || status=$$?; \
 	else $(BIN)/python -m suite_tools.parallel_suite --jobs $(JOBS) --scheme $(SCHEME) $(BEHAVE_ARGS) || status=$$?; fi; \
+	$(BIN)/python -m chat_acceptance.reporting.promise_table; \
 	$(BIN)/python -m chat_acceptance.reporting.html_report; \
 	exit $$status
 
@@ -45,8 +46,9 @@ test: $(INSTALLED)
 faults: $(INSTALLED)
 	$(BIN)/python -m suite_tools.fault_matrix
 
-# The single-file HTML report from reports/allure-results (make acceptance builds it too).
+# The single-file HTML report and reports/promises.md from reports/allure-results (make acceptance builds them too).
 report: $(INSTALLED)
+	$(BIN)/python -m chat_acceptance.reporting.promise_table
 	$(BIN)/python -m chat_acceptance.reporting.html_report
 
 # Speed on the embedded platform: start-up, each scenario beside its streaming floor, the suite serial and

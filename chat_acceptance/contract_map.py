@@ -7,6 +7,7 @@ was written against; the same test compares it with the live contract beside the
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class ContractMap:
         return [entry.quote for entry in (*self.promises, *self.context)]
 
 
+@functools.lru_cache(maxsize=None)
 def load(path: Path = MAP_FILE) -> ContractMap:
     document = yaml.safe_load(path.read_text())
 
@@ -68,6 +70,17 @@ def load(path: Path = MAP_FILE) -> ContractMap:
     return ContractMap(
         tuple(entry(raw) for raw in document["promises"]), tuple(entry(raw) for raw in document.get("context", []))
     )
+
+
+@functools.lru_cache(maxsize=None)
+def section_of(quote: str, text: str | None = None) -> str:
+    """The anchor of the contract's heading under which a quote stands ("" when none holds it)."""
+    anchor, sections = "", {}
+    for line in (CONTRACT_COPY.read_text() if text is None else text).splitlines():
+        if line.startswith("#"):
+            anchor = re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        sections[anchor] = sections.get(anchor, "") + " " + line
+    return next((name for name, body in sections.items() if quote in normalise(body)), "")
 
 
 def normalise(text: str) -> str:
