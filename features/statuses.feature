@@ -73,9 +73,9 @@ Feature: Every request gets the answer the contract lists for it
     @behaviour.negative_tokens_refused @normal
     Scenario Outline: A confirmation counting <count> tokens is refused and changes nothing
       Given Alice has received a streamed reply to "What is the capital of France?"
-      When Alice confirms the reply as "Overwritten" counting <count> tokens
+      When Alice confirms the reply with its own streaming session ID, counting <count> tokens
       Then the confirmation is refused as invalid
-      And Alice's conversation still holds only her question and its reply
+      And the refused attempt changed nothing
 
       Examples:
         | count |

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from chat_acceptance.config import Account
 from chat_acceptance.transport.client import ApiResponse, PlatformClient, confirmation, session_path
 from chat_acceptance.transport.sse import StreamResult
+from chat_acceptance.world import consequences
 from chat_acceptance.world.forgery import altered_token, claims_of, expired_token, made_up_streaming_id, unsigned_token
 from chat_acceptance.world.people import Person, SignedIn
 
@@ -231,21 +232,26 @@ def can_sign_in(platform: PlatformClient, account: Account) -> bool:
     return answer.status == 200
 
 
-def changed_nothing(world: World) -> None:
-    """A refused request left accounts and balances as they were: Carol still signs in with her balance
-    unchanged, and an account someone tried to create does not exist. Every difference is named."""
-    platform, changes = world.suite.platform, []
+def protect_accounts(world: World, what: str) -> None:
+    """Before a guarded attempt: the consequence check's snapshot of the balances of the scenario's new users
+    (chat_acceptance.world.consequences); their accounts are compared by signing in (accounts_unchanged)."""
+    payers = [world.person(name) for name in world.starting_balances]
+    world.protected = consequences.protect(what, owner=None, payers=payers)
+
+
+def accounts_unchanged(world: World) -> None:
+    """A refused request created or deleted no account and moved no credit: every new user of the scenario
+    still signs in, an account someone tried to create does not exist, and balances are as in the snapshot.
+    Every difference is named."""
+    platform = world.suite.platform
+    changes = consequences.changes_since(world.protected) if world.protected is not None else []
     if world.attempted_account is not None and can_sign_in(platform, world.attempted_account):
         changes.append(f"the account {world.attempted_account.username!r} it tried to create exists")
-    for name, account in world.accounts.items():
-        if not can_sign_in(platform, account):
-            changes.append(f"{name} ({account.username}) can no longer sign in")
-        elif name in world.starting_balances:
-            now, before = world.person(name).balance(), world.starting_balances[name]
-            if now != before:
-                changes.append(f"{name}'s balance went from {before} to {now}")
+    changes += [f"{name} ({account.username}) can no longer sign in"
+                for name, account in world.accounts.items() if not can_sign_in(platform, account)]
     if changes:
-        raise AssertionError("expected the refused request to change nothing, but " + "; ".join(changes))
+        what = world.protected.what if world.protected is not None else "the refused request"
+        raise AssertionError(f"Refused attempt changed what it protects: {what}\n" + "; ".join(changes))
 
 
 def create_duplicate_of(world: World, name: str, field: str) -> ApiResponse:
