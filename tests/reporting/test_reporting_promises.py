@@ -1,7 +1,8 @@
 """The map of the contract in the reports: a label per promise on each scenario, and reports/promises.md."""
 import json
+from pathlib import Path
 
-from chat_acceptance.contract_map import Promise, ContractMap
+from chat_acceptance.contract_map import ContractMap, Promise, load
 from chat_acceptance.reporting import promise_table
 
 FEATURE = """
@@ -76,3 +77,11 @@ def test_the_table_is_written_for_the_last_run(tmp_path):
 def test_no_results_no_table(tmp_path, capsys):
     assert promise_table.main(["--results", str(tmp_path), "--output", str(tmp_path / "promises.md")]) == 1
     assert "no Allure results" in capsys.readouterr().out
+
+
+def test_the_readme_shows_the_map_as_it_is():
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    text = readme.read_text()
+    assert promise_table.with_readme_section(text, load()) == text, (
+        "README.md's map is out of date: python -m chat_acceptance.reporting.promise_table --readme README.md"
+    )
