@@ -67,6 +67,22 @@ Feature: Every request gets the answer the contract lists for it
         | deletes                 |
         | looks at the balance of |
 
+  @contract.streaming-a-reply
+  Rule: A question is text
+
+    @behaviour.invalid_question_refused @normal
+    Scenario Outline: A question that is <what> is refused as invalid and changes nothing
+      Given Alice has received a streamed reply to "What is the capital of France?"
+      When Alice asks in that conversation sending <value> as the question
+      Then the request is refused as invalid
+      And the refused attempt changed nothing
+
+      Examples:
+        | what     | value     |
+        | missing  | nothing   |
+        | a number | 42        |
+        | a list   | ["Hello"] |
+
   @contract.confirming-a-streamed-reply
   Rule: A confirmation counts the tokens used as a whole number, zero or more
 

@@ -258,6 +258,11 @@ _ALL = (
         "unknown_user_not_found",
     ),
     _defect(
+        "missing_question_answered",
+        "a question without a message is answered as an empty question instead of 400",
+        "invalid_question_refused",
+    ),
+    _defect(
         "supervisor_balance_refused",
         "supervisors may allocate credits but get 403 on another user's balance",
         "staff_handle_credits",

@@ -304,6 +304,11 @@ class ChatApi(_ServiceApi):
         path = session_path(session_id) + "/stream"
         return self.transport.stream(self.name, self.root, path, token=token, json={"message": message}, headers=headers)
 
+    def ask_sending(self, token: str | None, session_id: str, body: Any) -> StreamResult:
+        """A question whose whole body the caller chooses (for bodies the contract calls invalid)."""
+        path = session_path(session_id) + "/stream"
+        return self.transport.stream(self.name, self.root, path, token=token, json=body)
+
     def confirm_reply(self, token: str | None, session_id: str, body: Any) -> ApiResponse:
         return self.call("POST", session_path(session_id) + "/update-stream", token=token, json=body)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chat_acceptance.config import Account
-from chat_acceptance.transport.client import ApiResponse, PlatformClient, confirmation, session_path
+from chat_acceptance.transport.client import MISSING, ApiResponse, PlatformClient, confirmation, session_path
 from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.world import consequences
 from chat_acceptance.world.forgery import altered_token, claims_of, expired_token, made_up_streaming_id, unsigned_token
@@ -338,6 +338,12 @@ def preflight_question(platform: PlatformClient, origin: str, conversation_id: s
         "Access-Control-Request-Headers": "authorization, content-type",
     }
     return platform.chat.call("OPTIONS", session_path(conversation_id) + "/stream", headers=headers)
+
+
+def ask_sending(platform: PlatformClient, person: Person, conversation_id: str, message: Any) -> StreamResult:
+    """Asks with `message` (any JSON value; MISSING leaves it out) as the question."""
+    body = {} if message is MISSING else {"message": message}
+    return platform.chat.ask_sending(person.token, conversation_id, body)
 
 
 def confirm_counting(person: Person, reply: Any, text: str, tokens_used: Any) -> ApiResponse:

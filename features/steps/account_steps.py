@@ -1,4 +1,4 @@
-"""Accounts: duplicates, users who do not exist, and confirmations that count tokens."""
+"""Accounts: duplicates, users who do not exist; questions and confirmations with invalid bodies."""
 from behave import when
 
 import parameter_types  # noqa: F401  (registers the step parameter types)
@@ -20,3 +20,10 @@ def step_confirm_counting(context, name, count):
     world = context.world
     world.protect(f"{name} confirming her reply counting {count!r} tokens", name)
     world.answer = access.confirm_counting(world.person(name), world.reply, consequences.attacker_text(), count)
+
+
+@when("{name:Person} asks in that conversation sending {value:JsonValue} as the question")
+def step_ask_sending(context, name, value):
+    world = context.world
+    world.protect(f"{name} asking with {value!r} as the question", name)
+    world.answer = access.ask_sending(world.suite.platform, world.person(name), world.reply.conversation_id, value)

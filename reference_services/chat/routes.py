@@ -120,6 +120,10 @@ async def stream_reply(
     body: StreamRequest, session: SessionDep, caller: ChatCallerDep, replies: StreamerDep, faults: FaultsDep
 ) -> StreamingResponse:
     # Everything that can refuse the request happens before the first byte, as plain JSON.
+    if body.message is None:
+        if not faults.on("missing_question_answered"):
+            raise ApiError(400, "invalid_body", detail="message: Field required")
+        body = body.model_copy(update={"message": ""})
     await replies.ensure_credits(caller)
     streaming_session_id = replies.issue_stream(session, body.message)
     response = StreamingResponse(

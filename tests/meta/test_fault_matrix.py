@@ -28,7 +28,7 @@ WITHOUT_CONTRACT_CHECKS = [
     "login_any_password", "login_reports_default_role", "models_open", "cors_origin_404",
     "negative_tokens_used_accepted", "enduser_deletes_users", "supervisor_manages_users",
     "forbidden_creation_stored", "duplicate_user_accepted", "user_delete_ignored", "delete_unknown_user_200",
-    "balance_of_unknown_user_200", "supervisor_balance_refused",
+    "balance_of_unknown_user_200", "supervisor_balance_refused", "missing_question_answered",
 ]
 
 

@@ -623,3 +623,13 @@ def test_supervisor_balance_refused(platform_with):
         assert api.request("GET", "accounting", path, user="supervisor1").status_code == 403
         assert api.request("GET", "accounting", path, user="admin").status_code == 200
         assert api.allocate("user1", 10, by="supervisor1").status_code == 201
+
+
+def test_missing_question_answered(platform_with):
+    with platform_with("missing_question_answered") as (_, api):
+        assert api.allocate("user1", 5000).status_code == 201
+        session_id = api.new_session("user1")
+        path = f"/api/chat/sessions/{session_id}/stream"
+        with api.request("POST", "chat", path, user="user1", json={}, stream=True) as answer:
+            assert answer.status_code == 200
+        assert api.request("POST", "chat", path, user="user1", json={"message": 42}).status_code == 400
