@@ -20,12 +20,6 @@ def step_new_user_without_credits(context, name):
     expect.new_user_without_credits(context.world, name, context.scenario)
 
 
-@when("{name:Person} tries to give herself {credits:d} credits")
-def step_try_to_allocate_to_self(context, name, credits):
-    person = context.world.person(name)
-    context.world.answer = person.allocate(person.user_id, credits)
-
-
 @when("{giver:Person} allocates {credits:JsonValue} credits to {name:Person} by her {identifier:Identifier}")
 def step_allocate(context, giver, credits, name, identifier):
     person = context.world.person(name)
