@@ -42,6 +42,7 @@ acceptance: $(INSTALLED)
 	if [ "$(JOBS)" = 1 ]; then $(BIN)/behave $(BASELINE_DEFINES) $(BEHAVE_ARGS) || status=$$?; \
 	else $(BIN)/python -m suite_tools.parallel_suite --jobs $(JOBS) --scheme $(SCHEME) $(BASELINE_DEFINES) $(BEHAVE_ARGS) \
 	  || status=$$?; fi; \
+	$(BIN)/python -m chat_acceptance.reporting.promise_table; \
 	$(BIN)/python -m chat_acceptance.reporting.html_report; \
 	if [ -f "$(BASELINE)" ]; then \
 	  $(BIN)/python -m chat_acceptance.reporting.baseline check --outcomes $(OUTCOMES) --baseline $(BASELINE) \
@@ -66,8 +67,9 @@ test: $(INSTALLED)
 faults: $(INSTALLED)
 	$(BIN)/python -m suite_tools.fault_matrix
 
-# The single-file HTML report from reports/allure-results (make acceptance builds it too).
+# The single-file HTML report and reports/promises.md from reports/allure-results (make acceptance builds them too).
 report: $(INSTALLED)
+	$(BIN)/python -m chat_acceptance.reporting.promise_table
 	$(BIN)/python -m chat_acceptance.reporting.html_report
 
 # Speed on the embedded platform: start-up, each scenario beside its streaming floor, the suite serial and

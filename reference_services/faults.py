@@ -245,6 +245,57 @@ _ALL = (
         "missing_token_refused",
         via="contract",
     ),
+    # issue 13: every promise of the contract proven by a switch
+    _defect("login_any_password", "sign-in accepts any password for an existing username", "sign_in_refused"),
+    _defect(
+        "login_reports_default_role",
+        "the sign-in answer's user.role is always enduser, whatever the account's role",
+        "sign_in_names_the_user",
+    ),
+    _defect("models_open", "the model list answers without a token", "missing_token_refused"),
+    _defect(
+        "cors_origin_404",
+        "every request carrying an Origin header is refused with 404, while the CORS headers are still sent",
+        "streaming_id_exposed_to_browsers",
+    ),
+    _defect("negative_tokens_used_accepted", "update-stream accepts a negative tokensUsed", "negative_tokens_refused"),
+    _defect(
+        "enduser_deletes_users",
+        "deleting a user checks the token but not the role",
+        "enduser_cannot_manage_users",
+    ),
+    _defect(
+        "supervisor_manages_users",
+        "the user administration routes let supervisors through, as the credit routes do",
+        "supervisor_cannot_manage_users",
+    ),
+    _defect(
+        "forbidden_creation_stored",
+        "a user creation by a non-admin is answered 403, but only after the account was stored",
+        "enduser_cannot_manage_users",
+    ),
+    _defect(
+        "duplicate_user_accepted",
+        "creating a user whose username or email is in use answers 201 with the existing account's id",
+        "duplicate_user_refused",
+    ),
+    _defect("user_delete_ignored", "deleting a user answers 200 but the account stays", "admin_manages_users"),
+    _defect("delete_unknown_user_200", "deleting a user who does not exist answers 200", "unknown_user_not_found"),
+    _defect(
+        "balance_of_unknown_user_200",
+        "the balance of a user who does not exist answers 200 with no credits",
+        "unknown_user_not_found",
+    ),
+    _defect(
+        "missing_question_answered",
+        "a question without a message is answered as an empty question instead of 400",
+        "invalid_question_refused",
+    ),
+    _defect(
+        "supervisor_balance_refused",
+        "supervisors may allocate credits but get 403 on another user's balance",
+        "staff_handle_credits",
+    ),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}

@@ -20,6 +20,7 @@ from allure_commons.model2 import Link
 from allure_commons.types import Severity
 from behave.model import Rule, Scenario
 
+from chat_acceptance import contract_map
 from chat_acceptance.reporting.allure_dynamic import current_test
 from chat_acceptance.transport.client import Exchange
 from chat_acceptance.transport.sse import StreamResult
@@ -29,6 +30,8 @@ from chat_acceptance.redaction import REDACTED, Redactor, is_secret_name
 # reports/allure-report/ (the contract lives beside this repository, in ../shared/contract.md).
 CONTRACT_URL = "../../../shared/contract.md"
 STREAM_TIMING = "stream timing"  # the name of the JSON attachment that stream_timing() writes
+# The map of the contract (contract/promises.yaml), relative to reports/allure-report/index.html.
+MAP_URL = "../../contract/promises.yaml"
 CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "reporting" / "categories.json"
 
 _SEVERITIES = frozenset(severity.value for severity in Severity)
@@ -37,7 +40,7 @@ _SEVERITIES = frozenset(severity.value for severity in Severity)
 # -- labels -------------------------------------------------------------------------------------------------
 
 
-def apply_scenario_labels(scenario: Scenario, *, contract_url: str = CONTRACT_URL) -> None:
+def apply_scenario_labels(scenario: Scenario, *, contract_url: str = CONTRACT_URL, map_url: str = MAP_URL) -> None:
     """Adds the labels and links that allure-behave does not derive itself. Call from before_scenario.
 
     allure-behave already turns the feature's and the scenario's tags into labels (every tag a `tag`,
@@ -67,6 +70,14 @@ def apply_scenario_labels(scenario: Scenario, *, contract_url: str = CONTRACT_UR
         allure.dynamic.severity(severities[-1])
     for anchor in dict.fromkeys(tag.removeprefix("contract.") for tag in tags if tag.startswith("contract.")):
         allure.dynamic.link(f"{contract_url}#{anchor}", name=f"contract: {_section_title(anchor)}")
+    # The map of the contract on each scenario: a label per promise it checks, and a link to the map per contract
+    # section naming them (Allure keeps one link per address, so these never replace the section links above).
+    by_section: dict[str, list[str]] = {}
+    for promise in contract_map.load().for_tags(tags):
+        allure.dynamic.label("promise", promise.id)
+        by_section.setdefault(contract_map.section_of(promise.quote), []).append(promise.id)
+    for anchor, ids in by_section.items():
+        allure.dynamic.link(f"{map_url}#{anchor}", name=f"promises ({_section_title(anchor)}): {', '.join(ids)}")
 
 
 def _rule_of(scenario: Scenario) -> Rule | None:

@@ -276,36 +276,39 @@ class AuthApi(_ServiceApi):
         body = {"username": username, "email": email, "password": password, "role": role, "skipVerification": True}
         return self.call("POST", "/api/admin/users", token=token, json=body, **options)
 
-    def delete_user(self, token: str | None, user_id: str) -> ApiResponse:
-        return self.call("DELETE", f"/api/admin/users/{_segment(user_id)}", token=token)
+    def delete_user(self, token: str | None, user_id: str, **options: Any) -> ApiResponse:
+        return self.call("DELETE", f"/api/admin/users/{_segment(user_id)}", token=token, **options)
 
 
 class AccountingApi(_ServiceApi):
     name = "accounting"
     health_path = "/health"
 
-    def allocate(self, token: str | None, user: str, credits: Any, *, notes: str | None = None) -> ApiResponse:
+    def allocate(
+        self, token: str | None, user: str, credits: Any, *, notes: str | None = None, **options: Any
+    ) -> ApiResponse:
         body: dict[str, Any] = {"userId": user, "credits": credits}
         if notes is not None:
             body["notes"] = notes
-        return self.call("POST", "/api/credits/allocate", token=token, json=body)
+        return self.call("POST", "/api/credits/allocate", token=token, json=body, **options)
 
     def balance(self, token: str | None, **options: Any) -> ApiResponse:
         return self.call("GET", "/api/credits/balance", token=token, **options)
 
-    def balance_of(self, token: str | None, user_id: str) -> ApiResponse:
-        return self.call("GET", f"/api/credits/balance/{_segment(user_id)}", token=token)
+    def balance_of(self, token: str | None, user_id: str, **options: Any) -> ApiResponse:
+        return self.call("GET", f"/api/credits/balance/{_segment(user_id)}", token=token, **options)
 
 
 class ChatApi(_ServiceApi):
     name = "chat"
     health_path = "/api/health"
 
-    def models(self, token: str | None) -> ApiResponse:
-        return self.call("GET", "/api/models", token=token)
+    def models(self, token: str | None, **options: Any) -> ApiResponse:
+        return self.call("GET", "/api/models", token=token, **options)
 
-    def create_session(self, token: str | None, *, title: str | None = None) -> ApiResponse:
-        return self.call("POST", "/api/chat/sessions", token=token, json={} if title is None else {"title": title})
+    def create_session(self, token: str | None, *, title: str | None = None, **options: Any) -> ApiResponse:
+        body = {} if title is None else {"title": title}
+        return self.call("POST", "/api/chat/sessions", token=token, json=body, **options)
 
     def list_sessions(self, token: str | None, **options: Any) -> ApiResponse:
         return self.call("GET", "/api/chat/sessions", token=token, **options)
@@ -313,8 +316,8 @@ class ChatApi(_ServiceApi):
     def get_session(self, token: str | None, session_id: str, **options: Any) -> ApiResponse:
         return self.call("GET", session_path(session_id), token=token, **options)
 
-    def delete_session(self, token: str | None, session_id: str) -> ApiResponse:
-        return self.call("DELETE", session_path(session_id), token=token)
+    def delete_session(self, token: str | None, session_id: str, **options: Any) -> ApiResponse:
+        return self.call("DELETE", session_path(session_id), token=token, **options)
 
     def stream_reply(
         self, token: str | None, session_id: str, message: str, *, headers: Mapping[str, str] | None = None
@@ -322,8 +325,13 @@ class ChatApi(_ServiceApi):
         path = session_path(session_id) + "/stream"
         return self.transport.stream(self.name, self.root, path, token=token, json={"message": message}, headers=headers)
 
-    def confirm_reply(self, token: str | None, session_id: str, body: Any) -> ApiResponse:
-        return self.call("POST", session_path(session_id) + "/update-stream", token=token, json=body)
+    def ask_sending(self, token: str | None, session_id: str, body: Any) -> StreamResult:
+        """A question whose whole body the caller chooses (for bodies the contract calls invalid)."""
+        path = session_path(session_id) + "/stream"
+        return self.transport.stream(self.name, self.root, path, token=token, json=body)
+
+    def confirm_reply(self, token: str | None, session_id: str, body: Any, **options: Any) -> ApiResponse:
+        return self.call("POST", session_path(session_id) + "/update-stream", token=token, json=body, **options)
 
 
 def confirmation(complete_response: str, streaming_session_id: Any, tokens_used: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from hamcrest import assert_that
 
 from chat_acceptance.transport.client import ApiResponse, Exchange, PlatformClient, PlatformUnavailable
 from chat_acceptance.config import Account, SuiteConfig
+from chat_acceptance.world import consequences
 from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
 from chat_acceptance.reporting import attach_text
 from chat_acceptance.world.matchers import is_accepted, stream_end_problems
@@ -132,7 +133,11 @@ class World:
         self.earlier_reply: Reply | None = None
         self.other_reply: Reply | None = None
         self.answer: ApiResponse | StreamResult | None = None  # what the platform answered to the scenario's action
-        self.starting_balances: dict[str, float] = {}
+        self.starting_balances: dict[str, float] = {}  # the people created for this scenario
+        self.protected: consequences.Protected | None = None  # what a refused attempt must leave as it was
+        self.accounts: dict[str, Account] = {}  # the sign-in of every new user the scenario created, by name
+        self.attempted_account: Account | None = None  # an account someone tried to create (it may not exist)
+        self.action: Any = None  # the guarded action the scenario tries (chat_acceptance.world.access)
         self.exchanges: list[Exchange] = []  # every exchange of the scenario, in order
         # What a Given tolerated because the scenario is not about it (a missing done, a malformed last event):
         # one line each, also attached to the report; the scenarios about the stream's end judge it.
@@ -168,7 +173,8 @@ class World:
         answer = admin.create_user(username=username, email=f"{username}@example.com", password=password)
         assert_that(answer, is_accepted(f"the administrator creating {name} ({username})", 201))
         self.remove_user_if_created(answer, username)
-        credentials = self.suite.credentials_of(Account(username, password))
+        self.accounts[name] = Account(username, password)
+        credentials = self.suite.credentials_of(self.accounts[name])
         credentials.current()  # signs in now: a new user who cannot sign in stops the Given here
         person = self.suite.person(name, add_cleanup=self.add_cleanup, signed_in=credentials)
         self.people[name] = person
@@ -212,6 +218,22 @@ class World:
             return lookalike_of(self.reply.streaming_session_id)
         source = self.earlier_reply if kind == "the ID of her earlier reply" else self.other_reply
         return source.streaming_session_id
+
+    def protect(self, what: str, owner: str) -> consequences.Protected:
+        """Snapshots, before a refused attempt, what it must not change: `owner`'s conversation (the scenario's
+        reply, or the conversation it started), the balances of the people created for this scenario, and
+        the reply that `owner` must still be able to confirm. Call it right before the attempt."""
+        reply = self.reply if self.reply is not None and self.reply.owner == owner else None
+        conversation = reply.conversation_id if reply else self.conversation
+        self.protected = consequences.protect(
+            what,
+            owner=self.person(owner),
+            conversation_id=conversation,
+            reply=reply,
+            payers=[self.person(name) for name in self.starting_balances],
+            shared=[name for name in self.people if name not in self.starting_balances],
+        )
+        return self.protected
 
     def conversation_of(self, name: str) -> str:
         """`name`'s conversation: that of the scenario's reply when it is theirs, else the one they last used."""

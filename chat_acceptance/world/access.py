@@ -1,17 +1,29 @@
-"""Who may do what: tokens of every kind, requests that need one, claims of identity, browsers."""
+"""Who may do what: tokens of every kind, every request that needs one, guarded actions by role, what a request
+leaves behind on accounts and balances, claims of identity, browsers.
+
+The registries here (TOKEN_KINDS, ROUTES_NEEDING_A_TOKEN, GUARDED_ACTIONS, SIGN_IN_ATTEMPTS) are the words the
+features' Examples tables use; each route is named as ../shared/contract.md writes it, so that
+tests/contract/test_promise_map.py can hold the tables and contract/promises.yaml in step.
+"""
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from chat_acceptance.transport.client import ApiResponse, PlatformClient, session_path
-from chat_acceptance.world.forgery import altered_token, expired_token, unsigned_token
-from chat_acceptance.world.people import Person, SignedIn
+from chat_acceptance.config import Account
+from chat_acceptance.transport.client import MISSING, ApiResponse, PlatformClient, confirmation, session_path
 from chat_acceptance.transport.sse import StreamResult
+from chat_acceptance.world import consequences
+from chat_acceptance.world.forgery import altered_token, claims_of, expired_token, made_up_streaming_id, unsigned_token
+from chat_acceptance.world.people import Person, SignedIn
 
 if TYPE_CHECKING:
     from chat_acceptance.world import World
+
+
+# -- tokens -------------------------------------------------------------------------------------------------
 
 
 def _refresh_token(signed_in: SignedIn, secret: str | None) -> str:
@@ -55,38 +67,285 @@ def headers_of_kind(kind: str, signed_in: SignedIn) -> dict[str, str]:
     return {"Cookie": "; ".join(f"{name}={value}" for name, value in signed_in.cookies.items())}
 
 
-def act_with_token(world: World, name: str, action: str, kind: str) -> ApiResponse:
-    """`name` does `action` presenting a token of `kind` (and nothing else the step does not name)."""
-    signed_in = world.person(name).signed_in
-    token = token_of_kind(kind, signed_in, world.suite.config.jwt_secret)
-    return GUARDED_ACTIONS[action](world, token, headers_of_kind(kind, signed_in))
+# -- every request that needs an access token ---------------------------------------------------------------
+
+# (world, persona, token, other headers the token kind brings) -> the answer
+Send = Callable[["World", str, "str | None", dict[str, str]], "ApiResponse | StreamResult"]
 
 
-def _create_user(world: World, token: str | None, headers: dict[str, str]) -> ApiResponse:
+@dataclass(frozen=True)
+class TokenRoute:
+    """A request of the contract that needs an access token, sent for a persona with a token of some kind."""
+
+    route: str  # as the contract writes it, e.g. "GET /api/chat/sessions/{sessionId}"
+    send: Send
+
+
+def _new_account() -> Account:
     username = f"ghost-{secrets.token_hex(4)}"
+    return Account(username, f"Pw-{secrets.token_urlsafe(12)}")
+
+
+def _create_user_with(world: World, name: str, token: str | None, headers: dict[str, str]) -> ApiResponse:
+    account = _new_account()
     answer = world.suite.platform.auth.create_user(
-        token, username=username, email=f"{username}@example.com", password=f"Pw-{secrets.token_urlsafe(12)}",
+        token, username=account.username, email=f"{account.username}@example.com", password=account.password,
         role="enduser", headers=headers,
     )
-    world.remove_user_if_created(answer, username)
+    world.remove_user_if_created(answer, account.username)
     return answer
 
 
-# One request per service that needs an access token, by what a step calls it.
-GUARDED_ACTIONS: dict[str, Callable[[World, str | None, dict[str, str]], ApiResponse]] = {
-    "creates a user": _create_user,
-    "checks her balance": lambda world, token, headers: world.suite.platform.accounting.balance(token, headers=headers),
-    "lists her conversations": lambda world, token, headers: world.suite.platform.chat.list_sessions(
-        token, headers=headers
+def _start_conversation_with(world: World, name: str, token: str | None, headers: dict[str, str]) -> ApiResponse:
+    chat = world.suite.platform.chat
+    answer = chat.create_session(token, title="Should not exist", headers=headers)
+    session_id = answer.field("sessionId")
+    if answer.status == 201 and isinstance(session_id, str):  # wrongly let through: remove it with her own token
+        owner = world.person(name)
+        world.add_cleanup(f"delete conversation {session_id}", lambda: chat.delete_session(owner.token, session_id))
+    return answer
+
+
+def _her_conversation(world: World, name: str) -> str:
+    """A conversation of hers to aim at (started with her valid token), so that only the token is wrong."""
+    if world.conversation is None:
+        world.conversation = world.person(name).start_conversation()
+    return world.conversation
+
+
+def _confirm_with(world: World, name: str, token: str | None, headers: dict[str, str]) -> ApiResponse:
+    body = confirmation("A reply nobody streamed", made_up_streaming_id(), 1)
+    return world.suite.platform.chat.confirm_reply(token, _her_conversation(world, name), body, headers=headers)
+
+
+ROUTES_NEEDING_A_TOKEN: dict[str, TokenRoute] = {
+    "create a user": TokenRoute("POST /api/admin/users", _create_user_with),
+    "delete a user": TokenRoute(
+        "DELETE /api/admin/users/{userId}",
+        lambda world, name, token, headers: world.suite.platform.auth.delete_user(
+            token, unknown_user_id(), headers=headers
+        ),
+    ),
+    "give herself credits": TokenRoute(
+        "POST /api/credits/allocate",
+        lambda world, name, token, headers: world.suite.platform.accounting.allocate(
+            token, world.person(name).user_id, 1, headers=headers
+        ),
+    ),
+    "check her balance": TokenRoute(
+        "GET /api/credits/balance",
+        lambda world, name, token, headers: world.suite.platform.accounting.balance(token, headers=headers),
+    ),
+    "look at Bob's balance": TokenRoute(
+        "GET /api/credits/balance/{userId}",
+        lambda world, name, token, headers: world.suite.platform.accounting.balance_of(
+            token, world.person("Bob").user_id, headers=headers
+        ),
+    ),
+    "see the models": TokenRoute(
+        "GET /api/models", lambda world, name, token, headers: world.suite.platform.chat.models(token, headers=headers)
+    ),
+    "start a conversation": TokenRoute("POST /api/chat/sessions", _start_conversation_with),
+    "list her conversations": TokenRoute(
+        "GET /api/chat/sessions",
+        lambda world, name, token, headers: world.suite.platform.chat.list_sessions(token, headers=headers),
+    ),
+    "open her conversation": TokenRoute(
+        "GET /api/chat/sessions/{sessionId}",
+        lambda world, name, token, headers: world.suite.platform.chat.get_session(
+            token, _her_conversation(world, name), headers=headers
+        ),
+    ),
+    "delete her conversation": TokenRoute(
+        "DELETE /api/chat/sessions/{sessionId}",
+        lambda world, name, token, headers: world.suite.platform.chat.delete_session(
+            token, _her_conversation(world, name), headers=headers
+        ),
+    ),
+    "ask in her conversation": TokenRoute(
+        "POST /api/chat/sessions/{sessionId}/stream",
+        lambda world, name, token, headers: world.suite.platform.chat.stream_reply(
+            token, _her_conversation(world, name), "Is anybody there?", headers=headers
+        ),
+    ),
+    "confirm a reply in her conversation": TokenRoute(
+        "POST /api/chat/sessions/{sessionId}/update-stream", _confirm_with
     ),
 }
 
 
-def try_to_create_user(world: World, person: Person, name: str) -> ApiResponse:
-    username = f"{name}-{secrets.token_hex(4)}"
-    answer = person.create_user(username=username, email=f"{username}@example.com", password=f"Pw-{secrets.token_urlsafe(12)}")
+def send_with_token(world: World, name: str, route: str, token_kind: str) -> ApiResponse | StreamResult:
+    """`name` sends `route` presenting a token of `token_kind` (and nothing else the step does not name)."""
+    signed_in = world.person(name).signed_in
+    token = token_of_kind(token_kind, signed_in, world.suite.config.jwt_secret)
+    return ROUTES_NEEDING_A_TOKEN[route].send(world, name, token, headers_of_kind(token_kind, signed_in))
+
+
+# -- guarded actions, by role -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GuardedAction:
+    """Something only some roles may do, aimed at Carol (a new user of the scenario)."""
+
+    route: str  # as the contract writes it
+    allowed_status: int  # the answer when the caller's role may do it
+    attempt: Callable[[World, Person], ApiResponse]
+    shows_effect: Callable[[World], None]  # raises AssertionError, naming what is seen, when the effect is missing
+
+
+def _try_to_create_user(world: World, person: Person) -> ApiResponse:
+    account = world.attempted_account = _new_account()
+    answer = person.create_user(
+        username=account.username, email=f"{account.username}@example.com", password=account.password
+    )
+    world.remove_user_if_created(answer, account.username)
+    return answer
+
+
+def _account_created(world: World) -> None:
+    if not can_sign_in(world.suite.platform, world.attempted_account):
+        raise AssertionError(f"expected the new account {world.attempted_account.username!r} to sign in, it cannot")
+
+
+def _carol_gone(world: World) -> None:
+    if can_sign_in(world.suite.platform, world.accounts["Carol"]):
+        raise AssertionError(f"expected Carol ({world.accounts['Carol'].username}) to be unable to sign in, she can")
+
+
+def _carol_richer_by(credits: int) -> Callable[[World], None]:
+    def check(world: World) -> None:
+        carol = world.person("Carol")
+        grown = carol.balance_when(lambda now: now - world.starting_balances["Carol"] >= credits)
+        if grown - world.starting_balances["Carol"] != credits:
+            raise AssertionError(
+                f"expected Carol's balance to grow by exactly {credits}, it went from "
+                f"{world.starting_balances['Carol']} to {grown}"
+            )
+
+    return check
+
+
+def _shows_carol_balance(world: World) -> None:
+    shown, own = world.answer.field("totalCredits"), world.person("Carol").balance()
+    if shown != own:
+        raise AssertionError(f"expected the balance shown to be Carol's own {own}, it is {shown!r}")
+
+
+GUARDED_ACTIONS: dict[str, GuardedAction] = {
+    "create a user": GuardedAction("POST /api/admin/users", 201, _try_to_create_user, _account_created),
+    "delete Carol's account": GuardedAction(
+        "DELETE /api/admin/users/{userId}", 200,
+        lambda world, person: person.delete_user(world.person("Carol").user_id), _carol_gone,
+    ),
+    "give Carol 1000 credits": GuardedAction(
+        "POST /api/credits/allocate", 201,
+        lambda world, person: person.allocate(world.person("Carol").user_id, 1000), _carol_richer_by(1000),
+    ),
+    "give herself 1000 credits": GuardedAction(
+        "POST /api/credits/allocate", 201, lambda world, person: person.allocate(person.user_id, 1000),
+        _carol_richer_by(1000),
+    ),
+    "look at Carol's balance": GuardedAction(
+        "GET /api/credits/balance/{userId}", 200,
+        lambda world, person: person.balance_of(world.person("Carol").user_id), _shows_carol_balance,
+    ),
+}
+
+
+# -- what a request leaves behind on accounts and balances ---------------------------------------------------
+
+
+def can_sign_in(platform: PlatformClient, account: Account) -> bool:
+    """Whether the account exists with that password: the one outside view of an account the contract gives."""
+    answer = platform.auth.login(account.username, account.password)
+    if answer.status not in (200, 401):
+        raise AssertionError(f"signing in as {account.username!r} to look at the account answered {answer.status}")
+    return answer.status == 200
+
+
+def protect_accounts(world: World, what: str) -> None:
+    """Before a guarded attempt: the consequence check's snapshot of the balances of the scenario's new users
+    (chat_acceptance.world.consequences); their accounts are compared by signing in (accounts_unchanged)."""
+    payers = [world.person(name) for name in world.starting_balances]
+    world.protected = consequences.protect(what, owner=None, payers=payers)
+
+
+def accounts_unchanged(world: World) -> None:
+    """A refused request created or deleted no account and moved no credit: every new user of the scenario
+    still signs in, an account someone tried to create does not exist, and balances are as in the snapshot.
+    Every difference is named."""
+    platform = world.suite.platform
+    changes = consequences.changes_since(world.protected) if world.protected is not None else []
+    if world.attempted_account is not None and can_sign_in(platform, world.attempted_account):
+        changes.append(f"the account {world.attempted_account.username!r} it tried to create exists")
+    changes += [f"{name} ({account.username}) can no longer sign in"
+                for name, account in world.accounts.items() if not can_sign_in(platform, account)]
+    if changes:
+        what = world.protected.what if world.protected is not None else "the refused request"
+        raise AssertionError(f"Refused attempt changed what it protects: {what}\n" + "; ".join(changes))
+
+
+def create_duplicate_of(world: World, name: str, field: str) -> ApiResponse:
+    """The administrator creates an account that shares `name`'s username or email and nothing else."""
+    taken, fresh = world.accounts[name], _new_account()
+    username = taken.username if field == "username" else fresh.username
+    email = f"{taken.username}@example.com" if field == "email" else f"{fresh.username}@example.com"
+    world.attempted_account = Account(username, fresh.password)
+    answer = world.person("the administrator").create_user(username=username, email=email, password=fresh.password)
     world.remove_user_if_created(answer, username)
     return answer
+
+
+def act_on_unknown_user(admin: Person, action: str) -> ApiResponse:
+    user_id = unknown_user_id()
+    return admin.delete_user(user_id) if action == "deletes" else admin.balance_of(user_id)
+
+
+def unknown_user_id() -> str:
+    return f"no-such-user-{secrets.token_hex(6)}"
+
+
+# -- signing in ---------------------------------------------------------------------------------------------
+
+# How someone may try to sign in as Alice -> the body fields sent (MISSING leaves a field out).
+SIGN_IN_ATTEMPTS: dict[str, Callable[[Account], dict[str, Any]]] = {
+    "as Alice with a wrong password": lambda alice: {"username": alice.username, "password": "Wrong-" + alice.password},
+    "as a user who does not exist": lambda alice: {"username": f"nobody-{secrets.token_hex(4)}", "password": alice.password},
+    "as Alice without a password": lambda alice: {"username": alice.username},
+    "with Alice's password but no username": lambda alice: {"password": alice.password},
+}
+
+ROLES = {"an end user": "enduser", "a supervisor": "supervisor", "an administrator": "admin"}
+
+
+def try_to_sign_in(platform: PlatformClient, alice: Account, attempt: str) -> ApiResponse:
+    return platform.auth.call("POST", "/api/auth/login", json=SIGN_IN_ATTEMPTS[attempt](alice))
+
+
+def is_signed_in_as(answer: ApiResponse, account: Account, role: str) -> None:
+    """The sign-in answer and its access token both name the account, with its role; the token is an access
+    token that has not expired yet."""
+    if answer.status != 200:
+        raise AssertionError(f"expected signing in as {account.username!r} to be accepted (200), got {answer.status}")
+    user = answer.field("user") if isinstance(answer.field("user"), dict) else {}
+    token, problems = answer.field("accessToken"), []
+    if user.get("username") != account.username or user.get("role") != ROLES[role]:
+        problems.append(f"the answer's user is {user.get('username')!r} with role {user.get('role')!r}")
+    if not isinstance(answer.field("refreshToken"), str):
+        problems.append("the answer carries no refreshToken")
+    claims = claims_of(token) if isinstance(token, str) and token.count(".") == 2 else {}
+    expected = {"sub": str(user.get("id")), "username": account.username, "role": ROLES[role], "type": "access"}
+    wrong = {claim: claims.get(claim) for claim, value in expected.items() if str(claims.get(claim)) != value}
+    if wrong:
+        problems.append(f"the access token's claims {sorted(wrong)} read {wrong}")
+    if not (isinstance(claims.get("exp"), int) and isinstance(claims.get("iat"), int) and claims["exp"] > claims["iat"]):
+        problems.append(f"the access token's iat/exp are {claims.get('iat')!r}/{claims.get('exp')!r}")
+    if problems:
+        raise AssertionError(f"expected {account.username!r} to be signed in as {role}, but " + "; ".join(problems))
+
+
+# -- identity claims and browsers ---------------------------------------------------------------------------
 
 
 def claims_to_be(person: Person) -> dict[str, str]:
@@ -111,3 +370,14 @@ def preflight_question(platform: PlatformClient, origin: str, conversation_id: s
         "Access-Control-Request-Headers": "authorization, content-type",
     }
     return platform.chat.call("OPTIONS", session_path(conversation_id) + "/stream", headers=headers)
+
+
+def ask_sending(platform: PlatformClient, person: Person, conversation_id: str, message: Any) -> StreamResult:
+    """Asks with `message` (any JSON value; MISSING leaves it out) as the question."""
+    body = {} if message is MISSING else {"message": message}
+    return platform.chat.ask_sending(person.token, conversation_id, body)
+
+
+def confirm_counting(person: Person, reply: Any, text: str, tokens_used: Any) -> ApiResponse:
+    """Confirms a reply with its own streaming session ID, as `text`, counting `tokens_used` (any JSON value)."""
+    return person.confirm_sending(reply, confirmation(text, reply.streaming_session_id, tokens_used))

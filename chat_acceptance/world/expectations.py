@@ -1,12 +1,14 @@
 """What the scenarios expect, checked with the matchers. Each check fails with what the platform did."""
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from hamcrest import assert_that, greater_than, has_item, is_not
 
 from chat_acceptance.world import matchers
+from chat_acceptance.world import access
+from chat_acceptance.world.access import unknown_user_id  # noqa: F401  (steps name unknown users through here)
+from chat_acceptance.config import Account
 from chat_acceptance.transport.client import ApiResponse, Exchange
 from chat_acceptance.world.people import Person, Reply
 from chat_acceptance.transport.sse import StreamResult
@@ -48,6 +50,24 @@ def is_refused_for_insufficient_credits(answer: ApiResponse | StreamResult) -> N
 
 def is_not_found(answer: ApiResponse | StreamResult) -> None:
     _is_refused(answer, "not found")
+
+
+def is_refused_as(answer: ApiResponse | StreamResult, meaning: str) -> None:
+    """Refused with the status the contract gives that meaning: invalid, unauthenticated, forbidden, not found..."""
+    _is_refused(answer, meaning)
+
+
+REFUSALS = tuple(_REFUSALS)
+
+
+def can_sign_in(world: World, account: Account) -> None:
+    if not access.can_sign_in(world.suite.platform, account):
+        raise AssertionError(f"expected {account.username!r} to still sign in with the password it was created with")
+
+
+def cannot_sign_in(world: World, account: Account) -> None:
+    if access.can_sign_in(world.suite.platform, account):
+        raise AssertionError(f"expected no account {account.username!r} to exist, but it signs in")
 
 
 def _is_refused(answer: ApiResponse | StreamResult, meaning: str) -> None:
@@ -99,26 +119,16 @@ def _exchange_pairs(messages: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
     ]
 
 
-def holds_question_then_reply(person: Person, reply: Reply, *, only: bool = False) -> None:
-    """The conversation ends with the question followed by the reply; with `only`, it holds nothing else."""
+def holds_question_then_reply(person: Person, reply: Reply) -> None:
+    """The conversation ends with the question followed by the reply (a deployment may put messages of its own
+    before them, such as a greeting)."""
     expected = [("user", reply.question), ("assistant", reply.text)]
-
-    def compared(messages: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
-        pairs = _exchange_pairs(messages)
-        return pairs if only else pairs[-2:]
-
-    messages = person.messages_when(reply.conversation_id, lambda found: compared(found) == expected)
-    if compared(messages) != expected:
+    messages = person.messages_when(reply.conversation_id, lambda found: _exchange_pairs(found)[-2:] == expected)
+    if _exchange_pairs(messages)[-2:] != expected:
         raise AssertionError(
-            f"expected the conversation to {'hold only' if only else 'end with'} the question {reply.question!r} "
-            f"followed by the streamed reply {reply.text[:120]!r}, but it holds {_exchange_pairs(messages)!r:.400}"
+            f"expected the conversation to end with the question {reply.question!r} followed by the streamed reply "
+            f"{reply.text[:120]!r}, but it holds {_exchange_pairs(messages)!r:.400}"
         )
-
-
-def holds_no_reply(person: Person, conversation_id: str) -> None:
-    replies = [pair for pair in _exchange_pairs(person.messages(conversation_id)) if pair[0] == "assistant"]
-    if replies:
-        raise AssertionError(f"expected the conversation to hold no reply, but it holds {replies!r:.300}")
 
 
 def last_reply_reads(person: Person, conversation_id: str, text: str) -> None:
@@ -186,6 +196,9 @@ def reveals_no_streaming_session_id(error_answers: list[Exchange], reply: Reply)
 
 
 def exposes_streaming_session_id(stream: StreamResult) -> None:
+    """The reply itself streamed, with its ID, and the browser is allowed to read that ID."""
+    assert_that(stream, matchers.carries_streaming_session_id())
+    assert_that(stream, matchers.is_complete_stream())
     exposed = _header_list(stream.headers.get("Access-Control-Expose-Headers"))
     allowed_origin = stream.headers.get("Access-Control-Allow-Origin")
     if "x-streaming-session-id" not in exposed or not allowed_origin:
@@ -238,7 +251,3 @@ def shows_balance_of(answer: ApiResponse, person: Person) -> None:
     shown, own = answer.field("totalCredits"), person.balance()
     if shown != own:
         raise AssertionError(f"expected the balance shown to be {person.name}'s own {own}, it is {shown!r}")
-
-
-def unknown_user_id() -> str:
-    return f"no-such-user-{secrets.token_hex(6)}"

@@ -1,4 +1,4 @@
-"""Who may do what: tokens, roles and browsers on other origins."""
+"""Who may do what: tokens, roles, signing in, what a refusal leaves behind, browsers on other origins."""
 from behave import then, when
 
 import parameter_types  # noqa: F401  (registers the step parameter types)
@@ -6,24 +6,65 @@ from chat_acceptance.world import access
 from chat_acceptance.world import expectations as expect
 
 
-@when("{name:Person} {action:GuardedAction} with {token:TokenKind}")
-def step_guarded_action_with_token(context, name, action, token):
-    context.world.answer = access.act_with_token(context.world, name, action, token)
+@when("{name:Person} tries to {route:TokenRoute} with {token:TokenKind}")
+def step_try_route_with_token(context, name, route, token):
+    context.world.answer = access.send_with_token(context.world, name, route, token)
 
 
-@then("the request is refused as unauthenticated")
-def step_refused_unauthenticated(context):
-    expect.is_refused_as_unauthenticated(context.world.answer)
+@when("{name:Person} tries to {action:GuardedAction}")
+def step_try_guarded_action(context, name, action):
+    world = context.world
+    world.action = access.GUARDED_ACTIONS[action]
+    access.protect_accounts(world, f"{name} trying to {action}")
+    world.answer = world.action.attempt(world, world.person(name))
 
 
-@then("the request is refused as forbidden")
-def step_refused_forbidden(context):
-    expect.is_refused_as_forbidden(context.world.answer)
+@then("the request is refused as {meaning:Refusal}")
+def step_refused_as(context, meaning):
+    expect.is_refused_as(context.world.answer, meaning)
 
 
-@when('{name:Person} tries to create a user named "{username}"')
-def step_try_to_create_user(context, name, username):
-    context.world.answer = access.try_to_create_user(context.world, context.world.person(name), username)
+@then("the request is let through")
+def step_let_through(context):
+    expect.is_accepted(context.world.answer, "the request", context.world.action.allowed_status)
+
+
+@then("it has done what was asked")
+def step_done_what_was_asked(context):
+    context.world.action.shows_effect(context.world)
+
+
+@then("nothing has changed")
+def step_nothing_changed(context):
+    access.accounts_unchanged(context.world)
+
+
+@when("{name:Person} signs in with her password")
+def step_sign_in(context, name):
+    world = context.world
+    account = world.suite.account(name)
+    world.answer = world.suite.platform.auth.login(account.username, account.password)
+
+
+@then("{name:Person} is signed in as {role:Role}")
+def step_signed_in_as(context, name, role):
+    access.is_signed_in_as(context.world.answer, context.world.suite.account(name), role)
+
+
+@when("someone signs in {attempt:SignInAttempt}")
+def step_someone_signs_in(context, attempt):
+    world = context.world
+    world.answer = access.try_to_sign_in(world.suite.platform, world.suite.account("Alice"), attempt)
+
+
+@then("nobody can sign in as the user the administrator tried to create")
+def step_attempted_account_absent(context):
+    expect.cannot_sign_in(context.world, context.world.attempted_account)
+
+
+@then("{name:Person} still signs in with her own password")
+def step_still_signs_in(context, name):
+    expect.can_sign_in(context.world, context.world.accounts[name])
 
 
 @when('{name:Person}\'s browser on "{origin}" asks for a reply to "{question}" in a new conversation')

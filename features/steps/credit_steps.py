@@ -22,12 +22,6 @@ def step_new_user_without_credits(context, name):
         context.scenario.skip(cannot)
 
 
-@when("{name:Person} tries to give herself {credits:d} credits")
-def step_try_to_allocate_to_self(context, name, credits):
-    person = context.world.person(name)
-    context.world.answer = person.allocate(person.user_id, credits)
-
-
 @when("{giver:Person} allocates {credits:JsonValue} credits to {name:Person} by her {identifier:Identifier}")
 def step_allocate(context, giver, credits, name, identifier):
     person = context.world.person(name)
@@ -88,8 +82,3 @@ def step_told_insufficient_credits(context, name):
 @then("no reply was streamed")
 def step_no_reply_streamed(context):
     expect.streamed_nothing(context.world.answer)
-
-
-@then("{name:Person}'s conversation holds no reply")
-def step_conversation_holds_no_reply(context, name):
-    expect.holds_no_reply(context.world.person(name), context.world.conversation_of(name))

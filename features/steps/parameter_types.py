@@ -5,7 +5,8 @@ import re
 import parse
 from behave import register_type
 
-from chat_acceptance.world.access import GUARDED_ACTIONS, TOKEN_KINDS
+from chat_acceptance.world.access import GUARDED_ACTIONS, ROLES, ROUTES_NEEDING_A_TOKEN, SIGN_IN_ATTEMPTS, TOKEN_KINDS
+from chat_acceptance.world.expectations import REFUSALS
 from chat_acceptance.world.malformed import MALFORMATIONS, REQUESTS
 from chat_acceptance.transport.client import MISSING
 from chat_acceptance.world import OTHER_IDS
@@ -29,7 +30,13 @@ register_type(
     Person=_choice(["Alice", "Bob", "Carol", "the administrator", "the supervisor"]),
     OtherId=_choice(OTHER_IDS),
     TokenKind=_choice(TOKEN_KINDS),
+    TokenRoute=_choice(ROUTES_NEEDING_A_TOKEN),
     GuardedAction=_choice(GUARDED_ACTIONS),
+    Refusal=_choice(REFUSALS),
+    AccountField=_choice(["username", "email"]),
+    Role=_choice(ROLES),
+    SignInAttempt=_choice(SIGN_IN_ATTEMPTS),
+    UnknownUserAction=_choice(["deletes", "looks at the balance of"]),
     Request=_choice(REQUESTS),
     Malformation=_choice(MALFORMATIONS),
     Identifier=_choice(["user id", "username"]),

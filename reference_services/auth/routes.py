@@ -30,7 +30,7 @@ def login(body: LoginRequest, users: UsersDep, settings: SettingsDep, faults: Fa
     if user is None:
         hash_password(body.password, settings.password_iterations)  # same cost either way: no user enumeration
         raise ApiError(401, "login_failed")
-    if not verify_password(body.password, user.password_hash):
+    if not verify_password(body.password, user.password_hash) and not faults.on("login_any_password"):
         raise ApiError(401, "login_failed")
     caller = Caller(user.id, user.username, user.email, user.role)
     lifetime = SHORT_TOKEN_SECONDS if faults.on("short_lived_tokens") else settings.access_token_seconds
@@ -41,30 +41,55 @@ def login(body: LoginRequest, users: UsersDep, settings: SettingsDep, faults: Fa
     return {
         "accessToken": access_token,
         "refreshToken": create_token(caller, "refresh", settings.jwt_secret, settings.refresh_token_seconds),
-        "user": user.public(),
+        "user": {**user.public(), "role": "enduser"} if faults.on("login_reports_default_role") else user.public(),
     }
 
 
 def admin_caller(caller: CallerDep, faults: FaultsDep) -> Caller:
     """The caller, if an admin (a dependency, so that 401/403 come before any body check)."""
     if not faults.on("enduser_manages_users"):
-        ensure_role(caller, "admin")
+        ensure_role(caller, *(("admin", "supervisor") if faults.on("supervisor_manages_users") else ("admin",)))
     return caller
 
 
-@router.post("/admin/users", status_code=201, dependencies=[Depends(admin_caller)])
-def create_user(body: NewUserRequest, users: UsersDep, settings: SettingsDep, say: WordingDep) -> dict:
+def creator(caller: CallerDep, faults: FaultsDep) -> Caller:
+    """Who may create users: the admin caller (or, with forbidden_creation_stored, anyone, checked too late)."""
+    return caller if faults.on("forbidden_creation_stored") else admin_caller(caller, faults)
+
+
+def user_remover(caller: CallerDep, faults: FaultsDep) -> Caller:
+    return caller if faults.on("enduser_deletes_users") else admin_caller(caller, faults)
+
+
+@router.post("/admin/users", status_code=201)
+def create_user(
+    body: NewUserRequest,
+    caller: Annotated[Caller, Depends(creator)],
+    users: UsersDep,
+    settings: SettingsDep,
+    say: WordingDep,
+    faults: FaultsDep,
+) -> dict:
     try:
         user = users.create(
             body.username, body.email, hash_password(body.password, settings.password_iterations), body.role
         )
     except DuplicateUser:
-        raise ApiError(400, "user_exists") from None
+        existing = users.find_in_use(body.username, body.email) if faults.on("duplicate_user_accepted") else None
+        if existing is None:
+            raise ApiError(400, "user_exists") from None
+        user = existing
+    if faults.on("forbidden_creation_stored"):
+        admin_caller(caller, faults)  # the role check, after the account was stored
     return {"message": say("user_created"), "userId": user.id}
 
 
-@router.delete("/admin/users/{user_id}", dependencies=[Depends(admin_caller)])
-def delete_user(user_id: str, users: UsersDep, say: WordingDep) -> dict:
-    if not users.delete(user_id):
+@router.delete("/admin/users/{user_id}", dependencies=[Depends(user_remover)])
+def delete_user(user_id: str, users: UsersDep, say: WordingDep, faults: FaultsDep) -> dict:
+    if faults.on("user_delete_ignored"):
+        found = users.find(user_id) is not None
+    else:
+        found = users.delete(user_id)
+    if not found and not faults.on("delete_unknown_user_200"):
         raise ApiError(404, "user_not_found")
     return {"message": say("user_deleted"), "userId": user_id}

@@ -91,6 +91,10 @@ class UserStore:
             user_id_or_username
         )
 
+    def find_in_use(self, username: str, email: str) -> User | None:
+        """The account that holds this username or this email, if any."""
+        return self.find_by_username(username) or self._one("SELECT * FROM users WHERE email = ?", email)
+
     def delete(self, user_id: str) -> bool:
         with self.db.write() as db:
             return db.execute("DELETE FROM users WHERE id = ?", (user_id,)).rowcount > 0

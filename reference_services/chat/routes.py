@@ -15,7 +15,7 @@ from reference_services.chat.streaming import ReplyStreamer, new_session_id, str
 from reference_services.model import ReplyModel
 from reference_services.security import Caller
 from reference_services.timestamps import iso
-from reference_services.web.deps import CallerDep, FaultsDep, WordingDep
+from reference_services.web.deps import BearerDep, CallerDep, FaultsDep, SettingsDep, WordingDep, current_caller
 from reference_services.web.errors import ApiError
 
 
@@ -63,8 +63,12 @@ SessionDep = Annotated[Session, Depends(owned_session)]
 router = APIRouter(prefix="/api", tags=["chat"])
 
 
-@router.get("/models", dependencies=[Depends(chat_caller)])
-def list_models(model: ModelDep, faults: FaultsDep) -> dict:
+@router.get("/models")
+def list_models(
+    request: Request, model: ModelDep, settings: SettingsDep, faults: FaultsDep, credentials: BearerDep
+) -> dict:
+    if not faults.on("models_open"):
+        current_caller(request, settings, credentials)  # 401 without a valid access token
     available = not faults.on("no_models_available")
     return {"models": [{"id": model.id, "name": model.name, "available": available, "provider": "builtin"}]}
 
@@ -118,6 +122,10 @@ async def stream_reply(
     body: StreamRequest, session: SessionDep, caller: ChatCallerDep, replies: StreamerDep, faults: FaultsDep
 ) -> StreamingResponse:
     # Everything that can refuse the request happens before the first byte, as plain JSON.
+    if body.message is None:
+        if not faults.on("missing_question_answered"):
+            raise ApiError(400, "invalid_body", detail="message: Field required")
+        body = body.model_copy(update={"message": ""})
     await replies.ensure_credits(caller)
     streaming_session_id = replies.issue_stream(session, body.message)
     response = StreamingResponse(
@@ -136,6 +144,8 @@ def update_stream(
     body: UpdateStreamRequest, session: SessionDep, chats: ChatsDep, faults: FaultsDep, say: WordingDep
 ) -> dict:
     """Confirms the streamed reply, if the streaming session ID is the one issued for the latest stream."""
+    if body.tokens_used < 0 and not faults.on("negative_tokens_used_accepted"):
+        raise ApiError(400, "tokens_used_negative")
     if not claim_matches(body.streaming_session_id, session, chats, faults):
         if faults.on("wrong_id_500"):
             raise ApiError(500, "internal_error")

@@ -11,7 +11,7 @@ from starlette.types import Lifespan
 
 from reference_services.settings import ServiceSettings
 from reference_services.web.errors import describe_errors_as_the_contract_does, install_error_handlers
-from reference_services.web.middleware import BodySizeLimit, ExposeStreamingIdHeader, ExtraFields
+from reference_services.web.middleware import BodySizeLimit, ExposeStreamingIdHeader, ExtraFields, RefuseCrossOrigin
 from reference_services.wording import Wording
 
 
@@ -38,6 +38,8 @@ def new_service_app(
             max_age=600,
         )
     )
+    if faults.on("cors_origin_404"):
+        middleware.append(Middleware(RefuseCrossOrigin))  # inside CORS: its 404s still carry the CORS headers
     if faults.on("extra_fields"):
         middleware.append(Middleware(ExtraFields))
     middleware.append(Middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes))

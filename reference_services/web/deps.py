@@ -40,11 +40,10 @@ FaultsDep = Annotated[ActiveFaults, Depends(active_faults)]
 WordingDep = Annotated[Wording, Depends(wording)]
 
 
-def current_caller(
-    request: Request,
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def current_caller(request: Request, settings: SettingsDep, credentials: BearerDep) -> Caller:
     """The caller named by the Bearer access token; 401 for none, or an expired, forged or refresh token."""
     if credentials is None and settings.faults.on("identity_from_cookie") and request.cookies.get(ACCESS_TOKEN_COOKIE):
         credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=request.cookies[ACCESS_TOKEN_COOKIE])

@@ -107,3 +107,19 @@ class ExtraFields:
                 await send({"type": "http.response.body", "body": payload, "more_body": False})
 
         await self.app(scope, receive, send_with_extras)
+
+
+class RefuseCrossOrigin:
+    """The `cors_origin_404` fault: every request that carries an Origin header gets a JSON 404."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or "origin" not in Headers(scope=scope):
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps({"message": "Not found"}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 404, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -608,3 +608,106 @@ def test_auth_errors_without_message(platform_with):
         for answer, status in ((unauthenticated, 401), (forbidden, 403)):
             assert answer.status_code == status and set(answer.json()) == {"error"}
         assert "message" in api.request("GET", "chat", "/api/chat/sessions/nope", user="user1").json()  # 404
+
+
+# --- issue 13: every promise of the contract proven by a switch ---
+
+
+def _new_user_body(username: str, email: str | None = None) -> dict:
+    return {"username": username, "email": email or f"{username}@example.com", "password": "Str0ng!pass",
+            "role": "enduser", "skipVerification": True}
+
+
+def test_login_any_password(platform_with):
+    with platform_with("login_any_password") as (_, api):
+        assert api.login("user1", "not-her-password").status_code == 200
+        assert api.login("nobody-at-all", "whatever").status_code == 401
+
+
+def test_login_reports_default_role(platform_with):
+    with platform_with("login_reports_default_role") as (_, api):
+        assert api.login("admin").json()["user"]["role"] == "enduser"
+        assert api.request("POST", "auth", "/api/admin/users", user="admin", json=_new_user_body("kept")).status_code == 201
+
+
+def test_models_open(platform_with):
+    with platform_with("models_open") as (_, api):
+        assert api.request("GET", "chat", "/api/models").status_code == 200
+        assert api.request("GET", "chat", "/api/chat/sessions").status_code == 401
+
+
+def test_cors_origin_404(platform_with):
+    with platform_with("cors_origin_404") as (_, api):
+        response = api.request("GET", "chat", "/api/chat/sessions", user="user1", headers={"Origin": "http://a.example"})
+        assert response.status_code == 404 and response.headers["Access-Control-Allow-Origin"]
+        assert api.request("GET", "chat", "/api/chat/sessions", user="user1").status_code == 200
+
+
+def test_negative_tokens_used_accepted(platform_with):
+    with platform_with("negative_tokens_used_accepted") as (_, api):
+        session_id, result = streamed(api)
+        assert api.confirm("user1", session_id, result.streaming_session_id, tokens_used=-5).status_code == 200
+
+
+def test_enduser_deletes_users(platform_with):
+    with platform_with("enduser_deletes_users") as (_, api):
+        victim = api.new_user()
+        assert api.request("POST", "auth", "/api/admin/users", user="user1", json=_new_user_body("mallory1")).status_code == 403
+        assert api.request("DELETE", "auth", f"/api/admin/users/{api.user_id(victim)}", user="user1").status_code == 200
+
+
+def test_supervisor_manages_users(platform_with):
+    with platform_with("supervisor_manages_users") as (_, api):
+        created = api.request("POST", "auth", "/api/admin/users", user="supervisor1", json=_new_user_body("supmade1"))
+        assert created.status_code == 201
+        assert api.request("POST", "auth", "/api/admin/users", user="user1", json=_new_user_body("supmade2")).status_code == 403
+
+
+def test_forbidden_creation_stored(platform_with):
+    with platform_with("forbidden_creation_stored") as (_, api):
+        assert api.request("POST", "auth", "/api/admin/users", user="user1", json=_new_user_body("ghost")).status_code == 403
+        assert api.login("ghost", "Str0ng!pass").status_code == 200
+
+
+def test_duplicate_user_accepted(platform_with):
+    with platform_with("duplicate_user_accepted") as (_, api):
+        taken = api.new_user()
+        for body in (_new_user_body(taken, "other@example.com"), _new_user_body("fresh", f"{taken}@example.com")):
+            answer = api.request("POST", "auth", "/api/admin/users", user="admin", json=body)
+            assert answer.status_code == 201 and answer.json()["userId"] == api.user_id(taken)
+
+
+def test_user_delete_ignored(platform_with):
+    with platform_with("user_delete_ignored") as (_, api):
+        victim = api.new_user()
+        assert api.request("DELETE", "auth", f"/api/admin/users/{api.user_id(victim)}", user="admin").status_code == 200
+        assert api.login(victim).status_code == 200
+
+
+def test_delete_unknown_user_200(platform_with):
+    with platform_with("delete_unknown_user_200") as (_, api):
+        assert api.request("DELETE", "auth", "/api/admin/users/no-such-user", user="admin").status_code == 200
+
+
+def test_balance_of_unknown_user_200(platform_with):
+    with platform_with("balance_of_unknown_user_200") as (_, api):
+        answer = api.request("GET", "accounting", "/api/credits/balance/no-such-user", user="admin")
+        assert answer.status_code == 200 and answer.json()["totalCredits"] == 0
+
+
+def test_supervisor_balance_refused(platform_with):
+    with platform_with("supervisor_balance_refused") as (_, api):
+        path = f"/api/credits/balance/{api.user_id('user1')}"
+        assert api.request("GET", "accounting", path, user="supervisor1").status_code == 403
+        assert api.request("GET", "accounting", path, user="admin").status_code == 200
+        assert api.allocate("user1", 10, by="supervisor1").status_code == 201
+
+
+def test_missing_question_answered(platform_with):
+    with platform_with("missing_question_answered") as (_, api):
+        assert api.allocate("user1", 5000).status_code == 201
+        session_id = api.new_session("user1")
+        path = f"/api/chat/sessions/{session_id}/stream"
+        with api.request("POST", "chat", path, user="user1", json={}, stream=True) as answer:
+            assert answer.status_code == 200
+        assert api.request("POST", "chat", path, user="user1", json={"message": 42}).status_code == 400

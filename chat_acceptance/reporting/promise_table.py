@@ -1,0 +1,104 @@
+"""The map of the contract with the last run's verdicts: reports/promises.md, one row per promise.
+
+    python -m chat_acceptance.reporting.promise_table [--results reports/allure-results] [--output reports/promises.md]
+    python -m chat_acceptance.reporting.promise_table --readme README.md    # the map in the README, after a change
+
+A promise's verdict is that of the scenarios that check it (their behaviour tags, read from the Allure results):
+failed when one failed or broke, passed when all that ran passed, skipped or not run otherwise. A promise no
+scenario checks shows its reason. Prints one line; exits 1 when there are no results to read.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from chat_acceptance.contract_map import ContractMap, load
+
+_ORDER = ("failed", "broken", "passed", "skipped")
+
+
+def verdicts_by_tag(results: Path) -> dict[str, list[tuple[str, str]]]:
+    """behaviour tag -> [(scenario name, status)] from the Allure results of the last run."""
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for result_file in sorted(results.glob("*-result.json")):
+        result = json.loads(result_file.read_text())
+        tags = {label["value"] for label in result.get("labels", []) if label.get("name") == "tag"}
+        for tag in tags:
+            if tag.startswith("behaviour."):
+                found[tag].append((result.get("name", "?"), result.get("status", "unknown")))
+    return found
+
+
+def verdict(statuses: list[str]) -> str:
+    if not statuses:
+        return "not run"
+    if {"failed", "broken"} & set(statuses):
+        return "FAILED"
+    ran = [status for status in statuses if status != "skipped"]
+    return "passed" if ran and all(status == "passed" for status in ran) else "skipped"
+
+
+def table(contract_map: ContractMap, by_tag: dict[str, list[tuple[str, str]]]) -> str:
+    lines = [
+        "# The contract's promises and the last run's verdicts",
+        "",
+        "Generated from contract/promises.yaml and the Allure results; `make acceptance` rewrites it.",
+        "",
+        "| promise | what it promises | scenarios (behaviour tags) | last verdict |",
+        "| --- | --- | --- | --- |",
+    ]
+    for promise in contract_map.promises:
+        if promise.checked_by:
+            runs = [run for tag in promise.checked_by for run in by_tag.get(tag, [])]
+            scenarios = ", ".join(f"`{tag.removeprefix('behaviour.')}`" for tag in promise.checked_by)
+            shown = f"{verdict([status for _, status in runs])} ({len(runs)} run)" if runs else "not run"
+        else:
+            scenarios, shown = "none", f"no scenario: {promise.reason}"
+        lines.append(f"| `{promise.id}` | {promise.words} | {scenarios} | {shown} |")
+    return "\n".join(lines) + "\n"
+
+
+README_START, README_END = "<!-- the map of the contract: generated -->", "<!-- end of the map -->"
+
+
+def readme_section(contract_map: ContractMap) -> str:
+    """The map as the README shows it (no verdicts: those are the last run's, in reports/promises.md)."""
+    rows = ["| promise | what it promises | checked by |", "| --- | --- | --- |"]
+    for promise in contract_map.promises:
+        checked = ", ".join(f"`{tag.removeprefix('behaviour.')}`" for tag in promise.checked_by)
+        rows.append(f"| `{promise.id}` | {promise.words} | {checked or 'no scenario: ' + promise.reason} |")
+    return "\n".join([README_START, *rows, README_END])
+
+
+def with_readme_section(readme: str, contract_map: ContractMap) -> str:
+    start, end = readme.index(README_START), readme.index(README_END) + len(README_END)
+    return readme[:start] + readme_section(contract_map) + readme[end:]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chat_acceptance.reporting.promise_table")
+    parser.add_argument("--results", type=Path, default=Path("reports/allure-results"))
+    parser.add_argument("--output", type=Path, default=Path("reports/promises.md"))
+    parser.add_argument("--readme", type=Path, help="rewrite the map in this README instead (no verdicts)")
+    args = parser.parse_args(argv)
+    if args.readme:
+        args.readme.write_text(with_readme_section(args.readme.read_text(), load()))
+        print(f"the map of the contract rewritten in {args.readme}")
+        return 0
+    if not any(args.results.glob("*-result.json")):
+        print(f"promise table not written: no Allure results in {args.results}")
+        return 1
+    contract_map = load()
+    text = table(contract_map, verdicts_by_tag(args.results))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    failed = sum("| FAILED" in line for line in text.splitlines())
+    print(f"promise table: {args.output} ({len(contract_map.promises)} promises, {failed} failed)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

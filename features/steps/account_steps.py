@@ -1,0 +1,29 @@
+"""Accounts: duplicates, users who do not exist; questions and confirmations with invalid bodies."""
+from behave import when
+
+import parameter_types  # noqa: F401  (registers the step parameter types)
+from chat_acceptance.world import access, consequences
+
+
+@when("the administrator creates another user with Carol's {what:AccountField}")
+def step_create_duplicate(context, what):
+    context.world.answer = access.create_duplicate_of(context.world, "Carol", what)
+
+
+@when("the administrator {action:UnknownUserAction} a user who does not exist")
+def step_act_on_unknown_user(context, action):
+    context.world.answer = access.act_on_unknown_user(context.world.person("the administrator"), action)
+
+
+@when("{name:Person} confirms the reply with its own streaming session ID, counting {count:JsonValue} tokens")
+def step_confirm_counting(context, name, count):
+    world = context.world
+    world.protect(f"{name} confirming her reply counting {count!r} tokens", name)
+    world.answer = access.confirm_counting(world.person(name), world.reply, consequences.attacker_text(), count)
+
+
+@when("{name:Person} asks in that conversation sending {value:JsonValue} as the question")
+def step_ask_sending(context, name, value):
+    world = context.world
+    world.protect(f"{name} asking with {value!r} as the question", name)
+    world.answer = access.ask_sending(world.suite.platform, world.person(name), world.reply.conversation_id, value)

@@ -1,0 +1,87 @@
+"""The map of the contract in the reports: a label per promise on each scenario, and reports/promises.md."""
+import json
+from pathlib import Path
+
+from chat_acceptance.contract_map import ContractMap, Promise, load
+from chat_acceptance.reporting import promise_table
+
+FEATURE = """
+    Feature: Models
+      @behaviour.models_listed
+      Scenario: models are listed
+        Given nothing
+"""
+
+STEPS = """
+    from behave import given
+
+    @given("nothing")
+    def step_impl(context):
+        pass
+"""
+
+ENVIRONMENT = """
+    from chat_acceptance import reporting
+    from chat_acceptance.reporting import allure_dynamic
+
+    def before_all(context):
+        allure_dynamic.install()
+
+    def before_scenario(context, scenario):
+        reporting.apply_scenario_labels(scenario)
+"""
+
+
+def test_each_scenario_carries_the_promises_it_checks_and_a_link_to_the_map(run_behave):
+    run = run_behave(feature=FEATURE, steps=STEPS, environment=ENVIRONMENT)
+    assert run.returncode == 0, run.output
+    assert [value for name, value in run.labels("models are listed") if name == "promise"] == ["models.200"]
+    assert {"name": "promises (Chat service): models.200", "type": "link",
+            "url": "../../contract/promises.yaml#chat-service"} in run.results()["models are listed"]["links"]
+
+
+def _result(folder, name, status, *tags):
+    labels = [{"name": "tag", "value": tag} for tag in tags]
+    (folder / f"{name}-result.json").write_text(json.dumps({"name": name, "status": status, "labels": labels}))
+
+
+MAP = ContractMap((
+    Promise("a.one", "q1", ("behaviour.a", "behaviour.b"), words="first"),
+    Promise("a.two", "q2", ("behaviour.c",), words="second"),
+    Promise("a.three", "q3", (), reason="needs the secret", words="third"),
+    Promise("a.four", "q4", ("behaviour.d",), words="fourth"),
+))
+
+
+def test_a_promise_fails_when_one_of_its_scenarios_failed(tmp_path):
+    _result(tmp_path, "s1", "passed", "behaviour.a")
+    _result(tmp_path, "s2", "failed", "behaviour.b", "critical")
+    _result(tmp_path, "s3", "passed", "behaviour.c")
+    _result(tmp_path, "s4", "skipped", "behaviour.c")
+    rows = {line.split("|")[1].strip(): line for line in promise_table.table(MAP, promise_table.verdicts_by_tag(tmp_path)).splitlines() if line.startswith("| `")}
+    assert "FAILED (2 run)" in rows["`a.one`"]
+    assert "passed (2 run)" in rows["`a.two`"]
+    assert "no scenario: needs the secret" in rows["`a.three`"]
+    assert rows["`a.four`"].endswith("| not run |")
+
+
+def test_the_table_is_written_for_the_last_run(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    _result(results, "s1", "passed", "behaviour.models_listed")
+    output = tmp_path / "promises.md"
+    assert promise_table.main(["--results", str(results), "--output", str(output)]) == 0
+    assert "| `models.200` | the available models are listed | `models_listed` | passed (1 run) |" in output.read_text()
+
+
+def test_no_results_no_table(tmp_path, capsys):
+    assert promise_table.main(["--results", str(tmp_path), "--output", str(tmp_path / "promises.md")]) == 1
+    assert "no Allure results" in capsys.readouterr().out
+
+
+def test_the_readme_shows_the_map_as_it_is():
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    text = readme.read_text()
+    assert promise_table.with_readme_section(text, load()) == text, (
+        "README.md's map is out of date: python -m chat_acceptance.reporting.promise_table --readme README.md"
+    )
