@@ -26,6 +26,7 @@ from fastapi import FastAPI
 from reference_services import accounting, auth, chat
 from reference_services.faults import ActiveFaults
 from reference_services.settings import DEFAULT_PASSWORD_ITERATIONS, ServiceSettings
+from reference_services.web.protocol import JsonErrorsH11Protocol
 
 START_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 5.0
@@ -174,6 +175,7 @@ def _serve(name: str, app: FastAPI, sock: socket.socket, url: str, health_path: 
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        http=JsonErrorsH11Protocol,  # JSON 400s before the app, and streams told of a shutdown
     )
     server = uvicorn.Server(config)
     # uvicorn closes the socket on shutdown.

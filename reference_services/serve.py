@@ -19,6 +19,7 @@ from uvicorn.supervisors import Multiprocess
 
 from reference_services.platform import GRACEFUL_SHUTDOWN_SECONDS, bind_socket
 from reference_services.settings import ServiceSettings, SettingsError
+from reference_services.web.protocol import JsonErrorsH11Protocol
 
 DEFAULT_PORTS = {"auth": 3000, "accounting": 3001, "chat": 3002}
 
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         access_log=False,
+        http=JsonErrorsH11Protocol,  # JSON 400s before the app, and streams told of a shutdown
     )
     sock = bind_socket("127.0.0.1", port)
     print(f"{args.service} http://127.0.0.1:{sock.getsockname()[1]} ({args.workers} worker(s))", flush=True)

@@ -47,6 +47,10 @@ def streaming_id_header_name(faults: ActiveFaults) -> str:
     return STREAMING_ID_HEADER
 
 
+class ShuttingDown(Exception):
+    """The server began a graceful shutdown while this stream was in flight."""
+
+
 class ReplyStreamer:
     def __init__(
         self,
@@ -56,6 +60,7 @@ class ReplyStreamer:
         faults: ActiveFaults,
         wording: Wording,
         credits_per_token: int,
+        shutting_down: asyncio.Event | None = None,
     ) -> None:
         self.store = store
         self.model = model
@@ -63,6 +68,7 @@ class ReplyStreamer:
         self.faults = faults
         self.wording = wording
         self.credits_per_token = credits_per_token
+        self.shutting_down = shutting_down  # set by the server's protocol when a graceful shutdown begins
 
     async def ensure_credits(self, caller: Caller) -> None:
         """402 unless the caller's balance is above zero (checked before any event)."""
@@ -101,6 +107,8 @@ class ReplyStreamer:
         held_chunks: list[str] = []  # done_before_chunks sends them after done
         try:
             async for piece in self.model.stream_reply(prompt):
+                if self.shutting_down is not None and self.shutting_down.is_set():
+                    raise ShuttingDown
                 for text in list(piece) if chatty else [piece]:  # chatty: one event per character
                     pieces.append(text)
                     if faults.on("no_chunks"):
@@ -120,6 +128,11 @@ class ReplyStreamer:
                 self.store.add_message(session.id, "assistant", reply)
             if not faults.on("no_charge"):
                 await self.credits.charge(caller.id, tokens_used * self.credits_per_token)
+        except ShuttingDown:
+            # The reply is not complete: no done, nothing stored, nothing charged, and no traceback in the log.
+            logger.info("stream %s ended by the server's shutdown", session.id)
+            yield sse.event("error", {"message": self.wording("service_stopping"), "code": "service_unavailable"})
+            return
         except Exception as error:  # not CancelledError: a client that goes away just ends the stream
             logger.warning("stream %s failed after it started: %r", session.id, error)
             yield sse.event("error", {"message": self.wording("generation_failed"), "code": "generation_failed"})
