@@ -119,7 +119,7 @@ async def stream_reply(
 ) -> StreamingResponse:
     # Everything that can refuse the request happens before the first byte, as plain JSON.
     await replies.ensure_credits(caller)
-    streaming_session_id = replies.issue_stream(session, body.message)
+    streaming_session_id = await replies.issue_stream(session, body.message)
     response = StreamingResponse(
         replies.events(session, caller, body.message, streaming_session_id),
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

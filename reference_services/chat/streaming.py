@@ -8,6 +8,8 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator
 
+import anyio
+
 from reference_services.chat.credits import CreditsClient
 from reference_services.chat.sse import EventWriter
 from reference_services.chat.storage import ChatStore, Session
@@ -82,15 +84,20 @@ class ReplyStreamer:
         if balance <= 0:
             raise ApiError(402, "insufficient_credits")
 
-    def issue_stream(self, session: Session, message: str) -> str:
+    async def issue_stream(self, session: Session, message: str) -> str:
         """Stores the user's message and a new streaming session ID as the session's latest, before the first
         byte of the stream goes out, so that confirming right after `done` never races the store."""
         streaming_session_id = new_streaming_session_id(self.faults)
-        self.store.add_message(session.id, "user", message)
         # late_id_store stores it after the done event instead (see events()); shape_only_id_check never does.
-        if not (self.faults.on("late_id_store") or self.faults.on("shape_only_id_check")):
-            self.store.record_stream(session.id, streaming_session_id)
+        record = not (self.faults.on("late_id_store") or self.faults.on("shape_only_id_check"))
+        # SQLite writes may wait for another worker's lock: off the event loop, which serves every other stream.
+        await anyio.to_thread.run_sync(self._store_question, session.id, message, streaming_session_id if record else None)
         return streaming_session_id
+
+    def _store_question(self, session_id: str, message: str, streaming_session_id: str | None) -> None:
+        self.store.add_message(session_id, "user", message)
+        if streaming_session_id is not None:
+            self.store.record_stream(session_id, streaming_session_id)
 
     async def events(
         self, session: Session, caller: Caller, prompt: str, streaming_session_id: str
@@ -125,7 +132,7 @@ class ReplyStreamer:
             reply = "".join(pieces)
             tokens_used = self.model.tokens_used(prompt, reply)
             if not faults.on("reply_not_saved"):
-                self.store.add_message(session.id, "assistant", reply)
+                await anyio.to_thread.run_sync(self.store.add_message, session.id, "assistant", reply)
             if not faults.on("no_charge"):
                 await self.credits.charge(caller.id, tokens_used * self.credits_per_token)
         except ShuttingDown:
