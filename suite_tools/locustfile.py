@@ -115,6 +115,10 @@ def _options(parser) -> None:
                        help="refuse to run more users than this (default %(default)s)")
     group.add_argument("--allow-remote-target", action="store_true", default=False, env_var="LOAD_ALLOW_REMOTE_TARGET",
                        help="allow service URLs that are not loopback addresses")
+    group.add_argument("--stop-when-all-checked", action="store_true", default=False,
+                       env_var="LOAD_STOP_WHEN_ALL_CHECKED",
+                       help="stop as soon as every invariant has been checked at least once (--run-time still bounds "
+                            "the run): a short run that surely exercises every check, for tests")
     group.add_argument("--summary-json", default="", env_var="LOAD_SUMMARY_JSON",
                        help="also write the summary (users, streams/s, percentiles, invariants) to this file")
 
@@ -272,6 +276,17 @@ def _test_start(environment, **_kwargs) -> None:
         accounts = [account.to_message() for account in RUN.take_all()]
         for index, worker in enumerate(workers):
             runner.send_message(ACCOUNTS_MESSAGE, accounts[index::len(workers)], client_id=worker)
+    if getattr(environment.parsed_options, "stop_when_all_checked", False):
+        gevent.spawn(_quit_once_all_checked, environment)  # not in the runner's group, which quit() kills
+
+
+def _quit_once_all_checked(environment) -> None:
+    """Watches the (merged) statistics and quits the run once every invariant has been checked; the run time
+    bounds it all the same."""
+    stats = environment.runner.stats
+    while not all(stats.get(invariant, "CHECK").num_requests for invariant in INVARIANTS):
+        gevent.sleep(0.2)  # a gevent yield between looks at the figures; --run-time ends the run regardless
+    environment.runner.quit()
 
 
 def _receive_accounts(environment, msg, **_kwargs) -> None:
