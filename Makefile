@@ -56,7 +56,8 @@ report: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m suite_tools.bench
 
-# A short, bounded Locust run against the embedded platform served by uvicorn workers: invariants under load.
+# A short, bounded Locust run against the reference platform served by uvicorn workers: accounts prepared before
+# the measured phase, invariants under load, everything removed after it (LOCUST_WORKERS=2: master + 2 workers).
 load: $(INSTALLED)
 	$(BIN)/python -m suite_tools.load_run --users $(LOAD_USERS) --spawn-rate $(LOAD_SPAWN_RATE) --run-time $(LOAD_RUN_TIME) --workers $(LOAD_WORKERS) --locust-workers $(LOCUST_WORKERS)
 
