@@ -60,7 +60,7 @@ from locust import User, constant, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
-from chat_acceptance.config import ConfigError, SuiteConfig
+from chat_acceptance.config import Account, ConfigError, SuiteConfig
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.transport.client import ApiResponse, Exchange, HttpTransport, PlatformClient, PlatformUnavailable, Timeouts
 from chat_acceptance.transport.sse import StreamResult
@@ -69,7 +69,7 @@ from chat_acceptance.world.matchers import (
     carries_streaming_session_id, describe_answer, does_not_reveal, is_accepted, is_complete_stream,
     is_rejected_as_mismatch,
 )
-from chat_acceptance.world.people import Reply
+from chat_acceptance.world.people import Reply, sign_in
 from suite_tools.load_accounts import CleanedUp, LoadAccount, LoadAccounts, Prepared, RunPlan
 
 log = logging.getLogger("chat-load")
@@ -403,6 +403,9 @@ class ChatUser(User):
     def _stream(self) -> Reply | None:
         reply = self.person.ask_for_reply(self.account.conversation_id, QUESTION)
         stream = reply.stream
+        if stream.status == 401:  # the token expired (a deployment may give minutes): sign in again, as a client does
+            self._sign_in_again()
+            return None
         if not self.ran and stream.status == 200:
             self.ran = True
             self._count(USER_RAN)
@@ -418,6 +421,11 @@ class ChatUser(User):
         self.world.earlier_reply, self.world.reply = self.world.reply, reply
         RUN.latest_replies[reply.conversation_id] = reply
         return reply
+
+    def _sign_in_again(self) -> None:
+        signed_in = sign_in(self.platform, Account(self.account.signed_in.username, self.account.password))
+        self.person = self.world.suite.person(signed_in.username, add_cleanup=self.world.add_cleanup,
+                                              signed_in=signed_in)
 
     def _confirm_with_right_id(self, reply: Reply) -> None:
         started = time.monotonic()
