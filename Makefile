@@ -9,11 +9,13 @@ BEHAVE_ARGS ?=
 JOBS ?= 1
 # How behavex shares out the run when JOBS > 1: feature (one set-up per feature: the fastest here) or scenario.
 SCHEME ?= feature
-# `make load`: Locust users, their spawn rate (users/s), the run time, and uvicorn workers per service.
+# `make load`: Locust users, their spawn rate (users/s), the run time, uvicorn workers per service, and Locust
+# worker processes (0: one Locust process; N: a master and N workers on this machine).
 LOAD_USERS ?= 20
-LOAD_SPAWN_RATE ?= 10
+LOAD_SPAWN_RATE ?= 50
 LOAD_RUN_TIME ?= 20s
 LOAD_WORKERS ?= 2
+LOCUST_WORKERS ?= 0
 
 # Known defects: written by `make baseline`, used by `make acceptance` when present (see README).
 BASELINE := acceptance-baseline.json
@@ -77,9 +79,10 @@ report: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m suite_tools.bench
 
-# A short, bounded Locust run against the embedded platform served by uvicorn workers: invariants under load.
+# A short, bounded Locust run against the reference platform served by uvicorn workers: accounts prepared before
+# the measured phase, invariants under load, everything removed after it (LOCUST_WORKERS=2: master + 2 workers).
 load: $(INSTALLED)
-	$(BIN)/python -m suite_tools.load_run --users $(LOAD_USERS) --spawn-rate $(LOAD_SPAWN_RATE) --run-time $(LOAD_RUN_TIME) --workers $(LOAD_WORKERS)
+	$(BIN)/python -m suite_tools.load_run --users $(LOAD_USERS) --spawn-rate $(LOAD_SPAWN_RATE) --run-time $(LOAD_RUN_TIME) --workers $(LOAD_WORKERS) --locust-workers $(LOCUST_WORKERS)
 
 clean:
 	rm -rf $(VENV) reports reporting/node_modules

@@ -31,6 +31,12 @@ class InternalClient:
         return response
 
 
+# One client per app, its connections kept alive and reused. Under load (hundreds of streams at once, each with
+# a balance check and a charge) httpx's default pool (100 connections, 20 kept alive) made calls queue for a
+# connection, and the queueing counted against the call's timeout.
+INTERNAL_LIMITS = httpx.Limits(max_connections=512, max_keepalive_connections=256, keepalive_expiry=30)
+
+
 def internal_http_client(timeout_seconds: float) -> httpx.AsyncClient:
     # trust_env=False: calls between the services never go through a proxy taken from the environment.
-    return httpx.AsyncClient(timeout=timeout_seconds, trust_env=False)
+    return httpx.AsyncClient(timeout=timeout_seconds, limits=INTERNAL_LIMITS, trust_env=False)

@@ -26,10 +26,12 @@ from fastapi import FastAPI
 from reference_services import accounting, auth, chat
 from reference_services.faults import ActiveFaults
 from reference_services.settings import DEFAULT_PASSWORD_ITERATIONS, ServiceSettings
+from reference_services.web.protocol import JsonErrorsH11Protocol
 
 START_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 5.0
 GRACEFUL_SHUTDOWN_SECONDS = 1  # a hung stream must not hold stop() for longer
+KEEP_ALIVE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,10 @@ def _serve(name: str, app: FastAPI, sock: socket.socket, url: str, health_path: 
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        http=JsonErrorsH11Protocol,  # JSON 400s before the app, and streams told of a shutdown
+        # Idle keep-alive connections are kept longer than a client's longest pause between two calls (a stream
+        # on another connection): closing one just as the client reuses it loses that request.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     server = uvicorn.Server(config)
     # uvicorn closes the socket on shutdown.

@@ -17,8 +17,9 @@ import sys
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from reference_services.platform import GRACEFUL_SHUTDOWN_SECONDS, bind_socket
+from reference_services.platform import GRACEFUL_SHUTDOWN_SECONDS, KEEP_ALIVE_SECONDS, bind_socket
 from reference_services.settings import ServiceSettings, SettingsError
+from reference_services.web.protocol import JsonErrorsH11Protocol
 
 DEFAULT_PORTS = {"auth": 3000, "accounting": 3001, "chat": 3002}
 
@@ -43,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         access_log=False,
+        http=JsonErrorsH11Protocol,  # JSON 400s before the app, and streams told of a shutdown
+        # Idle keep-alive connections are kept longer than a client's longest pause between two calls (a stream
+        # on another connection): closing one just as the client reuses it loses that request.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     sock = bind_socket("127.0.0.1", port)
     print(f"{args.service} http://127.0.0.1:{sock.getsockname()[1]} ({args.workers} worker(s))", flush=True)

@@ -35,6 +35,7 @@ STANDARD = {
     "streaming_id_mismatch_revealing": "Streaming session ID mismatch: expected {expected}",
     "streaming_id_vague": "Could not update the session",
     "generation_failed": "The reply could not be generated",
+    "service_stopping": "The service is shutting down: the reply was not completed",
 }
 
 ALTERNATIVE = {
@@ -66,6 +67,7 @@ ALTERNATIVE = {
     "streaming_id_mismatch_revealing": "Rejected: stream identifier mismatch, wanted {expected}",
     "streaming_id_vague": "Update refused",
     "generation_failed": "The model gave up half-way",
+    "service_stopping": "Maintenance: the reply was cut short",
 }
 
 

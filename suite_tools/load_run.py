@@ -1,12 +1,16 @@
 """A short, bounded load run against the reference platform served by uvicorn workers (`make load`).
 
-    python -m suite_tools.load_run [--users 20] [--spawn-rate 10] [--run-time 20s] [--workers 2] [--model-chunk-delay S]
+    python -m suite_tools.load_run [--users 20] [--spawn-rate 50] [--run-time 20s] [--workers 2]
+                                   [--locust-workers N] [--model-chunk-delay S] [--summary-json FILE]
 
 Starts auth, accounting and chat, each as `python -m reference_services.serve <service> --workers N` on a free
 loopback port over one temporary data directory, waits for their health checks, runs locustfile.py headless
 against them (bounded: users, spawn rate, run time, a stop timeout, and a hard stop if Locust overruns), then
-stops the services and removes the data. Locust prints its request statistics and the load summary (users,
-streams/s, p50/p95 time to first chunk and confirmation latency, errors, invariants).
+stops the services and removes the data. Locust prints its request statistics and the load summary (users that
+ran, streams/s, p50/p95/p99 time to first chunk and confirmation latency, errors, invariants, clean-up).
+
+--locust-workers N runs Locust distributed on this machine: one master (which prepares the accounts, hands
+them out, counts and cleans up) and N worker processes, all on 127.0.0.1, all stopped by the run time.
 
 Exit status: Locust's (1 when a request failed or an invariant was violated), 2 when the platform could not start.
 To load another deployment, run locust directly (see locustfile.py).
@@ -19,6 +23,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -145,57 +150,87 @@ def parse_seconds(text: str) -> int:
     return hours * 3600 + minutes * 60 + seconds
 
 
-def locust_command(*, users: int, spawn_rate: float, run_time_s: int, summary_json: Path | None) -> list[str]:
+def locust_command(
+    *, users: int, spawn_rate: float, run_time_s: int, summary_json: Path | None, locust_workers: int = 0,
+    master_port: int | None = None,
+) -> list[str]:
+    """The single process's command, or with locust_workers the master's (bound to 127.0.0.1 only)."""
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
         "--users", str(users), "--spawn-rate", str(spawn_rate), "--run-time", f"{run_time_s}s",
         "--stop-timeout", str(STOP_TIMEOUT_S), "--loglevel", "WARNING",
     ]
+    if locust_workers:
+        command += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port),
+                    "--expect-workers", str(locust_workers), "--expect-workers-max-wait", str(START_DEADLINE_S)]
     if summary_json is not None:
         command += ["--summary-json", str(summary_json)]
     return command
 
 
+def locust_worker_command(master_port: int) -> list[str]:
+    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker", "--master-host", "127.0.0.1",
+            "--master-port", str(master_port), "--loglevel", "WARNING"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def run_load(
     *, users: int, spawn_rate: float, run_time_s: int, workers: int, model_chunk_delay: float,
-    summary_json: Path | None = None, environ: Mapping[str, str] | None = None,
+    summary_json: Path | None = None, environ: Mapping[str, str] | None = None, locust_workers: int = 0,
 ) -> int:
-    """Serves the platform, runs Locust against it; returns Locust's exit status."""
+    """Serves the platform, runs Locust against it (distributed with locust_workers > 0); returns Locust's exit
+    status (the master's when distributed)."""
     environ = dict(os.environ if environ is None else environ)
     with served_platform(workers, model_chunk_delay=model_chunk_delay) as platform:
         print(f"platform: auth {platform.auth_url}, accounting {platform.accounting_url}, chat {platform.chat_url} "
               f"({workers} uvicorn worker(s) each, model chunk delay {model_chunk_delay:g} s)", flush=True)
-        print(f"locust: {users} users, spawn rate {spawn_rate:g}/s, run time {run_time_s} s", flush=True)
-        command = locust_command(users=users, spawn_rate=spawn_rate, run_time_s=run_time_s, summary_json=summary_json)
-        try:
-            completed = subprocess.run(
-                command, cwd=ROOT, env={**environ, **platform.environment()},
-                timeout=run_time_s + STOP_TIMEOUT_S + HARD_STOP_MARGIN_S,
-            )
-        except subprocess.TimeoutExpired:
-            print("load run: Locust overran its run time and was stopped", file=sys.stderr)
-            return 1
+        shape = f"a master and {locust_workers} worker(s)" if locust_workers else "one process"
+        print(f"locust: {users} users, spawn rate {spawn_rate:g}/s, run time {run_time_s} s, {shape}", flush=True)
+        master_port = free_port() if locust_workers else None
+        command = locust_command(users=users, spawn_rate=spawn_rate, run_time_s=run_time_s, summary_json=summary_json,
+                                 locust_workers=locust_workers, master_port=master_port)
+        environment = {**environ, **platform.environment()}
+        hard_stop_s = run_time_s + STOP_TIMEOUT_S + HARD_STOP_MARGIN_S
+        with ExitStack() as stack:
+            for _ in range(locust_workers):
+                worker = subprocess.Popen(locust_worker_command(master_port), cwd=ROOT, env=environment,
+                                          start_new_session=True)
+                stack.callback(_stop, worker)  # a worker that outlives its master is stopped here
+            try:
+                completed = subprocess.run(command, cwd=ROOT, env=environment, timeout=hard_stop_s)
+            except subprocess.TimeoutExpired:
+                print("load run: Locust overran its run time and was stopped", file=sys.stderr)
+                return 1
         return completed.returncode
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m suite_tools.load_run", description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20, help="concurrent Locust users (default %(default)s)")
-    parser.add_argument("--spawn-rate", type=float, default=10, help="users started per second (default %(default)s)")
+    parser.add_argument("--spawn-rate", type=float, default=50, help="users started per second (default %(default)s)")
     parser.add_argument("--run-time", type=parse_seconds, default=20, help="e.g. 20s, 2m (default 20s)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers per service (default %(default)s)")
     parser.add_argument("--model-chunk-delay", type=float,
                         default=float(suite_userdata().get("model_chunk_delay") or 0),
                         help="seconds between the reference model's chunks (default: the suite's, %(default)s)")
+    parser.add_argument("--locust-workers", type=int, default=0,
+                        help="run Locust as a master and this many worker processes (default: one process)")
     parser.add_argument("--summary-json", type=Path, help="also write the load summary to this file")
     arguments = parser.parse_args(argv)
     if arguments.users < 1 or arguments.workers < 1 or arguments.run_time < 1 or arguments.spawn_rate <= 0:
         parser.error("--users, --workers, --run-time and --spawn-rate must be positive")
+    if arguments.locust_workers < 0:
+        parser.error("--locust-workers must not be negative")
     try:
         return run_load(
             users=arguments.users, spawn_rate=arguments.spawn_rate, run_time_s=arguments.run_time,
             workers=arguments.workers, model_chunk_delay=arguments.model_chunk_delay,
-            summary_json=arguments.summary_json,
+            summary_json=arguments.summary_json, locust_workers=arguments.locust_workers,
         )
     except PlatformStartError as problem:
         print(f"load run: the platform could not start: {problem}", file=sys.stderr)

@@ -14,6 +14,7 @@ from reference_services.model import BuiltinModel
 from reference_services.security import internal_service_key
 from reference_services.settings import ServiceSettings
 from reference_services.web.app import health_router, new_service_app
+from reference_services.web.protocol import SHUTTING_DOWN, shutting_down_signal
 
 SERVICE = "chat-service"
 SLOW_MODEL_DELAY = 0.2
@@ -27,11 +28,14 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     credits_per_token = 3 if faults.on("different_economics") else settings.credits_per_token
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict]:
+        state = shutting_down_signal()  # the server's protocol sets it when a graceful shutdown begins
         async with internal_http_client(settings.internal_timeout_seconds) as client:
             credits = CreditsClient(client, settings.accounting_url, internal_service_key(settings.jwt_secret))
-            app.state.replies = ReplyStreamer(chats, model, credits, faults, app.state.wording, credits_per_token)
-            yield
+            app.state.replies = ReplyStreamer(
+                chats, model, credits, faults, app.state.wording, credits_per_token, state[SHUTTING_DOWN]
+            )
+            yield state
 
     app = new_service_app(
         service=SERVICE,

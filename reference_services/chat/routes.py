@@ -127,7 +127,7 @@ async def stream_reply(
             raise ApiError(400, "invalid_body", detail="message: Field required")
         body = body.model_copy(update={"message": ""})
     await replies.ensure_credits(caller)
-    streaming_session_id = replies.issue_stream(session, body.message)
+    streaming_session_id = await replies.issue_stream(session, body.message)
     response = StreamingResponse(
         replies.events(session, caller, body.message, streaming_session_id),
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

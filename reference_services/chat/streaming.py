@@ -8,6 +8,8 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator
 
+import anyio
+
 from reference_services.chat.credits import CreditsClient
 from reference_services.chat.sse import EventWriter
 from reference_services.chat.storage import ChatStore, Session
@@ -48,6 +50,10 @@ def streaming_id_header_name(faults: ActiveFaults) -> str:
     return STREAMING_ID_HEADER
 
 
+class ShuttingDown(Exception):
+    """The server began a graceful shutdown while this stream was in flight."""
+
+
 class ReplyStreamer:
     def __init__(
         self,
@@ -57,6 +63,7 @@ class ReplyStreamer:
         faults: ActiveFaults,
         wording: Wording,
         credits_per_token: int,
+        shutting_down: asyncio.Event | None = None,
     ) -> None:
         self.store = store
         self.model = model
@@ -64,6 +71,7 @@ class ReplyStreamer:
         self.faults = faults
         self.wording = wording
         self.credits_per_token = credits_per_token
+        self.shutting_down = shutting_down  # set by the server's protocol when a graceful shutdown begins
 
     async def ensure_credits(self, caller: Caller) -> None:
         """402 unless the caller's balance is above zero (checked before any event)."""
@@ -77,15 +85,20 @@ class ReplyStreamer:
         if balance <= 0:
             raise ApiError(402, "insufficient_credits")
 
-    def issue_stream(self, session: Session, message: str) -> str:
+    async def issue_stream(self, session: Session, message: str) -> str:
         """Stores the user's message and a new streaming session ID as the session's latest, before the first
         byte of the stream goes out, so that confirming right after `done` never races the store."""
         streaming_session_id = new_streaming_session_id(self.faults)
-        self.store.add_message(session.id, "user", message)
         # late_id_store stores it after the done event instead (see events()); shape_only_id_check never does.
-        if not (self.faults.on("late_id_store") or self.faults.on("shape_only_id_check")):
-            self.store.record_stream(session.id, streaming_session_id)
+        record = not (self.faults.on("late_id_store") or self.faults.on("shape_only_id_check"))
+        # SQLite writes may wait for another worker's lock: off the event loop, which serves every other stream.
+        await anyio.to_thread.run_sync(self._store_question, session.id, message, streaming_session_id if record else None)
         return streaming_session_id
+
+    def _store_question(self, session_id: str, message: str, streaming_session_id: str | None) -> None:
+        self.store.add_message(session_id, "user", message)
+        if streaming_session_id is not None:
+            self.store.record_stream(session_id, streaming_session_id)
 
     async def events(
         self, session: Session, caller: Caller, prompt: str, streaming_session_id: str
@@ -106,6 +119,8 @@ class ReplyStreamer:
         held_chunks: list[str] = []  # done_before_chunks sends them after done
         try:
             async for piece in self.model.stream_reply(prompt):
+                if self.shutting_down is not None and self.shutting_down.is_set():
+                    raise ShuttingDown
                 for text in list(piece) if chatty else [piece]:  # chatty: one event per character
                     pieces.append(text)
                     if faults.on("no_chunks"):
@@ -122,9 +137,14 @@ class ReplyStreamer:
             reply = "".join(pieces)
             tokens_used = self.model.tokens_used(prompt, reply)
             if not faults.on("reply_not_saved"):
-                self.store.add_message(session.id, "assistant", reply)
+                await anyio.to_thread.run_sync(self.store.add_message, session.id, "assistant", reply)
             if not faults.on("no_charge"):
                 await self.credits.charge(caller.id, tokens_used * self.credits_per_token)
+        except ShuttingDown:
+            # The reply is not complete: no done, nothing stored, nothing charged, and no traceback in the log.
+            logger.info("stream %s ended by the server's shutdown", session.id)
+            yield sse.event("error", {"message": self.wording("service_stopping"), "code": "service_unavailable"})
+            return
         except Exception as error:  # not CancelledError: a client that goes away just ends the stream
             logger.warning("stream %s failed after it started: %r", session.id, error)
             yield sse.event("error", {"message": self.wording("generation_failed"), "code": "generation_failed"})

@@ -132,3 +132,10 @@ def test_bench_measures_a_tiny_run_serial_and_parallel(tmp_path, capsys):
     for rows in (figures["scenarios"], figures["parallel_scenarios"]):
         assert len(rows) == 3 and all(row["core"] and row["streams"] == 1 and row["floor_s"] > 0 for row in rows)
     assert "whole suite, parallel" in printed and "@core A reply confirmed with" in printed
+
+
+def test_a_slow_keep_alive_round_trip_misses_its_target_and_shows_in_the_table():
+    measured = bench.Bench(startups=[bench.Startup(0.5, 0.3, 0.041), bench.Startup(0.5, 0.3, 0.043)])
+    assert any("keep-alive round trip 42.0 ms" in line for line in bench.verdicts(measured))
+    assert "keep-alive round trip" in bench.table(measured)
+    assert bench.verdicts(bench.Bench(startups=[bench.Startup(0.5, 0.3, 0.002)])) == []

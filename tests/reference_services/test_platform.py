@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -38,9 +37,7 @@ def free_port() -> int:
 
 def test_start_and_stop_leave_no_threads_ports_or_files_behind():
     threads_before = set(threading.enumerate())
-    started = time.monotonic()
-    platform = start_platform(PlatformSettings(**FAST))
-    assert time.monotonic() - started < 2
+    platform = start_platform(PlatformSettings(**FAST))  # how fast it starts is a `make bench` figure
     urls = (platform.auth_url, platform.accounting_url, platform.chat_url)
     assert all(url.startswith("http://127.0.0.1:") for url in urls)
     ports = [int(url.rsplit(":", 1)[1]) for url in urls]
@@ -201,15 +198,14 @@ def test_cli_serves_until_interrupted(stop_signal):
 # --- several worker processes sharing one data dir ---
 
 
-def test_keep_alive_responses_do_not_stall(api):
-    """Regression: without TCP_NODELAY on accepted connections every keep-alive response took ~40 ms."""
-    api.request("GET", "auth", "/health")
-    durations = []
-    for _ in range(9):
-        started = time.perf_counter()
-        api.request("GET", "auth", "/health")
-        durations.append(time.perf_counter() - started)
-    assert sorted(durations)[4] < 0.025
+def test_accepted_connections_send_without_delay(platform, api):
+    """Regression: without TCP_NODELAY on accepted connections every keep-alive response took ~40 ms (Nagle against
+    delayed ACKs). Checked on the server's own sockets; the round trip itself is a `make bench` figure."""
+    api.request("GET", "auth", "/health")  # the client keeps this connection open
+    server = platform._services["auth"].server
+    sockets = [connection.transport.get_extra_info("socket") for connection in list(server.server_state.connections)]
+    assert sockets, "the auth server holds no connection"
+    assert all(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for sock in sockets)
 
 
 @pytest.mark.parametrize(
