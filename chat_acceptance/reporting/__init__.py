@@ -18,7 +18,7 @@ import allure
 from allure_commons.mapping import parse_tag
 from allure_commons.model2 import Link
 from allure_commons.types import Severity
-from behave.model import Rule, Scenario
+from behave.model import Rule, Scenario, ScenarioOutline
 
 from chat_acceptance.reporting.allure_dynamic import current_test
 from chat_acceptance.transport.client import Exchange
@@ -66,6 +66,31 @@ def apply_scenario_labels(scenario: Scenario, *, contract_url: str = CONTRACT_UR
         allure.dynamic.severity(severities[-1])
     for anchor in dict.fromkeys(tag.removeprefix("contract.") for tag in tags if tag.startswith("contract.")):
         allure.dynamic.link(f"{contract_url}#{anchor}", name=f"contract: {_section_title(anchor)}")
+
+
+def name_outline_rows(features) -> None:
+    """Names each Scenario Outline row by its example values where the outline's name alone would not tell the
+    rows apart. Call from before_all, before any formatter sees a scenario.
+
+    pyproject's `scenario_outline_annotation_schema = "{name}"` keeps a name whose <placeholders> already hold
+    the row's values; behave's schema cannot show the values themselves, so rows whose names would be alike get
+    them appended here: "An allocation raises the balance by exactly its amount (username)".
+    """
+    for feature in features:
+        for outline in _outlines(feature):
+            rows = outline.scenarios
+            names = [row.name for row in rows]
+            for row in rows:
+                if names.count(row.name) > 1 and getattr(row, "_row", None) is not None:
+                    row.name = f"{row.name} ({', '.join(cell.strip() for cell in row._row.cells)})"
+
+
+def _outlines(container):
+    for item in getattr(container, "run_items", []):
+        if isinstance(item, ScenarioOutline):
+            yield item
+        elif isinstance(item, Rule):
+            yield from _outlines(item)
 
 
 def _rule_of(scenario: Scenario) -> Rule | None:

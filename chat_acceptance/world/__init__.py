@@ -5,12 +5,10 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from hamcrest import assert_that
-
 from chat_acceptance.transport.client import ApiResponse, Exchange, PlatformClient, PlatformUnavailable
 from chat_acceptance.config import Account, SuiteConfig
 from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
-from chat_acceptance.world.matchers import is_accepted
+from chat_acceptance.world.matchers import expect, is_accepted
 from chat_acceptance.world.people import Person, Reply, SignedIn, sign_in
 from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.waiting import poll_until
@@ -76,7 +74,7 @@ class Suite:
             person = self.person(persona, add_cleanup=_no_cleanup)
             before = person.balance()
             answer = admin.allocate(person.user_id, self.config.credits_to_allocate)
-            assert_that(answer, is_accepted(f"allocating credits to {persona} ({person.username})", 201))
+            expect(answer, is_accepted(f"allocating credits to {persona} ({person.username})", 201))
             after = person.balance()
             if after <= before:
                 raise AssertionError(
@@ -115,6 +113,8 @@ class World:
         self.answer: ApiResponse | StreamResult | None = None  # what the platform answered to the scenario's action
         self.starting_balances: dict[str, float] = {}
         self.exchanges: list[Exchange] = []  # every exchange of the scenario, in order
+        # Answers that broke the contract's shapes, in order; the scenario's last step reports them (behaviour first).
+        self.contract_findings: list[AssertionError] = []
 
     def person(self, name: str) -> Person:
         if name not in self.people:
@@ -129,9 +129,9 @@ class World:
         username = f"{name.lower()}-{secrets.token_hex(4)}"
         password = f"Pw-{secrets.token_urlsafe(12)}"
         answer = admin.create_user(username=username, email=f"{username}@example.com", password=password)
-        assert_that(answer, is_accepted(f"the administrator creating {name} ({username})", 201))
+        expect(answer, is_accepted(f"the administrator creating {name}", 201))
         self.remove_user_if_created(answer, username)
-        signed_in = sign_in(self.suite.platform, Account(username, password))
+        signed_in = sign_in(self.suite.platform, Account(username, password), who=name)
         person = self.suite.person(name, add_cleanup=self.add_cleanup, signed_in=signed_in)
         self.people[name] = person
         self.starting_balances[name] = person.balance()

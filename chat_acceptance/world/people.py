@@ -10,11 +10,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hamcrest import assert_that
-
 from chat_acceptance.transport.client import ApiResponse, PlatformClient, confirmation
 from chat_acceptance.config import Account
-from chat_acceptance.world.matchers import carries_streaming_session_id, has_status, is_accepted, is_complete_stream
+from chat_acceptance.world.matchers import carries_streaming_session_id, expect, has_status, is_accepted, is_complete_stream
 from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.waiting import poll_until
 
@@ -29,14 +27,16 @@ class SignedIn:
     refresh_token: str | None = field(repr=False)
 
 
-def sign_in(platform: PlatformClient, account: Account) -> SignedIn:
+def sign_in(platform: PlatformClient, account: Account, who: str | None = None) -> SignedIn:
+    """Signs `account` in; `who` names it in messages (a persona; by default the configured username)."""
+    who = who or repr(account.username)
     answer = platform.auth.login(account.username, account.password)
-    assert_that(answer, is_accepted(f"signing in as {account.username!r}"))
+    expect(answer, is_accepted(f"signing in as {who}"))
     user = answer.field("user")
     user_id = user.get("id") if isinstance(user, dict) else None
     token = answer.field("accessToken")
     if not isinstance(token, str) or user_id in (None, ""):
-        raise AssertionError(f"signing in as {account.username!r} gave no accessToken or user.id")
+        raise AssertionError(f"signing in as {who} gave no accessToken or user.id")
     refresh = answer.field("refreshToken")
     return SignedIn(account.username, str(user_id), token, refresh if isinstance(refresh, str) else None)
 
@@ -102,10 +102,10 @@ class Person:
 
     def start_conversation(self, title: str | None = None) -> str:
         answer = self._chat.create_session(self.token, title=title)
-        assert_that(answer, is_accepted(f"{self.name} starting a conversation", 201))
+        expect(answer, is_accepted(f"{self.name} starting a conversation", 201))
         session_id = answer.field("sessionId")
         if not isinstance(session_id, str) or not session_id:
-            raise AssertionError(f"starting a conversation gave no sessionId: {answer.text[:200]}")
+            raise AssertionError("starting a conversation gave no sessionId (POST /api/chat/sessions answered 201)")
         self._add_cleanup(
             f"delete conversation {session_id}", lambda: self._chat.delete_session(self.token, session_id)
         )
@@ -120,14 +120,14 @@ class Person:
     def receive_reply(self, question: str, conversation_id: str | None = None) -> Reply:
         """Asks in a conversation (a new one by default) and checks the reply streamed back whole, with its ID."""
         reply = self.ask_for_reply(conversation_id or self.start_conversation(), question)
-        assert_that(reply.stream, carries_streaming_session_id())
-        assert_that(reply.stream, is_complete_stream())
+        expect(reply.stream, carries_streaming_session_id())
+        expect(reply.stream, is_complete_stream())
         return reply
 
     def receive_confirmed_reply(self, question: str, conversation_id: str | None = None) -> Reply:
         """A reply received and confirmed, so the platform surely holds its ID as the latest."""
         reply = self.receive_reply(question, conversation_id)
-        assert_that(self.confirm_with_own_id(reply), is_accepted(f"{self.name} confirming a reply"))
+        expect(self.confirm_with_own_id(reply), is_accepted(f"{self.name} confirming a reply"))
         return reply
 
     def open_conversation(self, conversation_id: str, headers: Mapping[str, str] | None = None) -> ApiResponse:
@@ -135,10 +135,10 @@ class Person:
 
     def messages(self, conversation_id: str) -> list[dict[str, Any]]:
         answer = self.open_conversation(conversation_id)
-        assert_that(answer, has_status(200))
+        expect(answer, has_status(200))
         messages = answer.field("messages")
         if not isinstance(messages, list):
-            raise AssertionError(f"the conversation has no list of messages: {answer.text[:200]}")
+            raise AssertionError("expected the conversation to hold a list of messages, but it holds none")
         return messages
 
     def messages_when(self, conversation_id: str, ready: Callable[[list[dict[str, Any]]], bool]) -> list[dict]:
@@ -154,10 +154,10 @@ class Person:
 
     def conversation_ids(self) -> list[str]:
         answer = self.conversations()
-        assert_that(answer, has_status(200))
+        expect(answer, has_status(200))
         sessions = answer.field("sessions")
         if not isinstance(sessions, list):
-            raise AssertionError(f"the list of conversations has no sessions: {answer.text[:200]}")
+            raise AssertionError("expected the list of conversations to hold a list of sessions, but it holds none")
         return [session.get("sessionId") for session in sessions if isinstance(session, dict)]
 
     def delete_conversation(self, conversation_id: str) -> ApiResponse:
@@ -188,10 +188,10 @@ class Person:
 
     def balance(self) -> float:
         answer = self._platform.accounting.balance(self.token)
-        assert_that(answer, has_status(200))
+        expect(answer, has_status(200))
         total = answer.field("totalCredits")
         if not isinstance(total, (int, float)) or isinstance(total, bool):
-            raise AssertionError(f"{self.name}'s balance has no numeric totalCredits: {answer.text[:200]}")
+            raise AssertionError(f"expected {self.name}'s balance to hold a numeric totalCredits, but it does not")
         return total
 
     def balance_when(self, ready: Callable[[float], bool]) -> float:
