@@ -27,6 +27,7 @@ from suite_tools.suite_runs import embedded_only, write_behave_ini
 
 SUITE_TIMEOUT_S = 240  # far above any run's own deadlines: only a broken suite could reach it
 CONTRACT_VIOLATION = "Contract violation:"
+SETUP_SCENARIO = "suite set-up"  # the one result of a run that stopped in set-up (features/environment.py)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ class SuiteRun:
     @property
     def scenarios_run(self) -> int:
         return sum(scenario.status not in ("skipped", "untested") for scenario in self.scenarios)
+
+    @property
+    def stopped_in_setup(self) -> bool:
+        """The run stopped before any scenario: its only result is the failed "suite set-up"."""
+        return [(scenario.name, scenario.status) for scenario in self.scenarios] == [(SETUP_SCENARIO, "failed")]
 
     @property
     def failed(self) -> tuple[ScenarioOutcome, ...]:
@@ -117,7 +123,7 @@ def judge(fault: Fault) -> Verdict:
     tags = " or ".join(f"@{tag}" for tag in fault.caught_by)
     if fault.stops_setup:
         run = run_suite(faults=[fault.name], tags=tags)
-        if run.scenarios_run or "ABORTED:" not in run.output:
+        if not run.stopped_in_setup:
             return Verdict(fault, run, False, f"set-up did not stop the run: {_first_failure(run)}")
         # Set-up caught it; the scenarios must catch it too, in a run whose set-up allocates nothing.
         run = run_suite(faults=[fault.name], tags=tags, defines={"credits_to_allocate": "0"})

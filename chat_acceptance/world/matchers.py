@@ -19,13 +19,15 @@ def describe_answer(item: Any) -> str:
     one run's IDs), the status, how a stream ended and which events came. Bodies and IDs stay in the report's
     attachments."""
     if isinstance(item, ApiResponse):
-        return f"{item.request} answered {item.status}{_message_kind(item.message)}"
+        return f"{item.request} answered {item.status}{_message_kind(item.message) if item.status >= 400 else ''}"
     if isinstance(item, StreamResult):
         names = ", ".join(dict.fromkeys(event.name for event in item.events)) or "none"
         issued = "issued" if item.streaming_session_id else "none"
         if item.status != 200:
             return f"the stream was refused with {item.status}{_message_kind(item.message)}"
-        return f"the stream ended: {item.ending.value}; events: {names}; streaming session ID: {issued}"
+        # A deadline's or a cap's detail is a setting (the same every run); a broken connection's is not.
+        detail = f" ({item.detail})" if item.detail and item.ending in (Ending.DEADLINE, Ending.EVENT_CAP) else ""
+        return f"the stream ended: {item.ending.value}{detail}; events: {names}; streaming session ID: {issued}"
     return repr(item)
 
 

@@ -121,7 +121,8 @@ class RateLimit:
         self._window: dict[str, tuple[int, int]] = {}  # client -> (second, requests in it)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # Service-to-service calls (/internal) pass: a gateway limits the platform's clients, not its own services.
+        if scope["type"] != "http" or scope.get("path", "").startswith("/internal/"):
             await self.app(scope, receive, send)
             return
         client = (scope.get("client") or ("unknown",))[0]

@@ -99,7 +99,7 @@ def test_a_refused_stream_request_is_unavailable_too(transport, refused_url):
     message = str(caught.value)
     assert_one_line(message)
     assert f"chat service at {refused_url}" in message
-    assert "(POST /api/chat/sessions/s1/stream)" in message
+    assert "(POST /api/chat/sessions/{sessionId}/stream)" in message  # the route: no IDs in verdicts
 
 
 def test_an_unavailable_service_is_recorded_with_the_reason(transport, refused_url):

@@ -93,16 +93,30 @@ def test_a_service_that_is_down_stops_the_run_with_one_line():
         environment={"AUTH_SERVICE_URL": closed, "ACCOUNTING_SERVICE_URL": closed, "CHAT_SERVICE_URL": closed},
         defines={"health_deadline": "0.5"},
     )
-    assert run.exit_code != 0 and run.scenarios_run == 0
-    assert f"ABORTED: auth service at {closed} is unavailable: connection refused (GET /health)" in run.output
-    assert "Traceback" not in run.output
+    assert run.exit_code != 0 and run.stopped_in_setup
+    reason = f"auth service at {closed} is unavailable: connection refused (GET /health)"
+    assert f"ABORTED: {reason}" in run.output
+    assert run.scenarios[0].message == f"ASSERT FAILED: the suite's set-up failed: {reason}"
+    assert "Traceback" not in run.output and "By user" not in run.output
 
 
 def test_a_bad_setting_stops_the_run_with_one_line():
     run = run_suite(defines={"stream_deadline": "soon"})
-    assert run.exit_code != 0 and run.scenarios_run == 0
+    assert run.exit_code != 0 and run.stopped_in_setup
     assert "ABORTED: configuration: stream_deadline='soon' (from -D stream_deadline) is not a number" in run.output
-    assert "Traceback" not in run.output
+    assert "Traceback" not in run.output and "By user" not in run.output
+
+
+def test_a_mistyped_setting_stops_the_run_naming_the_nearest_known_one():
+    run = run_suite(defines={"stream_deadlin": "60"})
+    assert run.exit_code != 0 and run.stopped_in_setup
+    assert "ABORTED: configuration: unknown setting -D stream_deadlin; did you mean stream_deadline?" in run.output
+
+
+def test_a_selection_that_matches_nothing_fails_the_run_with_one_line():
+    run = run_suite(tags="@nosuchtag")
+    assert run.exit_code != 0 and run.stopped_in_setup
+    assert "ABORTED: nothing selected: no scenario matches --tags=@nosuchtag" in run.output
 
 
 def _free_port() -> int:
