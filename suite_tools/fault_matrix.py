@@ -83,6 +83,7 @@ def run_suite(
     defines: dict[str, str] | None = None,
     environment: dict[str, str] | None = None,
     allure_results: Path | None = None,
+    capture: bool = False,
 ) -> SuiteRun:
     """Runs behave and returns every scenario's outcome: against the embedded reference platform, or against
     the deployment that `environment` names (AUTH_SERVICE_URL, ...; the caller's own shell never counts).
@@ -94,7 +95,8 @@ def run_suite(
         results = Path(scratch) / "results.json"
         formats = {"json": results, **({"allure": allure_results} if allure_results else {})}
         write_behave_ini(Path(scratch), formats=formats, show_skipped=False)
-        command = [sys.executable, "-m", "behave", "--no-capture", "--no-color"]
+        # capture=True runs behave as `make acceptance` does, capturing hook output.
+        command = [sys.executable, "-m", "behave", "--no-color", *([] if capture else ["--no-capture"])]
         for name, value in {"reference_faults": ",".join(faults), **(defines or {})}.items():
             command += ["-D", f"{name}={value}"]
         if tags:
@@ -110,7 +112,7 @@ def run_suite(
         )
         seconds = time.monotonic() - started
         scenarios = _scenarios(results) if results.exists() else ()
-    output = (completed.stdout + completed.stderr)[-4000:]
+    output = (completed.stdout + completed.stderr)[-8000:]
     return SuiteRun(completed.returncode, scenarios, seconds, output)
 
 
