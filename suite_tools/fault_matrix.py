@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -27,7 +28,8 @@ from suite_tools.suite_runs import embedded_only, write_behave_ini
 
 SUITE_TIMEOUT_S = 240  # far above any run's own deadlines: only a broken suite could reach it
 CONTRACT_VIOLATION = "Contract violation:"
-SETUP_SCENARIO = "suite set-up"  # the one result of a run that stopped in set-up (features/environment.py)
+SETUP_SCENARIO = "suite set-up"
+FINDINGS_BESIDE_FAILURES = "Contract findings beside failed scenarios"  # features/environment.py's run summary  # the one result of a run that stopped in set-up (features/environment.py)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,12 @@ class ScenarioOutcome:
     tags: tuple[str, ...]
     status: str  # passed, failed, skipped, ...
     message: str  # the first failure's message, one line; "" when it passed
+    # A contract finding listed beside a failed behaviour verdict (behaviour first: it never replaces the message)
+    contract_finding: str = ""
+
+    @property
+    def broke_the_contract(self) -> bool:
+        return CONTRACT_VIOLATION in self.message or bool(self.contract_finding)
 
 
 @dataclass(frozen=True)
@@ -111,7 +119,7 @@ def run_suite(
             timeout=SUITE_TIMEOUT_S,
         )
         seconds = time.monotonic() - started
-        scenarios = _scenarios(results) if results.exists() else ()
+        scenarios = _scenarios(results, _findings_beside_failures(completed.stdout)) if results.exists() else ()
     output = (completed.stdout + completed.stderr)[-8000:]
     return SuiteRun(completed.returncode, scenarios, seconds, output)
 
@@ -134,7 +142,7 @@ def judge(fault: Fault) -> Verdict:
     missed = [tag for tag in fault.caught_by if not any(tag in scenario.tags for scenario in run.failed)]
     if missed:
         return Verdict(fault, run, False, f"not caught by {', '.join(missed)}; {_first_failure(run)}")
-    if fault.via == "contract" and not any(CONTRACT_VIOLATION in scenario.message for scenario in run.failed):
+    if fault.via == "contract" and not any(scenario.broke_the_contract for scenario in run.failed):
         return Verdict(fault, run, False, f"caught, but not as a contract violation: {_first_failure(run)}")
     return Verdict(fault, run, True, _first_failure(run))
 
@@ -151,7 +159,14 @@ def _first_failure(run: SuiteRun) -> str:
     return f"{first.name} ({first.location}): {first.message}"
 
 
-def _scenarios(results: Path) -> tuple[ScenarioOutcome, ...]:
+def _findings_beside_failures(console: str) -> dict[str, str]:
+    """Scenario name -> contract finding, from the run summary's "Contract findings beside failed scenarios"."""
+    _, found, listed = console.partition(FINDINGS_BESIDE_FAILURES)
+    pairs = re.findall(r"^  (\S.*)\n      (Contract violation: .*)$", listed if found else "", re.MULTILINE)
+    return dict(pairs)
+
+
+def _scenarios(results: Path, findings: dict[str, str] | None = None) -> tuple[ScenarioOutcome, ...]:
     outcomes = []
     for feature in json.loads(results.read_text() or "[]"):
         for element in feature.get("elements", []):
@@ -172,6 +187,7 @@ def _scenarios(results: Path) -> tuple[ScenarioOutcome, ...]:
                     tags=tuple(element.get("tags", [])),
                     status=element.get("status", "untested"),
                     message=" ".join(str(message).split())[:400],
+                    contract_finding=(findings or {}).get(element.get("name", ""), ""),
                 )
             )
     return tuple(outcomes)

@@ -51,6 +51,7 @@ def test_one_finding_never_hides_another_behaviour_first():
     assert category_of(own_id[0].message) == "Contract violation"
     beside = run.output[run.output.index("Contract findings beside failed scenarios (2):"):]
     assert all(f"{scenario.name}\n      {TOKENS_AS_STRING}" in beside for scenario in wrong_id)
+    assert all(scenario.contract_finding == TOKENS_AS_STRING and scenario.broke_the_contract for scenario in wrong_id)
 
 
 def test_a_stalled_embedded_platform_gets_its_verdict_within_a_minute():
