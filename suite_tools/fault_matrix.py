@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reference_services.faults import FAULTS, Fault
-from suite_tools.suite_runs import embedded_only, write_behave_ini
+from suite_tools.suite_runs import ROOT, embedded_only, write_behave_ini
 
 SUITE_TIMEOUT_S = 240  # far above any run's own deadlines: only a broken suite could reach it
 CONTRACT_VIOLATION = "Contract violation:"
@@ -92,6 +92,9 @@ def run_suite(
     environment: dict[str, str] | None = None,
     allure_results: Path | None = None,
     capture: bool = False,
+    junit: Path | None = None,
+    paths: Sequence[str] = (),
+    show_skipped: bool = False,
 ) -> SuiteRun:
     """Runs behave and returns every scenario's outcome: against the embedded reference platform, or against
     the deployment that `environment` names (AUTH_SERVICE_URL, ...; the caller's own shell never counts).
@@ -102,13 +105,14 @@ def run_suite(
     with tempfile.TemporaryDirectory(prefix="fault-matrix-") as scratch:
         results = Path(scratch) / "results.json"
         formats = {"json": results, **({"allure": allure_results} if allure_results else {})}
-        write_behave_ini(Path(scratch), formats=formats, show_skipped=False)
+        write_behave_ini(Path(scratch), formats=formats, show_skipped=show_skipped, junit=junit)
         # capture=True runs behave as `make acceptance` does, capturing hook output.
         command = [sys.executable, "-m", "behave", "--no-color", *([] if capture else ["--no-capture"])]
         for name, value in {"reference_faults": ",".join(faults), **(defines or {})}.items():
             command += ["-D", f"{name}={value}"]
         if tags:
             command += ["--tags", tags]
+        command += [str(ROOT / path) for path in paths]  # e.g. a shard's "features/x.feature:12" locations
         started = time.monotonic()
         completed = subprocess.run(
             command,

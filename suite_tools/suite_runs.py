@@ -42,8 +42,11 @@ def suite_userdata() -> dict[str, object]:
     return dict(behave_settings()["userdata"])
 
 
-def write_behave_ini(directory: Path, *, formats: Mapping[str, Path | str], show_skipped: bool = True) -> Path:
-    """A behave.ini in `directory`: the features, formatter -> output file, no JUnit, pyproject's userdata.
+def write_behave_ini(
+    directory: Path, *, formats: Mapping[str, Path | str], show_skipped: bool = True, junit: Path | None = None
+) -> Path:
+    """A behave.ini in `directory`: the features, formatter -> output file, JUnit only into `junit`, pyproject's
+    userdata.
 
     behave reads its configuration from the directory it runs in, so a run from `directory` writes only what
     `formats` says: no Allure results in reports/, no JUnit files.
@@ -58,7 +61,8 @@ def write_behave_ini(directory: Path, *, formats: Mapping[str, Path | str], show
         # Several values of one option: one per line, indented (behave's INI format).
         "format = " + "\n    ".join(formats),
         "outfiles = " + "\n    ".join(str(output) for output in formats.values()),
-        "junit = false",
+        f"junit = {'true' if junit else 'false'}",
+        *([f"junit_directory = {junit}"] if junit else []),
         f"show_skipped = {str(show_skipped).lower()}",
         "",
         "[behave.formatters]",
