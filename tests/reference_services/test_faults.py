@@ -530,3 +530,22 @@ def test_different_wording(platform_with):
 def test_wordings_cover_the_same_messages():
     assert STANDARD.keys() == ALTERNATIVE.keys()
     assert all(a != b for a, b in zip(STANDARD.values(), ALTERNATIVE.values(), strict=True))
+
+
+def test_silent_after_three_chunks(platform_with):
+    with platform_with("silent_after_three_chunks") as (_, api):
+        for _ in range(2):  # every stream, not only the first
+            _, result = streamed_until_closed_or_timeout(api)
+            assert len(result.payloads("chunk")) == 3 and result.ended == "timeout"
+
+
+def test_rate_limited(platform_with):
+    with platform_with("rate_limited") as (_, api):
+        answers = [api.request("GET", "chat", "/api/health") for _ in range(30)]
+        statuses = [answer.status_code for answer in answers]
+        # 10 per second: 30 at once cross at most a second or two, so some are refused and at least 10 served
+        assert set(statuses) == {200, 429} and statuses.count(200) >= 10 and statuses[0] == 200
+        throttled = next(answer for answer in answers if answer.status_code == 429)
+        assert throttled.json()["message"] and 1 <= int(throttled.headers["Retry-After"]) <= 2
+        # the limit is per second: within its Retry-After, the client is served again
+        poll_until(lambda: api.request("GET", "chat", "/api/health").status_code == 200, timeout=2.5, interval=0.2)
