@@ -543,8 +543,8 @@ def test_rate_limited(platform_with):
     with platform_with("rate_limited") as (_, api):
         answers = [api.request("GET", "chat", "/api/health") for _ in range(30)]
         statuses = [answer.status_code for answer in answers]
-        # 10 per second: 30 at once cross at most a second or two, so some are refused and at least 10 served
-        assert set(statuses) == {200, 429} and statuses.count(200) >= 10 and statuses[0] == 200
+        # 10 per second (the fixture's own requests count too): 30 at once are partly served, partly refused
+        assert set(statuses) == {200, 429} and statuses.count(200) >= 5 and statuses.count(429) >= 5
         throttled = next(answer for answer in answers if answer.status_code == 429)
         assert throttled.json()["message"] and 1 <= int(throttled.headers["Retry-After"]) <= 2
         # the limit is per second: within its Retry-After, the client is served again
