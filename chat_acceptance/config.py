@@ -39,6 +39,9 @@ SETTINGS = (
     "reference_faults", "model_chunk_delay",
 )
 
+# Names that tools running behave define for themselves (behavex: each worker's number); accepted, unused.
+RUNNER_SETTINGS = ("worker_id",)
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -157,7 +160,7 @@ class SuiteConfig:
 def _refuse_unknown(defines: Iterable[str]) -> None:
     """A `-D` name the suite does not know is a typo: it would silently check nothing, so it stops the run."""
     for name in defines:
-        if name in SETTINGS or "." in name:  # "AllureFormatter.issue_pattern": a formatter's own setting
+        if name in SETTINGS or name in RUNNER_SETTINGS or "." in name:  # "AllureFormatter.x": a formatter's own
             continue
         nearest = difflib.get_close_matches(name, SETTINGS, n=1)
         hint = f"; did you mean {nearest[0]}?" if nearest else f"; known: {', '.join(SETTINGS)}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +30,7 @@ from chat_acceptance.redaction import REDACTED, Redactor
 CONTRACT_URL = "../../../shared/contract.md"
 CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "reporting" / "categories.json"
 
+_ROW_ID = re.compile(r" -- @\d+\.\d+$")  # behave's row annotation (pyproject: scenario_outline_annotation_schema)
 _SEVERITIES = frozenset(severity.value for severity in Severity)
 _SECRET_KEY_WORDS = ("password", "token", "secret")
 
@@ -69,20 +71,22 @@ def apply_scenario_labels(scenario: Scenario, *, contract_url: str = CONTRACT_UR
 
 
 def name_outline_rows(features) -> None:
-    """Names each Scenario Outline row by its example values where the outline's name alone would not tell the
-    rows apart. Call from before_all, before any formatter sees a scenario.
+    """Names each Scenario Outline row by its example values instead of behave's "-- @1.2". Call from before_all,
+    before any formatter sees a scenario.
 
-    pyproject's `scenario_outline_annotation_schema = "{name}"` keeps a name whose <placeholders> already hold
-    the row's values; behave's schema cannot show the values themselves, so rows whose names would be alike get
-    them appended here: "An allocation raises the balance by exactly its amount (username)".
+    pyproject's `scenario_outline_annotation_schema = "{name} -- @{row.id}"` gives every row a distinct name
+    while the features are parsed (behavex tells rows apart by it); behave's schema cannot show the values. Here
+    the "-- @1.2" goes, a name whose <placeholders> already hold the row's values is kept as it is, and rows
+    whose names would be alike get their values appended: "An allocation raises the balance ... (username)".
     """
     for feature in features:
         for outline in _outlines(feature):
             rows = outline.scenarios
-            names = [row.name for row in rows]
-            for row in rows:
-                if names.count(row.name) > 1 and getattr(row, "_row", None) is not None:
-                    row.name = f"{row.name} ({', '.join(cell.strip() for cell in row._row.cells)})"
+            names = [_ROW_ID.sub("", row.name) for row in rows]
+            for row, name in zip(rows, names, strict=True):
+                if names.count(name) > 1 and getattr(row, "_row", None) is not None:
+                    name = f"{name} ({', '.join(cell.strip() for cell in row._row.cells)})"
+                row.name = name
 
 
 def _outlines(container):
