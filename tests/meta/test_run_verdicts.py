@@ -1,6 +1,8 @@
 """Verdicts a team can trust when things go wrong: two defects at once, a stalled platform, throttling, and what
 the console shows when behave runs as `make acceptance` runs it (capturing hook output, not on a terminal)."""
 import json
+import os
+import pty
 import re
 import signal
 import subprocess
@@ -9,7 +11,7 @@ import sys
 from chat_acceptance.reporting import CATEGORIES_FILE
 from chat_acceptance.waiting import poll_until
 from suite_tools.fault_matrix import run_suite
-from suite_tools.suite_runs import ROOT
+from suite_tools.suite_runs import ROOT, embedded_only, write_behave_ini
 
 CATEGORIES = json.loads(CATEGORIES_FILE.read_text())
 STALL_REASON = (
@@ -155,3 +157,33 @@ def _healthy(url: str) -> bool:
         return requests.get(url, timeout=1).status_code == 200
     except requests.RequestException:
         return False
+
+
+def test_on_a_terminal_the_console_is_pretty_and_prints_each_step_once(tmp_path):
+    write_behave_ini(tmp_path, formats={"json": tmp_path / "results.json"})
+    primary, secondary = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "behave", "--no-color", "--tags=@core"], cwd=tmp_path, stdin=subprocess.DEVNULL,
+        stdout=secondary, stderr=secondary, env=embedded_only(os.environ),
+    ) as behave:
+        os.close(secondary)
+        output = _read_all(primary)
+        assert behave.wait(timeout=120) == 0, output
+    step = "When Alice confirms the reply with its own streaming session ID"
+    assert "Scenario: A reply confirmed with its own streaming session ID is accepted" in output
+    assert output.count(step) == 1, output
+    assert output.count("And every answer kept to the contract") == 3
+
+
+def _read_all(descriptor: int) -> str:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(descriptor, 65536)
+        except OSError:  # the terminal's other end closed: behave is done
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(descriptor)
+    return b"".join(chunks).decode(errors="replace")
