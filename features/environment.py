@@ -89,12 +89,12 @@ def before_all(context):
     )
     transport = HttpTransport(timeouts, redactor, checker, health)
     context.add_cleanup(transport.close)
+    context.allure_results = None
     if allure_dynamic.install():
         # Every exchange lands on the running scenario's report, redacted (outside a scenario it is dropped).
         transport.add_listener(lambda exchange: reporting.attach_exchange(exchange, redactor))
-        reporting.write_run_metadata(
-            _allure_results_dir(context), environment=_run_environment(config), redactor=redactor
-        )
+        context.allure_results = _allure_results_dir(context)
+        reporting.write_run_metadata(context.allure_results, environment=_run_environment(config), redactor=redactor)
     context.suite = Suite(
         config,
         PlatformClient(transport, auth_url=config.auth_url, accounting_url=config.accounting_url, chat_url=config.chat_url),
@@ -152,10 +152,14 @@ def after_scenario(context, scenario):
     if world is None or not world.contract_findings:
         return
     redactor = context.suite.platform.transport.redactor
-    reporting.attach_text("contract findings", "\n".join(str(finding) for finding in world.contract_findings), redactor)
+    details = redactor.text("\n".join(str(finding) for finding in world.contract_findings))
+    reporting.attach_text("contract findings", details, redactor)
     judged = any(step.name == CONTRACT_STEP and step.status != "skipped" for step in scenario.steps)
     if not judged:  # an earlier step failed: the behaviour verdict stays first, the finding is listed beside it
-        context.findings_beside_failures.append((scenario.name, _stable(world.contract_findings[0])))
+        finding = _stable(world.contract_findings[0])
+        context.findings_beside_failures.append((scenario.name, finding))
+        if context.allure_results is not None:
+            reporting.write_contract_finding(context.allure_results, scenario, finding, details)
 
 
 def _stop_run(context, reason: str) -> None:

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from chat_acceptance.reporting import CATEGORIES_FILE
 from chat_acceptance.waiting import poll_until
@@ -36,12 +37,14 @@ def category_of(message: str) -> str | None:
     return None
 
 
-def test_one_finding_never_hides_another_behaviour_first():
+def test_one_finding_never_hides_another_behaviour_first(tmp_path):
     """A wrong ID accepted and tokensUsed sent as a string: the wrong-ID scenarios fail as wrong IDs accepted, and
     the contract finding is reported beside them; a scenario that only breaks the shapes fails on the finding."""
+    results = tmp_path / "allure-results"
     run = run_suite(
         faults=["accept_any_id", "tokens_used_as_string"],
         tags="@behaviour.wrong_id_rejected or @behaviour.own_id_confirms",
+        allure_results=results,
     )
     wrong_id = [scenario for scenario in run.failed if "behaviour.wrong_id_rejected" in scenario.tags]
     own_id = [scenario for scenario in run.failed if "behaviour.own_id_confirms" in scenario.tags]
@@ -54,6 +57,15 @@ def test_one_finding_never_hides_another_behaviour_first():
     beside = run.output[run.output.index("Contract findings beside failed scenarios (2):"):]
     assert all(f"{scenario.name}\n      {TOKENS_AS_STRING}" in beside for scenario in wrong_id)
     assert all(scenario.contract_finding == TOKENS_AS_STRING and scenario.broke_the_contract for scenario in wrong_id)
+    # In the report: each wrong-ID scenario under its behaviour's category, and its finding beside it, a result of
+    # its own under "Contract violation".
+    reported = {result["name"]: result for result in map(json.loads, map(Path.read_text, results.glob("*-result.json")))}
+    for scenario in wrong_id:
+        beside = reported[f"{scenario.name} (contract)"]
+        assert beside["status"] == "failed" and beside["statusDetails"]["message"] == TOKENS_AS_STRING
+        assert category_of(beside["statusDetails"]["message"]) == "Contract violation"
+        assert reported[scenario.name]["status"] == "failed"
+        assert category_of(reported[scenario.name]["statusDetails"]["message"]) == "Wrong streaming ID accepted"
 
 
 def test_a_stalled_embedded_platform_gets_its_verdict_within_a_minute():
