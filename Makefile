@@ -7,6 +7,10 @@ INSTALLED := $(VENV)/.installed
 BEHAVE_ARGS ?=
 # Parallel behave processes for `make acceptance` (behavex; one platform for the whole run). 1 = plain behave.
 JOBS ?= 1
+# SHARD=K/N: run only shard K of N of the scenarios (a CI matrix job; suite_tools/shards.py deals them out
+# deterministically, every scenario in exactly one shard). No HTML report: the job that merges the shards
+# (python -m suite_tools.shards merge ...; make report) builds one report and one history.
+SHARD ?=
 # How behavex shares out the run when JOBS > 1: feature (one set-up per feature: the fastest here) or scenario.
 SCHEME ?= feature
 # `make load`: Locust users, their spawn rate (users/s), the run time, uvicorn workers per service, and Locust
@@ -40,12 +44,15 @@ $(INSTALLED): pyproject.toml constraints.txt
 # one that now passes, fails the run; known defects failing again do not (behave's own status stays as it is).
 acceptance: $(INSTALLED)
 	@rm -rf reports/allure-results reports/junit $(OUTCOMES)
-	@status=0; \
-	if [ "$(JOBS)" = 1 ]; then $(BIN)/behave $(BASELINE_DEFINES) $(BEHAVE_ARGS) || status=$$?; \
+	@status=0; shard=""; \
+	if [ -n "$(SHARD)" ]; then shard=$$($(BIN)/python -m suite_tools.shards select "$(SHARD)") || exit 2; \
+		[ "$(JOBS)" = 1 ] || { echo "SHARD and JOBS cannot be combined: a shard runs in one process"; exit 2; }; fi; \
+	if [ "$(JOBS)" = 1 ]; then $(BIN)/behave $(BASELINE_DEFINES) $(BEHAVE_ARGS) $$shard || status=$$?; \
 	else $(BIN)/python -m suite_tools.parallel_suite --jobs $(JOBS) --scheme $(SCHEME) $(BASELINE_DEFINES) $(BEHAVE_ARGS) \
 	  || status=$$?; fi; \
-	$(BIN)/python -m chat_acceptance.reporting.promise_table; \
-	$(BIN)/python -m chat_acceptance.reporting.html_report; \
+	if [ -z "$(SHARD)" ]; then $(BIN)/python -m chat_acceptance.reporting.promise_table; \
+	  $(BIN)/python -m chat_acceptance.reporting.html_report; \
+	else echo "shard $(SHARD): reports/allure-results and reports/junit (merge the shards for the HTML report)"; fi; \
 	if [ -f "$(BASELINE)" ]; then \
 	  $(BIN)/python -m chat_acceptance.reporting.baseline check --outcomes $(OUTCOMES) --baseline $(BASELINE) \
 	    --behave-status $$status; status=$$?; \

@@ -5,6 +5,7 @@ ENVIRONMENT_VARIABLES), then `behave -D name=value`. Nothing else in the suite r
 """
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -26,6 +27,20 @@ ENVIRONMENT_VARIABLES = {
     "supervisor_password": "SUPERVISOR_PASSWORD",
     "jwt_secret": "JWT_SECRET",
 }
+
+# Every name `-D` may set. A name outside this list is a typo (or a setting of a formatter: "Name.option").
+SETTINGS = (
+    "auth_service_url", "accounting_service_url", "chat_service_url",
+    "test_user", "test_user_password", "second_user", "second_user_password",
+    "admin_user", "admin_password", "supervisor_user", "supervisor_password", "jwt_secret",
+    "connect_timeout", "read_timeout", "stream_deadline", "stream_event_cap", "confirm_retry", "health_deadline",
+    "credits_to_allocate", "keep_resources", "contract_checks",
+    "stall_limit", "throttle_budget", "max_requests_per_second", "baseline", "scenario_outcomes",
+    "reference_faults", "model_chunk_delay",
+)
+
+# Names that tools running behave define for themselves (behavex: each worker's number); accepted, unused.
+RUNNER_SETTINGS = ("worker_id",)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -68,12 +83,19 @@ class SuiteConfig:
     model_chunk_delay_s: float = 0.01
     baseline_file: str = "acceptance-baseline.json"  # known defects; no such file: no baseline
     outcomes_dir: str = "reports/scenario-outcomes"  # where each scenario's outcome goes, for the baseline
+    # Run-level health: after this many stalls or connection failures in a row the rest of the run fails at once.
+    stall_limit: int = 3
+    # Seconds the whole run may spend waiting as 429 Too Many Requests answers tell it to; 0: no pacing limit.
+    throttle_budget_s: float = 300.0
+    max_requests_per_second: float = 0.0  # 0: no pacing
 
     @classmethod
     def from_sources(
         cls, userdata: Mapping[str, object], defines: Iterable[str], environ: Mapping[str, str]
     ) -> SuiteConfig:
         """`userdata` is behave's merged userdata; `defines` the names given with -D (they beat the environment)."""
+        defines = list(defines)
+        _refuse_unknown(defines)
         source = _Source(userdata, set(defines), environ)
         urls = [source.text(name) for name in ("auth_service_url", "accounting_service_url", "chat_service_url")]
         if any(urls) and not all(urls):
@@ -106,6 +128,11 @@ class SuiteConfig:
             ),
             keep_resources=source.flag("keep_resources", cls.keep_resources),
             contract_checks=source.flag("contract_checks", cls.contract_checks),
+            stall_limit=int(source.number("stall_limit", cls.stall_limit, whole=True)),
+            throttle_budget_s=source.number("throttle_budget", cls.throttle_budget_s, allow_zero=True),
+            max_requests_per_second=source.number(
+                "max_requests_per_second", cls.max_requests_per_second, allow_zero=True
+            ),
             reference_faults=tuple(name.strip() for name in source.text("reference_faults").split(",") if name.strip()),
             model_chunk_delay_s=source.number("model_chunk_delay", cls.model_chunk_delay_s, allow_zero=True),
             baseline_file=source.text("baseline") if source.raw("baseline") is not None else cls.baseline_file,
@@ -132,6 +159,16 @@ class SuiteConfig:
 
     def __repr__(self) -> str:
         return "SuiteConfig(\n" + self.describe() + "\n)"
+
+
+def _refuse_unknown(defines: Iterable[str]) -> None:
+    """A `-D` name the suite does not know is a typo: it would silently check nothing, so it stops the run."""
+    for name in defines:
+        if name in SETTINGS or name in RUNNER_SETTINGS or "." in name:  # "AllureFormatter.x": a formatter's own
+            continue
+        nearest = difflib.get_close_matches(name, SETTINGS, n=1)
+        hint = f"; did you mean {nearest[0]}?" if nearest else f"; known: {', '.join(SETTINGS)}"
+        raise ConfigError(f"unknown setting -D {name}{hint}")
 
 
 class _Source:

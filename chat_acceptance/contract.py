@@ -42,6 +42,7 @@ _JSON = "application/json"
 _PLAIN_KEY = re.compile(r"[A-Za-z_$][\w$]*")
 _ANNOTATIONS = frozenset({"description", "title", "examples", "example", "deprecated", "readOnly", "writeOnly"})
 _VALUE_LIMIT = 60
+_GOT = re.compile(r", got (.+?)(?= \(\+\d+ more\)$|$)")
 _PROBLEM_LIMIT = 200
 
 
@@ -65,6 +66,12 @@ class ContractViolation(AssertionError):
         self.problem = problem
         self.more = more  # how many further problems the same answer has
         super().__init__(self._line())
+
+    @property
+    def stable_line(self) -> str:
+        """The line with the value that came reduced to its kind ("got a string"): the same in every run for the
+        same defect, so that reports group it and history links it. The value itself stays in str()."""
+        return _GOT.sub(lambda match: ", got " + _kind_of(match[1]), self._line())
 
     def _line(self) -> str:
         where = self.operation
@@ -510,6 +517,18 @@ def _quote(text: bytes | str) -> str:
     if isinstance(text, bytes):
         text = text[:1000].decode("utf-8", errors="replace")
     return _truncate(json.dumps(JWT.sub(REDACTED, text[:1000]), ensure_ascii=False), _VALUE_LIMIT)
+
+
+def _kind_of(shown: str) -> str:
+    """What kind of JSON value a message shows: '"12"' -> "a string", '{...' -> "an object"."""
+    if shown.startswith("<redacted "):
+        return "a " + shown.removeprefix("<redacted ").rstrip(">")
+    kinds = {'"': "a string", "{": "an object", "[": "an array", "t": "a boolean", "f": "a boolean", "n": "null"}
+    if shown[:1] in kinds:
+        return kinds[shown[:1]]
+    if shown[:1].isdigit() or shown[:1] == "-":
+        return "a number"
+    return "something else"
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -1,21 +1,30 @@
 """behave hooks: the life of a run.
 
-before_all: configuration -> the embedded reference platform (only when no deployment is configured) -> the
-client -> health checks -> sign-ins and credits. Any of these failing stops the run with one line.
+before_all: configuration -> what is selected -> the embedded reference platform (only when no deployment is
+configured) -> the client -> health checks -> sign-ins and credits. Any of these failing stops the run with one
+line, and the run then holds one failed result, "suite set-up", carrying that line: the reports (JUnit, Allure,
+the HTML report) show a failed set-up, never an earlier run, and behave exits non-zero.
 Each scenario gets a World; everything it creates registers its own clean-up, which runs even when the
-scenario fails (`-D keep_resources=on` keeps them for debugging).
+scenario fails (`-D keep_resources=on` keeps them for debugging). With contract checks on, each scenario ends
+with one more step, "every answer kept to the contract": the shapes are judged after the scenario's own promise.
 """
 from __future__ import annotations
 
 import os
 import platform as host
+import sys
 from importlib import metadata
 
 from behave import fixture, use_fixture
+from behave.model import Step
+from behave.parser import parse_feature
+from behave.tag_expression import make_tag_expression
 
 from chat_acceptance import reporting
 from chat_acceptance.reporting import allure_dynamic, baseline
+from chat_acceptance.reporting.console import RunSummary
 from chat_acceptance.transport.client import HttpTransport, PlatformClient, Timeouts
+from chat_acceptance.transport.run_health import RunHealth
 from chat_acceptance.config import ConfigError, SuiteConfig
 from chat_acceptance.contract import ContractChecker
 from chat_acceptance.redaction import Redactor
@@ -27,6 +36,14 @@ NEEDS = {
     "supervisor": lambda config: config.supervisor is not None,
     "jwt_secret": lambda config: config.jwt_secret is not None,
 }
+
+# What a run that stops in set-up runs instead of the features: one scenario, failing with the reason.
+SETUP_FEATURE = """Feature: Suite set-up
+  Scenario: suite set-up
+    Then the suite is set up
+"""
+# The step that ends every scenario when contract checks are on (features/steps/run_steps.py).
+CONTRACT_STEP = "every answer kept to the contract"
 
 
 @fixture
@@ -42,8 +59,16 @@ def embedded_reference_platform(context, config: SuiteConfig):
 
 
 def before_all(context):
+    context.setup_failure = None
+    context.findings_beside_failures = []
+    reporting.name_outline_rows(context._runner.features)
     try:
         config = SuiteConfig.from_sources(context.config.userdata, _defined_names(context.config), os.environ)
+    except (ConfigError, ValueError) as problem:
+        return _stop_run(context, f"configuration: {_one_line(problem)}")
+    if not _selected_scenarios(context):
+        return _stop_run(context, f"nothing selected: no scenario matches {_selection(context.config)}")
+    try:
         if config.embedded:
             platform = use_fixture(embedded_reference_platform, context, config)
             config = config.with_platform(
@@ -53,20 +78,24 @@ def before_all(context):
                 jwt_secret=platform.jwt_secret,
             )
     except (ConfigError, ValueError) as problem:
-        context.abort(f"configuration: {_one_line(problem)}")
-        return
+        return _stop_run(context, f"configuration: {_one_line(problem)}")
     # One redaction policy for the run, built from the configuration's secrets, for everything that shows text.
     redactor = Redactor(config.secrets())
     checker = ContractChecker.load(redactor=redactor) if config.contract_checks else None
     timeouts = Timeouts(config.connect_timeout_s, config.read_timeout_s, config.stream_deadline_s, config.stream_event_cap)
-    transport = HttpTransport(timeouts, redactor, checker)
+    health = RunHealth(
+        stall_limit=config.stall_limit,
+        throttle_budget_s=config.throttle_budget_s,
+        max_requests_per_second=config.max_requests_per_second,
+    )
+    transport = HttpTransport(timeouts, redactor, checker, health)
     context.add_cleanup(transport.close)
+    context.allure_results = None
     if allure_dynamic.install():
         # Every exchange lands on the running scenario's report, redacted (outside a scenario it is dropped).
         transport.add_listener(lambda exchange: reporting.attach_exchange(exchange, redactor))
-        reporting.write_run_metadata(
-            _allure_results_dir(context), environment=_run_environment(config), redactor=redactor
-        )
+        context.allure_results = _allure_results_dir(context)
+        reporting.write_run_metadata(context.allure_results, environment=_run_environment(config), redactor=redactor)
     context.suite = Suite(
         config,
         PlatformClient(transport, auth_url=config.auth_url, accounting_url=config.accounting_url, chat_url=config.chat_url),
@@ -76,8 +105,19 @@ def before_all(context):
         known = baseline.load(config.baseline_file)
         context.outcomes = baseline.OutcomeRecorder(config.outcomes_dir, known, redact=redactor.text)
     except ValueError as problem:
-        context.abort(f"configuration: baseline {_one_line(problem)}")
-        return
+        return _stop_run(context, f"configuration: baseline {_one_line(problem)}")
+    # Printed after everything else (a reporter, not after_all, whose output behave captures).
+    context.config.reporters.append(
+        RunSummary(
+            context.config,
+            notes=[
+                lambda: _findings_beside_failures(context),
+                health.summary,
+                context.suite.sign_in_summary,
+                lambda: _contract_checks(checker),
+            ],
+        )
+    )
     print("chat-acceptance configuration" + (" (embedded reference platform)" if config.embedded else "") + ":")
     print(config.describe())
     try:
@@ -89,10 +129,13 @@ def before_all(context):
         else:
             print("no credits allocated in set-up: Alice and Bob must already have credits")
     except AssertionError as problem:
-        context.abort(_one_line(problem))
+        return _stop_run(context, _one_line(problem))
+    health.start_watching()  # set-up has its own deadline (health_deadline); from here on, stalls count
 
 
 def before_scenario(context, scenario):
+    if context.setup_failure is not None:
+        return  # the "suite set-up" scenario of a run that stopped in set-up
     config = context.suite.config
     missing = [need for need in _needs(scenario) if not NEEDS[need](config)]
     if missing:
@@ -100,8 +143,16 @@ def before_scenario(context, scenario):
         return
     reporting.apply_scenario_labels(scenario)
     context.world = World(context.suite, add_cleanup=_cleanup_registrar(context, config.keep_resources))
-    stop_recording = context.suite.platform.transport.add_listener(context.world.exchanges.append)
-    context.add_cleanup(stop_recording)
+    transport = context.suite.platform.transport
+    context.add_cleanup(transport.add_listener(context.world.exchanges.append))
+    if context.contract_checker is not None:
+        # Behaviour first: a finding no longer ends the step that met it; the added last step reports it.
+        context.add_cleanup(transport.add_finding_listener(context.world.contract_findings.append))
+        if not scenario.steps or scenario.steps[-1].name != CONTRACT_STEP:
+            last = scenario.steps[-1] if scenario.steps else None
+            scenario.steps.append(
+                Step(scenario.filename, last.line if last else scenario.line, "And", "then", CONTRACT_STEP)
+            )
 
 
 def after_step(context, step):
@@ -113,20 +164,76 @@ def after_scenario(context, scenario):
     outcomes = getattr(context, "outcomes", None)
     if outcomes is not None:
         outcomes.record(scenario)
+    world = getattr(context, "world", None)
+    if world is None or not world.contract_findings:
+        return
+    redactor = context.suite.platform.transport.redactor
+    details = redactor.text("\n".join(str(finding) for finding in world.contract_findings))
+    reporting.attach_text("contract findings", details, redactor)
+    judged = any(step.name == CONTRACT_STEP and step.status != "skipped" for step in scenario.steps)
+    if not judged:  # an earlier step failed: the behaviour verdict stays first, the finding is listed beside it
+        finding = _stable(world.contract_findings[0])
+        context.findings_beside_failures.append((scenario.name, finding))
+        if context.allure_results is not None:
+            reporting.write_contract_finding(context.allure_results, scenario, finding, details)
 
 
 def after_all(context):
     outcomes = getattr(context, "outcomes", None)
     if outcomes is not None:
-        outcomes.write(aborted=bool(context.aborted))
-    if getattr(context, "suite", None) is not None:
-        print(context.suite.sign_in_summary())
-    checker = getattr(context, "contract_checker", None)
-    if checker is not None:
-        print(
-            f"contract checks: {checker.responses_checked} responses and {checker.events_checked} stream events "
-            "validated against contract/openapi.yaml"
-        )
+        outcomes.write(aborted=context.setup_failure is not None)
+
+
+def _stop_run(context, reason: str) -> None:
+    """Stops the run in set-up: one line now, and one failed "suite set-up" result instead of the features, so
+    that every report says what happened (behave's own abort would leave them saying nothing, or the last run)."""
+    print(f"ABORTED: {reason}", file=sys.stderr, flush=True)
+    context.setup_failure = reason
+    features = context._runner.features
+    features[:] = [parse_feature(SETUP_FEATURE, filename="features/suite_setup.feature")]
+    # The set-up result runs whatever --tags or --name selected.
+    context.config.tag_expression = make_tag_expression("")
+    context.config.name = None
+
+
+def _selected_scenarios(context) -> list:
+    return [
+        scenario
+        for feature in context._runner.features
+        for scenario in feature.walk_scenarios()
+        if scenario.should_run(context.config)
+    ]
+
+
+def _selection(config) -> str:
+    parts = []
+    if config.tags:
+        parts.append(" ".join(f"--tags={tags}" for tags in config.tags))
+    if config.name:
+        parts.append(f"--name={' '.join(config.name)}")
+    return " ".join(parts) or "the given paths"
+
+
+def _findings_beside_failures(context) -> str | None:
+    found = context.findings_beside_failures
+    if not found:
+        return None
+    lines = [f"Contract findings beside failed scenarios ({len(found)}):"]
+    lines += [f"  {name}\n      {finding}" for name, finding in found]
+    return "\n".join(lines)
+
+
+def _contract_checks(checker) -> str | None:
+    if checker is None:
+        return None
+    return (
+        f"contract checks: {checker.responses_checked} responses and {checker.events_checked} stream events "
+        "validated against contract/openapi.yaml"
+    )
+
+
+def _stable(finding: AssertionError) -> str:
+    return getattr(finding, "stable_line", None) or _one_line(finding)
 
 
 def _needs(scenario) -> list[str]:

@@ -296,6 +296,17 @@ _ALL = (
         "supervisors may allocate credits but get 403 on another user's balance",
         "staff_handle_credits",
     ),
+    # issue 15: a rate limit the suite must honour (429 with Retry-After: wait as told and resend)
+    _legitimate(
+        "rate_limited",
+        "each service lets a client send 10 requests per second; more get 429 Too Many Requests with Retry-After",
+    ),
+    # issue 15: a platform that stalls on every stream (the run-level health watcher must end the run fast)
+    _defect(
+        "silent_after_three_chunks",
+        "every stream sends its headers and three chunks, then stays open without sending anything",
+        "own_id_confirms",
+    ),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}

@@ -9,12 +9,16 @@ Measures, each `--repeat` times (the table shows the median):
   the time the platform itself spent streaming the scenario's replies, read from the SSE transcripts attached
   to the scenario (the last line of each: "<seconds>s  end: ...");
 - the whole suite, serial (`behave`, as `make acceptance` runs it) and parallel (`python -m suite_tools.parallel_suite`,
-  as `make acceptance JOBS=N` runs it): the wall time of the whole command, Python start-up included.
+  as `make acceptance JOBS=N` runs it): the wall time of the whole command, Python start-up included;
+- once (not per round; `--no-stall` skips it): a stalled platform's verdict, the whole suite against the embedded
+  platform with `silent_after_three_chunks` (every stream sends three chunks, then nothing), which the run-level
+  health watcher must end with its reason.
 
 Also, with the start-up: the median round trip of a request on a kept-alive connection.
 
 Targets: each @core scenario within 1.5 x its floor + 0.3 s; embedded start-up under 2 s; a keep-alive round
-trip under 25 ms; the whole suite serial under 20 s. Exit status 1 when a target is missed or a suite run fails. These are the speed checks:
+trip under 25 ms; the whole suite serial under 20 s; a stalled platform's verdict under 60 s. Exit status 1 when
+a target is missed or a suite run fails. These are the speed checks:
 the unit tests check what bench computes, never how fast anything is.
 
 Runs happen in scratch directories (their own behave.ini, their own Allure results), always against the
@@ -43,6 +47,9 @@ CORE_FACTOR, CORE_ALLOWANCE_S = 1.5, 0.3
 STARTUP_TARGET_S = 2.0
 KEEP_ALIVE_TARGET_S = 0.025  # a stall of ~40 ms (Nagle against delayed ACKs) would show here
 SERIAL_SUITE_TARGET_S = 20.0
+STALL_FAULT = "silent_after_three_chunks"
+STALL_TARGET_S = 60.0
+STALL_REASON = "the run stopped: the chat service stalled"
 SUITE_TIMEOUT_S = 600  # a hard stop far above any run's own deadlines
 STARTUP_TIMEOUT_S = 60
 
@@ -116,6 +123,16 @@ class Bench:
     serial: list[SuiteTiming] = field(default_factory=list)
     parallel: list[SuiteTiming] = field(default_factory=list)
     jobs: int = 2
+    stalled: StalledVerdict | None = None
+
+
+@dataclass(frozen=True)
+class StalledVerdict:
+    """The whole suite against a platform whose every stream goes silent: how long its verdict took."""
+
+    seconds: float
+    exit_code: int
+    stopped_with_reason: bool  # the remaining scenarios failed at once with the watcher's reason
 
 
 # -- reading Allure results ---------------------------------------------------------------------------------
@@ -211,7 +228,15 @@ def run_parallel(jobs: int, tags: str | None = None, results_dir: Path | None = 
         return SuiteTiming(run.exit_code, run.seconds, scenario_timings(results))
 
 
-def measure(*, repeat: int, jobs: int, tags: str | None = None, progress=print) -> Bench:
+def measure_stalled_verdict() -> StalledVerdict:
+    from suite_tools.fault_matrix import run_suite  # the same scratch-directory run the fault matrix uses
+
+    run = run_suite(faults=[STALL_FAULT])
+    stopped = any(STALL_REASON in scenario.message for scenario in run.failed)
+    return StalledVerdict(run.seconds, run.exit_code, stopped)
+
+
+def measure(*, repeat: int, jobs: int, tags: str | None = None, progress=print, stall: bool = True) -> Bench:
     delay = float(suite_userdata().get("model_chunk_delay") or 0)
     bench = Bench(jobs=jobs)
     for round_number in range(1, repeat + 1):
@@ -220,6 +245,9 @@ def measure(*, repeat: int, jobs: int, tags: str | None = None, progress=print) 
         bench.serial.append(run_serial(tags))
         if jobs > 1:
             bench.parallel.append(run_parallel(jobs, tags))
+    if stall:
+        progress(f"a stalled platform's verdict: the whole suite with {STALL_FAULT}")
+        bench.stalled = measure_stalled_verdict()
     return bench
 
 
@@ -274,6 +302,12 @@ def verdicts(bench: Bench) -> list[str]:
     for row in scenario_rows(bench.serial):
         if row.met is False:
             missed.append(f"@core {row.name}: {row.wall_s:.3f} s is over its target {row.target_s:.3f} s")
+    stalled = bench.stalled
+    if stalled is not None:
+        if stalled.seconds >= STALL_TARGET_S:
+            missed.append(f"a stalled platform's verdict took {stalled.seconds:.1f} s, not under {STALL_TARGET_S:g} s")
+        if stalled.exit_code == 0 or not stalled.stopped_with_reason:
+            missed.append(f"a stalled platform's run did not stop with the reason ({STALL_REASON!r})")
     for kind, runs in (("serial", bench.serial), ("parallel", bench.parallel)):
         for run in runs:
             if run.exit_code:
@@ -308,6 +342,13 @@ def table(bench: Bench) -> str:
         lines.append(
             f"whole suite, parallel  {parallel:6.2f} s   (behavex, {bench.jobs} processes, one platform)   "
             f"speed-up {serial / parallel:.2f} x"
+        )
+    stalled = bench.stalled
+    if stalled is not None:
+        met = stalled.seconds < STALL_TARGET_S and stalled.stopped_with_reason
+        lines.append(
+            f"stalled platform       {stalled.seconds:6.2f} s   (whole suite, {STALL_FAULT}: verdict with reason)"
+            f"{'':3}target < {STALL_TARGET_S:g} s  {_ok(met)}"
         )
     lines += ["", _scenario_table(scenario_rows(bench.serial))]
     return "\n".join(lines)
@@ -354,6 +395,7 @@ def to_json(bench: Bench) -> dict:
         "serial_suite_s": serial,
         "parallel_suite_s": parallel,
         "speed_up": serial / parallel if serial and parallel else None,
+        "stalled_platform_verdict_s": bench.stalled.seconds if bench.stalled else None,
         "serial_runs": [{"exit_code": run.exit_code, "seconds": run.seconds} for run in bench.serial],
         "parallel_runs": [{"exit_code": run.exit_code, "seconds": run.seconds} for run in bench.parallel],
         "scenarios": [asdict(row) for row in scenario_rows(bench.serial)],
@@ -382,10 +424,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="processes for the parallel run; 1 skips it (default: the cores, %(default)s)")
     parser.add_argument("--tags", help="only the scenarios matching this behave tag expression")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--no-stall", dest="stall", action="store_false",
+                        help="skip the stalled platform's verdict (about 35 s)")
     arguments = parser.parse_args(argv)
     if arguments.repeat < 1 or arguments.jobs < 1:
         parser.error("--repeat and --jobs must be at least 1")
-    bench = measure(repeat=arguments.repeat, jobs=arguments.jobs, tags=arguments.tags,
+    bench = measure(repeat=arguments.repeat, jobs=arguments.jobs, tags=arguments.tags, stall=arguments.stall,
                     progress=lambda line: print(line, flush=True))
     print()
     print(table(bench))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -23,10 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reference_services.faults import FAULTS, Fault
-from suite_tools.suite_runs import embedded_only, write_behave_ini
+from suite_tools.suite_runs import ROOT, embedded_only, write_behave_ini
 
 SUITE_TIMEOUT_S = 240  # far above any run's own deadlines: only a broken suite could reach it
 CONTRACT_VIOLATION = "Contract violation:"
+SETUP_SCENARIO = "suite set-up"
+FINDINGS_BESIDE_FAILURES = "Contract findings beside failed scenarios"  # features/environment.py's run summary  # the one result of a run that stopped in set-up (features/environment.py)
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,12 @@ class ScenarioOutcome:
     tags: tuple[str, ...]
     status: str  # passed, failed, skipped, ...
     message: str  # the first failure's message, one line; "" when it passed
+    # A contract finding listed beside a failed behaviour verdict (behaviour first: it never replaces the message)
+    contract_finding: str = ""
+
+    @property
+    def broke_the_contract(self) -> bool:
+        return CONTRACT_VIOLATION in self.message or bool(self.contract_finding)
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,11 @@ class SuiteRun:
     @property
     def scenarios_run(self) -> int:
         return sum(scenario.status not in ("skipped", "untested") for scenario in self.scenarios)
+
+    @property
+    def stopped_in_setup(self) -> bool:
+        """The run stopped before any scenario: its only result is the failed "suite set-up"."""
+        return [(scenario.name, scenario.status) for scenario in self.scenarios] == [(SETUP_SCENARIO, "failed")]
 
     @property
     def failed(self) -> tuple[ScenarioOutcome, ...]:
@@ -77,6 +91,10 @@ def run_suite(
     defines: dict[str, str] | None = None,
     environment: dict[str, str] | None = None,
     allure_results: Path | None = None,
+    capture: bool = False,
+    junit: Path | None = None,
+    paths: Sequence[str] = (),
+    show_skipped: bool = False,
 ) -> SuiteRun:
     """Runs behave and returns every scenario's outcome: against the embedded reference platform, or against
     the deployment that `environment` names (AUTH_SERVICE_URL, ...; the caller's own shell never counts).
@@ -87,12 +105,14 @@ def run_suite(
     with tempfile.TemporaryDirectory(prefix="fault-matrix-") as scratch:
         results = Path(scratch) / "results.json"
         formats = {"json": results, **({"allure": allure_results} if allure_results else {})}
-        write_behave_ini(Path(scratch), formats=formats, show_skipped=False)
-        command = [sys.executable, "-m", "behave", "--no-capture", "--no-color"]
+        write_behave_ini(Path(scratch), formats=formats, show_skipped=show_skipped, junit=junit)
+        # capture=True runs behave as `make acceptance` does, capturing hook output.
+        command = [sys.executable, "-m", "behave", "--no-color", *([] if capture else ["--no-capture"])]
         for name, value in {"reference_faults": ",".join(faults), **(defines or {})}.items():
             command += ["-D", f"{name}={value}"]
         if tags:
             command += ["--tags", tags]
+        command += [str(ROOT / path) for path in paths]  # e.g. a shard's "features/x.feature:12" locations
         started = time.monotonic()
         completed = subprocess.run(
             command,
@@ -103,8 +123,8 @@ def run_suite(
             timeout=SUITE_TIMEOUT_S,
         )
         seconds = time.monotonic() - started
-        scenarios = _scenarios(results) if results.exists() else ()
-    output = (completed.stdout + completed.stderr)[-4000:]
+        scenarios = _scenarios(results, _findings_beside_failures(completed.stdout)) if results.exists() else ()
+    output = (completed.stdout + completed.stderr)[-8000:]
     return SuiteRun(completed.returncode, scenarios, seconds, output)
 
 
@@ -117,7 +137,7 @@ def judge(fault: Fault) -> Verdict:
     tags = " or ".join(f"@{tag}" for tag in fault.caught_by)
     if fault.stops_setup:
         run = run_suite(faults=[fault.name], tags=tags)
-        if run.scenarios_run or "ABORTED:" not in run.output:
+        if not run.stopped_in_setup:
             return Verdict(fault, run, False, f"set-up did not stop the run: {_first_failure(run)}")
         # Set-up caught it; the scenarios must catch it too, in a run whose set-up allocates nothing.
         run = run_suite(faults=[fault.name], tags=tags, defines={"credits_to_allocate": "0"})
@@ -126,7 +146,7 @@ def judge(fault: Fault) -> Verdict:
     missed = [tag for tag in fault.caught_by if not any(tag in scenario.tags for scenario in run.failed)]
     if missed:
         return Verdict(fault, run, False, f"not caught by {', '.join(missed)}; {_first_failure(run)}")
-    if fault.via == "contract" and not any(CONTRACT_VIOLATION in scenario.message for scenario in run.failed):
+    if fault.via == "contract" and not any(scenario.broke_the_contract for scenario in run.failed):
         return Verdict(fault, run, False, f"caught, but not as a contract violation: {_first_failure(run)}")
     return Verdict(fault, run, True, _first_failure(run))
 
@@ -143,7 +163,14 @@ def _first_failure(run: SuiteRun) -> str:
     return f"{first.name} ({first.location}): {first.message}"
 
 
-def _scenarios(results: Path) -> tuple[ScenarioOutcome, ...]:
+def _findings_beside_failures(console: str) -> dict[str, str]:
+    """Scenario name -> contract finding, from the run summary's "Contract findings beside failed scenarios"."""
+    _, found, listed = console.partition(FINDINGS_BESIDE_FAILURES)
+    pairs = re.findall(r"^  (\S.*)\n      (Contract violation: .*)$", listed if found else "", re.MULTILINE)
+    return dict(pairs)
+
+
+def _scenarios(results: Path, findings: dict[str, str] | None = None) -> tuple[ScenarioOutcome, ...]:
     outcomes = []
     for feature in json.loads(results.read_text() or "[]"):
         for element in feature.get("elements", []):
@@ -164,6 +191,7 @@ def _scenarios(results: Path) -> tuple[ScenarioOutcome, ...]:
                     tags=tuple(element.get("tags", [])),
                     status=element.get("status", "untested"),
                     message=" ".join(str(message).split())[:400],
+                    contract_finding=(findings or {}).get(element.get("name", ""), ""),
                 )
             )
     return tuple(outcomes)

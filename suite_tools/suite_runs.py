@@ -32,28 +32,41 @@ def start_embedded_platform(config: SuiteConfig) -> RunningPlatform:
     )
 
 
+def behave_settings() -> dict[str, object]:
+    """pyproject's [tool.behave]."""
+    return dict(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["behave"])
+
+
 def suite_userdata() -> dict[str, object]:
     """pyproject's [tool.behave.userdata]: the suite's defaults."""
-    return dict(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["behave"]["userdata"])
+    return dict(behave_settings()["userdata"])
 
 
-def write_behave_ini(directory: Path, *, formats: Mapping[str, Path | str], show_skipped: bool = True) -> Path:
-    """A behave.ini in `directory`: the features, formatter -> output file, no JUnit, pyproject's userdata.
+def write_behave_ini(
+    directory: Path, *, formats: Mapping[str, Path | str], show_skipped: bool = True, junit: Path | None = None
+) -> Path:
+    """A behave.ini in `directory`: the features, formatter -> output file, JUnit only into `junit`, pyproject's
+    userdata.
 
     behave reads its configuration from the directory it runs in, so a run from `directory` writes only what
     `formats` says: no Allure results in reports/, no JUnit files.
     """
+    settings = behave_settings()
     lines = [
         "[behave]",
         f"paths = {FEATURES}",
+        # The console and the scenario names as in a real run (pyproject's [tool.behave]).
+        f"default_format = {settings['default_format']}",
+        f"scenario_outline_annotation_schema = {settings['scenario_outline_annotation_schema']}",
         # Several values of one option: one per line, indented (behave's INI format).
         "format = " + "\n    ".join(formats),
         "outfiles = " + "\n    ".join(str(output) for output in formats.values()),
-        "junit = false",
+        f"junit = {'true' if junit else 'false'}",
+        *([f"junit_directory = {junit}"] if junit else []),
         f"show_skipped = {str(show_skipped).lower()}",
         "",
         "[behave.formatters]",
-        "allure = allure_behave.formatter:AllureFormatter",
+        *(f"{name} = {location}" for name, location in settings["formatters"].items()),
         "",
         "[behave.userdata]",
         *(f"{name} = {value}" for name, value in suite_userdata().items()),

@@ -6,9 +6,13 @@ after_scenario), or on the running step when there is one.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
+import time
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,7 @@ import allure
 from allure_commons.mapping import parse_tag
 from allure_commons.model2 import Link
 from allure_commons.types import Severity
-from behave.model import Rule, Scenario
+from behave.model import Rule, Scenario, ScenarioOutline
 
 from chat_acceptance import contract_map
 from chat_acceptance.reporting.allure_dynamic import current_test
@@ -34,6 +38,7 @@ STREAM_TIMING = "stream timing"  # the name of the JSON attachment that stream_t
 MAP_URL = "../../contract/promises.yaml"
 CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "reporting" / "categories.json"
 
+_ROW_ID = re.compile(r" -- @\d+\.\d+$")  # behave's row annotation (pyproject: scenario_outline_annotation_schema)
 _SEVERITIES = frozenset(severity.value for severity in Severity)
 
 
@@ -78,6 +83,33 @@ def apply_scenario_labels(scenario: Scenario, *, contract_url: str = CONTRACT_UR
         by_section.setdefault(contract_map.section_of(promise.quote), []).append(promise.id)
     for anchor, ids in by_section.items():
         allure.dynamic.link(f"{map_url}#{anchor}", name=f"promises ({_section_title(anchor)}): {', '.join(ids)}")
+
+
+def name_outline_rows(features) -> None:
+    """Names each Scenario Outline row by its example values instead of behave's "-- @1.2". Call from before_all,
+    before any formatter sees a scenario.
+
+    pyproject's `scenario_outline_annotation_schema = "{name} -- @{row.id}"` gives every row a distinct name
+    while the features are parsed (behavex tells rows apart by it); behave's schema cannot show the values. Here
+    the "-- @1.2" goes, a name whose <placeholders> already hold the row's values is kept as it is, and rows
+    whose names would be alike get their values appended: "An allocation raises the balance ... (username)".
+    """
+    for feature in features:
+        for outline in _outlines(feature):
+            rows = outline.scenarios
+            names = [_ROW_ID.sub("", row.name) for row in rows]
+            for row, name in zip(rows, names, strict=True):
+                if names.count(name) > 1 and getattr(row, "_row", None) is not None:
+                    name = f"{name} ({', '.join(cell.strip() for cell in row._row.cells)})"
+                row.name = name
+
+
+def _outlines(container):
+    for item in getattr(container, "run_items", []):
+        if isinstance(item, ScenarioOutline):
+            yield item
+        elif isinstance(item, Rule):
+            yield from _outlines(item)
 
 
 def _rule_of(scenario: Scenario) -> Rule | None:
@@ -187,6 +219,40 @@ def _body(body: str | None, redactor: Redactor) -> str:
         return json.dumps(json.loads(redacted), indent=2, ensure_ascii=False)
     except ValueError:
         return redacted
+
+
+# -- contract findings beside a behaviour verdict -----------------------------------------------------------
+
+
+def write_contract_finding(results_dir: str | os.PathLike[str], scenario: Scenario, finding: str, details: str) -> Path:
+    """One Allure result of its own for a contract finding met in a scenario whose behaviour verdict failed first.
+
+    An Allure test has one status and one category: the scenario keeps its behaviour verdict ("Wrong streaming
+    ID accepted", ...), and this result puts the finding beside it, under "Contract violation", linked across
+    runs by its own history ID. `finding` is the stable one-line message, `details` every finding in full.
+    """
+    now = int(time.time() * 1000)
+    identity = f"{scenario.feature.name}: {scenario.name} (contract)"
+    result = {
+        "uuid": str(uuid.uuid4()),
+        "historyId": hashlib.md5(identity.encode()).hexdigest(),
+        "testCaseId": hashlib.md5(identity.encode()).hexdigest(),
+        "fullName": identity,
+        "name": f"{scenario.name} (contract)",
+        "status": "failed",
+        "statusDetails": {"message": finding, "trace": details},
+        "stage": "finished",
+        "start": now,
+        "stop": now,
+        "labels": [
+            {"name": "feature", "value": scenario.feature.name},
+            {"name": "epic", "value": "Contract conformance"},
+            {"name": "framework", "value": "behave"},
+        ],
+    }
+    path = Path(results_dir) / f"{result['uuid']}-result.json"
+    path.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+    return path
 
 
 # -- run metadata -------------------------------------------------------------------------------------------

@@ -60,11 +60,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def generate(node: str, results: Path, output: Path) -> Path:
     """Runs `allure generate` (installing Allure with npm ci first if needed); returns the report's index.html."""
+    index = output / "index.html"
+    index.unlink(missing_ok=True)  # so that a report from an earlier run can never pass for this one
     if not any(results.glob("*-result.json")):
         raise ReportFailed(f"no Allure results in {results}")
     _install_allure()
-    index = output / "index.html"
-    index.unlink(missing_ok=True)  # so that a report from an earlier run cannot pass for this one
     # The history (one line per run, for trends) lives beside the report; allurerc.mjs reads this variable.
     history = {**os.environ, "ALLURE_HISTORY_FILE": str(output.parent / "allure-history.jsonl")}
     _run([node, str(ALLURE_CLI), "generate", str(results), "--config", str(CONFIG_FILE), "--output", str(output)],

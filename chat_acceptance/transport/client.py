@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import json as jsonlib
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import requests
 import urllib3.exceptions
 
 from chat_acceptance.redaction import Redactor
+from chat_acceptance.transport.run_health import RunHealth
 from chat_acceptance.transport.sse import DeadlinePassed, Ending, StreamResult, arriving_pieces, read_stream
 
 _MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -59,7 +61,7 @@ class Exchange:
 class ApiResponse:
     """An answer that is not a stream."""
 
-    request: str  # e.g. "POST /api/chat/sessions/abc/update-stream", for messages
+    request: str  # e.g. "POST /api/chat/sessions/{sessionId}/update-stream": the route, for messages
     status: int
     headers: Mapping[str, str]
     text: str
@@ -106,20 +108,38 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
 
 class HttpTransport:
     """One requests.Session shared by the three services (its connections, not its cookies); records and checks
-    every exchange."""
+    every exchange.
 
-    def __init__(self, timeouts: Timeouts, redactor: Redactor, checker: ContractCheck | None = None):
+    Every request goes through `_send`, where the run's health watcher paces it, waits out a 429 and resends,
+    and counts stalls and connection failures (run_health.py).
+    """
+
+    def __init__(
+        self,
+        timeouts: Timeouts,
+        redactor: Redactor,
+        checker: ContractCheck | None = None,
+        health: RunHealth | None = None,
+    ):
         self.timeouts = timeouts
         self.redactor = redactor
         self.checker = checker
+        self.health = health or RunHealth()
         self._session = requests.Session()
         self._session.cookies.set_policy(_NoCookies())
         self._listeners: list[Callable[[Exchange], None]] = []
+        self._finding_listeners: list[Callable[[AssertionError], None]] = []
 
     def add_listener(self, listener: Callable[[Exchange], None]) -> Callable[[], None]:
         """Calls `listener` with every exchange from now on; returns a function that stops it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def add_finding_listener(self, listener: Callable[[AssertionError], None]) -> Callable[[], None]:
+        """From now on, an answer that breaks the contract's shapes is handed to `listener` instead of raising,
+        so that the scenario still judges its own promise (behaviour first); returns a function that stops it."""
+        self._finding_listeners.append(listener)
+        return lambda: self._finding_listeners.remove(listener)
 
     def close(self) -> None:
         self._session.close()
@@ -140,14 +160,16 @@ class HttpTransport:
         request = self._prepare(root, method, path, token, json, content, headers)
         started = time.monotonic()
         try:
-            answer = self._session.send(request, stream=True, timeout=(self.timeouts.connect_s, self.timeouts.read_s))
+            answer, started = self._send(service, root, request, started, self.timeouts.read_s)
             body = _read_body(answer, started + self.timeouts.read_s)
         except (requests.RequestException, DeadlinePassed, urllib3.exceptions.HTTPError) as exc:
             raise self._unavailable(service, root, request, started, exc) from None
         text = body.decode(answer.encoding or "utf-8", errors="replace")
         self._record(service, request, started, answer.status_code, answer.headers, text)
         self._check_response(method, path, answer.status_code, answer.headers, body)
-        return ApiResponse(f"{method} {path}", answer.status_code, answer.headers, text, answer.cookies.get_dict())
+        return ApiResponse(
+            f"{method} {route_of(path)}", answer.status_code, answer.headers, text, answer.cookies.get_dict()
+        )
 
     def stream(
         self,
@@ -165,8 +187,8 @@ class HttpTransport:
         started = time.monotonic()
         try:
             # A silent server is cut off by the read timeout, never later than the overall deadline.
-            answer = self._session.send(
-                request, stream=True, timeout=(timeouts.connect_s, min(timeouts.read_s, timeouts.stream_deadline_s))
+            answer, started = self._send(
+                service, root, request, started, min(timeouts.read_s, timeouts.stream_deadline_s)
             )
         except requests.RequestException as exc:
             raise self._unavailable(service, root, request, started, exc) from None
@@ -174,6 +196,10 @@ class HttpTransport:
             result = read_stream(
                 answer, deadline_s=timeouts.stream_deadline_s, max_events=timeouts.stream_event_cap, started=started
             )
+            if result.ending is Ending.STALLED:
+                self.health.stalled(service, "stream")
+            else:
+                self.health.stream_completed()
             body = None
         else:
             body = _read_refusal(answer, started + timeouts.read_s)
@@ -192,6 +218,20 @@ class HttpTransport:
         for event in result.events:
             self._check_event("POST", path, event.name, event.data)
         return result
+
+    def _send(self, service, root, request, started, read_timeout_s) -> tuple[requests.Response, float]:
+        """The one place a request leaves: paced by the run's health watcher, a 429 waited out as its Retry-After
+        says and sent again (recorded each time). Returns the answer and when its final attempt started."""
+        while True:
+            self.health.admit()
+            answer = self._session.send(request, stream=True, timeout=(self.timeouts.connect_s, read_timeout_s))
+            if answer.status_code != 429:
+                self.health.answered()
+                return answer, started
+            body = _read_refusal(answer, time.monotonic() + self.timeouts.read_s)
+            self._record(service, request, started, 429, answer.headers, body)
+            self.health.throttled(answer.headers.get("Retry-After"))
+            started = time.monotonic()
 
     def _prepare(self, root, method, path, token, json, content, headers) -> requests.PreparedRequest:
         all_headers = {"Accept": "application/json, text/event-stream"}
@@ -235,17 +275,31 @@ class HttpTransport:
 
     def _unavailable(self, service, root, request, started, exc) -> PlatformUnavailable:
         reason = _reason(exc)
+        if isinstance(exc, (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError, DeadlinePassed)):
+            self.health.stalled(service, "answer")
+        elif isinstance(exc, requests.ConnectionError):
+            self.health.connection_failed(service, root)
         self._record(service, request, started, None, None, None, error=reason)
-        path = request.path_url
-        return PlatformUnavailable(f"{service} service at {root} is unavailable: {reason} ({request.method} {path})")
+        route = route_of(request.path_url)
+        return PlatformUnavailable(f"{service} service at {root} is unavailable: {reason} ({request.method} {route})")
 
     def _check_response(self, method, path, status, headers, body) -> None:
         if self.checker is not None:
-            self.checker.check_response(method, path, status, headers, body)
+            self._judge(self.checker.check_response, method, path, status, headers, body)
 
     def _check_event(self, method, path, event, data) -> None:
         if self.checker is not None:
-            self.checker.check_event(method, path, event, data)
+            self._judge(self.checker.check_event, method, path, event, data)
+
+    def _judge(self, check, *answer) -> None:
+        """A contract finding goes to the finding listeners (a scenario's world); with none, it raises."""
+        try:
+            check(*answer)
+        except AssertionError as finding:
+            if not self._finding_listeners:
+                raise
+            for listener in list(self._finding_listeners):
+                listener(finding)
 
 
 class _ServiceApi:
@@ -344,6 +398,23 @@ def session_path(session_id: str) -> str:
     return f"/api/chat/sessions/{_segment(session_id)}"
 
 
+# The contract's routes with an ID in the path, so that messages name the route, never one run's IDs.
+_ROUTES = (
+    (re.compile(r"^/api/chat/sessions/[^/]+"), "/api/chat/sessions/{sessionId}"),
+    (re.compile(r"^/api/admin/users/[^/]+$"), "/api/admin/users/{userId}"),
+    (re.compile(r"^/api/credits/balance/[^/]+$"), "/api/credits/balance/{userId}"),
+)
+
+
+def route_of(path: str) -> str:
+    """A request path as its route in the contract: "/api/chat/sessions/ab12/stream" -> ".../{sessionId}/stream"."""
+    path = path.split("?", 1)[0]
+    for pattern, template in _ROUTES:
+        if pattern.match(path):
+            return pattern.sub(template, path, count=1)
+    return path
+
+
 class PlatformClient:
     """The three services, sharing one transport."""
 
@@ -401,6 +472,6 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, requests.ReadTimeout):
         return "no answer within the read timeout"
     if isinstance(exc, requests.ConnectionError):
-        text = str(exc)
+        text = re.sub(r" at 0x[0-9a-fA-F]+", "", str(exc))  # object addresses differ in every run
         return "connection refused" if "refused" in text.lower() else f"connection failed ({text[:160]})"
     return f"{type(exc).__name__}: {str(exc)[:160]}"

@@ -5,14 +5,12 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from hamcrest import assert_that
-
 from chat_acceptance.transport.client import ApiResponse, Exchange, PlatformClient, PlatformUnavailable
 from chat_acceptance.config import Account, SuiteConfig
 from chat_acceptance.world import consequences
 from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
 from chat_acceptance.reporting import attach_text
-from chat_acceptance.world.matchers import is_accepted, stream_end_problems
+from chat_acceptance.world.matchers import expect, is_accepted, stream_end_problems
 from chat_acceptance.world.people import Credentials, Person, Reply, SignedIn
 from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.waiting import poll_until
@@ -96,7 +94,7 @@ class Suite:
             person = self.person(persona, add_cleanup=_no_cleanup)
             before = person.balance()
             answer = admin.allocate(person.user_id, self.config.credits_to_allocate)
-            assert_that(answer, is_accepted(f"allocating credits to {persona} ({person.username})", 201))
+            expect(answer, is_accepted(f"allocating credits to {persona} ({person.username})", 201))
             after = person.balance()
             if after <= before:
                 raise AssertionError(
@@ -142,6 +140,8 @@ class World:
         # What a Given tolerated because the scenario is not about it (a missing done, a malformed last event):
         # one line each, also attached to the report; the scenarios about the stream's end judge it.
         self.stream_findings: list[str] = []
+        # Answers that broke the contract's shapes, in order; the scenario's last step reports them (behaviour first).
+        self.contract_findings: list[AssertionError] = []
 
     def person(self, name: str) -> Person:
         if name not in self.people:
@@ -171,7 +171,7 @@ class World:
         username = f"{name.lower()}-{secrets.token_hex(4)}"
         password = f"Pw-{secrets.token_urlsafe(12)}"
         answer = admin.create_user(username=username, email=f"{username}@example.com", password=password)
-        assert_that(answer, is_accepted(f"the administrator creating {name} ({username})", 201))
+        expect(answer, is_accepted(f"the administrator creating {name}", 201))
         self.remove_user_if_created(answer, username)
         self.accounts[name] = Account(username, password)
         credentials = self.suite.credentials_of(self.accounts[name])
@@ -185,7 +185,7 @@ class World:
         """A new end user to whom the administrator allocates `credits`; her balance then is the starting one."""
         person = self.new_user(name)
         answer = self.person("the administrator").allocate(person.user_id, credits)
-        assert_that(answer, is_accepted(f"allocating {credits} credits to {name}", 201))
+        expect(answer, is_accepted(f"allocating {credits} credits to {name}", 201))
         self.starting_balances[name] = person.balance()
         return person
 

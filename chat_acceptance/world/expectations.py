@@ -1,18 +1,18 @@
 """What the scenarios expect, checked with the matchers. Each check fails with what the platform did."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
 from typing import Any
-
-from hamcrest import assert_that, greater_than, has_item, is_not
 
 from chat_acceptance.world import matchers
 from chat_acceptance.world import access
 from chat_acceptance.world.access import unknown_user_id  # noqa: F401  (steps name unknown users through here)
 from chat_acceptance.config import Account
-from chat_acceptance.transport.client import ApiResponse, Exchange
+from chat_acceptance.transport.client import ApiResponse, Exchange, route_of
 from chat_acceptance.world.people import Person, Reply
 from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.world import World
+from chat_acceptance.world.matchers import expect
 
 # What the platform must answer to a refused request, by what the refusal means.
 _REFUSALS = {
@@ -25,11 +25,11 @@ _REFUSALS = {
 
 
 def is_accepted(answer: ApiResponse, what: str, status: int = 200) -> None:
-    assert_that(answer, matchers.is_accepted(what, status))
+    expect(answer, matchers.is_accepted(what, status))
 
 
 def is_rejected_as_mismatch(answer: ApiResponse) -> None:
-    assert_that(answer, matchers.is_rejected_as_mismatch())
+    expect(answer, matchers.is_rejected_as_mismatch())
 
 
 def is_refused_as_invalid(answer: ApiResponse) -> None:
@@ -71,35 +71,51 @@ def cannot_sign_in(world: World, account: Account) -> None:
 
 
 def _is_refused(answer: ApiResponse | StreamResult, meaning: str) -> None:
-    assert_that(answer, matchers.is_refused(_REFUSALS[meaning], meaning))
+    expect(answer, matchers.is_refused(_REFUSALS[meaning], meaning))
 
 
 def is_clear_refusal(answer: ApiResponse) -> None:
-    assert_that(answer, matchers.is_clear_client_error())
+    expect(answer, matchers.is_clear_client_error())
+
+
+def set_up_succeeded(failure: str | None) -> None:
+    """The one result of a run that stopped in set-up carries its reason."""
+    if failure is not None:
+        raise AssertionError(f"the suite's set-up failed: {failure}")
+
+
+def kept_to_the_contract(findings: list[AssertionError]) -> None:
+    """Every answer of the scenario kept to the contract's shapes; the first finding, in words that are the same in
+    every run (the values that came stay in the report's "contract findings" attachment)."""
+    if findings:
+        first = getattr(findings[0], "stable_line", None) or str(findings[0])
+        more = f" (+{len(findings) - 1} more findings in the report)" if len(findings) > 1 else ""
+        raise AssertionError(first + more)
 
 
 # Streams
 
 
 def arrives_in_chunks(stream: StreamResult) -> None:
-    assert_that(stream, matchers.is_complete_stream())
+    expect(stream, matchers.is_complete_stream())
     stream.text  # noqa: B018 (a chunk whose text cannot be read fails here, with the chunk named)
 
 
 def streams_to_its_end(stream: StreamResult) -> None:
     """The reply streamed and ended by itself; how it ended is for the scenarios about the stream's end."""
-    assert_that(stream, matchers.has_ended())
+    expect(stream, matchers.has_ended())
 
 
 def carries_streaming_session_id(stream: StreamResult) -> None:
-    assert_that(stream, matchers.carries_streaming_session_id())
+    expect(stream, matchers.carries_streaming_session_id())
 
 
 def reports_positive_tokens_used(stream: StreamResult) -> None:
     done = stream.done
     tokens = done.get("tokensUsed") if isinstance(done, dict) else None
     if not (isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > 0):
-        raise AssertionError(f"expected done to report a positive whole number of tokens used, got done {done!r}")
+        shown = "no done event" if done is None else f"tokensUsed {tokens!r}"
+        raise AssertionError(f"expected done to report a positive whole number of tokens used, got {shown}")
 
 
 def streamed_nothing(stream: StreamResult) -> None:
@@ -126,42 +142,61 @@ def holds_question_then_reply(person: Person, reply: Reply) -> None:
     messages = person.messages_when(reply.conversation_id, lambda found: _exchange_pairs(found)[-2:] == expected)
     if _exchange_pairs(messages)[-2:] != expected:
         raise AssertionError(
-            f"expected the conversation to end with the question {reply.question!r} followed by the streamed reply "
-            f"{reply.text[:120]!r}, but it holds {_exchange_pairs(messages)!r:.400}"
+            f"expected the conversation to end with the question {reply.question!r} "
+            f"followed by the streamed reply, but it holds {_turns(_exchange_pairs(messages), expected)}"
         )
+
+
+def _turns(pairs: list[tuple[Any, Any]], expected: list[tuple[Any, Any]]) -> str:
+    """The conversation's turns by role, marking which of them read as expected (their texts stay in the report)."""
+    if not pairs:
+        return "no messages"
+    texts = {content for _, content in expected}
+    return ", ".join(f"{role}{'' if content in texts else ' (other text)'}" for role, content in pairs)
+
+
+def holds_no_reply(person: Person, conversation_id: str) -> None:
+    replies = [pair for pair in _exchange_pairs(person.messages(conversation_id)) if pair[0] == "assistant"]
+    if replies:
+        raise AssertionError(f"expected the conversation to hold no reply, but it holds {len(replies)}")
 
 
 def last_reply_reads(person: Person, conversation_id: str, text: str) -> None:
     replies = [content for role, content in _exchange_pairs(person.messages(conversation_id)) if role == "assistant"]
     if not replies or replies[-1] != text:
-        raise AssertionError(f"expected the last reply to read {text!r}, but the replies are {replies!r:.400}")
+        found = "there is no reply" if not replies else "it reads otherwise"
+        raise AssertionError(f"expected the last reply to read {text!r}, but {found}")
 
 
 def lists_conversation(person: Person, conversation_id: str, title: str) -> None:
     answer = person.conversations()
-    assert_that(answer, matchers.has_status(200))
+    expect(answer, matchers.has_status(200))
     listed = [
         (session.get("sessionId"), session.get("title"))
         for session in answer.field("sessions") or []
         if isinstance(session, dict)
     ]
-    assert_that(listed, has_item((conversation_id, title)), f"{person.name}'s conversations")
+    if (conversation_id, title) not in listed:
+        titled = "is listed with another title" if conversation_id in dict(listed) else "is not listed"
+        raise AssertionError(f"expected {person.name}'s conversations to list the new one titled {title!r}, but it {titled}")
 
 
 def does_not_list(answer: ApiResponse, conversation_id: str) -> None:
-    assert_that(answer, matchers.has_status(200))
+    expect(answer, matchers.has_status(200))
     sessions = answer.field("sessions")
     if not isinstance(sessions, list):
-        raise AssertionError(f"expected a list of sessions, but {matchers.describe_answer(answer)}")
+        raise AssertionError(f"expected a list of sessions, but {matchers.describe_answer(answer)} without one")
     listed = [session.get("sessionId") for session in sessions if isinstance(session, dict)]
-    assert_that(listed, is_not(has_item(conversation_id)), "the conversations listed")
+    if conversation_id in listed:
+        raise AssertionError("expected the conversations listed not to include the other user's, but they do")
 
 
 def has_an_available_model(answer: ApiResponse) -> None:
-    assert_that(answer, matchers.has_status(200))
+    expect(answer, matchers.has_status(200))
     models = answer.field("models")
     available = [model for model in models or [] if isinstance(model, dict) and model.get("available") is True]
-    assert_that(len(available), greater_than(0), f"available models among {models!r:.300}")
+    if not available:
+        raise AssertionError(f"expected at least one available model, but none of the {len(models or [])} listed is")
 
 
 def is_gone_for_every_route(person: Person, reply: Reply) -> None:
@@ -184,12 +219,14 @@ def reveals_no_streaming_session_id(error_answers: list[Exchange], reply: Reply)
     """No error answer of the scenario may contain the ID the platform expects for the reply."""
     expected_id = reply.streaming_session_id or ""
     revealing = [
-        f"{exchange.method} {exchange.url} answered {exchange.status}"
+        f"{exchange.method} {route_of(urlsplit(exchange.url).path)} answered {exchange.status}"
         for exchange in error_answers
         if expected_id and expected_id in (exchange.response_body or "")
     ]
     if revealing:
-        raise AssertionError(f"expected no error to reveal the issued streaming session ID, but these did: {revealing}")
+        raise AssertionError(
+            f"expected no error to reveal the issued streaming session ID, but these did: {', '.join(revealing)}"
+        )
 
 
 # Browsers on other origins
@@ -197,8 +234,8 @@ def reveals_no_streaming_session_id(error_answers: list[Exchange], reply: Reply)
 
 def exposes_streaming_session_id(stream: StreamResult) -> None:
     """The reply itself streamed, with its ID, and the browser is allowed to read that ID."""
-    assert_that(stream, matchers.carries_streaming_session_id())
-    assert_that(stream, matchers.is_complete_stream())
+    expect(stream, matchers.carries_streaming_session_id())
+    expect(stream, matchers.is_complete_stream())
     exposed = _header_list(stream.headers.get("Access-Control-Expose-Headers"))
     allowed_origin = stream.headers.get("Access-Control-Allow-Origin")
     if "x-streaming-session-id" not in exposed or not allowed_origin:
@@ -236,18 +273,18 @@ def balance_grew_by(world: World, name: str, credits: int) -> None:
 def balance_not_grown(world: World, name: str) -> None:
     now, before = world.person(name).balance(), world.starting_balances[name]
     if now > before:
-        raise AssertionError(f"expected {name}'s balance not to grow, it went from {before} to {now}")
+        raise AssertionError(f"expected {name}'s balance not to grow, but it grew by {now - before:g}")
 
 
 def balance_gone_down(world: World, name: str) -> None:
     person, before = world.person(name), world.starting_balances[name]
     now = person.balance_when(lambda balance: balance < before)
     if not now < before:
-        raise AssertionError(f"expected {name}'s balance to go down from {before} after the reply, it is {now}")
+        raise AssertionError(f"expected {name}'s balance to go down after the reply, but it did not")
 
 
 def shows_balance_of(answer: ApiResponse, person: Person) -> None:
-    assert_that(answer, matchers.has_status(200))
+    expect(answer, matchers.has_status(200))
     shown, own = answer.field("totalCredits"), person.balance()
     if shown != own:
-        raise AssertionError(f"expected the balance shown to be {person.name}'s own {own}, it is {shown!r}")
+        raise AssertionError(f"expected the balance shown to be {person.name}'s own, but it is another")

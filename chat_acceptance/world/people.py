@@ -13,12 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hamcrest import assert_that
-
 from chat_acceptance.transport.client import ApiResponse, PlatformClient, confirmation
 from chat_acceptance.config import Account
 from chat_acceptance.world.forgery import claims_of
-from chat_acceptance.world.matchers import carries_streaming_session_id, has_ended, has_status, is_accepted
+from chat_acceptance.world.matchers import carries_streaming_session_id, expect, has_ended, has_status, is_accepted
 from chat_acceptance.transport.sse import MalformedStream, StreamResult
 from chat_acceptance.waiting import poll_until
 
@@ -40,15 +38,17 @@ class SignedIn:
     renew_at: float | None = None  # time.monotonic() from which to sign in again; None: the token never expires
 
 
-def sign_in(platform: PlatformClient, account: Account) -> SignedIn:
+def sign_in(platform: PlatformClient, account: Account, who: str | None = None) -> SignedIn:
+    """Signs `account` in; `who` names it in messages (a persona; by default the configured username)."""
+    who = who or repr(account.username)
     asked_at = time.monotonic()
     answer = platform.auth.login(account.username, account.password)
-    assert_that(answer, is_accepted(f"signing in as {account.username!r}"))
+    expect(answer, is_accepted(f"signing in as {who}"))
     user = answer.field("user")
     user_id = user.get("id") if isinstance(user, dict) else None
     token = answer.field("accessToken")
     if not isinstance(token, str) or user_id in (None, ""):
-        raise AssertionError(f"signing in as {account.username!r} gave no accessToken or user.id")
+        raise AssertionError(f"signing in as {who} gave no accessToken or user.id")
     refresh = answer.field("refreshToken")
     return SignedIn(
         account.username,
@@ -198,10 +198,10 @@ class Person:
 
     def start_conversation(self, title: str | None = None) -> str:
         answer = self._chat.create_session(self.token, title=title)
-        assert_that(answer, is_accepted(f"{self.name} starting a conversation", 201))
+        expect(answer, is_accepted(f"{self.name} starting a conversation", 201))
         session_id = answer.field("sessionId")
         if not isinstance(session_id, str) or not session_id:
-            raise AssertionError(f"starting a conversation gave no sessionId: {answer.text[:200]}")
+            raise AssertionError("starting a conversation gave no sessionId (POST /api/chat/sessions answered 201)")
         self._add_cleanup(
             f"delete conversation {session_id}", lambda: self._chat.delete_session(self.token, session_id)
         )
@@ -223,14 +223,14 @@ class Person:
         that it never hides what a scenario about the streaming session ID is there to judge.
         """
         reply = self.ask_for_reply(conversation_id or self.start_conversation(), question)
-        assert_that(reply.stream, carries_streaming_session_id())
-        assert_that(reply.stream, has_ended())
+        expect(reply.stream, carries_streaming_session_id())
+        expect(reply.stream, has_ended())
         return reply
 
     def receive_confirmed_reply(self, question: str, conversation_id: str | None = None) -> Reply:
         """A reply received and confirmed, so the platform surely holds its ID as the latest."""
         reply = self.receive_reply(question, conversation_id)
-        assert_that(self.confirm_with_own_id(reply), is_accepted(f"{self.name} confirming a reply"))
+        expect(self.confirm_with_own_id(reply), is_accepted(f"{self.name} confirming a reply"))
         return reply
 
     @_remembered
@@ -239,10 +239,10 @@ class Person:
 
     def messages(self, conversation_id: str) -> list[dict[str, Any]]:
         answer = self._chat.get_session(self.token, conversation_id)  # a check's read: not this person's answer
-        assert_that(answer, has_status(200))
+        expect(answer, has_status(200))
         messages = answer.field("messages")
         if not isinstance(messages, list):
-            raise AssertionError(f"the conversation has no list of messages: {answer.text[:200]}")
+            raise AssertionError("expected the conversation to hold a list of messages, but it holds none")
         return messages
 
     def messages_when(self, conversation_id: str, ready: Callable[[list[dict[str, Any]]], bool]) -> list[dict]:
@@ -259,10 +259,10 @@ class Person:
 
     def conversation_ids(self) -> list[str]:
         answer = self._chat.list_sessions(self.token)  # a check's read: not this person's answer
-        assert_that(answer, has_status(200))
+        expect(answer, has_status(200))
         sessions = answer.field("sessions")
         if not isinstance(sessions, list):
-            raise AssertionError(f"the list of conversations has no sessions: {answer.text[:200]}")
+            raise AssertionError("expected the list of conversations to hold a list of sessions, but it holds none")
         return [session.get("sessionId") for session in sessions if isinstance(session, dict)]
 
     @_remembered
@@ -296,10 +296,10 @@ class Person:
 
     def balance(self) -> float:
         answer = self._platform.accounting.balance(self.token)
-        assert_that(answer, has_status(200))
+        expect(answer, has_status(200))
         total = answer.field("totalCredits")
         if not isinstance(total, (int, float)) or isinstance(total, bool):
-            raise AssertionError(f"{self.name}'s balance has no numeric totalCredits: {answer.text[:200]}")
+            raise AssertionError(f"expected {self.name}'s balance to hold a numeric totalCredits, but it does not")
         return total
 
     def balance_when(self, ready: Callable[[float], bool]) -> float:

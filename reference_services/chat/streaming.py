@@ -134,6 +134,8 @@ class ReplyStreamer:
                         yield sse.comment("heartbeat")
                     if faults.on("hang_after_chunks") and len(pieces) == 2:
                         await asyncio.Event().wait()  # never set: the connection stays open, silent
+                    if faults.on("silent_after_three_chunks") and len(pieces) == 3:
+                        await asyncio.Event().wait()  # headers and three chunks went out; then silence, every stream
             reply = "".join(pieces)
             tokens_used = self.model.tokens_used(prompt, reply)
             if not faults.on("reply_not_saved"):

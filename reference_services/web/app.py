@@ -11,8 +11,16 @@ from starlette.types import Lifespan
 
 from reference_services.settings import ServiceSettings
 from reference_services.web.errors import describe_errors_as_the_contract_does, install_error_handlers
-from reference_services.web.middleware import BodySizeLimit, ExposeStreamingIdHeader, ExtraFields, RefuseCrossOrigin
+from reference_services.web.middleware import (
+    BodySizeLimit,
+    ExposeStreamingIdHeader,
+    ExtraFields,
+    RateLimit,
+    RefuseCrossOrigin,
+)
 from reference_services.wording import Wording
+
+RATE_LIMIT_PER_SECOND = 10  # the `rate_limited` switch: requests per second per client, per service
 
 
 def new_service_app(
@@ -25,6 +33,8 @@ def new_service_app(
 ) -> FastAPI:
     faults = settings.faults
     middleware = []  # outermost first
+    if faults.on("rate_limited"):
+        middleware.append(Middleware(RateLimit, per_second=RATE_LIMIT_PER_SECOND))
     if exposes_streaming_id and not faults.on("cors_hides_streaming_id"):
         middleware.append(Middleware(ExposeStreamingIdHeader))
     middleware.append(

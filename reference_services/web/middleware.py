@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import secrets
+import time
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -123,3 +125,37 @@ class RefuseCrossOrigin:
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 404, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+class RateLimit:
+    """The `rate_limited` legitimate difference: each client (by address) may send `per_second` requests in each
+    second; more get a JSON 429 with Retry-After, as the contract allows (a deployment's API gateway does this)."""
+
+    def __init__(self, app: ASGIApp, per_second: int) -> None:
+        self.app = app
+        self.per_second = per_second
+        self._window: dict[str, tuple[int, int]] = {}  # client -> (second, requests in it)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Service-to-service calls (/internal) pass: a gateway limits the platform's clients, not its own services.
+        if scope["type"] != "http" or scope.get("path", "").startswith("/internal/"):
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("unknown",))[0]
+        now = time.time()
+        second, count = self._window.get(client, (int(now), 0))
+        if second != int(now):
+            second, count = int(now), 0
+        self._window[client] = (second, count + 1)
+        if count < self.per_second:
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps({"message": "Too many requests: slow down"}).encode()
+        retry_after = str(max(1, math.ceil(second + 1 - now)))
+        await send({
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [(b"content-type", b"application/json"), (b"retry-after", retry_after.encode()),
+                        (b"content-length", str(len(body)).encode())],
+        })
+        await send({"type": "http.response.body", "body": body})

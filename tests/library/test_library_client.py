@@ -99,7 +99,7 @@ def test_a_refused_stream_request_is_unavailable_too(transport, refused_url):
     message = str(caught.value)
     assert_one_line(message)
     assert f"chat service at {refused_url}" in message
-    assert "(POST /api/chat/sessions/s1/stream)" in message
+    assert "(POST /api/chat/sessions/{sessionId}/stream)" in message  # the route: no IDs in verdicts
 
 
 def test_an_unavailable_service_is_recorded_with_the_reason(transport, refused_url):
@@ -363,6 +363,51 @@ def test_every_answer_goes_through_the_contract_checker(server, transport):
     AuthApi(transport(checker=checker), server.url).health()
 
     assert checker.responses == [("GET", "/health", 200, b'{"status": "ok"}')]
+
+
+class RefusingChecker:
+    """A contract checker that finds every answer wrong (as ContractChecker raises: an AssertionError)."""
+
+    def check_response(self, method, path, status, headers, body):
+        raise AssertionError(f"Contract violation: {method} {path} → {status}: $.x must be integer, got a string")
+
+    def check_event(self, method, path, event, data):
+        raise AssertionError(f"Contract violation: {method} {path} → 200, event {event}: $.x is required but missing")
+
+
+def test_a_contract_finding_goes_to_the_finding_listeners_so_the_scenario_judges_its_promise_first(server, transport):
+    server.reply(json_reply(200, {"status": "ok"}))
+    server.reply(Reply(headers=STREAM_HEADERS, body=[sse("chunk", {"text": "Hi"}), sse("done", {"tokensUsed": 1})]))
+    server.reply(json_reply(200, {"status": "ok"}))
+    http = transport(checker=RefusingChecker())
+    findings: list[AssertionError] = []
+    stop = http.add_finding_listener(findings.append)
+
+    assert AuthApi(http, server.url).health().status == 200
+    assert ChatApi(http, server.url).stream_reply(TOKEN, "s1", "hello").text == "Hi"
+    assert [str(finding).split(":", 2)[1] for finding in findings] == [
+        " GET /health → 200", " POST /api/chat/sessions/s1/stream → 200",
+        " POST /api/chat/sessions/s1/stream → 200, event chunk", " POST /api/chat/sessions/s1/stream → 200, event done",
+    ]
+    stop()
+    with pytest.raises(AssertionError, match="Contract violation"):  # no listener (set-up, load): it raises
+        AuthApi(http, server.url).health()
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        ("/api/chat/sessions/ses-1f2e", "/api/chat/sessions/{sessionId}"),
+        ("/api/chat/sessions/ses-1f2e/update-stream", "/api/chat/sessions/{sessionId}/update-stream"),
+        ("/api/chat/sessions/a%2Fb/stream?x=1", "/api/chat/sessions/{sessionId}/stream"),
+        ("/api/chat/sessions", "/api/chat/sessions"),
+        ("/api/admin/users/42", "/api/admin/users/{userId}"),
+        ("/api/credits/balance/user2", "/api/credits/balance/{userId}"),
+        ("/api/credits/balance", "/api/credits/balance"),
+    ],
+)
+def test_messages_name_the_route_never_an_id(path, route):
+    assert client_module.route_of(path) == route
 
 
 # ------------------------------------------------------------------------------------------ streams

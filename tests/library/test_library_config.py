@@ -256,3 +256,35 @@ def test_the_supervisor_comes_from_its_own_variables_and_stays_secret():
     assert config.supervisor == Account("sup", "sup-secret")
     assert "sup-secret" in config.secrets() and "sup-secret" not in repr(config) + config.describe()
     assert build().supervisor is None  # not configured: the scenarios that need one are skipped
+
+
+# ------------------------------------------------------------------------------------------ typos and health
+
+
+def test_an_unknown_setting_names_the_nearest_known_one():
+    assert config_error(defines={"stream_deadlin": "60"}) == (
+        "unknown setting -D stream_deadlin; did you mean stream_deadline?"
+    )
+
+
+def test_an_unknown_setting_without_a_near_name_lists_the_known_ones():
+    message = config_error(defines={"zzz": "1"})
+    assert message.startswith("unknown setting -D zzz; known: ") and "stall_limit" in message
+
+
+def test_a_formatters_own_setting_is_not_a_typo():
+    build(defines={"AllureFormatter.issue_pattern": "https://issues/{}"})
+
+
+def test_every_setting_in_pyproject_is_known():
+    from chat_acceptance.config import SETTINGS
+
+    userdata = tomllib.loads(PYPROJECT.read_text())["tool"]["behave"]["userdata"]
+    assert set(userdata) == set(SETTINGS)
+
+
+def test_run_health_settings():
+    config = build(defines={"stall_limit": "5", "throttle_budget": "0", "max_requests_per_second": "2.5"})
+    assert (config.stall_limit, config.throttle_budget_s, config.max_requests_per_second) == (5, 0.0, 2.5)
+    assert build().stall_limit == 3 and build().max_requests_per_second == 0
+    assert "stall_limit='0'" in config_error(defines={"stall_limit": "0"})

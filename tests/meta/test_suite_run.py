@@ -87,22 +87,46 @@ def test_the_suite_passes_against_a_separately_started_deployment():
     assert len(run.scenarios) - len(skipped) >= 56
 
 
-def test_a_service_that_is_down_stops_the_run_with_one_line():
+def test_a_service_that_is_down_stops_the_run_with_one_line(tmp_path):
     closed = f"http://127.0.0.1:{_free_port()}"
+    results, junit = tmp_path / "allure-results", tmp_path / "junit"
     run = run_suite(
         environment={"AUTH_SERVICE_URL": closed, "ACCOUNTING_SERVICE_URL": closed, "CHAT_SERVICE_URL": closed},
         defines={"health_deadline": "0.5"},
+        allure_results=results,
+        junit=junit,
     )
-    assert run.exit_code != 0 and run.scenarios_run == 0
-    assert f"ABORTED: auth service at {closed} is unavailable: connection refused (GET /health)" in run.output
-    assert "Traceback" not in run.output
+    assert run.exit_code != 0 and run.stopped_in_setup
+    reason = f"auth service at {closed} is unavailable: connection refused (GET /health)"
+    assert f"ABORTED: {reason}" in run.output
+    assert run.scenarios[0].message == f"ASSERT FAILED: the suite's set-up failed: {reason}"
+    assert "Traceback" not in run.output and "By user" not in run.output
+    # The reports hold that one failed result, never the features as skipped (nor an earlier run).
+    [allure] = [json.loads(path.read_text()) for path in results.glob("*-result.json")]
+    assert (allure["name"], allure["status"]) == ("suite set-up", "failed")
+    assert allure["statusDetails"]["message"] == f"AssertionError: the suite's set-up failed: {reason}\n"
+    [report] = list(junit.glob("*.xml"))
+    [case] = list(report.read_text().split("<testcase")[1:])
+    assert 'name="suite set-up"' in case and f'<failure type="AssertionError" message="the suite\'s set-up failed: {reason}"' in case
 
 
 def test_a_bad_setting_stops_the_run_with_one_line():
     run = run_suite(defines={"stream_deadline": "soon"})
-    assert run.exit_code != 0 and run.scenarios_run == 0
+    assert run.exit_code != 0 and run.stopped_in_setup
     assert "ABORTED: configuration: stream_deadline='soon' (from -D stream_deadline) is not a number" in run.output
-    assert "Traceback" not in run.output
+    assert "Traceback" not in run.output and "By user" not in run.output
+
+
+def test_a_mistyped_setting_stops_the_run_naming_the_nearest_known_one():
+    run = run_suite(defines={"stream_deadlin": "60"})
+    assert run.exit_code != 0 and run.stopped_in_setup
+    assert "ABORTED: configuration: unknown setting -D stream_deadlin; did you mean stream_deadline?" in run.output
+
+
+def test_a_selection_that_matches_nothing_fails_the_run_with_one_line():
+    run = run_suite(tags="@nosuchtag")
+    assert run.exit_code != 0 and run.stopped_in_setup
+    assert "ABORTED: nothing selected: no scenario matches --tags=@nosuchtag" in run.output
 
 
 def _free_port() -> int:

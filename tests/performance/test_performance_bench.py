@@ -122,9 +122,19 @@ def test_slow_start_up_and_a_slow_serial_suite_miss_their_targets():
     assert any("start-up" in line for line in missed) and any("whole suite serial" in line for line in missed)
 
 
+def test_a_slow_or_reasonless_stalled_verdict_misses_its_target():
+    slow = bench.Bench(stalled=bench.StalledVerdict(75.0, 1, True))
+    silent = bench.Bench(stalled=bench.StalledVerdict(30.0, 1, False))
+    assert any("stalled platform's verdict took 75.0 s" in line for line in bench.verdicts(slow))
+    assert any("did not stop with the reason" in line for line in bench.verdicts(silent))
+    assert bench.verdicts(bench.Bench(stalled=bench.StalledVerdict(31.0, 1, True))) == []
+    assert "stalled platform        31.00 s" in bench.table(bench.Bench(stalled=bench.StalledVerdict(31.0, 1, True)))
+
+
 def test_bench_measures_a_tiny_run_serial_and_parallel(tmp_path, capsys):
     figures_file = tmp_path / "bench.json"
-    bench.main(["--repeat", "1", "--jobs", "2", "--tags", "@core", "--json", str(figures_file)])
+    # The stalled platform's verdict is measured by tests/meta/test_run_verdicts.py.
+    bench.main(["--repeat", "1", "--jobs", "2", "--tags", "@core", "--no-stall", "--json", str(figures_file)])
     printed = capsys.readouterr().out
     figures = json.loads(figures_file.read_text())
     assert [run["exit_code"] for run in figures["serial_runs"] + figures["parallel_runs"]] == [0, 0]

@@ -711,3 +711,22 @@ def test_missing_question_answered(platform_with):
         with api.request("POST", "chat", path, user="user1", json={}, stream=True) as answer:
             assert answer.status_code == 200
         assert api.request("POST", "chat", path, user="user1", json={"message": 42}).status_code == 400
+
+
+def test_silent_after_three_chunks(platform_with):
+    with platform_with("silent_after_three_chunks") as (_, api):
+        for _ in range(2):  # every stream, not only the first
+            _, result = streamed_until_closed_or_timeout(api)
+            assert len(result.payloads("chunk")) == 3 and result.ended == "timeout"
+
+
+def test_rate_limited(platform_with):
+    with platform_with("rate_limited") as (_, api):
+        answers = [api.request("GET", "chat", "/api/health") for _ in range(30)]
+        statuses = [answer.status_code for answer in answers]
+        # 10 per second (the fixture's own requests count too): 30 at once are partly served, partly refused
+        assert set(statuses) == {200, 429} and statuses.count(200) >= 5 and statuses.count(429) >= 5
+        throttled = next(answer for answer in answers if answer.status_code == 429)
+        assert throttled.json()["message"] and 1 <= int(throttled.headers["Retry-After"]) <= 2
+        # the limit is per second: within its Retry-After, the client is served again
+        poll_until(lambda: api.request("GET", "chat", "/api/health").status_code == 200, timeout=2.5, interval=0.2)

@@ -8,12 +8,11 @@ import re
 
 import pytest
 
-from hamcrest import assert_that
-
 from chat_acceptance.world import matchers
 from chat_acceptance.transport.client import ApiResponse, PlatformUnavailable
 from chat_acceptance.contract import ContractViolation
 from chat_acceptance.reporting import CATEGORIES_FILE
+from chat_acceptance.transport.run_health import PlatformUnhealthy
 from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
 
 CATEGORIES = json.loads(CATEGORIES_FILE.read_text())
@@ -21,7 +20,7 @@ CATEGORIES = json.loads(CATEGORIES_FILE.read_text())
 def failure_of(matcher, item) -> str:
     """The message allure-behave records when the suite's own matcher fails on `item`."""
     try:
-        assert_that(item, matcher)
+        matchers.expect(item, matcher)
     except AssertionError as failure:
         return f"AssertionError: {failure}\n"
     raise AssertionError("the matcher accepted the item")
@@ -41,6 +40,11 @@ VIOLATION = ContractViolation(
     "POST /api/chat/sessions/{sessionId}/update-stream", 'must be integer, got "12"', status=200, location="$.tokensUsed"
 )
 UNAVAILABLE = PlatformUnavailable("chat service at http://127.0.0.1:3002 is unavailable: connection refused (GET /)")
+STALLED = PlatformUnhealthy(
+    "the run stopped: the chat service stalled (3 streams in a row sent nothing within the read timeout), so the "
+    "remaining scenarios fail at once"
+)
+SETUP = "the suite's set-up failed: auth service at http://127.0.0.1:9 is unavailable: connection refused (GET /health)"
 # (status, message as allure-behave records it, expected category): the suite's real failure messages first.
 CASES = [
     ("failed", failure_of(matchers.is_rejected_as_mismatch(), answer(200, OK)), "Wrong streaming ID accepted"),
@@ -54,6 +58,9 @@ CASES = [
     ("failed", failure_of(matchers.is_refused(400, "invalid"), answer(200, OK)), "Invalid input accepted"),
     ("failed", failure_of(matchers.is_clear_client_error(), answer(500, "<html>500</html>")), "Invalid input accepted"),
     ("failed", f"AssertionError: {VIOLATION}\n", "Contract violation"),
+    ("failed", f"AssertionError: {VIOLATION.stable_line} (+1 more findings in the report)\n", "Contract violation"),
+    ("failed", f"AssertionError: {STALLED}\n", "Run stopped: platform stalled or throttled"),
+    ("failed", f"AssertionError: {SETUP}\n", "Suite set-up failed"),
     ("failed", "chat_acceptance.contract.ContractViolation: Contract violation: created_at missing\n",
      "Contract violation"),
     ("failed", f"chat_acceptance.transport.client.PlatformUnavailable: {UNAVAILABLE}\n", "Service unavailable"),
@@ -90,3 +97,22 @@ def test_contract_violation_only_at_the_start():
 
 def test_a_passing_or_skipped_test_is_in_no_category():
     assert all(set(candidate["matchedStatuses"]) <= {"failed", "broken"} for candidate in CATEGORIES)
+
+
+@pytest.mark.parametrize("message", [case[1] for case in CASES])
+def test_every_failure_message_is_one_line(message):
+    assert "\n" not in message.rstrip("\n")
+
+
+def test_the_same_defect_reads_the_same_in_every_run():
+    """Two runs differ in their IDs, bodies and timings; the verdict's words do not."""
+    first = ApiResponse("POST /api/chat/sessions/{sessionId}/update-stream", 200, {}, '{"sessionId": "ses-1", "tokensUsed": 3}')
+    second = ApiResponse("POST /api/chat/sessions/{sessionId}/update-stream", 200, {}, '{"sessionId": "ses-2", "tokensUsed": 9}')
+    assert failure_of(matchers.is_rejected_as_mismatch(), first) == failure_of(matchers.is_rejected_as_mismatch(), second)
+    slow = StreamResult(200, {}, "stream-1-aa", (StreamEvent("chunk", '{"text": "a"}', 0.2),), Ending.STALLED, 10.4)
+    slower = StreamResult(200, {}, "stream-2-bb", (StreamEvent("chunk", '{"text": "b"}', 0.9),) * 2, Ending.STALLED, 10.9)
+    assert failure_of(matchers.is_complete_stream(), slow) == failure_of(matchers.is_complete_stream(), slower)
+    other = ContractViolation(
+        "POST /api/chat/sessions/{sessionId}/update-stream", 'must be integer, got "31"', status=200, location="$.tokensUsed"
+    )
+    assert VIOLATION.stable_line == other.stable_line and str(VIOLATION) != str(other)

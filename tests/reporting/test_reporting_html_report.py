@@ -102,3 +102,12 @@ def test_a_hanging_generation_is_cut_off(results, tmp_path, monkeypatch, capsys)
 
     assert html_report.main(["--results", str(results), "--output", str(tmp_path / "report")]) == 1
     assert capsys.readouterr().out == "HTML report not generated: allure generate did not finish within 0.5 s\n"
+
+
+def test_an_earlier_report_never_survives_a_run_without_results(tmp_path, capsys):
+    output = tmp_path / "report"
+    output.mkdir()
+    (output / "index.html").write_text("<html>62 of 62 passed</html>")
+    (tmp_path / "results").mkdir()
+    assert html_report.main(["--results", str(tmp_path / "results"), "--output", str(output)]) == 1
+    assert not (output / "index.html").exists()

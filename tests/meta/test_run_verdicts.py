@@ -1,0 +1,201 @@
+"""Verdicts a team can trust when things go wrong: two defects at once, a stalled platform, throttling, and what
+the console shows when behave runs as `make acceptance` runs it (capturing hook output, not on a terminal)."""
+import json
+import os
+import pty
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from chat_acceptance.reporting import CATEGORIES_FILE
+from chat_acceptance.waiting import poll_until
+from suite_tools.fault_matrix import run_suite
+from suite_tools.suite_runs import ROOT, embedded_only, write_behave_ini
+
+CATEGORIES = json.loads(CATEGORIES_FILE.read_text())
+STALL_REASON = (
+    "the run stopped: the chat service stalled (3 streams in a row sent nothing within the read timeout), so the "
+    "remaining scenarios fail at once"
+)
+A_MINUTE_S = 60
+TOKENS_AS_STRING = (
+    "Contract violation: POST /api/chat/sessions/{sessionId}/update-stream → 200: $.tokensUsed must be integer, "
+    "got a string"
+)
+
+
+def category_of(message: str) -> str | None:
+    """The Allure category a failure lands in (Allure 3 searches each messageRegex; the first match wins).
+    `message` is behave's ("ASSERT FAILED: ..."); allure-behave records the exception ("AssertionError: ...")."""
+    message = "AssertionError: " + message.removeprefix("ASSERT FAILED: ") + "\n"
+    for candidate in CATEGORIES:
+        regex = candidate.get("messageRegex")
+        if "failed" in candidate["matchedStatuses"] and (regex is None or re.search(regex, message)):
+            return candidate["name"]
+    return None
+
+
+def test_one_finding_never_hides_another_behaviour_first(tmp_path):
+    """A wrong ID accepted and tokensUsed sent as a string: the wrong-ID scenarios fail as wrong IDs accepted, and
+    the contract finding is reported beside them; a scenario that only breaks the shapes fails on the finding."""
+    results = tmp_path / "allure-results"
+    run = run_suite(
+        faults=["accept_any_id", "tokens_used_as_string"],
+        tags="@behaviour.wrong_id_rejected or @behaviour.own_id_confirms",
+        allure_results=results,
+    )
+    wrong_id = [scenario for scenario in run.failed if "behaviour.wrong_id_rejected" in scenario.tags]
+    own_id = [scenario for scenario in run.failed if "behaviour.own_id_confirms" in scenario.tags]
+    assert len(wrong_id) == 2 and len(own_id) == 1, run.output
+    for scenario in wrong_id:
+        assert "Contract violation" not in scenario.message
+        assert category_of(scenario.message) == "Wrong streaming ID accepted", scenario.message
+    assert own_id[0].message == f"ASSERT FAILED: {TOKENS_AS_STRING}"
+    assert category_of(own_id[0].message) == "Contract violation"
+    beside = run.output[run.output.index("Contract findings beside failed scenarios (2):"):]
+    assert all(f"{scenario.name}\n      {TOKENS_AS_STRING}" in beside for scenario in wrong_id)
+    assert all(scenario.contract_finding == TOKENS_AS_STRING and scenario.broke_the_contract for scenario in wrong_id)
+    # In the report: each wrong-ID scenario under its behaviour's category, and its finding beside it, a result of
+    # its own under "Contract violation".
+    reported = {result["name"]: result for result in map(json.loads, map(Path.read_text, results.glob("*-result.json")))}
+    for scenario in wrong_id:
+        beside = reported[f"{scenario.name} (contract)"]
+        assert beside["status"] == "failed" and beside["statusDetails"]["message"] == TOKENS_AS_STRING
+        assert category_of(beside["statusDetails"]["message"]) == "Contract violation"
+        assert reported[scenario.name]["status"] == "failed"
+        assert category_of(reported[scenario.name]["statusDetails"]["message"]) == "Wrong streaming ID accepted"
+
+
+def test_a_stalled_embedded_platform_gets_its_verdict_within_a_minute():
+    run = run_suite(faults=["silent_after_three_chunks"])
+    _assert_stopped_fast(run)
+
+
+def test_a_stalled_deployment_gets_its_verdict_within_a_minute():
+    ports = [_free_port() for _ in range(3)]
+    command = [sys.executable, "-m", "reference_services", "--model-chunk-delay", "0.01",
+               "--fault", "silent_after_three_chunks"]
+    for flag, port in zip(("--auth-port", "--accounting-port", "--chat-port"), ports, strict=True):
+        command += [flag, str(port)]
+    platform = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        assert poll_until(lambda: _healthy(urls[2] + "/api/health"), bool, deadline_s=20), "the platform did not start"
+        run = run_suite(
+            environment=dict(zip(("AUTH_SERVICE_URL", "ACCOUNTING_SERVICE_URL", "CHAT_SERVICE_URL"), urls, strict=True))
+        )
+    finally:
+        platform.send_signal(signal.SIGINT)
+        try:
+            platform.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            platform.kill()
+    _assert_stopped_fast(run)
+
+
+def _assert_stopped_fast(run):
+    assert run.exit_code != 0 and run.seconds < A_MINUTE_S, f"{run.seconds:.0f} s\n{run.output}"
+    stopped = [scenario for scenario in run.failed if STALL_REASON in scenario.message]
+    # Three streams stall (each failing on its own promise); every later scenario fails at once with the reason.
+    assert len(stopped) >= len(run.failed) - 3 and len(stopped) > 40, run.output
+    assert {category_of(scenario.message) for scenario in stopped} == {"Run stopped: platform stalled or throttled"}
+    assert "3 stalls and 0 connection failures" in run.output
+
+
+def test_a_rate_limit_is_honoured_and_reported_never_a_broken_promise():
+    # rate_limited: 10 requests per second per client; the fault matrix runs the whole suite against it too.
+    run = run_suite(faults=["rate_limited"], tags="@core or @sessions")
+    assert run.exit_code == 0 and not run.failed, run.output
+    met = re.search(r"throttling: (\d+) answers were 429 Too Many Requests; waited (\d+\.\d) s of the 300 s budget",
+                    run.output)
+    assert met and int(met[1]) > 0 and float(met[2]) > 0, run.output
+
+
+def test_pacing_keeps_a_rate_limited_platform_from_throttling_at_all():
+    run = run_suite(faults=["rate_limited"], tags="@core", defines={"max_requests_per_second": "6"})
+    assert run.exit_code == 0 and not run.failed, run.output
+    assert "throttling: 0 answers were 429 Too Many Requests" in run.output
+
+
+def test_a_spent_waiting_budget_fails_the_run_with_that_reason():
+    run = run_suite(faults=["rate_limited"], tags="@core or @sessions", defines={"throttle_budget": "0"})
+    assert run.exit_code != 0 and run.failed
+    reason = "the platform kept answering 429 Too Many Requests and the run's waiting budget of 0 s"
+    assert all(reason in scenario.message for scenario in run.failed), run.output
+    assert {category_of(scenario.message) for scenario in run.failed} == {
+        "Suite set-up failed" if run.stopped_in_setup else "Run stopped: platform stalled or throttled"
+    }
+
+
+def test_the_console_prints_each_step_once_and_ends_with_the_failures_and_the_contract_count():
+    """As `make acceptance` runs behave: hook output captured, stdout not a terminal (the compact format)."""
+    run = run_suite(faults=["accept_any_id"], tags="@behaviour.wrong_id_rejected or @behaviour.own_id_confirms",
+                    capture=True)
+    lines = [line for line in run.output.splitlines() if line.strip()]
+    assert not any(line.lstrip().startswith(("Given ", "When ", "Then ", "And ")) for line in lines), run.output
+    assert any(re.fullmatch(r"\s+A reply confirmed with its own streaming session ID is accepted\s+\.+", line)
+               for line in lines), run.output
+    failing = run.output[run.output.index("Failing scenarios (2):"):]
+    assert failing.count("expected the confirmation to be rejected as a streaming session ID mismatch") == 2
+    assert re.fullmatch(r"contract checks: [1-9]\d* responses and [1-9]\d* stream events validated against "
+                        r"contract/openapi.yaml", lines[-1]), lines[-3:]
+
+
+def test_outline_rows_are_named_by_their_example_values():
+    run = run_suite(tags="@behaviour.wrong_id_rejected or @behaviour.allocation_raises_balance")
+    names = sorted(scenario.name for scenario in run.scenarios)
+    assert names == [
+        "A reply confirmed with any other ID is rejected as a mismatch (a made-up ID)",
+        "A reply confirmed with any other ID is rejected as a mismatch (an ID shaped like the issued one)",
+        "An allocation raises the balance by exactly its amount (user id)",
+        "An allocation raises the balance by exactly its amount (username)",
+    ], names
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    import requests
+
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def test_on_a_terminal_the_console_is_pretty_and_prints_each_step_once(tmp_path):
+    write_behave_ini(tmp_path, formats={"json": tmp_path / "results.json"})
+    primary, secondary = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "behave", "--no-color", "--tags=@core"], cwd=tmp_path, stdin=subprocess.DEVNULL,
+        stdout=secondary, stderr=secondary, env=embedded_only(os.environ),
+    ) as behave:
+        os.close(secondary)
+        output = _read_all(primary)
+        assert behave.wait(timeout=120) == 0, output
+    step = "When Alice confirms the reply with its own streaming session ID"
+    assert "Scenario: A reply confirmed with its own streaming session ID is accepted" in output
+    assert output.count(step) == 1, output
+    assert output.count("And every answer kept to the contract") == 3
+
+
+def _read_all(descriptor: int) -> str:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(descriptor, 65536)
+        except OSError:  # the terminal's other end closed: behave is done
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(descriptor)
+    return b"".join(chunks).decode(errors="replace")
