@@ -39,10 +39,11 @@ Feature: Credits pay for replies
   @behaviour.no_credits_no_stream @critical
   Scenario: A user without credits gets no reply
     Given Carol is a new user without credits
-    When Carol asks "Summarise the plot of Hamlet" in a new conversation
+    And Carol has started a conversation
+    When Carol asks "Summarise the plot of Hamlet" in that conversation
     Then Carol is told she has insufficient credits
     And no reply was streamed
-    And Carol's conversation holds no reply
+    And the refused attempt changed nothing
 
   @behaviour.invalid_allocation_refused @normal
   Scenario Outline: An allocation of <credits> credits is refused

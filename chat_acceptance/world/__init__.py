@@ -9,6 +9,7 @@ from hamcrest import assert_that
 
 from chat_acceptance.transport.client import ApiResponse, Exchange, PlatformClient, PlatformUnavailable
 from chat_acceptance.config import Account, SuiteConfig
+from chat_acceptance.world import consequences
 from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
 from chat_acceptance.world.matchers import is_accepted
 from chat_acceptance.world.people import Person, Reply, SignedIn, sign_in
@@ -113,7 +114,8 @@ class World:
         self.earlier_reply: Reply | None = None
         self.other_reply: Reply | None = None
         self.answer: ApiResponse | StreamResult | None = None  # what the platform answered to the scenario's action
-        self.starting_balances: dict[str, float] = {}
+        self.starting_balances: dict[str, float] = {}  # the people created for this scenario
+        self.protected: consequences.Protected | None = None  # what a refused attempt must leave as it was
         self.exchanges: list[Exchange] = []  # every exchange of the scenario, in order
 
     def person(self, name: str) -> Person:
@@ -156,6 +158,22 @@ class World:
             return lookalike_of(self.reply.streaming_session_id)
         source = self.earlier_reply if kind == "the ID of her earlier reply" else self.other_reply
         return source.streaming_session_id
+
+    def protect(self, what: str, owner: str) -> consequences.Protected:
+        """Snapshots, before a refused attempt, what it must not change: `owner`'s conversation (the scenario's
+        reply, or the conversation it started), the balances of the people created for this scenario, and
+        the reply that `owner` must still be able to confirm. Call it right before the attempt."""
+        reply = self.reply if self.reply is not None and self.reply.owner == owner else None
+        conversation = reply.conversation_id if reply else self.conversation
+        self.protected = consequences.protect(
+            what,
+            owner=self.person(owner),
+            conversation_id=conversation,
+            reply=reply,
+            payers=[self.person(name) for name in self.starting_balances],
+            shared=[name for name in self.people if name not in self.starting_balances],
+        )
+        return self.protected
 
     def conversation_of(self, name: str) -> str:
         """The conversation of the scenario's reply (or the one it started) when it belongs to `name`."""

@@ -2,6 +2,7 @@
 from behave import then, when
 
 import parameter_types  # noqa: F401  (registers the step parameter types)
+from chat_acceptance.world import consequences
 from chat_acceptance.world import expectations as expect
 
 
@@ -17,19 +18,23 @@ def step_confirm_edited_reply(context, name, text):
 
 @when("{name:Person} confirms the reply with {other:OtherId}")
 def step_confirm_with_other_id(context, name, other):
-    other_id = context.world.other_id(other)
-    context.world.answer = context.world.person(name).confirm(context.world.reply, other_id)
+    world, other_id = context.world, context.world.other_id(other)
+    world.protect(f"{name} confirming the reply with {other}", world.reply.owner)
+    world.answer = world.person(name).confirm(world.reply, other_id, consequences.attacker_text())
 
 
 @when("{name:Person} confirms the reply sending {value:JsonValue} as the streaming session ID")
 def step_confirm_sending_value(context, name, value):
-    context.world.answer = context.world.person(name).confirm(context.world.reply, value)
+    world = context.world
+    world.protect(f"{name} confirming the reply with an invalid streaming session ID", world.reply.owner)
+    world.answer = world.person(name).confirm(world.reply, value, consequences.attacker_text())
 
 
 @when('{name:Person} confirms {owner:Person}\'s reply as "{text}" with its streaming session ID')
 def step_confirm_someone_elses_reply(context, name, owner, text):
-    reply = context.world.reply
-    context.world.answer = context.world.person(name).confirm(reply, reply.streaming_session_id, text)
+    world, reply = context.world, context.world.reply
+    world.protect(f"{name} confirming {owner}'s reply", owner)
+    world.answer = world.person(name).confirm(reply, reply.streaming_session_id, text)
 
 
 @then("the confirmation is accepted")
@@ -50,6 +55,14 @@ def step_refused_as_invalid(context):
 @then("the rejection does not reveal the issued streaming session ID")
 def step_rejection_does_not_reveal_id(context):
     expect.reveals_no_streaming_session_id(context.world.error_answers(), context.world.reply)
+
+
+@then("the refused attempt changed nothing")
+@then("the refused attempts changed nothing")
+def step_refused_attempt_changed_nothing(context):
+    """The conversation reads as before the attempt, new users' balances are as they were, and the reply's
+    owner can still confirm it with its own ID."""
+    consequences.nothing_changed(context.world.protected)
 
 
 @then("the reply can still be confirmed with its own streaming session ID")

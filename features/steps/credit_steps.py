@@ -86,8 +86,3 @@ def step_told_insufficient_credits(context, name):
 @then("no reply was streamed")
 def step_no_reply_streamed(context):
     expect.streamed_nothing(context.world.answer)
-
-
-@then("{name:Person}'s conversation holds no reply")
-def step_conversation_holds_no_reply(context, name):
-    expect.holds_no_reply(context.world.person(name), context.world.conversation_of(name))
