@@ -6,6 +6,7 @@ ENVIRONMENT_VARIABLES), then `behave -D name=value`. Nothing else in the suite r
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 
@@ -66,6 +67,10 @@ class SuiteConfig:
     contract_checks: bool = True
     reference_faults: tuple[str, ...] = ()
     model_chunk_delay_s: float = 0.01
+    # Generated values (near misses of a streaming session ID): the run's seed, chosen at random unless set
+    # with -D seed=N (printed at the start, so any failure reproduces), and how many are tried per family.
+    seed: int = 0
+    near_misses_per_family: int = 10
 
     @classmethod
     def from_sources(
@@ -106,6 +111,10 @@ class SuiteConfig:
             contract_checks=source.flag("contract_checks", cls.contract_checks),
             reference_faults=tuple(name.strip() for name in source.text("reference_faults").split(",") if name.strip()),
             model_chunk_delay_s=source.number("model_chunk_delay", cls.model_chunk_delay_s, allow_zero=True),
+            seed=int(source.number("seed", 0, whole=True, allow_zero=True)) if source.text("seed") else _new_seed(),
+            near_misses_per_family=int(
+                source.number("near_misses_per_family", cls.near_misses_per_family, whole=True)
+            ),
         )
 
     def with_platform(self, *, auth_url: str, accounting_url: str, chat_url: str, jwt_secret: str) -> SuiteConfig:
@@ -128,6 +137,10 @@ class SuiteConfig:
 
     def __repr__(self) -> str:
         return "SuiteConfig(\n" + self.describe() + "\n)"
+
+
+def _new_seed() -> int:
+    return secrets.randbelow(2**32)
 
 
 class _Source:

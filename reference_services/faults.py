@@ -216,6 +216,51 @@ _ALL = (
     _legitimate(
         "different_wording", 'every message is worded differently (the mismatch message still contains "mismatch")'
     ),
+    # issue 12: opaque IDs of another alphabet; messages of the platform's own in a conversation
+    _legitimate(
+        "opaque_id_alphabet",
+        "streaming session IDs are 32 characters of mixed-case letters, digits and the punctuation _-.~",
+    ),
+    _legitimate("greeting_message", "every new conversation starts with an assistant greeting of the platform's own"),
+    # issue 12: the streaming-ID promise tested as an attacker would
+    _defect(
+        "case_insensitive_id_compare",
+        "update-stream compares the streaming session ID ignoring letter case (a NOCASE collation)",
+        "near_miss_rejected",
+    ),
+    _defect(
+        "like_id_match",
+        'update-stream matches the streaming session ID with SQL LIKE, so "%" confirms any reply',
+        "near_miss_rejected",
+    ),
+    _defect(
+        "prefix_id_match",
+        "update-stream compares only as many characters as the shorter ID has: a shortened copy of the ID, or the "
+        "ID with characters added, confirms",
+        "near_miss_rejected",
+    ),
+    _defect(
+        "write_before_check",
+        "update-stream saves completeResponse before it checks the ID: a wrong ID gets the mismatch 400, and the "
+        "conversation holds its text",
+        "wrong_id_rejected",
+        "near_miss_rejected",
+    ),
+    _defect(
+        "expected_id_in_header",
+        "the mismatch answer carries the expected ID in an X-Streaming-Session-Id header",
+        "wrong_id_rejected",
+    ),
+    _defect(
+        "id_tail_in_message",
+        "the mismatch message ends with the last eight characters of the expected ID",
+        "wrong_id_rejected",
+    ),
+    _defect(
+        "confirm_edits_first_reply",
+        "a confirmation rewrites the conversation's first assistant message instead of its last",
+        "latest_reply_confirmed",
+    ),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}

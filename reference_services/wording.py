@@ -32,8 +32,10 @@ STANDARD = {
     "reply_confirmed": "Stream response saved",
     "streaming_id_mismatch": "Streaming session ID mismatch",
     "streaming_id_mismatch_revealing": "Streaming session ID mismatch: expected {expected}",
+    "streaming_id_mismatch_hint": "Streaming session ID mismatch (expected an ID ending in {tail})",
     "streaming_id_vague": "Could not update the session",
     "generation_failed": "The reply could not be generated",
+    "greeting": "Hello! How can I help you today?",
 }
 
 ALTERNATIVE = {
@@ -62,8 +64,10 @@ ALTERNATIVE = {
     "reply_confirmed": "Reply stored",
     "streaming_id_mismatch": "Rejected: stream identifier mismatch for this conversation",
     "streaming_id_mismatch_revealing": "Rejected: stream identifier mismatch, wanted {expected}",
+    "streaming_id_mismatch_hint": "Rejected: stream identifier mismatch, the right one ends {tail}",
     "streaming_id_vague": "Update refused",
     "generation_failed": "The model gave up half-way",
+    "greeting": "Hi there, ask me anything.",
 }
 
 

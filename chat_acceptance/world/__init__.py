@@ -9,7 +9,8 @@ from hamcrest import assert_that
 
 from chat_acceptance.transport.client import ApiResponse, Exchange, PlatformClient, PlatformUnavailable
 from chat_acceptance.config import Account, SuiteConfig
-from chat_acceptance.world import consequences
+from chat_acceptance import reporting
+from chat_acceptance.world import consequences, near_misses
 from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
 from chat_acceptance.world.matchers import is_accepted
 from chat_acceptance.world.people import Person, Reply, SignedIn, sign_in
@@ -117,6 +118,7 @@ class World:
         self.starting_balances: dict[str, float] = {}  # the people created for this scenario
         self.protected: consequences.Protected | None = None  # what a refused attempt must leave as it was
         self.exchanges: list[Exchange] = []  # every exchange of the scenario, in order
+        self.attempts: list[near_misses.Attempt] = []  # near misses tried, with the platform's answers
 
     def person(self, name: str) -> Person:
         if name not in self.people:
@@ -174,6 +176,25 @@ class World:
             shared=[name for name in self.people if name not in self.starting_balances],
         )
         return self.protected
+
+    def try_near_misses(self, family: str) -> list[near_misses.Attempt]:
+        """Confirms the scenario's reply once with each near miss of its ID from `family`, each time with an
+        attacker's text (numbered, so that a saved one says which attempt it was), and attaches to the report
+        every value sent and the answer."""
+        reply, config = self.reply, self.suite.config
+        person = self.person(reply.owner)
+        candidates = near_misses.near_misses(
+            reply.streaming_session_id, family, run_seed=config.seed, limit=config.near_misses_per_family
+        )
+        self.attempts = near_misses.try_all(
+            candidates, lambda value, number: person.confirm(reply, value, consequences.attacker_text(number))
+        )
+        reporting.attach_text(
+            f"near misses tried: {family}",
+            near_misses.report(family, self.attempts, run_seed=config.seed, limit=config.near_misses_per_family),
+            self.suite.platform.transport.redactor,
+        )
+        return self.attempts
 
     def conversation_of(self, name: str) -> str:
         """The conversation of the scenario's reply (or the one it started) when it belongs to `name`."""

@@ -37,5 +37,12 @@ def claim_matches(claim: object, session: Session, store: ChatStore, faults: Act
         return True
     if faults.on("accept_other_session_id") and store.was_issued(claim):
         return True
+    if faults.on("like_id_match"):
+        return store.latest_stream_matches(session.id, claim, "like")
+    if faults.on("case_insensitive_id_compare"):
+        return store.latest_stream_matches(session.id, claim, "nocase")
     expected = session.streaming_session_id
+    if faults.on("prefix_id_match") and expected is not None:
+        shorter = min(len(claim), len(expected))  # strncmp-style: only the length both have
+        return claim[:shorter] == expected[:shorter]
     return expected is not None and hmac.compare_digest(claim.encode(), expected.encode())

@@ -530,3 +530,78 @@ def test_different_wording(platform_with):
 def test_wordings_cover_the_same_messages():
     assert STANDARD.keys() == ALTERNATIVE.keys()
     assert all(a != b for a, b in zip(STANDARD.values(), ALTERNATIVE.values(), strict=True))
+
+
+# --- issue 12: the streaming-ID promise tested as an attacker would ---
+
+
+def test_opaque_id_alphabet(platform_with):
+    with platform_with("opaque_id_alphabet") as (_, api):
+        session_id, result = streamed(api)
+        assert re.fullmatch(r"[A-Za-z0-9_.~-]{32}", result.streaming_session_id)
+        assert is_mismatch(api.confirm("user1", session_id, result.streaming_session_id.swapcase()))
+        assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
+
+
+def test_greeting_message(platform_with):
+    with platform_with("greeting_message") as (_, api):
+        session_id, result = streamed(api)
+        messages = api.session("user1", session_id).json()["messages"]
+        assert [message["role"] for message in messages] == ["assistant", "user", "assistant"]
+        assert messages[0]["content"] == STANDARD["greeting"] and messages[-1]["content"] == result.text
+
+
+def test_case_insensitive_id_compare(platform_with):
+    with platform_with("case_insensitive_id_compare") as (_, api):
+        session_id, result = streamed(api)
+        assert api.confirm("user1", session_id, result.streaming_session_id.upper()).status_code == 200
+        assert is_mismatch(api.confirm("user1", session_id, result.streaming_session_id[:-1]))
+
+
+def test_like_id_match(platform_with):
+    with platform_with("like_id_match") as (_, api):
+        session_id, result = streamed(api)
+        assert api.confirm("user1", session_id, "%").status_code == 200
+        assert api.confirm("user1", session_id, result.streaming_session_id[:-1] + "_").status_code == 200
+        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+
+
+def test_prefix_id_match(platform_with):
+    with platform_with("prefix_id_match") as (_, api):
+        session_id, result = streamed(api)
+        issued = result.streaming_session_id
+        assert api.confirm("user1", session_id, issued[:-3]).status_code == 200
+        assert api.confirm("user1", session_id, issued + "x").status_code == 200
+        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+
+
+def test_write_before_check(platform_with):
+    with platform_with("write_before_check") as (_, api):
+        session_id, _ = streamed(api)
+        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID, complete_response="the attacker's text"))
+        assert api.session("user1", session_id).json()["messages"][-1]["content"] == "the attacker's text"
+
+
+def test_expected_id_in_header(platform_with):
+    with platform_with("expected_id_in_header") as (_, api):
+        session_id, result = streamed(api)
+        response = api.confirm("user1", session_id, MADE_UP_ID)
+        assert is_mismatch(response) and result.streaming_session_id not in response.text
+        assert response.headers["X-Streaming-Session-Id"] == result.streaming_session_id
+
+
+def test_id_tail_in_message(platform_with):
+    with platform_with("id_tail_in_message") as (_, api):
+        session_id, result = streamed(api)
+        response = api.confirm("user1", session_id, MADE_UP_ID)
+        assert is_mismatch(response) and response.json()["message"].endswith(result.streaming_session_id[-8:] + ")")
+        assert result.streaming_session_id not in response.text
+
+
+def test_confirm_edits_first_reply(platform_with):
+    with platform_with("confirm_edits_first_reply") as (_, api):
+        session_id, first = streamed(api)
+        second = api.stream("user1", session_id, "And again")
+        assert api.confirm("user1", session_id, second.streaming_session_id, complete_response="edited").status_code == 200
+        replies = [m["content"] for m in api.session("user1", session_id).json()["messages"] if m["role"] == "assistant"]
+        assert replies == ["edited", second.text]
