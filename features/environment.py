@@ -73,6 +73,8 @@ def before_all(context):
     context.contract_checker = checker
     print("chat-acceptance configuration" + (" (embedded reference platform)" if config.embedded else "") + ":")
     print(config.describe())
+    print(f"generated values: seed {config.seed} (repeat them with -D seed={config.seed}), at most "
+          f"{config.near_misses_per_family} near misses per family")
     try:
         context.suite.check_health()
         for persona in ("Alice", "Bob"):
@@ -152,6 +154,7 @@ def _run_environment(config: SuiteConfig) -> dict[str, str]:
         "Chat service": config.chat_url,
         "Reference faults": ", ".join(config.reference_faults) or "none",
         "Contract checks": "on" if config.contract_checks else "off",
+        "Seed": str(config.seed),
         "Python": host.python_version(),
         "behave": metadata.version("behave"),
         "chat-acceptance": metadata.version("chat-acceptance"),
