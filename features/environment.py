@@ -19,7 +19,7 @@ from chat_acceptance.transport.client import HttpTransport, PlatformClient, Time
 from chat_acceptance.config import ConfigError, SuiteConfig
 from chat_acceptance.contract import ContractChecker
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.world import Suite, World
+from chat_acceptance.world import Suite, World, near_misses
 
 # What a @needs.<name> tag needs -> whether the configuration grants it.
 NEEDS = {
@@ -75,6 +75,7 @@ def before_all(context):
     print(config.describe())
     print(f"generated values: seed {config.seed} (repeat them with -D seed={config.seed}), at most "
           f"{config.near_misses_per_family} near misses per family")
+    near_misses.warm_up()
     try:
         context.suite.check_health()
         for persona in ("Alice", "Bob"):

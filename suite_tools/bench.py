@@ -8,6 +8,8 @@ Measures, each `--repeat` times (the table shows the median):
 - every scenario's wall time (its Allure result, start to stop: hooks, steps and clean-up) beside its floor:
   the time the platform itself spent streaming the scenario's replies, read from the SSE transcripts attached
   to the scenario (the last line of each: "<seconds>s  end: ...");
+- the generated confirmations (near misses of the streaming session ID): how many, and how long they took,
+  read from the report each such scenario attaches;
 - the whole suite, serial (`behave`, as `make acceptance` runs it) and parallel (`python -m suite_tools.parallel_suite`,
   as `make acceptance JOBS=N` runs it): the wall time of the whole command, Python start-up included.
 
@@ -48,6 +50,10 @@ _STREAM_SECTION = "── streamed reply"
 _STREAM_END = re.compile(r"^\s*(\d+(?:\.\d+)?)s  end: ", re.MULTILINE)
 _STREAMED = re.compile(r"^status 200, ", re.MULTILINE)  # the transcript's first line
 _FAILURE_ATTACHMENT = "✗"  # chat_acceptance.reporting.attach_failure repeats an exchange under this mark
+# The near misses' report (chat_acceptance.world.near_misses.report) ends with how many were sent, and how long
+# their confirmations took.
+_NEAR_MISSES_ATTACHMENT = "near misses tried: "
+_NEAR_MISSES_SENT = re.compile(r"^(\d+) near misses in (\d+(?:\.\d+)?) s$", re.MULTILINE)
 
 _STARTUP_PROBE = """
 import json, sys, time
@@ -74,6 +80,8 @@ class ScenarioTiming:
     floor_s: float  # the time its replies spent streaming, from their transcripts
     streams: int
     attachments: int
+    near_misses: int = 0  # generated confirmations sent (near misses of the streaming session ID)
+    near_misses_s: float = 0.0  # the time they took, answers included
 
     @property
     def core(self) -> bool:
@@ -137,6 +145,12 @@ def scenario_timings(results_dir: Path) -> tuple[ScenarioTiming, ...]:
             if not attachment.get("name", "").startswith(_FAILURE_ATTACHMENT)
             for duration in stream_durations(_read_attachment(results_dir, attachment))
         ]
+        generated = [
+            (int(match.group(1)), float(match.group(2)))
+            for attachment in attachments
+            if attachment.get("name", "").startswith(_NEAR_MISSES_ATTACHMENT)
+            for match in _NEAR_MISSES_SENT.finditer(_read_attachment(results_dir, attachment))
+        ]
         labels = result.get("labels", [])
         tags = tuple(label["value"] for label in labels if label.get("name") == "tag")
         feature = next((label["value"] for label in labels if label.get("name") == "feature"), "")
@@ -152,6 +166,8 @@ def scenario_timings(results_dir: Path) -> tuple[ScenarioTiming, ...]:
                     floor_s=sum(durations),
                     streams=len(durations),
                     attachments=len(attachments),
+                    near_misses=sum(sent for sent, _ in generated),
+                    near_misses_s=sum(seconds for _, seconds in generated),
                 ),
             )
         )
@@ -308,8 +324,29 @@ def table(bench: Bench) -> str:
             f"whole suite, parallel  {parallel:6.2f} s   (behavex, {bench.jobs} processes, one platform)   "
             f"speed-up {serial / parallel:.2f} x"
         )
+    generated = near_miss_figures(bench.serial)
+    if generated["sent"]:
+        lines.append(
+            f"near-miss confirmations {generated['seconds']:6.2f} s   ({generated['sent']} generated confirmations "
+            f"in {generated['scenarios']} scenarios, {generated['per_confirmation_ms']:.1f} ms each; serial run)"
+        )
     lines += ["", _scenario_table(scenario_rows(bench.serial))]
     return "\n".join(lines)
+
+
+def near_miss_figures(runs: Sequence[SuiteTiming]) -> dict:
+    """The generated confirmations of a run (median over the runs): how many, in how many scenarios, how long."""
+    per_run = [
+        [timing for timing in run.scenarios if timing.near_misses and timing.status != "skipped"] for run in runs
+    ]
+    sent = _median(sum(timing.near_misses for timing in timings) for timings in per_run) or 0
+    seconds = _median(sum(timing.near_misses_s for timing in timings) for timings in per_run) or 0.0
+    return {
+        "sent": int(sent),
+        "scenarios": int(_median(len(timings) for timings in per_run) or 0),
+        "seconds": seconds,
+        "per_confirmation_ms": 1000 * seconds / sent if sent else 0.0,
+    }
 
 
 def _scenario_table(rows: list[Row]) -> str:
@@ -354,6 +391,7 @@ def to_json(bench: Bench) -> dict:
         "speed_up": serial / parallel if serial and parallel else None,
         "serial_runs": [{"exit_code": run.exit_code, "seconds": run.seconds} for run in bench.serial],
         "parallel_runs": [{"exit_code": run.exit_code, "seconds": run.seconds} for run in bench.parallel],
+        "near_misses": near_miss_figures(bench.serial),
         "scenarios": [asdict(row) for row in scenario_rows(bench.serial)],
         "parallel_scenarios": [asdict(row) for row in scenario_rows(bench.parallel)],
         "missed": verdicts(bench),

@@ -76,6 +76,21 @@ def test_each_scenario_gets_its_wall_time_and_the_sum_of_its_streams(tmp_path):
     assert second.target_s == pytest.approx(1.5 * 0.1 + 0.3)
 
 
+def test_the_generated_confirmations_are_read_from_the_near_miss_report(tmp_path):
+    near_miss_report = "family: wildcards (...)\n\n  1. '%'  [SQL LIKE: % alone]  -> 400 ...\n\n12 near misses in 0.061 s"
+    write_result(tmp_path, name="Near misses: wildcards", tags=["core"], start_ms=1_000, stop_ms=1_300,
+                 step_attachments=[("near misses tried: wildcards", near_miss_report),
+                                   ("POST /stream → 200", format_exchange(streamed_exchange(0.05), Redactor()))])
+    write_result(tmp_path, name="Own ID", tags=["core"], start_ms=2_000, stop_ms=2_100, step_attachments=[])
+    timings = bench.scenario_timings(tmp_path)
+
+    assert [(t.near_misses, t.near_misses_s) for t in timings] == [(12, pytest.approx(0.061)), (0, 0.0)]
+    figures = bench.near_miss_figures([bench.SuiteTiming(0, 1.0, timings)])
+    assert figures == {"sent": 12, "scenarios": 1, "seconds": pytest.approx(0.061),
+                       "per_confirmation_ms": pytest.approx(61 / 12)}
+    assert "near-miss confirmations" in bench.table(bench.Bench(serial=[bench.SuiteTiming(0, 1.0, timings)]))
+
+
 def timing(name, wall_s, floor_s, *, core=False, status="passed"):
     return bench.ScenarioTiming("Feature", name, ("core",) if core else (), status, wall_s, floor_s, 1, 1)
 
@@ -112,11 +127,15 @@ def test_slow_start_up_and_a_slow_serial_suite_miss_their_targets():
 
 def test_bench_measures_a_tiny_run_serial_and_parallel(tmp_path, capsys):
     figures_file = tmp_path / "bench.json"
-    bench.main(["--repeat", "1", "--jobs", "2", "--tags", "@core", "--json", str(figures_file)])
+    tags = "@behaviour.own_id_confirms or @behaviour.wrong_id_rejected or @behaviour.near_miss_rejected"
+    bench.main(["--repeat", "1", "--jobs", "2", "--tags", tags, "--json", str(figures_file)])
     printed = capsys.readouterr().out
     figures = json.loads(figures_file.read_text())
     assert [run["exit_code"] for run in figures["serial_runs"] + figures["parallel_runs"]] == [0, 0]
     assert figures["startup_s"] > 0 and figures["serial_suite_s"] > 0 and figures["parallel_suite_s"] > 0
     for rows in (figures["scenarios"], figures["parallel_scenarios"]):
-        assert len(rows) == 3 and all(row["core"] and row["streams"] == 1 and row["floor_s"] > 0 for row in rows)
+        assert len(rows) == 10 and all(row["core"] and row["streams"] == 1 and row["floor_s"] > 0 for row in rows)
+    assert figures["near_misses"]["scenarios"] == 7 and figures["near_misses"]["sent"] >= 7
+    assert figures["near_misses"]["seconds"] > 0
     assert "whole suite, parallel" in printed and "@core A reply confirmed with" in printed
+    assert "near-miss confirmations" in printed
