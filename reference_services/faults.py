@@ -241,10 +241,11 @@ _ALL = (
     ),
     _defect(
         "write_before_check",
-        "update-stream saves completeResponse before it checks the ID: a wrong ID gets the mismatch 400, and the "
+        "update-stream saves completeResponse before it checks the ID: a wrong or invalid ID gets a 400, and the "
         "conversation holds its text",
         "wrong_id_rejected",
         "near_miss_rejected",
+        "invalid_id_refused",
     ),
     _defect(
         "expected_id_in_header",
@@ -255,6 +256,18 @@ _ALL = (
         "id_tail_in_message",
         "the mismatch message ends with the last eight characters of the expected ID",
         "wrong_id_rejected",
+    ),
+    _defect(
+        "question_saved_before_credit_check",
+        "a question from a user without credits is stored in the conversation before the 402",
+        "no_credits_no_stream",
+    ),
+    _defect(
+        "foreign_404_names_stream",
+        "the 404 for another user's conversation names the conversation's latest streaming session ID",
+        "foreign_session_unreadable",
+        "foreign_session_unstreamable",
+        "foreign_session_undeletable",
     ),
     _defect(
         "confirm_edits_first_reply",

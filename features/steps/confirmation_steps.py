@@ -77,7 +77,8 @@ def step_refused_as_invalid(context):
 
 @then("the rejection does not reveal the issued streaming session ID")
 @then("no rejection reveals the issued streaming session ID")
-def step_rejection_does_not_reveal_id(context):
+@then("the refusal does not reveal the streaming session ID of {owner:Person}'s reply")
+def step_rejection_does_not_reveal_id(context, owner=None):
     expect.reveals_no_streaming_session_id(context.world.error_answers(), context.world.reply)
 
 

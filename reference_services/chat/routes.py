@@ -55,6 +55,8 @@ def owned_session(session_id: str, caller: ChatCallerDep, chats: ChatsDep, fault
     """The session, if it exists and belongs to the caller; 404 otherwise (never 403: it does not exist for them)."""
     session = chats.get_session(session_id)
     if session is None or (session.user_id != caller.id and not faults.on("no_ownership_check")):
+        if session is not None and faults.on("foreign_404_names_stream"):
+            raise ApiError(404, "session_not_yours", stream=session.streaming_session_id)
         raise ApiError(404, "session_not_found")
     return session
 
@@ -122,6 +124,8 @@ async def stream_reply(
     body: StreamRequest, session: SessionDep, caller: ChatCallerDep, replies: StreamerDep, faults: FaultsDep
 ) -> StreamingResponse:
     # Everything that can refuse the request happens before the first byte, as plain JSON.
+    if faults.on("question_saved_before_credit_check"):
+        replies.store.add_message(session.id, "user", body.message)
     await replies.ensure_credits(caller)
     streaming_session_id = replies.issue_stream(session, body.message)
     response = StreamingResponse(

@@ -605,3 +605,18 @@ def test_confirm_edits_first_reply(platform_with):
         assert api.confirm("user1", session_id, second.streaming_session_id, complete_response="edited").status_code == 200
         replies = [m["content"] for m in api.session("user1", session_id).json()["messages"] if m["role"] == "assistant"]
         assert replies == ["edited", second.text]
+
+
+def test_question_saved_before_credit_check(platform_with):
+    with platform_with("question_saved_before_credit_check") as (_, api):
+        session_id = api.new_session("user1")  # user1 has no credits on a fresh platform
+        assert api.stream("user1", session_id, "Anyone there?").status == 402
+        assert [m["content"] for m in api.session("user1", session_id).json()["messages"]] == ["Anyone there?"]
+
+
+def test_foreign_404_names_stream(platform_with):
+    with platform_with("foreign_404_names_stream") as (_, api):
+        session_id, result = streamed(api)
+        response = api.session("user2", session_id)
+        assert response.status_code == 404 and result.streaming_session_id in response.json()["message"]
+        assert result.streaming_session_id not in api.session("user2", "ses-no-such-session").text
