@@ -180,9 +180,13 @@ class World:
     def try_near_misses(self, family: str) -> list[near_misses.Attempt]:
         """Confirms the scenario's reply once with each near miss of its ID from `family`, each time with an
         attacker's text (numbered, so that a saved one says which attempt it was), and attaches to the report
-        every value sent and the answer."""
+        every value sent and the answer. What the attempts must not change is recorded first (`protected`)."""
         reply, config = self.reply, self.suite.config
         person = self.person(reply.owner)
+        # A deployment may store the issued ID a little after done; before that, every ID gets the mismatch and
+        # a near miss would prove nothing. Confirming with the own ID and text first makes sure it is stored.
+        assert_that(person.confirm_with_own_id(reply), is_accepted(f"{person.name} confirming the reply first"))
+        self.protect(f"confirming with near misses of family '{family}'", reply.owner)
         candidates = near_misses.near_misses(
             reply.streaming_session_id, family, run_seed=config.seed, limit=config.near_misses_per_family
         )

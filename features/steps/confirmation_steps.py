@@ -50,9 +50,7 @@ def step_confirm_someone_elses_reply(context, name, owner, text):
 
 @when("{name:Person}'s reply is confirmed with someone else's text, trying each near miss of its ID: {what:NearMisses}")
 def step_confirm_with_near_misses(context, name, what):
-    family = near_misses.BY_DESCRIPTION[what].name
-    context.world.protect(f"confirming with near misses of family '{family}'", name)
-    context.world.try_near_misses(family)
+    context.world.try_near_misses(near_misses.BY_DESCRIPTION[what].name)
 
 
 @then("every attempt is rejected as a streaming session ID mismatch")
