@@ -195,7 +195,13 @@ class World:
         )
         reporting.attach_text(
             f"near misses tried: {family}",
-            near_misses.report(family, self.attempts, run_seed=config.seed, limit=config.near_misses_per_family),
+            near_misses.report(
+                family,
+                self.attempts,
+                run_seed=config.seed,
+                limit=config.near_misses_per_family,
+                issued=reply.streaming_session_id,
+            ),
             self.suite.platform.transport.redactor,
         )
         return self.attempts

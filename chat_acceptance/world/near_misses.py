@@ -394,12 +394,13 @@ def try_all(near_misses: list[NearMiss], confirm: Callable[[str, int], object]) 
     return attempts
 
 
-def report(family: str, attempts: list[Attempt], *, run_seed: int, limit: int) -> str:
+def report(family: str, attempts: list[Attempt], *, run_seed: int, limit: int, issued: str | None = None) -> str:
     """The report's list: every value sent and the answer, then how long they took (suite_tools.bench reads
     the last line)."""
     lines = [
         f"family: {family} ({FAMILIES[family].described}); seed {run_seed} (rerun with -D seed={run_seed}); "
         f"at most {limit} per family (-D near_misses_per_family)",
+        *([f"issued ID: {shown(issued)}"] if issued is not None else []),
         "",
     ]
     for number, attempt in enumerate(attempts, start=1):

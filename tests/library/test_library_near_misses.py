@@ -156,8 +156,8 @@ def test_trying_them_records_each_answer_and_the_report_lists_every_value_sent()
 
     assert sent == [(near_miss.value, number) for number, near_miss in enumerate(found, start=1)]
     assert [attempt.rejected_as_mismatch for attempt in attempts] == [True, False, False]
-    text = report("whitespace", attempts, run_seed=1, limit=3)
-    assert "seed 1 (rerun with -D seed=1)" in text
+    text = report("whitespace", attempts, run_seed=1, limit=3, issued=ORIGINAL)
+    assert "seed 1 (rerun with -D seed=1)" in text and f"issued ID: '{ORIGINAL}'" in text
     for near_miss in found:
         assert ascii(near_miss.value) in text and near_miss.kind in text
     assert "NOT rejected as a mismatch" in text
