@@ -70,7 +70,7 @@ class SuiteConfig:
     # Generated values (near misses of a streaming session ID): the run's seed, chosen at random unless set
     # with -D seed=N (printed at the start, so any failure reproduces), and how many are tried per family.
     seed: int = 0
-    near_misses_per_family: int = 10
+    near_misses_per_family: int = 12
 
     @classmethod
     def from_sources(

@@ -197,6 +197,7 @@ def _whitespace_fixed(issued: str) -> list[tuple[str, str]]:
         ("a no-break space at the end", issued + "\u00a0"),
         ("an ideographic space in front", "\u3000" + issued),
         ("a zero-width space at the end", issued + "\u200b"),
+        ("a single space instead of the ID", " "),  # trimmed, then taken as "no ID given": a skipped check
     ]
 
 
