@@ -240,6 +240,21 @@ _ALL = (
         "near_miss_rejected",
     ),
     _defect(
+        "trimmed_id_compare",
+        "update-stream trims whitespace off the claimed ID before it compares",
+        "near_miss_rejected",
+    ),
+    _defect(
+        "normalised_id_compare",
+        "update-stream URL-decodes and NFKC-normalises the claimed ID before it compares",
+        "near_miss_rejected",
+    ),
+    _defect(
+        "id_cut_to_column_width",
+        "update-stream compares only the first 20 characters of the IDs (the width of the column they are kept in)",
+        "near_miss_rejected",
+    ),
+    _defect(
         "write_before_check",
         "update-stream saves completeResponse before it checks the ID: a wrong or invalid ID gets a 400, and the "
         "conversation holds its text",

@@ -620,3 +620,28 @@ def test_foreign_404_names_stream(platform_with):
         response = api.session("user2", session_id)
         assert response.status_code == 404 and result.streaming_session_id in response.json()["message"]
         assert result.streaming_session_id not in api.session("user2", "ses-no-such-session").text
+
+
+def test_trimmed_id_compare(platform_with):
+    with platform_with("trimmed_id_compare") as (_, api):
+        session_id, result = streamed(api)
+        assert api.confirm("user1", session_id, f" {result.streaming_session_id}\n").status_code == 200
+        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+
+
+def test_normalised_id_compare(platform_with):
+    with platform_with("normalised_id_compare") as (_, api):
+        session_id, result = streamed(api)
+        issued = result.streaming_session_id
+        full_width = "".join(chr(ord(char) - 0x21 + 0xFF01) for char in issued)
+        assert api.confirm("user1", session_id, full_width).status_code == 200
+        assert api.confirm("user1", session_id, issued.replace("-", "%2D")).status_code == 200
+        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+
+
+def test_id_cut_to_column_width(platform_with):
+    with platform_with("id_cut_to_column_width") as (_, api):
+        session_id, result = streamed(api)
+        issued = result.streaming_session_id
+        assert api.confirm("user1", session_id, issued[:20] + "anything").status_code == 200
+        assert is_mismatch(api.confirm("user1", session_id, "x" + issued[1:]))
