@@ -318,7 +318,9 @@ def near_misses(issued: str, family: str, *, run_seed: int, limit: int) -> list[
     for kind, value in chosen.fixed(issued):
         keep(kind, value)
     if len(found) < limit:
-        for kind, value in _drawn(chosen.strategy(issued), examples=4 * limit, seed_value=_seed_for(run_seed, family)):
+        # Four tries per value still wanted: room for repeats and values already found, and no more.
+        tries = 4 * (limit - len(found))
+        for kind, value in _drawn(chosen.strategy(issued), examples=tries, seed_value=_seed_for(run_seed, family)):
             keep(kind, value)
     return [NearMiss(value, family, kind) for value, kind in found.items()]
 
