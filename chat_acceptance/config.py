@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 
@@ -36,6 +37,7 @@ SETTINGS = (
     "connect_timeout", "read_timeout", "stream_deadline", "stream_event_cap", "confirm_retry", "health_deadline",
     "credits_to_allocate", "keep_resources", "contract_checks",
     "stall_limit", "throttle_budget", "max_requests_per_second", "baseline", "scenario_outcomes",
+    "seed", "near_misses_per_family",
     "reference_faults", "model_chunk_delay",
 )
 
@@ -88,6 +90,10 @@ class SuiteConfig:
     # Seconds the whole run may spend waiting as 429 Too Many Requests answers tell it to; 0: no pacing limit.
     throttle_budget_s: float = 300.0
     max_requests_per_second: float = 0.0  # 0: no pacing
+    # Generated values (near misses of a streaming session ID): the run's seed, chosen at random unless set
+    # with -D seed=N (printed at the start, so any failure reproduces), and how many are tried per family.
+    seed: int = 0
+    near_misses_per_family: int = 12
 
     @classmethod
     def from_sources(
@@ -137,6 +143,10 @@ class SuiteConfig:
             model_chunk_delay_s=source.number("model_chunk_delay", cls.model_chunk_delay_s, allow_zero=True),
             baseline_file=source.text("baseline") if source.raw("baseline") is not None else cls.baseline_file,
             outcomes_dir=source.text("scenario_outcomes") or cls.outcomes_dir,
+            seed=int(source.number("seed", 0, whole=True, allow_zero=True)) if source.text("seed") else _new_seed(),
+            near_misses_per_family=int(
+                source.number("near_misses_per_family", cls.near_misses_per_family, whole=True)
+            ),
         )
 
     def with_platform(self, *, auth_url: str, accounting_url: str, chat_url: str, jwt_secret: str) -> SuiteConfig:
@@ -169,6 +179,10 @@ def _refuse_unknown(defines: Iterable[str]) -> None:
         nearest = difflib.get_close_matches(name, SETTINGS, n=1)
         hint = f"; did you mean {nearest[0]}?" if nearest else f"; known: {', '.join(SETTINGS)}"
         raise ConfigError(f"unknown setting -D {name}{hint}")
+
+
+def _new_seed() -> int:
+    return secrets.randbelow(2**32)
 
 
 class _Source:

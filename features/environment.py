@@ -28,7 +28,7 @@ from chat_acceptance.transport.run_health import RunHealth
 from chat_acceptance.config import ConfigError, SuiteConfig
 from chat_acceptance.contract import ContractChecker
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.world import Suite, World
+from chat_acceptance.world import Suite, World, near_misses
 
 # What a @needs.<name> tag needs -> whether the configuration grants it.
 NEEDS = {
@@ -120,6 +120,9 @@ def before_all(context):
     )
     print("chat-acceptance configuration" + (" (embedded reference platform)" if config.embedded else "") + ":")
     print(config.describe())
+    print(f"generated values: seed {config.seed} (repeat them with -D seed={config.seed}), at most "
+          f"{config.near_misses_per_family} near misses per family")
+    near_misses.warm_up()
     try:
         context.suite.check_health()
         for persona in ("Alice", "Bob"):
@@ -278,6 +281,7 @@ def _run_environment(config: SuiteConfig) -> dict[str, str]:
         "Chat service": config.chat_url,
         "Reference faults": ", ".join(config.reference_faults) or "none",
         "Contract checks": "on" if config.contract_checks else "off",
+        "Seed": str(config.seed),
         "Python": host.python_version(),
         "behave": metadata.version("behave"),
         "chat-acceptance": metadata.version("chat-acceptance"),

@@ -8,6 +8,7 @@ Feature: Malformed requests get a clear refusal
     Given Alice has started a conversation
     When Alice sends <request> with <malformation>
     Then the request is refused with a clear error message
+    And the refused attempt changed nothing
 
     Examples:
       | request              | malformation                |

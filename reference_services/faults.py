@@ -307,6 +307,79 @@ _ALL = (
         "every stream sends its headers and three chunks, then stays open without sending anything",
         "own_id_confirms",
     ),
+    # issue 12: opaque IDs of another alphabet; messages of the platform's own in a conversation
+    _legitimate(
+        "opaque_id_alphabet",
+        "streaming session IDs are 32 characters of mixed-case letters, digits and the punctuation _-.~",
+    ),
+    _legitimate("greeting_message", "every new conversation starts with an assistant greeting of the platform's own"),
+    # issue 12: the streaming-ID promise tested as an attacker would
+    _defect(
+        "case_insensitive_id_compare",
+        "update-stream compares the streaming session ID ignoring letter case (a NOCASE collation)",
+        "near_miss_rejected",
+    ),
+    _defect(
+        "like_id_match",
+        'update-stream matches the streaming session ID with SQL LIKE, so "%" confirms any reply',
+        "near_miss_rejected",
+    ),
+    _defect(
+        "prefix_id_match",
+        "update-stream compares only as many characters as the shorter ID has: a shortened copy of the ID, or the "
+        "ID with characters added, confirms",
+        "near_miss_rejected",
+    ),
+    _defect(
+        "trimmed_id_compare",
+        "update-stream trims whitespace off the claimed ID before it compares",
+        "near_miss_rejected",
+    ),
+    _defect(
+        "normalised_id_compare",
+        "update-stream URL-decodes and NFKC-normalises the claimed ID before it compares",
+        "near_miss_rejected",
+    ),
+    _defect(
+        "id_cut_to_column_width",
+        "update-stream compares only the first 20 characters of the IDs (the width of the column they are kept in)",
+        "near_miss_rejected",
+    ),
+    _defect(
+        "write_before_check",
+        "update-stream saves completeResponse before it checks the ID: a wrong or invalid ID gets a 400, and the "
+        "conversation holds its text",
+        "wrong_id_rejected",
+        "near_miss_rejected",
+        "invalid_id_refused",
+    ),
+    _defect(
+        "expected_id_in_header",
+        "the mismatch answer carries the expected ID in an X-Streaming-Session-Id header",
+        "wrong_id_rejected",
+    ),
+    _defect(
+        "id_tail_in_message",
+        "the mismatch message ends with the last eight characters of the expected ID",
+        "wrong_id_rejected",
+    ),
+    _defect(
+        "question_saved_before_credit_check",
+        "a question from a user without credits is stored in the conversation before the 402",
+        "no_credits_no_stream",
+    ),
+    _defect(
+        "foreign_404_names_stream",
+        "the 404 for another user's conversation names the conversation's latest streaming session ID",
+        "foreign_session_unreadable",
+        "foreign_session_unstreamable",
+        "foreign_session_undeletable",
+    ),
+    _defect(
+        "confirm_edits_first_reply",
+        "a confirmation rewrites the conversation's first assistant message instead of its last",
+        "latest_reply_confirmed",
+    ),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}

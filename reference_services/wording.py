@@ -27,15 +27,18 @@ STANDARD = {
     "accounting_unavailable": "Accounting service unavailable",
     "auth_unavailable": "Auth service unavailable",
     "session_not_found": "Chat session not found",
+    "session_not_yours": "Chat session not found for this user (latest stream {stream})",
     "session_deleted": "Chat session deleted",
     "message_empty": "Message must not be empty",
     "reply_confirmed": "Stream response saved",
     "tokens_used_negative": "Invalid request body: tokensUsed must be 0 or more",
     "streaming_id_mismatch": "Streaming session ID mismatch",
     "streaming_id_mismatch_revealing": "Streaming session ID mismatch: expected {expected}",
+    "streaming_id_mismatch_hint": "Streaming session ID mismatch (expected an ID ending in {tail})",
     "streaming_id_vague": "Could not update the session",
     "generation_failed": "The reply could not be generated",
     "service_stopping": "The service is shutting down: the reply was not completed",
+    "greeting": "Hello! How can I help you today?",
 }
 
 ALTERNATIVE = {
@@ -59,15 +62,18 @@ ALTERNATIVE = {
     "accounting_unavailable": "Billing is unreachable right now",
     "auth_unavailable": "Identity service is unreachable right now",
     "session_not_found": "No such conversation",
+    "session_not_yours": "No such conversation for you (its stream is {stream})",
     "session_deleted": "Conversation removed",
     "message_empty": "Please type a message",
     "reply_confirmed": "Reply stored",
     "tokens_used_negative": "The token count cannot be negative",
     "streaming_id_mismatch": "Rejected: stream identifier mismatch for this conversation",
     "streaming_id_mismatch_revealing": "Rejected: stream identifier mismatch, wanted {expected}",
+    "streaming_id_mismatch_hint": "Rejected: stream identifier mismatch, the right one ends {tail}",
     "streaming_id_vague": "Update refused",
     "generation_failed": "The model gave up half-way",
     "service_stopping": "Maintenance: the reply was cut short",
+    "greeting": "Hi there, ask me anything.",
 }
 
 

@@ -8,6 +8,8 @@ Measures, each `--repeat` times (the table shows the median):
 - every scenario's wall time (its Allure result, start to stop: hooks, steps and clean-up) beside its floor:
   the time the platform itself spent streaming the scenario's replies, read from the SSE transcripts attached
   to the scenario (the last line of each: "<seconds>s  end: ...");
+- the generated confirmations (near misses of the streaming session ID): how many, and how long they took,
+  read from the report each such scenario attaches;
 - the whole suite, serial (`behave`, as `make acceptance` runs it) and parallel (`python -m suite_tools.parallel_suite`,
   as `make acceptance JOBS=N` runs it): the wall time of the whole command, Python start-up included;
 - once (not per round; `--no-stall` skips it): a stalled platform's verdict, the whole suite against the embedded
@@ -38,7 +40,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from chat_acceptance.reporting import STREAM_TIMING
+from chat_acceptance.reporting import NEAR_MISS_TIMING, STREAM_TIMING
 from suite_tools import parallel_suite
 from suite_tools.suite_runs import embedded_only, suite_userdata, write_behave_ini
 
@@ -89,6 +91,8 @@ class ScenarioTiming:
     floor_s: float  # the time its replies spent streaming, from their transcripts
     streams: int
     attachments: int
+    near_misses: int = 0  # generated confirmations sent (near misses of the streaming session ID)
+    near_misses_s: float = 0.0  # the time they took, answers included
 
     @property
     def core(self) -> bool:
@@ -150,6 +154,12 @@ def scenario_timings(results_dir: Path) -> tuple[ScenarioTiming, ...]:
             for attachment in attachments
             if attachment.get("name") == STREAM_TIMING
         ]
+        # ... and the near misses it tried, with how long their confirmations took (World.try_near_misses).
+        generated = [
+            json.loads(_read_attachment(results_dir, attachment))
+            for attachment in attachments
+            if attachment.get("name") == NEAR_MISS_TIMING
+        ]
         labels = result.get("labels", [])
         tags = tuple(label["value"] for label in labels if label.get("name") == "tag")
         feature = next((label["value"] for label in labels if label.get("name") == "feature"), "")
@@ -165,6 +175,8 @@ def scenario_timings(results_dir: Path) -> tuple[ScenarioTiming, ...]:
                     floor_s=sum(durations),
                     streams=len(durations),
                     attachments=len(attachments),
+                    near_misses=sum(timing["sent"] for timing in generated),
+                    near_misses_s=sum(timing["seconds"] for timing in generated),
                 ),
             )
         )
@@ -350,8 +362,29 @@ def table(bench: Bench) -> str:
             f"stalled platform       {stalled.seconds:6.2f} s   (whole suite, {STALL_FAULT}: verdict with reason)"
             f"{'':3}target < {STALL_TARGET_S:g} s  {_ok(met)}"
         )
+    generated = near_miss_figures(bench.serial)
+    if generated["sent"]:
+        lines.append(
+            f"near-miss confirmations {generated['seconds']:6.2f} s   ({generated['sent']} generated confirmations "
+            f"in {generated['scenarios']} scenarios, {generated['per_confirmation_ms']:.1f} ms each; serial run)"
+        )
     lines += ["", _scenario_table(scenario_rows(bench.serial))]
     return "\n".join(lines)
+
+
+def near_miss_figures(runs: Sequence[SuiteTiming]) -> dict:
+    """The generated confirmations of a run (median over the runs): how many, in how many scenarios, how long."""
+    per_run = [
+        [timing for timing in run.scenarios if timing.near_misses and timing.status != "skipped"] for run in runs
+    ]
+    sent = _median(sum(timing.near_misses for timing in timings) for timings in per_run) or 0
+    seconds = _median(sum(timing.near_misses_s for timing in timings) for timings in per_run) or 0.0
+    return {
+        "sent": int(sent),
+        "scenarios": int(_median(len(timings) for timings in per_run) or 0),
+        "seconds": seconds,
+        "per_confirmation_ms": 1000 * seconds / sent if sent else 0.0,
+    }
 
 
 def _scenario_table(rows: list[Row]) -> str:
@@ -398,6 +431,7 @@ def to_json(bench: Bench) -> dict:
         "stalled_platform_verdict_s": bench.stalled.seconds if bench.stalled else None,
         "serial_runs": [{"exit_code": run.exit_code, "seconds": run.seconds} for run in bench.serial],
         "parallel_runs": [{"exit_code": run.exit_code, "seconds": run.seconds} for run in bench.parallel],
+        "near_misses": near_miss_figures(bench.serial),
         "scenarios": [asdict(row) for row in scenario_rows(bench.serial)],
         "parallel_scenarios": [asdict(row) for row in scenario_rows(bench.parallel)],
         "missed": verdicts(bench),

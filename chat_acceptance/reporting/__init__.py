@@ -33,7 +33,10 @@ from chat_acceptance.redaction import REDACTED, Redactor, is_secret_name
 # Where a @contract.<anchor> tag links to: the contract, relative to the report's index.html in
 # reports/allure-report/ (the contract lives beside this repository, in ../shared/contract.md).
 CONTRACT_URL = "../../../shared/contract.md"
-STREAM_TIMING = "stream timing"  # the name of the JSON attachment that stream_timing() writes
+# The names of the JSON attachments that `make bench` reads: each streamed reply's timing (stream_timing()),
+# and the near misses a scenario tried with how long their confirmations took (World.try_near_misses).
+STREAM_TIMING = "stream timing"
+NEAR_MISS_TIMING = "near miss timing"
 # The map of the contract (contract/promises.yaml), relative to reports/allure-report/index.html.
 MAP_URL = "../../contract/promises.yaml"
 CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "reporting" / "categories.json"
@@ -139,9 +142,14 @@ def attach_exchange(exchange: Exchange, redactor: Redactor) -> None:
         attachment_type=allure.attachment_type.TEXT,
     )
     if exchange.stream is not None and exchange.stream.status == 200:
-        allure.attach(
-            json.dumps(stream_timing(exchange.stream)), name=STREAM_TIMING, attachment_type=allure.attachment_type.JSON
-        )
+        attach_json(STREAM_TIMING, stream_timing(exchange.stream))
+
+
+def attach_json(name: str, value: Any) -> None:
+    """A machine-readable attachment (figures for tools such as `make bench`; never anything secret)."""
+    if current_test() is None:
+        return
+    allure.attach(json.dumps(value), name=name, attachment_type=allure.attachment_type.JSON)
 
 
 def stream_timing(stream: StreamResult) -> dict[str, Any]:

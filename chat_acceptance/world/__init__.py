@@ -7,7 +7,8 @@ from typing import Any
 
 from chat_acceptance.transport.client import ApiResponse, Exchange, PlatformClient, PlatformUnavailable
 from chat_acceptance.config import Account, SuiteConfig
-from chat_acceptance.world import consequences
+from chat_acceptance import reporting
+from chat_acceptance.world import consequences, near_misses
 from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
 from chat_acceptance.reporting import attach_text
 from chat_acceptance.world.matchers import expect, is_accepted, stream_end_problems
@@ -142,6 +143,7 @@ class World:
         self.stream_findings: list[str] = []
         # Answers that broke the contract's shapes, in order; the scenario's last step reports them (behaviour first).
         self.contract_findings: list[AssertionError] = []
+        self.attempts: list[near_misses.Attempt] = []  # near misses tried, with the platform's answers
 
     def person(self, name: str) -> Person:
         if name not in self.people:
@@ -234,6 +236,37 @@ class World:
             shared=[name for name in self.people if name not in self.starting_balances],
         )
         return self.protected
+
+    def try_near_misses(self, family: str) -> list[near_misses.Attempt]:
+        """Confirms the scenario's reply once with each near miss of its ID from `family`, each time with an
+        attacker's text (numbered, so that a saved one says which attempt it was), and attaches to the report
+        every value sent and the answer. What the attempts must not change is recorded first (`protected`)."""
+        reply, config = self.reply, self.suite.config
+        person = self.person(reply.owner)
+        # A deployment may store the issued ID a little after done; before that, every ID gets the mismatch and
+        # a near miss would prove nothing. Confirming with the own ID and text first makes sure it is stored.
+        expect(person.confirm_with_own_id(reply), is_accepted(f"{person.name} confirming the reply first"))
+        self.protect(f"confirming with near misses of family '{family}'", reply.owner)
+        candidates = near_misses.near_misses(
+            reply.streaming_session_id, family, run_seed=config.seed, limit=config.near_misses_per_family
+        )
+        self.attempts = near_misses.try_all(
+            candidates, lambda value, number: person.confirm(reply, value, consequences.attacker_text(number))
+        )
+        reporting.attach_text(
+            f"near misses tried: {family}",
+            near_misses.report(
+                family,
+                self.attempts,
+                run_seed=config.seed,
+                limit=config.near_misses_per_family,
+                issued=reply.streaming_session_id,
+            ),
+            self.suite.platform.transport.redactor,
+        )
+        seconds = sum(attempt.seconds for attempt in self.attempts)
+        reporting.attach_json(reporting.NEAR_MISS_TIMING, {"sent": len(self.attempts), "seconds": round(seconds, 6)})
+        return self.attempts
 
     def conversation_of(self, name: str) -> str:
         """`name`'s conversation: that of the scenario's reply when it is theirs, else the one they last used."""

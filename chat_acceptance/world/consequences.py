@@ -138,7 +138,9 @@ def nothing_changed(protected: Protected | None, *, confirm_own_id: bool = True)
         raise AssertionError("nothing was recorded before the attempt: its When step must call World.protect first")
     changes = changes_since(protected)
     if changes:
-        raise AssertionError(f"Refused attempt changed what it protects: {protected.what}\n" + "; ".join(changes))
+        raise AssertionError(
+            f"Refused attempt changed what it protects: {protected.what}\n" + "; ".join([*changes, *protected.notes])
+        )
     if confirm_own_id and protected.reply is not None and protected.owner is not None:
         answer = protected.owner.confirm_with_own_id(protected.reply, protected.reply.text)
         if getattr(answer, "status", None) != 200:

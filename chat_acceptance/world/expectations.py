@@ -1,11 +1,11 @@
 """What the scenarios expect, checked with the matchers. Each check fails with what the platform did."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-from chat_acceptance.world import matchers
-from chat_acceptance.world import access
+from chat_acceptance.world import access, leaks, matchers, near_misses
 from chat_acceptance.world.access import unknown_user_id  # noqa: F401  (steps name unknown users through here)
 from chat_acceptance.config import Account
 from chat_acceptance.transport.client import ApiResponse, Exchange, route_of
@@ -216,17 +216,58 @@ def is_gone_for_every_route(person: Person, reply: Reply) -> None:
 
 
 def reveals_no_streaming_session_id(error_answers: list[Exchange], reply: Reply) -> None:
-    """No error answer of the scenario may contain the ID the platform expects for the reply."""
-    expected_id = reply.streaming_session_id or ""
-    revealing = [
-        f"{exchange.method} {route_of(urlsplit(exchange.url).path)} answered {exchange.status}"
+    """No error answer of the scenario (to anyone: another user's 404s too) reveals the ID the platform issued
+    for the reply, whole or six characters of it, in its status line, any header or its body (see leaks)."""
+    issued = reply.streaming_session_id or ""
+    found = [
+        (exchange, leak)
         for exchange in error_answers
-        if expected_id and expected_id in (exchange.response_body or "")
-    ]
-    if revealing:
-        raise AssertionError(
-            f"expected no error to reveal the issued streaming session ID, but these did: {', '.join(revealing)}"
+        for leak in leaks.leaks_in(
+            issued,
+            status_line=f"HTTP {exchange.status}",
+            headers=exchange.response_headers,
+            body=exchange.response_body,
+            request_parts=[exchange.url, unquote(exchange.url), *_header_lines(exchange.request_headers),
+                           exchange.request_body],
         )
+    ]
+    if found:
+        exchange, leak = found[0]
+        shown = "the whole issued streaming session ID" if leak.whole else "part of the issued streaming session ID"
+        raise AssertionError(
+            f"Streaming session ID revealed: the {exchange.status} answer to {exchange.method} {route_of(urlsplit(exchange.url).path)} "
+            f"shows {shown} in {leak.where}; expected no error to reveal it\n"
+            f"{exchange.method} {exchange.url} revealed {leak.revealed!r} of {issued!r}"
+            + (f"; {len(found) - 1} more part(s) of error answers did too" if len(found) > 1 else "")
+        )
+
+
+def _header_lines(headers: Mapping[str, str]) -> list[str]:
+    return [f"{name}: {value}" for name, value in headers.items()]
+
+
+def every_near_miss_rejected(attempts: list[near_misses.Attempt], seed: int) -> None:
+    """Every near miss got the mismatch 400; the first that did not is named by family and kind (the value,
+    which differs per run as the issued ID does, is on the second line and in the report)."""
+    if not attempts:
+        raise AssertionError("no near miss was tried: the family has no candidate for this ID")
+    wrong = [attempt for attempt in attempts if not attempt.rejected_as_mismatch]
+    if not wrong:
+        return
+    accepted = [attempt for attempt in wrong if 200 <= attempt.status < 300]
+    first = (accepted or wrong)[0]
+    family, kind = first.near_miss.family, first.near_miss.kind
+    headline = (
+        f"Wrong streaming ID accepted: a near miss of family '{family}' ({kind}) was confirmed ({first.status})"
+        if accepted
+        else f"Near miss not rejected as a mismatch: family '{family}' ({kind}) answered {first.status}"
+    )
+    raise AssertionError(
+        f"{headline}; expected the confirmation to be rejected as a streaming session ID mismatch (400 with "
+        f'"mismatch" in its message)\n{len(wrong)} of {len(attempts)} near misses were not; the first sent '
+        f"{near_misses.shown(first.near_miss.value)} and got {first.status} {first.message!r}; seed {seed} "
+        f"(rerun with -D seed={seed}); the report lists every value tried"
+    )
 
 
 # Browsers on other origins

@@ -2,7 +2,7 @@
 from behave import then, when
 
 import parameter_types  # noqa: F401  (registers the step parameter types)
-from chat_acceptance.world import consequences
+from chat_acceptance.world import consequences, near_misses
 from chat_acceptance.world import expectations as expect
 
 
@@ -14,6 +14,17 @@ def step_confirm_with_own_id(context, name):
 @when('{name:Person} confirms the reply as "{text}" with its own streaming session ID')
 def step_confirm_edited_reply(context, name, text):
     context.world.answer = context.world.person(name).confirm_with_own_id(context.world.reply, text)
+
+
+@when('{name:Person} confirms the latest reply as "{text}" with its own streaming session ID')
+def step_confirm_latest_reply(context, name, text):
+    context.world.protect(f"{name} confirming her latest reply", name)  # what must stay as it was
+    context.world.answer = context.world.person(name).confirm_with_own_id(context.world.reply, text)
+
+
+@then('the latest reply reads "{text}" and the earlier replies read as before')
+def step_only_latest_reply_changed(context, text):
+    consequences.only_last_reply_changed(context.world.protected, text)
 
 
 @when("{name:Person} confirms the reply with {other:OtherId}")
@@ -37,6 +48,16 @@ def step_confirm_someone_elses_reply(context, name, owner, text):
     world.answer = world.person(name).confirm(reply, reply.streaming_session_id, text)
 
 
+@when("{name:Person}'s reply is confirmed with someone else's text, trying each near miss of its ID: {what:NearMisses}")
+def step_confirm_with_near_misses(context, name, what):
+    context.world.try_near_misses(near_misses.BY_DESCRIPTION[what].name)
+
+
+@then("every attempt is rejected as a streaming session ID mismatch")
+def step_every_attempt_rejected(context):
+    expect.every_near_miss_rejected(context.world.attempts, context.world.suite.config.seed)
+
+
 @then("the confirmation is accepted")
 def step_confirmation_accepted(context):
     expect.is_accepted(context.world.answer, "the confirmation")
@@ -53,7 +74,9 @@ def step_refused_as_invalid(context):
 
 
 @then("the rejection does not reveal the issued streaming session ID")
-def step_rejection_does_not_reveal_id(context):
+@then("no rejection reveals the issued streaming session ID")
+@then("the refusal does not reveal the streaming session ID of {owner:Person}'s reply")
+def step_rejection_does_not_reveal_id(context, owner=None):
     expect.reveals_no_streaming_session_id(context.world.error_answers(), context.world.reply)
 
 

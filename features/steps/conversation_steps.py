@@ -23,6 +23,14 @@ def step_received_two_replies(context, name):
     world.reply = world.received_reply(name, "And of Spain?", world.earlier_reply.conversation_id, confirmed=True)
 
 
+@given("{name:Person} has received three streamed replies in one conversation")
+def step_received_three_replies(context, name):
+    person = context.world.person(name)
+    earlier = person.receive_confirmed_reply("What is the capital of France?")
+    person.receive_confirmed_reply("And of Spain?", earlier.conversation_id)
+    context.world.reply = person.receive_reply("And of Italy?", earlier.conversation_id)
+
+
 @given("{name:Person} has received streamed replies in two conversations")
 def step_received_replies_in_two_conversations(context, name):
     context.world.reply = context.world.received_reply(name, "What is the capital of France?")

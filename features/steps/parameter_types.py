@@ -10,6 +10,7 @@ from chat_acceptance.world.expectations import REFUSALS
 from chat_acceptance.world.malformed import MALFORMATIONS, REQUESTS
 from chat_acceptance.transport.client import MISSING
 from chat_acceptance.world import OTHER_IDS
+from chat_acceptance.world.near_misses import BY_DESCRIPTION
 
 
 def _choice(words):
@@ -40,5 +41,6 @@ register_type(
     Request=_choice(REQUESTS),
     Malformation=_choice(MALFORMATIONS),
     Identifier=_choice(["user id", "username"]),
+    NearMisses=_choice(BY_DESCRIPTION),
     JsonValue=json_value,
 )

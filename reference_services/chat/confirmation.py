@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hmac
 import re
+import unicodedata
+from urllib.parse import unquote
 
 from fastapi.exceptions import RequestValidationError
 
@@ -13,6 +15,7 @@ from reference_services.web.fields import is_storable_text
 
 # What the original system checked instead of the stored ID (the shape_only_id_check defect).
 ORIGINAL_ID_SHAPE = re.compile(r"stream-\d{13}-[0-9a-f]{8}")
+ID_COLUMN_WIDTH = 20  # id_cut_to_column_width
 
 
 def claim_matches(claim: object, session: Session, store: ChatStore, faults: ActiveFaults) -> bool:
@@ -37,5 +40,18 @@ def claim_matches(claim: object, session: Session, store: ChatStore, faults: Act
         return True
     if faults.on("accept_other_session_id") and store.was_issued(claim):
         return True
+    if faults.on("like_id_match"):
+        return store.latest_stream_matches(session.id, claim, "like")
+    if faults.on("case_insensitive_id_compare"):
+        return store.latest_stream_matches(session.id, claim, "nocase")
     expected = session.streaming_session_id
+    if faults.on("trimmed_id_compare"):
+        claim = claim.strip()
+    if faults.on("normalised_id_compare"):
+        claim = unicodedata.normalize("NFKC", unquote(claim))
+    if faults.on("id_cut_to_column_width") and expected is not None:
+        claim, expected = claim[:ID_COLUMN_WIDTH], expected[:ID_COLUMN_WIDTH]
+    if faults.on("prefix_id_match") and expected is not None:
+        shorter = min(len(claim), len(expected))  # strncmp-style: only the length both have
+        return claim[:shorter] == expected[:shorter]
     return expected is not None and hmac.compare_digest(claim.encode(), expected.encode())

@@ -16,7 +16,8 @@ from reference_services.model import ReplyModel
 from reference_services.security import Caller
 from reference_services.timestamps import iso
 from reference_services.web.deps import BearerDep, CallerDep, FaultsDep, SettingsDep, WordingDep, current_caller
-from reference_services.web.errors import ApiError
+from reference_services.web.errors import ApiError, error_response
+from reference_services.web.middleware import STREAMING_ID_HEADER
 
 
 def chat_store(request: Request) -> ChatStore:
@@ -54,6 +55,8 @@ def owned_session(session_id: str, caller: ChatCallerDep, chats: ChatsDep, fault
     """The session, if it exists and belongs to the caller; 404 otherwise (never 403: it does not exist for them)."""
     session = chats.get_session(session_id)
     if session is None or (session.user_id != caller.id and not faults.on("no_ownership_check")):
+        if session is not None and faults.on("foreign_404_names_stream"):
+            raise ApiError(404, "session_not_yours", stream=session.streaming_session_id)
         raise ApiError(404, "session_not_found")
     return session
 
@@ -78,12 +81,15 @@ def create_session(
     caller: ChatCallerDep,
     chats: ChatsDep,
     faults: FaultsDep,
+    say: WordingDep,
     body: Annotated[NewSessionRequest | None, Body()] = None,
 ) -> dict:
     body = body or NewSessionRequest()
     title = body.title or (body.initial_message or "").strip()[:50] or "New chat"
     model_id = None if body.model_id is None else str(body.model_id)
     session = chats.create_session(new_session_id(faults), caller.id, title, model_id, body.initial_message)
+    if faults.on("greeting_message"):
+        chats.add_message(session.id, "assistant", say("greeting"))
     answer = {"sessionId": session.id, "title": session.title, "createdAt": iso(session.created_at)}
     if faults.on("created_at_missing"):
         del answer["createdAt"]
@@ -126,6 +132,8 @@ async def stream_reply(
         if not faults.on("missing_question_answered"):
             raise ApiError(400, "invalid_body", detail="message: Field required")
         body = body.model_copy(update={"message": ""})
+    if faults.on("question_saved_before_credit_check"):
+        replies.store.add_message(session.id, "user", body.message)
     await replies.ensure_credits(caller)
     streaming_session_id = await replies.issue_stream(session, body.message)
     response = StreamingResponse(
@@ -141,11 +149,19 @@ async def stream_reply(
 
 @router.post("/chat/sessions/{session_id}/update-stream")
 def update_stream(
-    body: UpdateStreamRequest, session: SessionDep, chats: ChatsDep, faults: FaultsDep, say: WordingDep
+    request: Request,
+    body: UpdateStreamRequest,
+    session: SessionDep,
+    chats: ChatsDep,
+    faults: FaultsDep,
+    say: WordingDep,
 ) -> dict:
-    """Confirms the streamed reply, if the streaming session ID is the one issued for the latest stream."""
+    """Confirms the streamed reply, if the streaming session ID is the one issued for the latest stream.
+    (With expected_id_in_header the refusal is returned as a response of its own, to carry the header.)"""
     if body.tokens_used < 0 and not faults.on("negative_tokens_used_accepted"):
         raise ApiError(400, "tokens_used_negative")
+    if faults.on("write_before_check"):
+        chats.confirm_reply(session.id, body.complete_response)
     if not claim_matches(body.streaming_session_id, session, chats, faults):
         if faults.on("wrong_id_500"):
             raise ApiError(500, "internal_error")
@@ -153,8 +169,14 @@ def update_stream(
             raise ApiError(400, "streaming_id_vague")
         if faults.on("reveal_expected_id"):
             raise ApiError(400, "streaming_id_mismatch_revealing", expected=session.streaming_session_id)
+        if faults.on("id_tail_in_message"):
+            raise ApiError(400, "streaming_id_mismatch_hint", tail=(session.streaming_session_id or "")[-8:])
+        if faults.on("expected_id_in_header"):
+            refusal = error_response(request, 400, "streaming_id_mismatch")
+            refusal.headers[STREAMING_ID_HEADER] = session.streaming_session_id or ""
+            return refusal
         raise ApiError(400, "streaming_id_mismatch")
     if not (faults.on("confirmation_not_saved") or faults.on("reply_not_saved")):
-        chats.confirm_reply(session.id, body.complete_response)
+        chats.confirm_reply(session.id, body.complete_response, first_reply=faults.on("confirm_edits_first_reply"))
     tokens_used = str(body.tokens_used) if faults.on("tokens_used_as_string") else body.tokens_used
     return {"message": say("reply_confirmed"), "sessionId": session.id, "tokensUsed": tokens_used}

@@ -139,16 +139,28 @@ class ChatStore:
         with self.db.read() as db:
             return db.execute(query, values).fetchone() is not None
 
-    def confirm_reply(self, session_id: str, content: str) -> None:
+    def latest_stream_matches(self, session_id: str, claim: str, comparison: str) -> bool:
+        """Whether the session's latest streaming session ID matches `claim` in SQL, compared the way `comparison`
+        says (only the faults like_id_match and case_insensitive_id_compare check this way)."""
+        operator = {"like": "LIKE ?", "nocase": "= ? COLLATE NOCASE"}[comparison]
+        with self.db.read() as db:
+            row = db.execute(
+                f"SELECT 1 FROM sessions WHERE id = ? AND streaming_session_id {operator}", (session_id, claim)
+            ).fetchone()
+        return row is not None
+
+    def confirm_reply(self, session_id: str, content: str, *, first_reply: bool = False) -> None:
         """The session's last assistant message becomes `content`.
 
         If the last message is the user's (the stream was cut before the reply was saved), the confirmed
-        reply is appended instead of overwriting an older exchange's reply.
+        reply is appended instead of overwriting an older exchange's reply. `first_reply` (the fault
+        confirm_edits_first_reply) rewrites the first assistant message instead.
         """
         now = now_ms()
         with self.db.write() as db:
+            order = "role = 'assistant' DESC, id ASC" if first_reply else "id DESC"
             last = db.execute(
-                "SELECT id, role FROM messages WHERE session_id = ? ORDER BY id DESC LIMIT 1", (session_id,)
+                f"SELECT id, role FROM messages WHERE session_id = ? ORDER BY {order} LIMIT 1", (session_id,)
             ).fetchone()
             if last is not None and last["role"] == "assistant":
                 db.execute("UPDATE messages SET content = ? WHERE id = ?", (content, last["id"]))

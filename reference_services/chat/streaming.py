@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import string
 import uuid
 from collections.abc import AsyncIterator
 
@@ -25,6 +26,7 @@ from reference_services.wording import Wording
 logger = logging.getLogger("reference_services.chat")
 
 LATE_ID_STORE_SECONDS = 0.5
+OPAQUE_ID_ALPHABET = string.ascii_letters + string.digits + "_-.~"  # opaque_id_alphabet
 HEARTBEAT_EVERY = 10  # chunks, with chatty_sse
 SLOW_FIRST_TOKEN_HEARTBEATS, SLOW_FIRST_TOKEN_HEARTBEAT_SECONDS = 8, 0.25  # slow_first_token: 2 s of heartbeats
 
@@ -38,6 +40,8 @@ def new_session_id(faults: ActiveFaults) -> str:
 def new_streaming_session_id(faults: ActiveFaults) -> str:
     if faults.on("foreign_id_shapes"):
         return str(uuid.uuid4())
+    if faults.on("opaque_id_alphabet"):
+        return "".join(secrets.choice(OPAQUE_ID_ALPHABET) for _ in range(32))
     return f"stream-{now_ms()}-{secrets.token_hex(4)}"  # the original system's format
 
 

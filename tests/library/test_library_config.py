@@ -288,3 +288,23 @@ def test_run_health_settings():
     assert (config.stall_limit, config.throttle_budget_s, config.max_requests_per_second) == (5, 0.0, 2.5)
     assert build().stall_limit == 3 and build().max_requests_per_second == 0
     assert "stall_limit='0'" in config_error(defines={"stall_limit": "0"})
+
+
+def test_the_seed_is_taken_from_userdata_or_defines():
+    assert build({"seed": "4242"}).seed == 4242
+    assert build(defines={"seed": "7"}).seed == 7
+
+
+def test_without_a_seed_each_run_gets_its_own_and_describe_shows_it():
+    seeds = {build({"seed": ""}).seed for _ in range(5)}
+    assert len(seeds) > 1 and all(0 <= seed < 2**32 for seed in seeds)
+    chosen = build()
+    assert f"seed = {chosen.seed}" in chosen.describe()
+
+
+def test_near_misses_per_family_is_a_whole_number_above_zero():
+    assert build().near_misses_per_family == SuiteConfig.near_misses_per_family
+    assert build({"near_misses_per_family": "3"}).near_misses_per_family == 3
+    for bad in ("0", "2.5", "many"):
+        assert "near_misses_per_family" in config_error(userdata={"near_misses_per_family": bad})
+    assert "seed" in config_error(userdata={"seed": "-1"})

@@ -11,7 +11,7 @@ from suite_tools import bench
 from chat_acceptance.transport.client import Exchange
 from chat_acceptance.redaction import Redactor
 from chat_acceptance import reporting
-from chat_acceptance.reporting import STREAM_TIMING, format_exchange, stream_timing
+from chat_acceptance.reporting import NEAR_MISS_TIMING, STREAM_TIMING, format_exchange, stream_timing
 from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
 
 
@@ -56,7 +56,7 @@ def test_the_report_carries_a_machine_readable_timing_for_each_reply_that_stream
 def write_result(results, *, name, tags, start_ms, stop_ms, step_attachments, status="passed", feature="Confirming"):
     sources = []
     for title, text in step_attachments:
-        json_attachment = title == STREAM_TIMING
+        json_attachment = title in (STREAM_TIMING, NEAR_MISS_TIMING)
         source = f"{uuid.uuid4()}-attachment.{'json' if json_attachment else 'txt'}"
         (results / source).write_text(text, encoding="utf-8")
         sources.append({"name": title, "source": source, "type": "application/json" if json_attachment else "text/plain"})
@@ -86,6 +86,22 @@ def test_each_scenario_gets_its_wall_time_and_the_sum_of_its_streams(tmp_path):
     assert second.wall_s == pytest.approx(0.12)
     assert second.streams == 2 and second.floor_s == pytest.approx(0.1)  # the failure attachment is a repeat
     assert second.target_s == pytest.approx(1.5 * 0.1 + 0.3)
+
+
+def test_the_generated_confirmations_are_read_from_their_machine_readable_timing(tmp_path):
+    near_miss_report = "family: wildcards (...)\n\n  1. '%'  [SQL LIKE: % alone]  -> 400 ...\n\n12 near misses in 0.061 s"
+    write_result(tmp_path, name="Near misses: wildcards", tags=["core"], start_ms=1_000, stop_ms=1_300,
+                 step_attachments=[("near misses tried: wildcards", near_miss_report),
+                                   (NEAR_MISS_TIMING, json.dumps({"sent": 12, "seconds": 0.061})),
+                                   ("POST /stream → 200", format_exchange(streamed_exchange(0.05), Redactor()))])
+    write_result(tmp_path, name="Own ID", tags=["core"], start_ms=2_000, stop_ms=2_100, step_attachments=[])
+    timings = bench.scenario_timings(tmp_path)
+
+    assert [(t.near_misses, t.near_misses_s) for t in timings] == [(12, pytest.approx(0.061)), (0, 0.0)]
+    figures = bench.near_miss_figures([bench.SuiteTiming(0, 1.0, timings)])
+    assert figures == {"sent": 12, "scenarios": 1, "seconds": pytest.approx(0.061),
+                       "per_confirmation_ms": pytest.approx(61 / 12)}
+    assert "near-miss confirmations" in bench.table(bench.Bench(serial=[bench.SuiteTiming(0, 1.0, timings)]))
 
 
 def timing(name, wall_s, floor_s, *, core=False, status="passed"):
@@ -134,14 +150,18 @@ def test_a_slow_or_reasonless_stalled_verdict_misses_its_target():
 def test_bench_measures_a_tiny_run_serial_and_parallel(tmp_path, capsys):
     figures_file = tmp_path / "bench.json"
     # The stalled platform's verdict is measured by tests/meta/test_run_verdicts.py.
-    bench.main(["--repeat", "1", "--jobs", "2", "--tags", "@core", "--no-stall", "--json", str(figures_file)])
+    tags = "@behaviour.own_id_confirms or @behaviour.wrong_id_rejected or @behaviour.near_miss_rejected"
+    bench.main(["--repeat", "1", "--jobs", "2", "--tags", tags, "--no-stall", "--json", str(figures_file)])
     printed = capsys.readouterr().out
     figures = json.loads(figures_file.read_text())
     assert [run["exit_code"] for run in figures["serial_runs"] + figures["parallel_runs"]] == [0, 0]
     assert figures["startup_s"] > 0 and figures["serial_suite_s"] > 0 and figures["parallel_suite_s"] > 0
     for rows in (figures["scenarios"], figures["parallel_scenarios"]):
-        assert len(rows) == 3 and all(row["core"] and row["streams"] == 1 and row["floor_s"] > 0 for row in rows)
+        assert len(rows) == 10 and all(row["core"] and row["streams"] == 1 and row["floor_s"] > 0 for row in rows)
+    assert figures["near_misses"]["scenarios"] == 7 and figures["near_misses"]["sent"] >= 7
+    assert figures["near_misses"]["seconds"] > 0
     assert "whole suite, parallel" in printed and "@core A reply confirmed with" in printed
+    assert "near-miss confirmations" in printed
 
 
 def test_a_slow_keep_alive_round_trip_misses_its_target_and_shows_in_the_table():

@@ -41,7 +41,7 @@ def _attachment_sources(node: dict) -> list[str]:
 
 
 def test_a_failing_scenario_fails_the_parallel_run_with_the_serial_verdicts(tmp_path):
-    tags = "@core"
+    tags = "@behaviour.own_id_confirms or @behaviour.wrong_id_rejected"  # one scenario passes, two fail
     serial = run_suite(faults=["accept_any_id"], tags=tags)
     run = parallel_suite.run(
         2, scheme="scenario", behavex_args=[f"--tags={tags}", "-D", "reference_faults=accept_any_id"],

@@ -730,3 +730,118 @@ def test_rate_limited(platform_with):
         assert throttled.json()["message"] and 1 <= int(throttled.headers["Retry-After"]) <= 2
         # the limit is per second: within its Retry-After, the client is served again
         poll_until(lambda: api.request("GET", "chat", "/api/health").status_code == 200, timeout=2.5, interval=0.2)
+
+
+# --- issue 12: the streaming-ID promise tested as an attacker would ---
+
+
+def test_opaque_id_alphabet(platform_with):
+    with platform_with("opaque_id_alphabet") as (_, api):
+        session_id, result = streamed(api)
+        assert re.fullmatch(r"[A-Za-z0-9_.~-]{32}", result.streaming_session_id)
+        assert is_mismatch(api.confirm("user1", session_id, result.streaming_session_id.swapcase()))
+        assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
+
+
+def test_greeting_message(platform_with):
+    with platform_with("greeting_message") as (_, api):
+        session_id, result = streamed(api)
+        messages = api.session("user1", session_id).json()["messages"]
+        assert [message["role"] for message in messages] == ["assistant", "user", "assistant"]
+        assert messages[0]["content"] == STANDARD["greeting"] and messages[-1]["content"] == result.text
+
+
+def test_case_insensitive_id_compare(platform_with):
+    with platform_with("case_insensitive_id_compare") as (_, api):
+        session_id, result = streamed(api)
+        assert api.confirm("user1", session_id, result.streaming_session_id.upper()).status_code == 200
+        assert is_mismatch(api.confirm("user1", session_id, result.streaming_session_id[:-1]))
+
+
+def test_like_id_match(platform_with):
+    with platform_with("like_id_match") as (_, api):
+        session_id, result = streamed(api)
+        assert api.confirm("user1", session_id, "%").status_code == 200
+        assert api.confirm("user1", session_id, result.streaming_session_id[:-1] + "_").status_code == 200
+        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+
+
+def test_prefix_id_match(platform_with):
+    with platform_with("prefix_id_match") as (_, api):
+        session_id, result = streamed(api)
+        issued = result.streaming_session_id
+        assert api.confirm("user1", session_id, issued[:-3]).status_code == 200
+        assert api.confirm("user1", session_id, issued + "x").status_code == 200
+        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+
+
+def test_write_before_check(platform_with):
+    with platform_with("write_before_check") as (_, api):
+        session_id, _ = streamed(api)
+        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID, complete_response="the attacker's text"))
+        assert api.session("user1", session_id).json()["messages"][-1]["content"] == "the attacker's text"
+
+
+def test_expected_id_in_header(platform_with):
+    with platform_with("expected_id_in_header") as (_, api):
+        session_id, result = streamed(api)
+        response = api.confirm("user1", session_id, MADE_UP_ID)
+        assert is_mismatch(response) and result.streaming_session_id not in response.text
+        assert response.headers["X-Streaming-Session-Id"] == result.streaming_session_id
+
+
+def test_id_tail_in_message(platform_with):
+    with platform_with("id_tail_in_message") as (_, api):
+        session_id, result = streamed(api)
+        response = api.confirm("user1", session_id, MADE_UP_ID)
+        assert is_mismatch(response) and response.json()["message"].endswith(result.streaming_session_id[-8:] + ")")
+        assert result.streaming_session_id not in response.text
+
+
+def test_confirm_edits_first_reply(platform_with):
+    with platform_with("confirm_edits_first_reply") as (_, api):
+        session_id, first = streamed(api)
+        second = api.stream("user1", session_id, "And again")
+        assert api.confirm("user1", session_id, second.streaming_session_id, complete_response="edited").status_code == 200
+        replies = [m["content"] for m in api.session("user1", session_id).json()["messages"] if m["role"] == "assistant"]
+        assert replies == ["edited", second.text]
+
+
+def test_question_saved_before_credit_check(platform_with):
+    with platform_with("question_saved_before_credit_check") as (_, api):
+        session_id = api.new_session("user1")  # user1 has no credits on a fresh platform
+        assert api.stream("user1", session_id, "Anyone there?").status == 402
+        assert [m["content"] for m in api.session("user1", session_id).json()["messages"]] == ["Anyone there?"]
+
+
+def test_foreign_404_names_stream(platform_with):
+    with platform_with("foreign_404_names_stream") as (_, api):
+        session_id, result = streamed(api)
+        response = api.session("user2", session_id)
+        assert response.status_code == 404 and result.streaming_session_id in response.json()["message"]
+        assert result.streaming_session_id not in api.session("user2", "ses-no-such-session").text
+
+
+def test_trimmed_id_compare(platform_with):
+    with platform_with("trimmed_id_compare") as (_, api):
+        session_id, result = streamed(api)
+        assert api.confirm("user1", session_id, f" {result.streaming_session_id}\n").status_code == 200
+        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+
+
+def test_normalised_id_compare(platform_with):
+    with platform_with("normalised_id_compare") as (_, api):
+        session_id, result = streamed(api)
+        issued = result.streaming_session_id
+        full_width = "".join(chr(ord(char) - 0x21 + 0xFF01) for char in issued)
+        assert api.confirm("user1", session_id, full_width).status_code == 200
+        assert api.confirm("user1", session_id, issued.replace("-", "%2D")).status_code == 200
+        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+
+
+def test_id_cut_to_column_width(platform_with):
+    with platform_with("id_cut_to_column_width") as (_, api):
+        session_id, result = streamed(api)
+        issued = result.streaming_session_id
+        assert api.confirm("user1", session_id, issued[:20] + "anything").status_code == 200
+        assert is_mismatch(api.confirm("user1", session_id, "x" + issued[1:]))
