@@ -183,8 +183,10 @@ def test_on_a_terminal_the_console_is_pretty_and_prints_each_step_once(tmp_path)
         assert behave.wait(timeout=120) == 0, output
     step = "When Alice confirms the reply with its own streaming session ID"
     assert "Scenario: A reply confirmed with its own streaming session ID is accepted" in output
-    assert output.count(step) == 1, output
-    assert output.count("And every answer kept to the contract") == 3
+    # Skipped scenarios are listed too; the step itself (not a longer one it begins) prints once.
+    assert len(re.findall(rf"^\s*{re.escape(step)}\s+#", output, re.MULTILINE)) == 1, output
+    ran = int(re.search(r"(\d+) scenarios? passed", output)[1])
+    assert ran >= 3 and output.count("And every answer kept to the contract") == ran
 
 
 def _read_all(descriptor: int) -> str:
