@@ -88,7 +88,7 @@ def test_the_expectation_names_the_route_and_the_part_on_a_stable_first_line():
 
     first, details = str(caught.value).split("\n", 1)
     assert first == (
-        "Streaming session ID revealed: the 400 answer to POST /api/chat/sessions/{id}/update-stream shows the "
+        "Streaming session ID revealed: the 400 answer to POST /api/chat/sessions/{sessionId}/update-stream shows the "
         "whole issued streaming session ID in header 'X-Streaming-Session-Id'; expected no error to reveal it"
     )
     assert ISSUED in details and URL in details
@@ -100,7 +100,7 @@ def test_a_404_to_another_user_is_searched_too():
                         request_body=None)]
     reply = type("Reply", (), {"streaming_session_id": ISSUED})()
 
-    with pytest.raises(AssertionError, match="the 404 answer to POST /api/chat/sessions/{id} shows part"):
+    with pytest.raises(AssertionError, match="the 404 answer to POST /api/chat/sessions/{sessionId} shows part"):
         reveals_no_streaming_session_id(answers, reply)
 
 

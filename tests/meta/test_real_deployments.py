@@ -9,6 +9,8 @@ from suite_tools.fault_matrix import run_suite
 
 WRONG_ID = "behaviour.wrong_id_rejected"
 STREAM_END = "behaviour.reply_streams_in_chunks"
+# The seed's own scenarios: the reply confirmed with its ID, and the two wrong IDs (three scenarios).
+SEED_SCENARIOS = "@behaviour.own_id_confirms or @behaviour.wrong_id_rejected"
 
 
 def test_cascade_a_missing_done_does_not_hide_a_wrong_id_accepted():
@@ -62,7 +64,7 @@ def test_refusals_are_judged_by_their_status_alone():
 def test_access_tokens_that_expire_during_a_stream_are_renewed_before_the_next_request():
     """Tokens live 3 s; each reply streams for about 4 s (1 s between its 5 chunks), so every confirmation
     after a stream needs a new sign-in, which the suite makes from the token's exp claim."""
-    run = run_suite(faults=["short_lived_tokens"], tags="@core", defines={"model_chunk_delay": "1"})
+    run = run_suite(faults=["short_lived_tokens"], tags=SEED_SCENARIOS, defines={"model_chunk_delay": "1"})
     assert run.exit_code == 0 and run.scenarios_run == 3 and not run.failed, run.output
     renewed = re.search(r"sign-ins: \d+ accounts, (\d+) signed in again", run.output)
     assert renewed and int(renewed.group(1)) >= 3, run.output
@@ -71,5 +73,5 @@ def test_access_tokens_that_expire_during_a_stream_are_renewed_before_the_next_r
 def test_heartbeats_keep_a_slow_first_token_alive_beyond_the_read_timeout():
     """The first chunk comes 2 s after the stream opens, with a heartbeat comment every 0.25 s: with a read
     timeout of 1 s, the heartbeats are what keeps each stream from being cut as stalled."""
-    run = run_suite(faults=["slow_first_token"], tags="@core", defines={"read_timeout": "1"})
+    run = run_suite(faults=["slow_first_token"], tags=SEED_SCENARIOS, defines={"read_timeout": "1"})
     assert run.exit_code == 0 and run.scenarios_run == 3 and not run.failed, run.output

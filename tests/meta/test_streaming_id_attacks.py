@@ -18,7 +18,7 @@ WHY = {
     "id_tail_in_message": "shows part of the issued streaming session ID in the body",
     "confirm_edits_first_reply": "expected the confirmation to change only the latest reply",
     "question_saved_before_credit_check": "Refused attempt changed what it protects: Carol asking in her conversation",
-    "foreign_404_names_stream": "the 404 answer to GET /api/chat/sessions/{id} shows the whole issued",
+    "foreign_404_names_stream": "the 404 answer to GET /api/chat/sessions/{sessionId} shows the whole issued",
 }
 
 
