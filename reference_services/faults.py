@@ -225,7 +225,7 @@ _ALL = (
     _legitimate("short_lived_tokens", "access tokens live 3 s (their exp claim says so); a client signs in again"),
     _legitimate(
         "slow_first_token",
-        "the first chunk comes 2 s after the stream opens, with SSE heartbeat comments every 0.25 s until then",
+        "the first chunk comes 1.5 s after the stream opens, with SSE heartbeat comments every 0.25 s until then",
     ),
     # issue 14: defects a real deployment showed
     _defect(
@@ -299,7 +299,7 @@ _ALL = (
     # issue 15: a rate limit the suite must honour (429 with Retry-After: wait as told and resend)
     _legitimate(
         "rate_limited",
-        "each service lets a client send 10 requests per second; more get 429 Too Many Requests with Retry-After",
+        "each service lets a client send 20 requests per second; more get 429 Too Many Requests with Retry-After",
     ),
     # issue 15: a platform that stalls on every stream (the run-level health watcher must end the run fast)
     _defect(

@@ -13,6 +13,9 @@ from reference_services.platform import PlatformSettings, RunningPlatform, start
 
 ROOT = Path(__file__).resolve().parents[1]
 FEATURES = ROOT / "features"
+# The seed's own scenarios (a reply confirmed with its own ID; a made-up and a look-alike ID rejected): the
+# smallest run that still streams, confirms and refuses, for meta-tests about how a run copes.
+SEED_SCENARIOS = "@behaviour.own_id_confirms or @behaviour.wrong_id_rejected"
 SERVICE_URL_VARIABLES = ("AUTH_SERVICE_URL", "ACCOUNTING_SERVICE_URL", "CHAT_SERVICE_URL")
 DEPLOYMENT_VARIABLES = (*SERVICE_URL_VARIABLES, "JWT_SECRET")
 # The embedded platform only ever holds test accounts: at the reference default (200,000 PBKDF2 iterations)

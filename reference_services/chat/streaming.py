@@ -28,7 +28,7 @@ logger = logging.getLogger("reference_services.chat")
 LATE_ID_STORE_SECONDS = 0.5
 OPAQUE_ID_ALPHABET = string.ascii_letters + string.digits + "_-.~"  # opaque_id_alphabet
 HEARTBEAT_EVERY = 10  # chunks, with chatty_sse
-SLOW_FIRST_TOKEN_HEARTBEATS, SLOW_FIRST_TOKEN_HEARTBEAT_SECONDS = 8, 0.25  # slow_first_token: 2 s of heartbeats
+SLOW_FIRST_TOKEN_HEARTBEATS, SLOW_FIRST_TOKEN_HEARTBEAT_SECONDS = 6, 0.25  # slow_first_token: 1.5 s of heartbeats
 
 
 def new_session_id(faults: ActiveFaults) -> str:

@@ -20,7 +20,7 @@ from reference_services.web.middleware import (
 )
 from reference_services.wording import Wording
 
-RATE_LIMIT_PER_SECOND = 10  # the `rate_limited` switch: requests per second per client, per service
+RATE_LIMIT_PER_SECOND = 20  # the `rate_limited` switch: requests per second per client, per service
 
 
 def new_service_app(

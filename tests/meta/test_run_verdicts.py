@@ -12,7 +12,7 @@ from pathlib import Path
 from chat_acceptance.reporting import CATEGORIES_FILE
 from chat_acceptance.waiting import poll_until
 from suite_tools.fault_matrix import run_suite
-from suite_tools.suite_runs import ROOT, embedded_only, write_behave_ini
+from suite_tools.suite_runs import ROOT, SEED_SCENARIOS, embedded_only, write_behave_ini
 
 CATEGORIES = json.loads(CATEGORIES_FILE.read_text())
 STALL_REASON = (
@@ -105,8 +105,8 @@ def _assert_stopped_fast(run):
 
 
 def test_a_rate_limit_is_honoured_and_reported_never_a_broken_promise():
-    # rate_limited: 10 requests per second per client; the fault matrix runs the whole suite against it too.
-    run = run_suite(faults=["rate_limited"], tags="@core or @sessions")
+    # rate_limited: 20 requests per second per client; the fault matrix runs the whole suite against it too.
+    run = run_suite(faults=["rate_limited"], tags=f"{SEED_SCENARIOS} or @sessions")
     assert run.exit_code == 0 and not run.failed, run.output
     met = re.search(r"throttling: (\d+) answers were 429 Too Many Requests; waited (\d+\.\d) s of the 300 s budget",
                     run.output)
@@ -114,13 +114,13 @@ def test_a_rate_limit_is_honoured_and_reported_never_a_broken_promise():
 
 
 def test_pacing_keeps_a_rate_limited_platform_from_throttling_at_all():
-    run = run_suite(faults=["rate_limited"], tags="@core", defines={"max_requests_per_second": "6"})
+    run = run_suite(faults=["rate_limited"], tags=SEED_SCENARIOS, defines={"max_requests_per_second": "12"})
     assert run.exit_code == 0 and not run.failed, run.output
     assert "throttling: 0 answers were 429 Too Many Requests" in run.output
 
 
 def test_a_spent_waiting_budget_fails_the_run_with_that_reason():
-    run = run_suite(faults=["rate_limited"], tags="@core or @sessions", defines={"throttle_budget": "0"})
+    run = run_suite(faults=["rate_limited"], tags=f"{SEED_SCENARIOS} or @sessions", defines={"throttle_budget": "0"})
     assert run.exit_code != 0 and run.failed
     reason = "the platform kept answering 429 Too Many Requests and the run's waiting budget of 0 s"
     assert all(reason in scenario.message for scenario in run.failed), run.output

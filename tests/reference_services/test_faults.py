@@ -583,11 +583,11 @@ def test_slow_first_token(platform_with):
         session_id = api.new_session("user1")
         started = time.monotonic()
         result = api.stream("user1", session_id, read_timeout=1)  # the heartbeats keep a 1 s read timeout happy
-        assert result.ended == "done" and result.payloads("chunk") and time.monotonic() - started >= 2
+        assert result.ended == "done" and result.payloads("chunk") and time.monotonic() - started >= 1.5
         body = api.request(
             "POST", "chat", f"/api/chat/sessions/{session_id}/stream", user="user1", json={"message": "x"}
         ).text
-        assert body.startswith(": heartbeat\n\n" * 8) and body.index("event: chunk") > body.rindex(": heartbeat")
+        assert body.startswith(": heartbeat\n\n" * 6) and body.index("event: chunk") > body.rindex(": heartbeat")
 
 
 def test_malformed_last_event(platform_with):
@@ -722,10 +722,10 @@ def test_silent_after_three_chunks(platform_with):
 
 def test_rate_limited(platform_with):
     with platform_with("rate_limited") as (_, api):
-        answers = [api.request("GET", "chat", "/api/health") for _ in range(30)]
+        answers = [api.request("GET", "chat", "/api/health") for _ in range(60)]
         statuses = [answer.status_code for answer in answers]
-        # 10 per second (the fixture's own requests count too): 30 at once are partly served, partly refused
-        assert set(statuses) == {200, 429} and statuses.count(200) >= 5 and statuses.count(429) >= 5
+        # 20 per second (the fixture's own requests count too): 60 at once are partly served, partly refused
+        assert set(statuses) == {200, 429} and statuses.count(200) >= 10 and statuses.count(429) >= 10
         throttled = next(answer for answer in answers if answer.status_code == 429)
         assert throttled.json()["message"] and 1 <= int(throttled.headers["Retry-After"]) <= 2
         # the limit is per second: within its Retry-After, the client is served again
