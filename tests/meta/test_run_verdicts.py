@@ -13,6 +13,7 @@ from chat_acceptance.reporting import CATEGORIES_FILE
 from chat_acceptance.waiting import poll_until
 from suite_tools.fault_matrix import run_suite
 from suite_tools.suite_runs import ROOT, SEED_SCENARIOS, embedded_only, write_behave_ini
+from meta_kit import free_port, healthy
 
 CATEGORIES = json.loads(CATEGORIES_FILE.read_text())
 STALL_REASON = (
@@ -74,7 +75,7 @@ def test_a_stalled_embedded_platform_gets_its_verdict_within_a_minute():
 
 
 def test_a_stalled_deployment_gets_its_verdict_within_a_minute():
-    ports = [_free_port() for _ in range(3)]
+    ports = [free_port() for _ in range(3)]
     command = [sys.executable, "-m", "reference_services", "--model-chunk-delay", "0.01",
                "--fault", "silent_after_three_chunks"]
     for flag, port in zip(("--auth-port", "--accounting-port", "--chat-port"), ports, strict=True):
@@ -82,7 +83,7 @@ def test_a_stalled_deployment_gets_its_verdict_within_a_minute():
     platform = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         urls = [f"http://127.0.0.1:{port}" for port in ports]
-        assert poll_until(lambda: _healthy(urls[2] + "/api/health"), bool, deadline_s=20), "the platform did not start"
+        assert poll_until(lambda: healthy(urls[2] + "/api/health"), bool, deadline_s=20), "the platform did not start"
         run = run_suite(
             environment=dict(zip(("AUTH_SERVICE_URL", "ACCOUNTING_SERVICE_URL", "CHAT_SERVICE_URL"), urls, strict=True))
         )
@@ -154,21 +155,6 @@ def test_outline_rows_are_named_by_their_example_values():
     ], names
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    import requests
-
-    try:
-        return requests.get(url, timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def test_on_a_terminal_the_console_is_pretty_and_prints_each_step_once(tmp_path):

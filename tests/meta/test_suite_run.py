@@ -3,17 +3,16 @@ import json
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 
 import pytest
-import requests
 
 from chat_acceptance.reporting import html_report
 from chat_acceptance.waiting import poll_until
 from suite_tools.fault_matrix import run_suite
 from suite_tools.suite_runs import ROOT, suite_userdata
+from meta_kit import free_port, healthy
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ")
 USERDATA = suite_userdata()
@@ -66,14 +65,14 @@ def test_the_html_report_is_generated_from_a_real_run(reported_run, tmp_path):
 
 
 def test_the_suite_passes_against_a_separately_started_deployment():
-    ports = [_free_port() for _ in range(3)]
+    ports = [free_port() for _ in range(3)]
     command = [sys.executable, "-m", "reference_services", "--model-chunk-delay", "0.01"]
     for flag, port in zip(("--auth-port", "--accounting-port", "--chat-port"), ports, strict=True):
         command += [flag, str(port)]
     platform = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         urls = [f"http://127.0.0.1:{port}" for port in ports]
-        assert poll_until(lambda: _healthy(urls[2] + "/api/health"), bool, deadline_s=15), "the platform did not start"
+        assert poll_until(lambda: healthy(urls[2] + "/api/health"), bool, deadline_s=15), "the platform did not start"
         # No JWT_SECRET: the deployment does not share its signing secret, so expired-token cases are skipped.
         run = run_suite(
             environment=dict(zip(("AUTH_SERVICE_URL", "ACCOUNTING_SERVICE_URL", "CHAT_SERVICE_URL"), urls, strict=True))
@@ -88,7 +87,7 @@ def test_the_suite_passes_against_a_separately_started_deployment():
 
 
 def test_a_service_that_is_down_stops_the_run_with_one_line(tmp_path):
-    closed = f"http://127.0.0.1:{_free_port()}"
+    closed = f"http://127.0.0.1:{free_port()}"
     results, junit = tmp_path / "allure-results", tmp_path / "junit"
     run = run_suite(
         environment={"AUTH_SERVICE_URL": closed, "ACCOUNTING_SERVICE_URL": closed, "CHAT_SERVICE_URL": closed},
@@ -129,17 +128,6 @@ def test_a_selection_that_matches_nothing_fails_the_run_with_one_line():
     assert "ABORTED: nothing selected: no scenario matches --tags=@nosuchtag" in run.output
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def test_contract_checks_can_be_turned_off_for_a_deployment_that_extends_the_contract():

@@ -58,3 +58,24 @@ def stream_exchange() -> Exchange:
         response_body=None,
         stream=stream,
     )
+
+
+# A run of label-only features: one step that does nothing, and hooks that apply the scenario labels.
+NOTHING_STEPS = """
+    from behave import given
+
+    @given("nothing")
+    def step_impl(context):
+        pass
+"""
+
+LABELS_ENVIRONMENT = """
+    from chat_acceptance import reporting
+    from chat_acceptance.reporting import allure_dynamic
+
+    def before_all(context):
+        allure_dynamic.install()
+
+    def before_scenario(context, scenario):
+        reporting.apply_scenario_labels(scenario)
+"""

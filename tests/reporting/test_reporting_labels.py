@@ -1,5 +1,6 @@
 """apply_scenario_labels: epic, story, the Rule's tags, severity and contract links from tags."""
 import pytest
+from reporting_samples import LABELS_ENVIRONMENT, NOTHING_STEPS
 
 FEATURE = """
     @epic.Streaming_replies @core
@@ -31,24 +32,7 @@ UNTAGGED_FEATURE = """
         Given nothing
 """
 
-STEPS = """
-    from behave import given
-
-    @given("nothing")
-    def step_impl(context):
-        pass
-"""
-
-ENVIRONMENT = """
-    from chat_acceptance import reporting
-    from chat_acceptance.reporting import allure_dynamic
-
-    def before_all(context):
-        allure_dynamic.install()
-
-    def before_scenario(context, scenario):
-        reporting.apply_scenario_labels(scenario)
-"""
+STEPS, ENVIRONMENT = NOTHING_STEPS, LABELS_ENVIRONMENT
 
 IN_RULE = "the right ID confirms"
 OUTLINE = "a wrong ID is refused (made up) -- @1.1 "

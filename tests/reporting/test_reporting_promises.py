@@ -4,6 +4,7 @@ from pathlib import Path
 
 from chat_acceptance.contract_map import ContractMap, Promise, load
 from chat_acceptance.reporting import promise_table
+from reporting_samples import LABELS_ENVIRONMENT, NOTHING_STEPS
 
 FEATURE = """
     Feature: Models
@@ -12,24 +13,7 @@ FEATURE = """
         Given nothing
 """
 
-STEPS = """
-    from behave import given
-
-    @given("nothing")
-    def step_impl(context):
-        pass
-"""
-
-ENVIRONMENT = """
-    from chat_acceptance import reporting
-    from chat_acceptance.reporting import allure_dynamic
-
-    def before_all(context):
-        allure_dynamic.install()
-
-    def before_scenario(context, scenario):
-        reporting.apply_scenario_labels(scenario)
-"""
+STEPS, ENVIRONMENT = NOTHING_STEPS, LABELS_ENVIRONMENT
 
 
 def test_each_scenario_carries_the_promises_it_checks_and_a_link_to_the_map(run_behave):
