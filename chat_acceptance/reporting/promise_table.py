@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     failed = sum("| FAILED" in line for line in text.splitlines())
-    print(f"promise table: {args.output} ({len(contract_map.promises)} promises, {failed} failed)")
+    not_run = sum(line.endswith("| not run |") for line in text.splitlines())
+    print(f"promise table: {args.output} ({len(contract_map.promises)} promises, {failed} failed, {not_run} not run)")
     return 0
 
 

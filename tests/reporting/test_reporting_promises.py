@@ -49,13 +49,17 @@ def test_a_promise_fails_when_one_of_its_scenarios_failed(tmp_path):
     assert rows["`a.four`"].endswith("| not run |")
 
 
-def test_the_table_is_written_for_the_last_run(tmp_path):
+def test_the_table_is_written_for_the_last_run(tmp_path, capsys):
     results = tmp_path / "results"
     results.mkdir()
     _result(results, "s1", "passed", "behaviour.models_listed")
     output = tmp_path / "promises.md"
     assert promise_table.main(["--results", str(results), "--output", str(output)]) == 0
-    assert "| `models.200` | the available models are listed | `models_listed` | passed (1 run) |" in output.read_text()
+    text = output.read_text()
+    assert "| `models.200` | the available models are listed | `models_listed` | passed (1 run) |" in text
+    # A run that checked almost nothing (one stopped in set-up, say) must not read as all promises kept.
+    not_run = sum(line.endswith("| not run |") for line in text.splitlines())
+    assert not_run > 0 and f"0 failed, {not_run} not run)" in capsys.readouterr().out
 
 
 def test_no_results_no_table(tmp_path, capsys):
