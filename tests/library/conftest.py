@@ -1,6 +1,7 @@
 """Fixtures of the library tests: a scripted HTTP server per test, and a way to open a stream from it."""
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 
@@ -34,3 +35,12 @@ def open_stream(server):
     yield open_
     for response in opened:
         response.close()
+
+
+@pytest.fixture
+def refused_url() -> Iterator[str]:
+    """A port that refuses connections: bound, never listening, held for the whole test."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()

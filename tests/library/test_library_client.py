@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 from urllib.parse import unquote
 
@@ -49,15 +48,6 @@ def transport():
     yield make
     for item in made:
         item.close()
-
-
-@pytest.fixture
-def refused_url():
-    """A port that refuses connections: bound, never listening, held for the whole test."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    sock.close()
 
 
 class RecordingChecker:

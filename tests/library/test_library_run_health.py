@@ -176,13 +176,3 @@ def test_refused_connections_in_a_row_stop_the_run(refused_url):
     with pytest.raises(PlatformUnhealthy, match=f"2 connections in a row to the platform failed .*{refused_url}"):
         chat.models("token")
     transport.close()
-
-
-@pytest.fixture
-def refused_url():
-    import socket
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    sock.close()

@@ -4,16 +4,14 @@ import json
 import os
 import pty
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from chat_acceptance.reporting import CATEGORIES_FILE
-from chat_acceptance.waiting import poll_until
 from suite_tools.fault_matrix import run_suite
-from suite_tools.suite_runs import ROOT, SEED_SCENARIOS, embedded_only, write_behave_ini
-from meta_kit import free_port, healthy
+from suite_tools.suite_runs import SEED_SCENARIOS, embedded_only, write_behave_ini
+from meta_kit import separate_deployment
 
 CATEGORIES = json.loads(CATEGORIES_FILE.read_text())
 STALL_REASON = (
@@ -75,24 +73,8 @@ def test_a_stalled_embedded_platform_gets_its_verdict_within_a_minute():
 
 
 def test_a_stalled_deployment_gets_its_verdict_within_a_minute():
-    ports = [free_port() for _ in range(3)]
-    command = [sys.executable, "-m", "reference_services", "--model-chunk-delay", "0.01",
-               "--fault", "silent_after_three_chunks"]
-    for flag, port in zip(("--auth-port", "--accounting-port", "--chat-port"), ports, strict=True):
-        command += [flag, str(port)]
-    platform = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
-        assert poll_until(lambda: healthy(urls[2] + "/api/health"), bool, deadline_s=20), "the platform did not start"
-        run = run_suite(
-            environment=dict(zip(("AUTH_SERVICE_URL", "ACCOUNTING_SERVICE_URL", "CHAT_SERVICE_URL"), urls, strict=True))
-        )
-    finally:
-        platform.send_signal(signal.SIGINT)
-        try:
-            platform.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            platform.kill()
+    with separate_deployment("silent_after_three_chunks", start_deadline_s=20) as deployment:
+        run = run_suite(environment=deployment)
     _assert_stopped_fast(run)
 
 

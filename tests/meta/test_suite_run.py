@@ -2,17 +2,13 @@
 import json
 import re
 import secrets
-import signal
-import subprocess
-import sys
 
 import pytest
 
 from chat_acceptance.reporting import html_report
-from chat_acceptance.waiting import poll_until
 from suite_tools.fault_matrix import run_suite
-from suite_tools.suite_runs import ROOT, suite_userdata
-from meta_kit import free_port, healthy
+from suite_tools.suite_runs import suite_userdata
+from meta_kit import free_port, separate_deployment
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ")
 USERDATA = suite_userdata()
@@ -65,21 +61,9 @@ def test_the_html_report_is_generated_from_a_real_run(reported_run, tmp_path):
 
 
 def test_the_suite_passes_against_a_separately_started_deployment():
-    ports = [free_port() for _ in range(3)]
-    command = [sys.executable, "-m", "reference_services", "--model-chunk-delay", "0.01"]
-    for flag, port in zip(("--auth-port", "--accounting-port", "--chat-port"), ports, strict=True):
-        command += [flag, str(port)]
-    platform = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
-        assert poll_until(lambda: healthy(urls[2] + "/api/health"), bool, deadline_s=15), "the platform did not start"
-        # No JWT_SECRET: the deployment does not share its signing secret, so expired-token cases are skipped.
-        run = run_suite(
-            environment=dict(zip(("AUTH_SERVICE_URL", "ACCOUNTING_SERVICE_URL", "CHAT_SERVICE_URL"), urls, strict=True))
-        )
-    finally:
-        platform.send_signal(signal.SIGINT)
-        platform.wait(timeout=15)
+    # No JWT_SECRET: the deployment does not share its signing secret, so expired-token cases are skipped.
+    with separate_deployment(start_deadline_s=15) as deployment:
+        run = run_suite(environment=deployment)
     assert run.exit_code == 0 and not run.failed, run.output
     skipped = [scenario for scenario in run.scenarios if scenario.status == "skipped"]
     assert skipped and all("behaviour.expired_token_refused" in scenario.tags for scenario in skipped)
