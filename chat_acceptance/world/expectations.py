@@ -6,7 +6,6 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from chat_acceptance.world import access, leaks, matchers, near_misses
-from chat_acceptance.world.access import unknown_user_id  # noqa: F401  (steps name unknown users through here)
 from chat_acceptance.config import Account
 from chat_acceptance.transport.client import ApiResponse, Exchange, route_of
 from chat_acceptance.world.people import Person, Reply
@@ -34,14 +33,6 @@ def is_rejected_as_mismatch(answer: ApiResponse) -> None:
 
 def is_refused_as_invalid(answer: ApiResponse) -> None:
     _is_refused(answer, "invalid")
-
-
-def is_refused_as_unauthenticated(answer: ApiResponse) -> None:
-    _is_refused(answer, "unauthenticated")
-
-
-def is_refused_as_forbidden(answer: ApiResponse) -> None:
-    _is_refused(answer, "forbidden")
 
 
 def is_refused_for_insufficient_credits(answer: ApiResponse | StreamResult) -> None:
@@ -153,12 +144,6 @@ def _turns(pairs: list[tuple[Any, Any]], expected: list[tuple[Any, Any]]) -> str
         return "no messages"
     texts = {content for _, content in expected}
     return ", ".join(f"{role}{'' if content in texts else ' (other text)'}" for role, content in pairs)
-
-
-def holds_no_reply(person: Person, conversation_id: str) -> None:
-    replies = [pair for pair in _exchange_pairs(person.messages(conversation_id)) if pair[0] == "assistant"]
-    if replies:
-        raise AssertionError(f"expected the conversation to hold no reply, but it holds {len(replies)}")
 
 
 def last_reply_reads(person: Person, conversation_id: str, text: str) -> None:

@@ -257,14 +257,6 @@ class Person:
     def conversations(self) -> ApiResponse:
         return self._chat.list_sessions(self.token)
 
-    def conversation_ids(self) -> list[str]:
-        answer = self._chat.list_sessions(self.token)  # a check's read: not this person's answer
-        expect(answer, has_status(200))
-        sessions = answer.field("sessions")
-        if not isinstance(sessions, list):
-            raise AssertionError("expected the list of conversations to hold a list of sessions, but it holds none")
-        return [session.get("sessionId") for session in sessions if isinstance(session, dict)]
-
     @_remembered
     def delete_conversation(self, conversation_id: str) -> ApiResponse:
         return self._chat.delete_session(self.token, conversation_id)

@@ -2,6 +2,7 @@
 from behave import given, then, when
 
 import parameter_types  # noqa: F401  (registers the step parameter types)
+from chat_acceptance.world import access
 from chat_acceptance.world import expectations as expect
 
 
@@ -31,7 +32,7 @@ def step_allocate(context, giver, credits, name, identifier):
 
 @when("the administrator allocates {credits:d} credits to a user who does not exist")
 def step_admin_allocates_to_nobody(context, credits):
-    context.world.answer = context.world.person("the administrator").allocate(expect.unknown_user_id(), credits)
+    context.world.answer = context.world.person("the administrator").allocate(access.unknown_user_id(), credits)
 
 
 @when("{name:Person} looks at {owner:Person}'s balance")
