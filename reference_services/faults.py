@@ -29,10 +29,24 @@ class Fault:
     # The defect breaks what the suite's set-up relies on (credits for its test users), so a normal run stops
     # in set-up; the scenarios in caught_by catch it in a run whose set-up allocates no credits.
     stops_setup: bool = False
+    # The one scenario (its name as in the feature file) that must fail because of this defect, and the stable
+    # first line of its failure message (a substring of it): the defect counts as caught only for that reason.
+    scenario: str = ""
+    headline: str = ""
 
 
-def _defect(name: str, description: str, *tags: str, via: Via = "scenario", stops_setup: bool = False) -> Fault:
-    return Fault(name, "defect", description, tuple(f"behaviour.{tag}" for tag in tags), via, stops_setup)
+def _defect(
+    name: str,
+    description: str,
+    *tags: str,
+    via: Via = "scenario",
+    stops_setup: bool = False,
+    scenario: str = "",
+    headline: str = "",
+) -> Fault:
+    return Fault(
+        name, "defect", description, tuple(f"behaviour.{tag}" for tag in tags), via, stops_setup, scenario, headline
+    )
 
 
 def _legitimate(name: str, description: str) -> Fault:
