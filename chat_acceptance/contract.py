@@ -521,8 +521,9 @@ def _quote(text: bytes | str) -> str:
 
 def _kind_of(shown: str) -> str:
     """What kind of JSON value a message shows: '"12"' -> "a string", '{...' -> "an object"."""
-    if shown.startswith("<redacted "):
-        return "a " + shown.removeprefix("<redacted ").rstrip(">")
+    if shown.startswith(f"{REDACTED} ("):  # a secret field's value, shown only by its type: "<REDACTED> (integer)"
+        type_name = shown.removeprefix(f"{REDACTED} (").rstrip(")")
+        return type_name if type_name == "null" else ("an " if type_name[:1] in "aeiou" else "a ") + type_name
     kinds = {'"': "a string", "{": "an object", "[": "an array", "t": "a boolean", "f": "a boolean", "n": "null"}
     if shown[:1] in kinds:
         return kinds[shown[:1]]
