@@ -394,6 +394,40 @@ _ALL = (
         "a confirmation rewrites the conversation's first assistant message instead of its last",
         "latest_reply_confirmed",
     ),
+    # red team: defects the suite does not catch yet (each names the scenario that should, once extended)
+    _defect(
+        "staff_bypass_ownership",
+        "the chat service lets administrators and supervisors past the ownership check: they open, ask in, confirm "
+        "and delete anyone's conversation",
+        "foreign_session_unreadable",
+        "foreign_session_unstreamable",
+        "foreign_reply_unconfirmable",
+        "foreign_session_undeletable",
+    ),
+    _defect(
+        "sample_secret_accepted",
+        "tokens are verified with the shared secret or, left in from development as a second key for rotation, the "
+        "sample secret 'your-secret-key-change-this-in-production': anyone can mint an admin token",
+        "forged_token_refused",
+    ),
+    _defect(
+        "sessions_of_user_query",
+        "GET /api/chat/sessions?userId=<id> lists that user's conversations (a client-side filter trusted as the "
+        "owner), whoever the token names",
+        "identity_from_token_only",
+    ),
+    _defect(
+        "expiry_leeway_in_wrong_unit",
+        "token expiry is checked with a clock-skew leeway of 3000 meant as milliseconds but read as seconds: tokens "
+        "expired up to 50 minutes ago are accepted",
+        "expired_token_refused",
+    ),
+    _defect(
+        "id_issued_before_credit_check",
+        "a question is given its streaming session ID (stored as the conversation's latest) before the credit check, "
+        "so a question refused with 402 replaces the ID of the reply already there",
+        "no_credits_no_stream",
+    ),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}

@@ -38,6 +38,12 @@ ANONYMOUS = Caller(id="anonymous", username="anonymous", email="anonymous@invali
 ACCESS_TOKEN_COOKIE = "accessToken"
 
 
+# The sample_secret_accepted fault: a second verification key left in from development.
+SAMPLE_SECRET = "your-secret-key-change-this-in-production"
+# The expiry_leeway_in_wrong_unit fault: 3000 meant as milliseconds (3 s), read as seconds (50 min).
+WRONG_UNIT_LEEWAY = 3000
+
+
 class InvalidToken(Exception):
     """Missing, malformed, forged, expired or not an access token."""
 
@@ -84,18 +90,20 @@ def decode_access_token(token: str, secret: str, faults: ActiveFaults) -> Caller
         verify_signature = not faults.on("signature_not_verified")
         if faults.on("alg_none_accepted") and unsigned:
             verify_signature = False
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            options={
-                "verify_signature": verify_signature,
-                # PyJWT stops checking exp when the signature is not verified; keep them independent.
-                "verify_exp": not faults.on("expiry_not_checked"),
-                "verify_iat": False,
-                "require": ["sub", "exp", "type"],
-            },
-        )
+        options = {
+            "verify_signature": verify_signature,
+            # PyJWT stops checking exp when the signature is not verified; keep them independent.
+            "verify_exp": not faults.on("expiry_not_checked"),
+            "verify_iat": False,
+            "require": ["sub", "exp", "type"],
+        }
+        leeway = WRONG_UNIT_LEEWAY if faults.on("expiry_leeway_in_wrong_unit") else 0
+        try:
+            claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options=options, leeway=leeway)
+        except jwt.InvalidSignatureError:
+            if not faults.on("sample_secret_accepted"):
+                raise
+            claims = jwt.decode(token, SAMPLE_SECRET, algorithms=[ALGORITHM], options=options, leeway=leeway)
     except (jwt.PyJWTError, ValueError, TypeError) as error:
         raise InvalidToken(type(error).__name__) from error
     if claims.get("type") != "access" and not faults.on("token_type_not_checked"):

@@ -5,13 +5,18 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from reference_services.chat.confirmation import claim_matches
 from reference_services.chat.schemas import NewSessionRequest, StreamRequest, UpdateStreamRequest
 from reference_services.chat.storage import ChatStore, Session
-from reference_services.chat.streaming import ReplyStreamer, new_session_id, streaming_id_header_name
+from reference_services.chat.streaming import (
+    ReplyStreamer,
+    new_session_id,
+    new_streaming_session_id,
+    streaming_id_header_name,
+)
 from reference_services.model import ReplyModel
 from reference_services.security import Caller
 from reference_services.timestamps import iso
@@ -54,6 +59,8 @@ ChatCallerDep = Annotated[Caller, Depends(chat_caller)]
 def owned_session(session_id: str, caller: ChatCallerDep, chats: ChatsDep, faults: FaultsDep) -> Session:
     """The session, if it exists and belongs to the caller; 404 otherwise (never 403: it does not exist for them)."""
     session = chats.get_session(session_id)
+    if faults.on("staff_bypass_ownership") and session is not None and caller.role in ("admin", "supervisor"):
+        return session  # "staff may moderate any conversation"
     if session is None or (session.user_id != caller.id and not faults.on("no_ownership_check")):
         if session is not None and faults.on("foreign_404_names_stream"):
             raise ApiError(404, "session_not_yours", stream=session.streaming_session_id)
@@ -97,8 +104,16 @@ def create_session(
 
 
 @router.get("/chat/sessions")
-def list_sessions(caller: ChatCallerDep, chats: ChatsDep, faults: FaultsDep) -> dict:
-    sessions = chats.list_sessions(None if faults.on("foreign_sessions_listed") else caller.id)
+def list_sessions(
+    caller: ChatCallerDep,
+    chats: ChatsDep,
+    faults: FaultsDep,
+    user_id: Annotated[str | None, Query(alias="userId", include_in_schema=False)] = None,
+) -> dict:
+    owner = caller.id
+    if faults.on("sessions_of_user_query") and user_id:
+        owner = user_id  # the web client filters by its own user id; the service took the filter as the owner
+    sessions = chats.list_sessions(None if faults.on("foreign_sessions_listed") else owner)
     if faults.on("sessions_not_listed"):
         sessions = []
     return {"sessions": [session.summary() for session in sessions], "total": len(sessions)}
@@ -134,6 +149,8 @@ async def stream_reply(
         body = body.model_copy(update={"message": ""})
     if faults.on("question_saved_before_credit_check"):
         replies.store.add_message(session.id, "user", body.message)
+    if faults.on("id_issued_before_credit_check"):
+        replies.store.record_stream(session.id, new_streaming_session_id(faults))
     await replies.ensure_credits(caller)
     streaming_session_id = await replies.issue_stream(session, body.message)
     response = StreamingResponse(

@@ -845,3 +845,60 @@ def test_id_cut_to_column_width(platform_with):
         issued = result.streaming_session_id
         assert api.confirm("user1", session_id, issued[:20] + "anything").status_code == 200
         assert is_mismatch(api.confirm("user1", session_id, "x" + issued[1:]))
+
+
+# --- red team: defects the suite does not catch yet ---
+
+
+def test_staff_bypass_ownership(platform_with):
+    with platform_with("staff_bypass_ownership") as (_, api):
+        session_id, result = streamed(api)
+        assert api.session("user2", session_id).status_code == 404  # end users are still kept out
+        for staff in ("admin", "supervisor1"):
+            assert api.session(staff, session_id).status_code == 200
+        confirmed = api.confirm("supervisor1", session_id, result.streaming_session_id, complete_response="x")
+        assert confirmed.status_code == 200
+        assert api.request("DELETE", "chat", f"/api/chat/sessions/{session_id}", user="admin").status_code == 200
+
+
+def test_sample_secret_accepted(platform_with):
+    with platform_with("sample_secret_accepted") as (_, api):
+        claims = jwt.decode(api.token("user1"), api.platform.jwt_secret, algorithms=["HS256"])
+        minted = jwt.encode({**claims, "role": "admin"}, "your-secret-key-change-this-in-production", algorithm="HS256")
+        assert api.allocate("user1", 1_000_000, by="user1").status_code == 403
+        answer = api.request(
+            "POST", "accounting", "/api/credits/allocate", token=minted, json={"userId": "user1", "credits": 1_000_000}
+        )
+        assert answer.status_code == 201 and api.balance("user1") == 1_000_000
+        other_key = bad_tokens(api, "user1")["wrong_key"]  # a key nobody uses is still refused
+        assert api.request("GET", "chat", "/api/chat/sessions", token=other_key).status_code == 401
+
+
+def test_sessions_of_user_query(platform_with):
+    with platform_with("sessions_of_user_query") as (_, api):
+        theirs = api.new_session("user1")
+        path = f"/api/chat/sessions?userId={api.user_id('user1')}"
+        listed = api.request("GET", "chat", path, user="user2").json()["sessions"]
+        assert theirs in {session["sessionId"] for session in listed}
+        plain = api.request("GET", "chat", "/api/chat/sessions", user="user2").json()["sessions"]
+        assert theirs not in {session["sessionId"] for session in plain}
+
+
+def test_expiry_leeway_in_wrong_unit(platform_with):
+    with platform_with("expiry_leeway_in_wrong_unit") as (_, api):
+        claims = jwt.decode(api.token("user1"), api.platform.jwt_secret, algorithms=["HS256"])
+        now = int(time.time())
+        secret = api.platform.jwt_secret
+        recently = jwt.encode({**claims, "iat": now - 3700, "exp": now - 60}, secret, algorithm="HS256")
+        assert api.request("GET", "chat", "/api/chat/sessions", token=recently).status_code == 200
+        an_hour_ago = bad_tokens(api, "user1")["expired"]  # what the suite sends
+        assert api.request("GET", "chat", "/api/chat/sessions", token=an_hour_ago).status_code == 401
+
+
+def test_id_issued_before_credit_check(platform_with):
+    with platform_with("id_issued_before_credit_check") as (_, api):
+        user = api.user_with_credits(1)  # enough for one reply (a charge never takes more than the balance)
+        session_id, result = api.streamed_session(user)
+        assert api.balance(user) == 0
+        assert api.stream(user, session_id, "One more?").status == 402
+        assert is_mismatch(api.confirm(user, session_id, result.streaming_session_id))
