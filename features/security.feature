@@ -144,6 +144,22 @@ Feature: Conversations, replies and credits are protected
         | ask in her conversation             | a token altered to claim the admin role |
         | confirm a reply in her conversation | a token altered to claim the admin role |
 
+      @behaviour.forged_token_refused @blocker
+      Examples: A token signed with a key the platform does not hold, sample keys included
+        | action                              | token                                                |
+        | create a user                       | a token signed with a key the platform does not hold |
+        | delete a user                       | a token signed with a key the platform does not hold |
+        | give herself credits                | a token signed with a key the platform does not hold |
+        | check her balance                   | a token signed with a key the platform does not hold |
+        | look at Bob's balance               | a token signed with a key the platform does not hold |
+        | see the models                      | a token signed with a key the platform does not hold |
+        | start a conversation                | a token signed with a key the platform does not hold |
+        | list her conversations              | a token signed with a key the platform does not hold |
+        | open her conversation               | a token signed with a key the platform does not hold |
+        | delete her conversation             | a token signed with a key the platform does not hold |
+        | ask in her conversation             | a token signed with a key the platform does not hold |
+        | confirm a reply in her conversation | a token signed with a key the platform does not hold |
+
       @behaviour.unsigned_token_refused @blocker
       Examples: A token without a signature
         | action                              | token             |
@@ -191,6 +207,22 @@ Feature: Conversations, replies and credits are protected
         | delete her conversation             | an expired token |
         | ask in her conversation             | an expired token |
         | confirm a reply in her conversation | an expired token |
+
+      @behaviour.expired_token_refused @critical @needs.jwt_secret
+      Examples: A token that expired two minutes ago, beyond any clock-skew allowance
+        | action                              | token                                |
+        | create a user                       | a token that expired two minutes ago |
+        | delete a user                       | a token that expired two minutes ago |
+        | give herself credits                | a token that expired two minutes ago |
+        | check her balance                   | a token that expired two minutes ago |
+        | look at Bob's balance               | a token that expired two minutes ago |
+        | see the models                      | a token that expired two minutes ago |
+        | start a conversation                | a token that expired two minutes ago |
+        | list her conversations              | a token that expired two minutes ago |
+        | open her conversation               | a token that expired two minutes ago |
+        | delete her conversation             | a token that expired two minutes ago |
+        | ask in her conversation             | a token that expired two minutes ago |
+        | confirm a reply in her conversation | a token that expired two minutes ago |
 
   @contract.auth-service @contract.accounting-service @needs.admin
   Rule: Only administrators manage users; administrators and supervisors hand out credits and see others' balances

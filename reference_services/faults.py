@@ -394,7 +394,7 @@ _ALL = (
         "a confirmation rewrites the conversation's first assistant message instead of its last",
         "latest_reply_confirmed",
     ),
-    # red team: defects the suite does not catch yet (each names the scenario that should, once extended)
+    # red team: defects found by reading the suite as an attacker would
     _defect(
         "staff_bypass_ownership",
         "the chat service lets administrators and supervisors past the ownership check: they open, ask in, confirm "
@@ -409,6 +409,8 @@ _ALL = (
         "tokens are verified with the shared secret or, left in from development as a second key for rotation, the "
         "sample secret 'your-secret-key-change-this-in-production': anyone can mint an admin token",
         "forged_token_refused",
+        scenario="Alice cannot see the models with a token signed with a key the platform does not hold",
+        headline="expected the request to be refused as unauthenticated (401), but GET /api/models answered 200",
     ),
     _defect(
         "sessions_of_user_query",
@@ -421,6 +423,8 @@ _ALL = (
         "token expiry is checked with a clock-skew leeway of 3000 meant as milliseconds but read as seconds: tokens "
         "expired up to 50 minutes ago are accepted",
         "expired_token_refused",
+        scenario="Alice cannot see the models with a token that expired two minutes ago",
+        headline="expected the request to be refused as unauthenticated (401), but GET /api/models answered 200",
     ),
     _defect(
         "id_issued_before_credit_check",

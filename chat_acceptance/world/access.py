@@ -16,7 +16,14 @@ from chat_acceptance.config import Account
 from chat_acceptance.transport.client import MISSING, ApiResponse, PlatformClient, confirmation, session_path
 from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.world import consequences
-from chat_acceptance.world.forgery import altered_token, claims_of, expired_token, made_up_streaming_id, unsigned_token
+from chat_acceptance.world.forgery import (
+    altered_token,
+    claims_of,
+    expired_token,
+    made_up_streaming_id,
+    tokens_signed_with_other_keys,
+    unsigned_token,
+)
 from chat_acceptance.world.people import Person, SignedIn
 
 if TYPE_CHECKING:
@@ -32,21 +39,30 @@ def _refresh_token(signed_in: SignedIn, secret: str | None) -> str:
     return signed_in.refresh_token
 
 
-def _expired_token(signed_in: SignedIn, secret: str | None) -> str:
-    if not secret:
-        raise AssertionError("an expired token needs the token signing secret (JWT_SECRET)")
-    return expired_token(signed_in.access_token, secret)
+def _expired_token(seconds_ago: int) -> Callable[[SignedIn, str | None], str]:
+    def make(signed_in: SignedIn, secret: str | None) -> str:
+        if not secret:
+            raise AssertionError("an expired token needs the token signing secret (JWT_SECRET)")
+        return expired_token(signed_in.access_token, secret, seconds_ago)
+
+    return make
 
 
-# What a step may call a token -> how to make it from a signed-in user (and the signing secret, if known).
-TOKEN_KINDS: dict[str, Callable[[SignedIn, str | None], str | None]] = {
+# What a step may call a token -> how to make it from a signed-in user (and the signing secret, if known). A kind
+# that stands for several tokens makes a tuple: each is sent (see send_with_token).
+TOKEN_KINDS: dict[str, Callable[[SignedIn, str | None], str | None | tuple[str, ...]]] = {
     "no token": lambda signed_in, secret: None,
     "a token altered to claim the admin role": lambda signed_in, secret: altered_token(
         signed_in.access_token, role="admin"
     ),
     "an unsigned token": lambda signed_in, secret: unsigned_token(signed_in.access_token),
     "her refresh token": _refresh_token,
-    "an expired token": _expired_token,
+    "an expired token": _expired_token(3600),
+    # Two minutes is beyond any clock-skew leeway a deployment may reasonably allow.
+    "a token that expired two minutes ago": _expired_token(120),
+    "a token signed with a key the platform does not hold": lambda signed_in, secret: tokens_signed_with_other_keys(
+        signed_in.access_token, role="admin"
+    ),
 }
 
 
@@ -56,8 +72,9 @@ SIGN_IN_COOKIES_ONLY = "only the cookies of her sign-in"
 TOKEN_KINDS[SIGN_IN_COOKIES_ONLY] = lambda signed_in, secret: None
 
 
-def token_of_kind(kind: str, signed_in: SignedIn, secret: str | None) -> str | None:
-    return TOKEN_KINDS[kind](signed_in, secret)
+def tokens_of_kind(kind: str, signed_in: SignedIn, secret: str | None) -> tuple[str | None, ...]:
+    made = TOKEN_KINDS[kind](signed_in, secret)
+    return made if isinstance(made, tuple) else (made,)
 
 
 def headers_of_kind(kind: str, signed_in: SignedIn) -> dict[str, str]:
@@ -177,8 +194,14 @@ ROUTES_NEEDING_A_TOKEN: dict[str, TokenRoute] = {
 def send_with_token(world: World, name: str, route: str, token_kind: str) -> ApiResponse | StreamResult:
     """`name` sends `route` presenting a token of `token_kind` (and nothing else the step does not name)."""
     signed_in = world.person(name).signed_in
-    token = token_of_kind(token_kind, signed_in, world.suite.config.jwt_secret)
-    return ROUTES_NEEDING_A_TOKEN[route].send(world, name, token, headers_of_kind(token_kind, signed_in))
+    send, headers = ROUTES_NEEDING_A_TOKEN[route].send, headers_of_kind(token_kind, signed_in)
+    # A kind of several tokens: the answer judged is the first that is not a 401 (the one that let a bad token
+    # through), or else the last.
+    for token in tokens_of_kind(token_kind, signed_in, world.suite.config.jwt_secret):
+        answer = send(world, name, token, headers)
+        if answer.status != 401:
+            break
+    return answer
 
 
 # -- guarded actions, by role -------------------------------------------------------------------------------

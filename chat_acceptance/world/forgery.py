@@ -12,9 +12,11 @@ import re
 import secrets
 import string
 import time
+import warnings
 from typing import Any
 
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
 
 _LAST_ALPHANUMERIC_RUN = re.compile(r"[A-Za-z0-9]+(?=[^A-Za-z0-9]*$)")
 
@@ -60,10 +62,37 @@ def unsigned_token(token: str) -> str:
     return f"{header}.{token.split('.')[1]}."
 
 
-def expired_token(token: str, secret: str) -> str:
-    """The token's claims, properly signed with the platform's secret, but expired an hour ago."""
+def expired_token(token: str, secret: str, seconds_ago: int = 3600) -> str:
+    """The token's claims, properly signed with the platform's secret, but expired `seconds_ago`."""
     now = int(time.time())
-    return jwt.encode({**claims_of(token), "iat": now - 7200, "exp": now - 3600}, secret, algorithm="HS256")
+    claims = {**claims_of(token), "iat": now - seconds_ago - 3600, "exp": now - seconds_ago}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+# Signing keys that tutorials, framework templates and sample .env files ship with. A deployment that still
+# accepts one (as its key, or as a second key left in "for rotation") lets anybody mint tokens.
+WELL_KNOWN_SIGNING_KEYS = (
+    "your-secret-key-change-this-in-production",
+    "your-256-bit-secret",
+    "your-secret-key",
+    "secret",
+    "secretkey",
+    "changeme",
+    "change-me",
+    "supersecret",
+    "jwt-secret",
+    "dev-secret",
+)
+
+
+def tokens_signed_with_other_keys(token: str, **claims: Any) -> tuple[str, ...]:
+    """The token's claims (with `claims` changed) properly signed with keys the platform must not accept: every
+    well-known sample key and one made up for this call."""
+    payload = {**claims_of(token), **claims}
+    keys = (*WELL_KNOWN_SIGNING_KEYS, secrets.token_urlsafe(32))
+    with warnings.catch_warnings():  # the sample keys are short on purpose: that is what makes them guessable
+        warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+        return tuple(jwt.encode(payload, key, algorithm="HS256") for key in keys)
 
 
 def _b64encode(raw: bytes) -> str:

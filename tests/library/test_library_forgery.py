@@ -6,6 +6,7 @@ import json
 import re
 import string
 import time
+import warnings
 
 import jwt
 import pytest
@@ -17,7 +18,9 @@ from chat_acceptance.world.forgery import (
     expired_token,
     lookalike_of,
     made_up_streaming_id,
+    tokens_signed_with_other_keys,
     unsigned_token,
+    WELL_KNOWN_SIGNING_KEYS,
 )
 
 SECRET = "a-test-signing-secret-of-at-least-32-bytes!"
@@ -169,3 +172,38 @@ def test_an_expired_token_signed_with_another_secret_fails_the_signature():
     forged = expired_token(TOKEN, "another-secret-that-is-also-32-bytes-long")
     with pytest.raises(jwt.InvalidSignatureError):
         verify(forged, options={"verify_exp": False})
+
+
+def test_a_recently_expired_token_expired_when_asked():
+    forged = expired_token(TOKEN, SECRET, seconds_ago=120)
+    claims = verify(forged, options={"verify_exp": False})
+    assert 110 <= time.time() - claims["exp"] <= 130
+    with pytest.raises(jwt.ExpiredSignatureError):
+        verify(forged, leeway=60)  # beyond a minute of clock-skew allowance
+    verify(forged, leeway=3000)  # what a leeway read in the wrong unit lets through
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the test's own checks
+def test_tokens_signed_with_other_keys_are_good_tokens_under_every_sample_key_and_one_made_up():
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        forged = tokens_signed_with_other_keys(TOKEN, role="admin")
+    assert not warned  # short sample keys on purpose: no warning in the run's output
+    assert len(forged) == len(WELL_KNOWN_SIGNING_KEYS) + 1
+    for token, key in zip(forged, WELL_KNOWN_SIGNING_KEYS, strict=False):
+        assert jwt.decode(token, key, algorithms=["HS256"])["role"] == "admin"
+        with pytest.raises(jwt.InvalidSignatureError):
+            verify(token)
+    made_up_key_token = forged[-1]
+    assert all(
+        _fails_signature(made_up_key_token, key) for key in (SECRET, *WELL_KNOWN_SIGNING_KEYS)
+    ) and claims_of(made_up_key_token)["sub"] == CLAIMS["sub"]
+    assert forged[-1] != tokens_signed_with_other_keys(TOKEN, role="admin")[-1]  # a new made-up key every time
+
+
+def _fails_signature(token: str, key: str) -> bool:
+    try:
+        jwt.decode(token, key, algorithms=["HS256"])
+    except jwt.InvalidSignatureError:
+        return True
+    return False
