@@ -21,15 +21,19 @@ LOAD_RUN_TIME ?= 20s
 LOAD_WORKERS ?= 2
 LOCUST_WORKERS ?= 0
 
-# Known defects: written by `make baseline`, used by `make acceptance` when present (see README).
+# Known defects: written by `make baseline`, used by `make acceptance` when present (docs/deployment.md).
 BASELINE := acceptance-baseline.json
 OUTCOMES := reports/scenario-outcomes
 # Absolute, because parallel runs start behave from a scratch directory.
 BASELINE_DEFINES := -D baseline=$(CURDIR)/$(BASELINE) -D scenario_outcomes=$(CURDIR)/$(OUTCOMES)
 
-.PHONY: acceptance baseline test faults report bench load install clean
+.PHONY: help acceptance baseline test faults report bench load install docs clean
 
-install: $(INSTALLED)
+# The first target, so that a bare `make` lists the others: every target line with a `## ` comment.
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: $(INSTALLED) ## create .venv and install the suite with its development tools
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,7 +46,7 @@ $(INSTALLED): pyproject.toml constraints.txt
 # to reports/allure-results, so the HTML report is one report over the whole run.
 # With $(BASELINE) present, the exit status is the baseline's verdict: a failure it does not know, or a known
 # one that now passes, fails the run; known defects failing again do not (behave's own status stays as it is).
-acceptance: $(INSTALLED)
+acceptance: $(INSTALLED) ## run the whole suite, then the HTML report (JOBS=2 parallel, SHARD=K/N one shard)
 	@rm -rf reports/allure-results reports/junit $(OUTCOMES)
 	@status=0; shard=""; \
 	if [ -n "$(SHARD)" ]; then shard=$$($(BIN)/python -m suite_tools.shards select "$(SHARD)") || exit 2; \
@@ -61,7 +65,7 @@ acceptance: $(INSTALLED)
 
 # Records today's failures as known defects in $(BASELINE), for the team to commit; later `make acceptance`
 # runs fail only on what changed. Fails (and records nothing) when the run stops in set-up.
-baseline: $(INSTALLED)
+baseline: $(INSTALLED) ## record today's failures as known defects in acceptance-baseline.json
 	@rm -rf reports/allure-results reports/junit $(OUTCOMES)
 	@status=0; $(BIN)/behave $(BASELINE_DEFINES) -D baseline= $(BEHAVE_ARGS) || status=$$?; \
 	$(BIN)/python -m chat_acceptance.reporting.baseline record --outcomes $(OUTCOMES) --baseline $(BASELINE) \
@@ -71,27 +75,31 @@ baseline: $(INSTALLED)
 # the fault matrix (tests/meta). Four pytest workers on two cores: most meta-tests wait on streams, pacing and
 # deadlines rather than compute, so two workers per core finish sooner without crowding the timed ones.
 TEST_WORKERS ?= 4
-test: $(INSTALLED)
+test: $(INSTALLED) ## every test: library, platform, contract, reports, docs, CI templates, fault matrix
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # The fault matrix as a table: each switch, the expected and the actual verdict, the failing scenario, time.
-faults: $(INSTALLED)
+faults: $(INSTALLED) ## the fault matrix as a table: each switch, expected and actual verdict
 	$(BIN)/python -m suite_tools.fault_matrix
 
 # The single-file HTML report and reports/promises.md from reports/allure-results (make acceptance builds them too).
-report: $(INSTALLED)
+report: $(INSTALLED) ## rebuild the HTML report and reports/promises.md from the last results
 	$(BIN)/python -m chat_acceptance.reporting.promise_table
 	$(BIN)/python -m chat_acceptance.reporting.html_report
 
 # Speed on the embedded platform: start-up, each scenario beside its streaming floor, the suite serial and
 # parallel (behavex, one process per core); fails when a target is missed.
-bench: $(INSTALLED)
+bench: $(INSTALLED) ## speed figures on the embedded platform; fails when a target is missed
 	$(BIN)/python -m suite_tools.bench
 
 # A short, bounded Locust run against the reference platform served by uvicorn workers: accounts prepared before
 # the measured phase, invariants under load, everything removed after it (LOCUST_WORKERS=2: master + 2 workers).
-load: $(INSTALLED)
+load: $(INSTALLED) ## a short, bounded Locust run against the reference platform
 	$(BIN)/python -m suite_tools.load_run --users $(LOAD_USERS) --spawn-rate $(LOAD_SPAWN_RATE) --run-time $(LOAD_RUN_TIME) --workers $(LOAD_WORKERS) --locust-workers $(LOCUST_WORKERS)
 
-clean:
-	rm -rf $(VENV) reports reporting/node_modules
+# The documentation site from docs/ and mkdocs.yml, into site/; strict: a broken link or page fails it.
+docs: $(INSTALLED) ## build the documentation site into site/ (strict)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+clean: ## remove .venv, reports/, site/ and the report's node_modules
+	rm -rf $(VENV) reports site reporting/node_modules

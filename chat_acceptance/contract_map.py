@@ -34,7 +34,7 @@ class Promise:
     reason: str = ""  # why no scenario checks it, and what does instead
     route: str | None = None  # "DELETE /api/admin/users/{userId}", for a status promise
     status: int | None = None
-    words: str = ""  # the promise in a few business words, for the README and the report
+    words: str = ""  # the promise in a few business words, for the docs and the report
 
 
 @dataclass(frozen=True)

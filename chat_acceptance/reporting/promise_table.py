@@ -1,7 +1,7 @@
 """The map of the contract with the last run's verdicts: reports/promises.md, one row per promise.
 
     python -m chat_acceptance.reporting.promise_table [--results reports/allure-results] [--output reports/promises.md]
-    python -m chat_acceptance.reporting.promise_table --readme README.md    # the map in the README, after a change
+    python -m chat_acceptance.reporting.promise_table --page docs/scenarios.md    # the map in the docs, after a change
 
 A promise's verdict is that of the scenarios that check it (their behaviour tags, read from the Allure results):
 failed when one failed or broke, passed when all that ran passed, skipped or not run otherwise. A promise no
@@ -61,32 +61,32 @@ def table(contract_map: ContractMap, by_tag: dict[str, list[tuple[str, str]]]) -
     return "\n".join(lines) + "\n"
 
 
-README_START, README_END = "<!-- the map of the contract: generated -->", "<!-- end of the map -->"
+MAP_START, MAP_END = "<!-- the map of the contract: generated -->", "<!-- end of the map -->"
 
 
-def readme_section(contract_map: ContractMap) -> str:
-    """The map as the README shows it (no verdicts: those are the last run's, in reports/promises.md)."""
+def page_section(contract_map: ContractMap) -> str:
+    """The map as the documentation shows it (no verdicts: those are the last run's, in reports/promises.md)."""
     rows = ["| promise | what it promises | checked by |", "| --- | --- | --- |"]
     for promise in contract_map.promises:
         checked = ", ".join(f"`{tag.removeprefix('behaviour.')}`" for tag in promise.checked_by)
         rows.append(f"| `{promise.id}` | {promise.words} | {checked or 'no scenario: ' + promise.reason} |")
-    return "\n".join([README_START, *rows, README_END])
+    return "\n".join([MAP_START, *rows, MAP_END])
 
 
-def with_readme_section(readme: str, contract_map: ContractMap) -> str:
-    start, end = readme.index(README_START), readme.index(README_END) + len(README_END)
-    return readme[:start] + readme_section(contract_map) + readme[end:]
+def with_page_section(page: str, contract_map: ContractMap) -> str:
+    start, end = page.index(MAP_START), page.index(MAP_END) + len(MAP_END)
+    return page[:start] + page_section(contract_map) + page[end:]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chat_acceptance.reporting.promise_table")
     parser.add_argument("--results", type=Path, default=Path("reports/allure-results"))
     parser.add_argument("--output", type=Path, default=Path("reports/promises.md"))
-    parser.add_argument("--readme", type=Path, help="rewrite the map in this README instead (no verdicts)")
+    parser.add_argument("--page", type=Path, help="rewrite the map in this documentation page instead (no verdicts)")
     args = parser.parse_args(argv)
-    if args.readme:
-        args.readme.write_text(with_readme_section(args.readme.read_text(), load()))
-        print(f"the map of the contract rewritten in {args.readme}")
+    if args.page:
+        args.page.write_text(with_page_section(args.page.read_text(), load()))
+        print(f"the map of the contract rewritten in {args.page}")
         return 0
     if not any(args.results.glob("*-result.json")):
         print(f"promise table not written: no Allure results in {args.results}")

@@ -45,7 +45,7 @@ class Suite:
         if persona not in self._credentials:
             account = self.account(persona)
             if account is None:
-                raise AssertionError(f"{persona} is not configured (see README: accounts)")
+                raise AssertionError(f"{persona} is not configured (docs/deployment.md: the accounts)")
             self._credentials[persona] = self.credentials_of(account)
         return self._credentials[persona]
 

@@ -1,17 +1,13 @@
 """Shards (make acceptance SHARD=K/N) cover every scenario once, and their merged reports give a serial run's
-verdicts; the CI templates under ci/ parse and do what the README says."""
+verdicts. The CI templates that run them are checked in tests/ci."""
 import json
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
-import yaml
 
 from suite_tools import shards
 from suite_tools.fault_matrix import run_suite
-from suite_tools.suite_runs import ROOT
-
-CI = ROOT / "ci"
 
 
 @pytest.mark.parametrize("total", [1, 2, 3, 5])
@@ -82,51 +78,3 @@ def _allure_verdicts(folder: Path) -> dict[str, tuple[str, str]]:
         verdicts[result["name"]] = (result["status"], message.splitlines()[0] if message else "")
     return verdicts
 
-
-# ------------------------------------------------------------------------------------------ CI templates
-
-
-def _template(name: str) -> dict:
-    return yaml.safe_load((CI / name).read_text())
-
-
-def test_every_ci_template_parses():
-    assert sorted(path.name for path in CI.glob("*.yml")) == [
-        "github-actions-sharded.yml", "github-actions.yml", "gitlab-ci-sharded.yml", "gitlab-ci.yml"
-    ]
-    for path in CI.glob("*.yml"):
-        assert isinstance(yaml.safe_load(path.read_text()), dict), path.name
-
-
-def test_the_github_workflow_runs_the_suite_keeps_the_history_and_publishes_the_reports():
-    steps = _template("github-actions.yml")["jobs"]["acceptance"]["steps"]
-    runs = [step.get("run", "") for step in steps]
-    uses = {step.get("uses", "").split("@")[0]: step for step in steps if "uses" in step}
-    assert "make acceptance" in runs
-    assert uses["actions/cache/restore"]["with"]["path"] == "reports/allure-history.jsonl"
-    assert uses["actions/cache/save"]["if"] == "always()"
-    published = uses["actions/upload-artifact"]["with"]["path"]
-    assert "reports/allure-report/" in published and "reports/junit/" in published
-
-
-def test_the_sharded_github_workflow_runs_each_shard_and_merges_them():
-    workflow = _template("github-actions-sharded.yml")
-    shard = workflow["jobs"]["shard"]
-    assert shard["strategy"]["matrix"]["shard"] == list(range(1, int(workflow["env"]["SHARDS"]) + 1))
-    assert any("make acceptance SHARD=${{ matrix.shard }}/${{ env.SHARDS }}" in step.get("run", "") for step in shard["steps"])
-    report = workflow["jobs"]["report"]
-    script = "\n".join(step.get("run", "") for step in report["steps"])
-    assert report["needs"] == "shard" and "python -m suite_tools.shards merge shards/*" in script and "make report" in script
-
-
-def test_the_gitlab_jobs_keep_the_history_and_publish_junit():
-    job = _template("gitlab-ci.yml")["acceptance"]
-    assert job["script"] == ["make acceptance"]
-    assert job["cache"]["paths"] == ["reports/allure-history.jsonl"]
-    assert job["artifacts"]["reports"]["junit"] == "reports/junit/*.xml" and job["artifacts"]["when"] == "always"
-    sharded = _template("gitlab-ci-sharded.yml")
-    assert sharded["acceptance-shard"]["parallel"] >= 2
-    assert "make acceptance SHARD=$CI_NODE_INDEX/$CI_NODE_TOTAL" in sharded["acceptance-shard"]["script"]
-    report = sharded["acceptance-report"]
-    assert any("suite_tools.shards merge shards/*" in line for line in report["script"])
-    assert report["cache"]["paths"] == ["reports/allure-history.jsonl"]

@@ -67,9 +67,10 @@ def test_no_results_no_table(tmp_path, capsys):
     assert "no Allure results" in capsys.readouterr().out
 
 
-def test_the_readme_shows_the_map_as_it_is():
-    readme = Path(__file__).resolve().parents[2] / "README.md"
-    text = readme.read_text()
-    assert promise_table.with_readme_section(text, load()) == text, (
-        "README.md's map is out of date: python -m chat_acceptance.reporting.promise_table --readme README.md"
+def test_the_docs_show_the_map_as_it_is():
+    page = Path(__file__).resolve().parents[2] / "docs" / "scenarios.md"
+    text = page.read_text()
+    assert promise_table.with_page_section(text, load()) == text, (
+        "docs/scenarios.md's map is out of date: "
+        "python -m chat_acceptance.reporting.promise_table --page docs/scenarios.md"
     )
