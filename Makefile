@@ -27,7 +27,7 @@ OUTCOMES := reports/scenario-outcomes
 # Absolute, because parallel runs start behave from a scratch directory.
 BASELINE_DEFINES := -D baseline=$(CURDIR)/$(BASELINE) -D scenario_outcomes=$(CURDIR)/$(OUTCOMES)
 
-.PHONY: help acceptance baseline test faults report bench load install docs clean
+.PHONY: check help acceptance baseline test faults report bench load install docs clean
 
 # The first target, so that a bare `make` lists the others: every target line with a `## ` comment.
 help: ## list the targets
@@ -77,6 +77,10 @@ baseline: $(INSTALLED) ## record today's failures as known defects in acceptance
 TEST_WORKERS ?= 4
 test: $(INSTALLED) ## every test: library, platform, contract, reports, docs, CI templates, fault matrix
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+
+# The fast tier: every test not marked slow (tests/conftest.py says which are), in under a minute.
+check: $(INSTALLED) ## the fast tier of the tests (no suite runs, no processes, no HTML report): under a minute
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not slow" -q
 
 # The fault matrix as a table: each switch, the expected and the actual verdict, the failing scenario, time.
 faults: $(INSTALLED) ## the fault matrix as a table: each switch, expected and actual verdict
