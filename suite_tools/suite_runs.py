@@ -8,7 +8,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from chat_acceptance.config import SuiteConfig
+from chat_acceptance.config import SuiteConfig, defaults
 from reference_services.platform import PlatformSettings, RunningPlatform, start_platform
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,8 +41,8 @@ def behave_settings() -> dict[str, object]:
 
 
 def suite_userdata() -> dict[str, object]:
-    """pyproject's [tool.behave.userdata]: the suite's defaults."""
-    return dict(behave_settings()["userdata"])
+    """The suite's defaults, as behave userdata (declared in chat_acceptance.config)."""
+    return dict(defaults())
 
 
 def write_behave_ini(

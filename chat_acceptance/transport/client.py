@@ -94,6 +94,17 @@ class Timeouts:
     stream_event_cap: int
 
 
+@dataclass(frozen=True)
+class Connection:
+    """How every request travels (a deployment's profile says): headers it always carries (an API gateway key),
+    the proxy, which certificates to trust (True, False or a CA bundle's path) and the client certificate."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+    proxy: str = ""
+    verify: bool | str = True
+    cert: str | tuple[str, str] | None = None
+
+
 class _NoCookies(http.cookiejar.DefaultCookiePolicy):
     """Refuses to keep or send any cookie: every request carries exactly what its step says, never a credential
     that an earlier answer (a log-in, another persona's) left behind. A step that is about cookies sends them
@@ -120,6 +131,7 @@ class HttpTransport:
         redactor: Redactor,
         checker: ContractCheck | None = None,
         health: RunHealth | None = None,
+        connection: Connection | None = None,
     ):
         self.timeouts = timeouts
         self.redactor = redactor
@@ -127,6 +139,11 @@ class HttpTransport:
         self.health = health or RunHealth()
         self._session = requests.Session()
         self._session.cookies.set_policy(_NoCookies())
+        self.connection = connection or Connection()
+        self._session.verify = self.connection.verify
+        self._session.cert = self.connection.cert
+        if self.connection.proxy:
+            self._session.proxies = {"http": self.connection.proxy, "https": self.connection.proxy}
         self._listeners: list[Callable[[Exchange], None]] = []
         self._finding_listeners: list[Callable[[AssertionError], None]] = []
 
@@ -234,7 +251,7 @@ class HttpTransport:
             started = time.monotonic()
 
     def _prepare(self, root, method, path, token, json, content, headers) -> requests.PreparedRequest:
-        all_headers = {"Accept": "application/json, text/event-stream"}
+        all_headers = {"Accept": "application/json, text/event-stream", **self.connection.headers}
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
         if content is not None:
@@ -306,9 +323,11 @@ class _ServiceApi:
     name = ""
     health_path = ""
 
-    def __init__(self, transport: HttpTransport, root: str):
+    def __init__(self, transport: HttpTransport, root: str, health_path: str | None = None):
         self.transport = transport
         self.root = root
+        if health_path:  # a gateway may serve the health checks elsewhere
+            self.health_path = health_path
 
     def call(self, method: str, path: str, **options: Any) -> ApiResponse:
         return self.transport.call(self.name, self.root, method, path, **options)
@@ -418,11 +437,20 @@ def route_of(path: str) -> str:
 class PlatformClient:
     """The three services, sharing one transport."""
 
-    def __init__(self, transport: HttpTransport, *, auth_url: str, accounting_url: str, chat_url: str):
+    def __init__(
+        self,
+        transport: HttpTransport,
+        *,
+        auth_url: str,
+        accounting_url: str,
+        chat_url: str,
+        health_paths: tuple[str, str, str] | None = None,  # auth, accounting, chat; None: the contract's
+    ):
+        auth_health, accounting_health, chat_health = health_paths or (None, None, None)
         self.transport = transport
-        self.auth = AuthApi(transport, auth_url)
-        self.accounting = AccountingApi(transport, accounting_url)
-        self.chat = ChatApi(transport, chat_url)
+        self.auth = AuthApi(transport, auth_url, auth_health)
+        self.accounting = AccountingApi(transport, accounting_url, accounting_health)
+        self.chat = ChatApi(transport, chat_url, chat_health)
 
     @property
     def services(self) -> tuple[_ServiceApi, ...]:
