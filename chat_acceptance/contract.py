@@ -20,6 +20,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from chat_acceptance.files import SUITE_FILES
 from typing import Any, NoReturn
 
 import yaml
@@ -32,7 +34,7 @@ from chat_acceptance.redaction import JWT, REDACTED, Redactor, is_secret_name
 
 __all__ = ["DEFAULT_DOCUMENT", "ContractChecker", "ContractViolation"]
 
-DEFAULT_DOCUMENT = Path(__file__).resolve().parent.parent / "contract" / "openapi.yaml"
+DEFAULT_DOCUMENT = SUITE_FILES / "contract" / "openapi.yaml"
 
 # The base URI under which the document is registered, so that "#/components/..." references resolve.
 _DOCUMENT_URI = "urn:chat-acceptance:contract"

@@ -13,9 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chat_acceptance.files import SUITE_FILES
+
 import yaml
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = SUITE_FILES
 MAP_FILE = REPOSITORY / "contract" / "promises.yaml"
 CONTRACT_COPY = REPOSITORY / "contract" / "contract.md"
 

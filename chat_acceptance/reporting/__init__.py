@@ -15,6 +15,8 @@ import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
+
+from chat_acceptance.files import SUITE_FILES
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,7 +41,7 @@ STREAM_TIMING = "stream timing"
 NEAR_MISS_TIMING = "near miss timing"
 # The map of the contract (contract/promises.yaml), relative to reports/allure-report/index.html.
 MAP_URL = "../../contract/promises.yaml"
-CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "reporting" / "categories.json"
+CATEGORIES_FILE = SUITE_FILES / "reporting" / "categories.json"
 
 _ROW_ID = re.compile(r" -- @\d+\.\d+$")  # behave's row annotation (pyproject: scenario_outline_annotation_schema)
 _SEVERITIES = frozenset(severity.value for severity in Severity)
