@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import requests
+from meta_kit import free_port, healthy
 
 from chat_acceptance.waiting import poll_until
 
@@ -116,15 +115,3 @@ def profile_text(urls: list[str]) -> str:
         "",
     ])
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
