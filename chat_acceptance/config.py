@@ -140,6 +140,9 @@ def _template(*placeholders: str) -> Callable[[str], str]:
     return convert
 
 
+# Kinds for which an empty text means something (none, no file, a new seed); for the others it means the default.
+_EMPTY_IS_A_VALUE = frozenset({_text, _optional, _url, _file, _headers, _names, _seed})
+
 # ------------------------------------------------------------------------------------------------ declaration
 
 
@@ -495,9 +498,10 @@ class _Source:
         self._defines = defines
         self._environ = environ
         self.origins: dict[str, str] = {}
-        profile = self._raw(BY_NAME["profile"])
-        self.profile = str(profile_path(str(profile))) if profile else ""
-        self._profile = read_profile(str(profile)) if profile else {}
+        self._profile: dict[str, Any] = {}
+        profile = _as_text(self._raw(BY_NAME["profile"]))  # the profile's own name comes from -D or the environment
+        self.profile = str(profile_path(profile)) if profile else ""
+        self._profile = read_profile(profile) if profile else {}
 
     def value(self, declared: Setting) -> Any:
         raw = self._raw(declared)
@@ -506,8 +510,8 @@ class _Source:
         text = self._resolve(declared, raw, declared.name)
         if declared.required and not text:
             raise ConfigError(f"{declared.name} is required but empty ({self.origin(declared)})")
-        if text == "" and declared.convert not in (_text, _optional, _url, _file, _headers, _names, _seed):
-            text = _as_text(declared.default)  # an empty number or flag means: the default
+        if text == "" and declared.convert not in _EMPTY_IS_A_VALUE:
+            text = _as_text(declared.default)  # an empty number, flag, path or template means: the default
         try:
             return declared.convert(text)
         except ValueError as problem:
@@ -524,7 +528,7 @@ class _Source:
         if declared.env and declared.env in self._environ:
             self.origins[name] = f"from ${declared.env}"
             return self._environ[declared.env]
-        if name in getattr(self, "_profile", {}):
+        if name in self._profile:
             self.origins[name] = f"from profile {self.profile}"
             return self._profile[name]
         if name in self._userdata:

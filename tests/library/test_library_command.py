@@ -1,13 +1,15 @@
-"""docs/configuration.md lists every setting as the declaration says, and the command prints it so."""
+"""The command's own rules (suite_tools/cli.py), and docs/configuration.md listing every setting as declared."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 from chat_acceptance.config import SETTINGS, settings_table
 from suite_tools import cli
 
-PAGE = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "docs" / "configuration.md"
 
 
 def test_the_settings_table_in_the_docs_is_the_declarations():
@@ -33,3 +35,21 @@ def test_config_names_a_typo_in_one_line(capsys):
     assert capsys.readouterr().err == (
         "chat-acceptance: configuration: unknown setting -D read_timout; did you mean read_timeout?\n"
     )
+
+
+def test_a_shard_runs_in_one_process(capsys):
+    assert cli.main(["run", "--jobs", "2", "--shard", "1/2"]) == 2
+    assert "--shard and --jobs cannot be combined" in capsys.readouterr().err
+
+
+def test_the_makefile_hands_profile_jobs_shard_baseline_and_behave_options_to_the_command():
+    def planned(*arguments: str) -> str:
+        return subprocess.run(["make", "-n", *arguments], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
+
+    assert (
+        f".venv/bin/chat-acceptance run --profile staging -D baseline={ROOT}/acceptance-baseline.json --jobs 2 "
+        "--scheme feature --shard 1/3 --tags=@critical"
+    ) in planned("acceptance", "PROFILE=staging", "JOBS=2", "SHARD=1/3", "BEHAVE_ARGS=--tags=@critical")
+    assert f".venv/bin/chat-acceptance run  -D baseline={ROOT}/acceptance-baseline.json --jobs 1" in planned("acceptance")
+    assert ".venv/bin/chat-acceptance baseline --profile qa.toml -D baseline=" in planned("baseline", "PROFILE=qa.toml")
+    assert ".venv/bin/chat-acceptance report" in planned("report")
