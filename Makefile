@@ -21,12 +21,13 @@ LOAD_RUN_TIME ?= 20s
 LOAD_WORKERS ?= 2
 LOCUST_WORKERS ?= 0
 
-# Known defects: written by `make baseline`, used by `make acceptance` when present (see docs/configuration.md).
-BASELINE := acceptance-baseline.json
+# Known defects: written by `make baseline`, used by `make acceptance` when present; empty: the baseline setting
+# (acceptance-baseline.json, docs/configuration.md).
+BASELINE ?=
 # PROFILE=staging: the deployment of profiles/staging.toml (or a path to a profile); empty: the embedded platform.
 PROFILE ?=
 # What acceptance and baseline hand to the one command (suite_tools/cli.py, installed as chat-acceptance).
-RUN_OPTIONS = $(if $(PROFILE),--profile $(PROFILE)) -D baseline=$(CURDIR)/$(BASELINE)
+RUN_OPTIONS = $(if $(PROFILE),--profile $(PROFILE)) $(if $(BASELINE),-D baseline=$(BASELINE))
 
 .PHONY: acceptance baseline test faults report bench load install clean
 

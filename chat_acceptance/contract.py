@@ -20,8 +20,6 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from chat_acceptance.files import SUITE_FILES
 from typing import Any, NoReturn
 
 import yaml
@@ -30,6 +28,7 @@ from openapi_schema_validator import OAS31Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from chat_acceptance.files import SUITE_FILES
 from chat_acceptance.redaction import JWT, REDACTED, Redactor, is_secret_name
 
 __all__ = ["DEFAULT_DOCUMENT", "ContractChecker", "ContractViolation"]

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chat_acceptance.files import SUITE_FILES
-
 import yaml
+
+from chat_acceptance.files import SUITE_FILES
 
 REPOSITORY = SUITE_FILES
 MAP_FILE = REPOSITORY / "contract" / "promises.yaml"

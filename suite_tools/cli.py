@@ -109,9 +109,10 @@ def _run(behave_args: list[str], *, jobs: int = 1, scheme: str = "feature", shar
     try:
         config = SuiteConfig.from_sources(defines, list(defines), os.environ)
     except ConfigError:
-        config = None  # before_all says what is wrong, in the reports too
-    baseline_file = "" if record else os.path.abspath(config.baseline_file) if config and config.baseline_file else ""
-    outcomes = os.path.abspath(config.outcomes_dir if config else "reports/scenario-outcomes")
+        config = SuiteConfig()  # the defaults' files; before_all says what is wrong, in the reports too
+    known = os.path.abspath(config.baseline_file) if config.baseline_file else ""
+    baseline_file = "" if record else known
+    outcomes = os.path.abspath(config.outcomes_dir)
     if jobs > 1 and shard:
         print(f"{PROGRAM}: --shard and --jobs cannot be combined: a shard runs in one process", file=sys.stderr)
         return 2
@@ -132,7 +133,7 @@ def _run(behave_args: list[str], *, jobs: int = 1, scheme: str = "feature", shar
     else:
         status = behave(behave_args)
     if record:
-        return baseline.main(["record", "--outcomes", outcomes, "--baseline", _recorded_file(config),
+        return baseline.main(["record", "--outcomes", outcomes, "--baseline", known or baseline.DEFAULT_BASELINE,
                               "--behave-status", str(status)])
     if shard:
         print(f"shard {shard}: {RESULTS} and {JUNIT} (merge the shards for the HTML report)")
@@ -142,10 +143,6 @@ def _run(behave_args: list[str], *, jobs: int = 1, scheme: str = "feature", shar
         return baseline.main(["check", "--outcomes", outcomes, "--baseline", baseline_file,
                               "--behave-status", str(status)])
     return status
-
-
-def _recorded_file(config) -> str:
-    return os.path.abspath(config.baseline_file if config and config.baseline_file else "acceptance-baseline.json")
 
 
 def _shard(shard: str) -> list[str] | None:

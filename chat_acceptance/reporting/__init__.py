@@ -15,8 +15,6 @@ import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-
-from chat_acceptance.files import SUITE_FILES
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +25,7 @@ from allure_commons.types import Severity
 from behave.model import Rule, Scenario, ScenarioOutline
 
 from chat_acceptance import contract_map
+from chat_acceptance.files import SUITE_FILES
 from chat_acceptance.reporting.allure_dynamic import current_test
 from chat_acceptance.transport.client import Exchange
 from chat_acceptance.transport.sse import StreamResult

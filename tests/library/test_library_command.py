@@ -47,9 +47,10 @@ def test_the_makefile_hands_profile_jobs_shard_baseline_and_behave_options_to_th
         return subprocess.run(["make", "-n", *arguments], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
 
     assert (
-        f".venv/bin/chat-acceptance run --profile staging -D baseline={ROOT}/acceptance-baseline.json --jobs 2 "
-        "--scheme feature --shard 1/3 --tags=@critical"
-    ) in planned("acceptance", "PROFILE=staging", "JOBS=2", "SHARD=1/3", "BEHAVE_ARGS=--tags=@critical")
-    assert f".venv/bin/chat-acceptance run  -D baseline={ROOT}/acceptance-baseline.json --jobs 1" in planned("acceptance")
-    assert ".venv/bin/chat-acceptance baseline --profile qa.toml -D baseline=" in planned("baseline", "PROFILE=qa.toml")
+        ".venv/bin/chat-acceptance run --profile staging -D baseline=known.json --jobs 2 --scheme feature "
+        "--shard 1/3 --tags=@critical"
+    ) in planned("acceptance", "PROFILE=staging", "BASELINE=known.json", "JOBS=2", "SHARD=1/3",
+                 "BEHAVE_ARGS=--tags=@critical")
+    assert ".venv/bin/chat-acceptance run   --jobs 1 --scheme feature" in planned("acceptance")
+    assert ".venv/bin/chat-acceptance baseline --profile qa.toml" in planned("baseline", "PROFILE=qa.toml")
     assert ".venv/bin/chat-acceptance report" in planned("report")
