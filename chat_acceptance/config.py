@@ -454,7 +454,7 @@ def read_profile(reference: str) -> dict[str, Any]:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"profile {reference!r}: no file {path}") from None
+        raise ConfigError(f"profile {path}: no such file") from None
     except (OSError, tomllib.TOMLDecodeError) as problem:
         raise ConfigError(f"profile {path}: {problem}") from None
     keys = [f"{declared.group}.{declared.name}" for declared in SETTINGS if declared.group]

@@ -327,6 +327,7 @@ def _allure_results_dir(context) -> str:
 def _run_environment(config: SuiteConfig) -> dict[str, str]:
     return {
         "Platform": "embedded reference platform" if config.embedded else "external deployment",
+        "Profile": config.profile or "none",
         "Auth service": config.auth_url,
         "Accounting service": config.accounting_url,
         "Chat service": config.chat_url,

@@ -49,7 +49,7 @@ def test_a_profile_by_name_is_read_from_the_profiles_directory(tmp_path, monkeyp
     (tmp_path / "profiles" / "staging.toml").write_text('[browser]\nbrowser_origin = "https://app.staging.test"\n')
     monkeypatch.chdir(tmp_path)
     assert load("staging").browser_origin == "https://app.staging.test"
-    assert problem("prod") == "profile 'prod': no file profiles/prod.toml"
+    assert problem("prod") == "profile profiles/prod.toml: no such file"
 
 
 def test_every_declared_setting_but_the_profile_itself_may_be_written_in_a_profile(tmp_path):
