@@ -279,9 +279,10 @@ class SuiteConfig:
                                                 group="reference", kind=_names)
     model_chunk_delay_s: float = setting(0.01, "seconds between the pieces of a reply", group="reference",
                                          name="model_chunk_delay", kind=_number(zero=True))
-    # -- not settings: what the sources said
+    # -- the profile itself: from -D profile=... (the command's --profile) or its variable, never from a profile
     profile: str = setting("", "the profile file (a name: profiles/<name>.toml)", group="",
                            env="CHAT_ACCEPTANCE_PROFILE")
+    # -- not settings: what the sources said
     embedded: bool = True  # no URLs configured: the suite starts the reference platform itself
     origins: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)  # setting -> where from
 
@@ -293,9 +294,7 @@ class SuiteConfig:
         defines = list(defines)
         _refuse_unknown(defines)
         source = _Source(userdata, set(defines), environ)
-        values: dict[str, Any] = {}
-        for item, declared in _fields():
-            values[item.name] = source.value(declared)
+        values = {item.name: source.value(declared) for item, declared in _fields()}
         urls = [values["auth_url"], values["accounting_url"], values["chat_url"]]
         if any(urls) and not all(urls):
             raise ConfigError(

@@ -11,6 +11,7 @@ Reports go to ./reports. The features run from the checkout or, installed, from 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import sys
@@ -115,6 +116,9 @@ def _run(behave_args: list[str], *, jobs: int = 1, scheme: str = "feature", shar
     outcomes = os.path.abspath(config.outcomes_dir)
     if jobs > 1 and shard:
         print(f"{PROGRAM}: --shard and --jobs cannot be combined: a shard runs in one process", file=sys.stderr)
+        return 2
+    if jobs > 1 and importlib.util.find_spec("behavex") is None:
+        print(f"{PROGRAM}: --jobs needs behavex: pip install 'chat-acceptance[parallel]'", file=sys.stderr)
         return 2
     for folder in (RESULTS, JUNIT, Path(outcomes)):
         shutil.rmtree(folder, ignore_errors=True)

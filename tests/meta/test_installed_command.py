@@ -56,6 +56,12 @@ def test_only_the_suite_and_the_reference_platform_are_installed(installed):
     assert run([str(installed / "python"), "-c", probe], timeout=60).stdout.strip() == "[]"
 
 
+def test_parallel_runs_ask_for_their_extra(installed, tmp_path):
+    done = run([str(installed / "chat-acceptance"), "run", "--jobs", "2"], timeout=60, cwd=tmp_path, check=False)
+    assert done.returncode == 2
+    assert done.stderr == "chat-acceptance: --jobs needs behavex: pip install 'chat-acceptance[parallel]'\n"
+
+
 def test_every_command_has_help(installed, tmp_path):
     for command in ([], ["run"], ["baseline"], ["report"], ["serve"], ["config"]):
         shown = run([str(installed / "chat-acceptance"), *command, "--help"], timeout=60, cwd=tmp_path)
