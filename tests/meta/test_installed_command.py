@@ -7,15 +7,12 @@ Slow (a wheel build, a venv, two suite runs): marked `slow`.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from meta_kit import free_port, healthy
-
-from chat_acceptance.waiting import poll_until
+from meta_kit import separate_deployment
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_SCENARIOS = "@behaviour.own_id_confirms or @behaviour.wrong_id_rejected"
@@ -76,17 +73,10 @@ def test_the_installed_command_runs_the_suite_green_outside_the_checkout(install
 
 
 def test_a_profile_points_the_installed_command_at_a_separately_started_platform(installed, tmp_path):
-    ports = [free_port() for _ in range(3)]
-    serve = [str(installed / "chat-acceptance"), "serve", "--model-chunk-delay", "0.01"]
-    for flag, port in zip(("--auth-port", "--accounting-port", "--chat-port"), ports, strict=True):
-        serve += [flag, str(port)]
-    platform = subprocess.Popen(serve, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                env=clean_environment())
-    try:
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
-        assert poll_until(lambda: healthy(urls[2] + "/api/health"), bool, deadline_s=60), "serve did not start"
+    serve = (str(installed / "chat-acceptance"), "serve")
+    with separate_deployment(start_deadline_s=60, serve=serve) as deployment:
         profile = tmp_path / "qa.toml"
-        profile.write_text(profile_text(urls))
+        profile.write_text(profile_text(list(deployment.values())))
         environment = {**clean_environment(), **PASSWORDS}
         command = [str(installed / "chat-acceptance"), "run", "--profile", str(profile), "--tags", SEED_SCENARIOS]
         done = run(command + ["-f", "progress"], timeout=600, cwd=tmp_path, env=environment)
@@ -98,13 +88,6 @@ def test_a_profile_points_the_installed_command_at_a_separately_started_platform
         assert wrong.returncode != 0
         assert "ABORTED: supervisor_password (from $QA_SUPERVISOR, named in profile" in wrong.stderr
         assert "not-it" not in wrong.stdout + wrong.stderr
-    finally:
-        platform.send_signal(signal.SIGINT)
-        try:
-            platform.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            platform.kill()
-            platform.wait()
 
 
 def profile_text(urls: list[str]) -> str:
