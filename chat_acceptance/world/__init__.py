@@ -1,7 +1,6 @@
 """The suite's state: what lasts for the whole run (Suite) and what one scenario knows (World)."""
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 
