@@ -96,7 +96,7 @@ def before_all(context):
         throttle_budget_s=config.throttle_budget_s,
         max_requests_per_second=config.max_requests_per_second,
     )
-    transport = HttpTransport(timeouts, redactor, checker, health, _connection(config))
+    transport = HttpTransport(timeouts, redactor, checker, health, Connection.of(config))
     context.add_cleanup(transport.close)
     context.allure_results = None
     if allure_dynamic.install():
@@ -147,19 +147,6 @@ def before_all(context):
     except AssertionError as problem:
         return _stop_run(context, _one_line(problem))
     health.start_watching()  # set-up has its own deadline (health_deadline); from here on, stalls count
-
-
-def _connection(config: SuiteConfig) -> Connection:
-    if config.client_certificate and config.client_key:
-        cert = (config.client_certificate, config.client_key)
-    else:
-        cert = config.client_certificate or None
-    return Connection(
-        headers=config.extra_headers,
-        proxy=config.proxy,
-        verify=config.ca_bundle or config.verify_tls,
-        cert=cert,
-    )
 
 
 def _sign_in_everyone(suite: Suite) -> None:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import requests
 import urllib3.exceptions
 
+from chat_acceptance.config import SuiteConfig
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.transport.run_health import RunHealth
 from chat_acceptance.transport.sse import DeadlinePassed, Ending, StreamResult, arriving_pieces, read_stream
@@ -103,6 +104,16 @@ class Connection:
     proxy: str = ""
     verify: bool | str = True
     cert: str | tuple[str, str] | None = None
+
+    @classmethod
+    def of(cls, config: SuiteConfig) -> Connection:
+        certificate, key = config.client_certificate, config.client_key
+        return cls(
+            headers=config.extra_headers,
+            proxy=config.proxy,
+            verify=config.ca_bundle or config.verify_tls,
+            cert=(certificate, key) if certificate and key else certificate or None,
+        )
 
 
 class _NoCookies(http.cookiejar.DefaultCookiePolicy):
@@ -499,6 +510,10 @@ def _reason(exc: Exception) -> str:
         return "connection timed out"
     if isinstance(exc, requests.ReadTimeout):
         return "no answer within the read timeout"
+    if isinstance(exc, requests.exceptions.SSLError):
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            return "its TLS certificate is not trusted (signed by a private certificate authority? set ca_bundle)"
+        return f"TLS failed ({str(exc)[-160:]})"
     if isinstance(exc, requests.ConnectionError):
         text = re.sub(r" at 0x[0-9a-fA-F]+", "", str(exc))  # object addresses differ in every run
         return "connection refused" if "refused" in text.lower() else f"connection failed ({text[:160]})"

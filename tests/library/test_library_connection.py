@@ -1,10 +1,20 @@
-"""What a profile changes on the wire: headers every request carries, and where the health checks are."""
+"""What a profile changes on the wire: headers every request carries, where the health checks are, the proxy, and
+which certificates are trusted."""
 from __future__ import annotations
 
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
 from scripted_server import json_reply
 
+from chat_acceptance.config import SuiteConfig
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.transport.client import Connection, HttpTransport, PlatformClient, Timeouts
+from chat_acceptance.transport.client import Connection, HttpTransport, PlatformClient, PlatformUnavailable, Timeouts
 
 TIMEOUTS = Timeouts(2, 2, 5, 100)
 
@@ -42,3 +52,81 @@ def test_health_checks_go_where_the_profile_says_or_where_the_contract_says(serv
     assert [received.target for received in server.received] == [
         "/auth/health", "/credits/health", "/chat/health", "/health", "/health", "/api/health",
     ]
+
+
+def test_a_proxy_carries_every_request(server):
+    proxied = HttpTransport(TIMEOUTS, Redactor(), connection=Connection(proxy=server.url))
+    server.reply(json_reply(200, {}))
+    PlatformClient(proxied, auth_url="http://auth.internal.test", accounting_url="", chat_url="").auth.health()
+    assert server.received[0].target == "http://auth.internal.test/health"  # the absolute form a proxy gets
+
+
+# -- TLS: a deployment behind a private certificate authority ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def private_ca(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """A certificate authority of our own and a certificate it signed for 127.0.0.1: (ca, cert, key)."""
+    folder = tmp_path_factory.mktemp("tls")
+    ca, ca_key, cert, key, request = (folder / name for name in ("ca.pem", "ca.key", "cert.pem", "key.pem", "req.csr"))
+
+    def run(*arguments: str) -> None:
+        subprocess.run(["openssl", *arguments], check=True, capture_output=True, timeout=60)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Test CA",
+        "-keyout", str(ca_key), "-out", str(ca))
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(request))
+    extensions = folder / "san.cnf"
+    extensions.write_text("subjectAltName = IP:127.0.0.1\n")
+    run("x509", "-req", "-in", str(request), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-days", "1",
+        "-extfile", str(extensions), "-out", str(cert))
+    return ca, cert, key
+
+
+@pytest.fixture
+def https_url(private_ca) -> Iterator[str]:
+    _, cert, key = private_ca
+
+    class Healthy(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the standard library's name)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *_):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Healthy)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def health_over_tls(url: str, **defines: str):
+    config = SuiteConfig.from_sources(defines, list(defines), {})
+    transport = HttpTransport(TIMEOUTS, Redactor(), connection=Connection.of(config))
+    return PlatformClient(transport, auth_url=url, accounting_url=url, chat_url=url).auth.health()
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # verify_tls off: as asked
+def test_a_private_ca_is_trusted_only_when_the_profile_names_it(https_url, private_ca):
+    with pytest.raises(PlatformUnavailable, match=r"^auth service at https://127\.0\.0\.1:\d+ is unavailable: its TLS "
+                                                  r"certificate is not trusted \(.*set ca_bundle\) \(GET /health\)$"):
+        health_over_tls(https_url)
+    assert health_over_tls(https_url, ca_bundle=str(private_ca[0])).status == 200
+    assert health_over_tls(https_url, verify_tls="off").status == 200
+
+
+def test_connection_of_a_configuration():
+    defines = {"extra_headers": "X-Api-Key: k", "proxy": "http://proxy.test:3128", "verify_tls": "off"}
+    connection = Connection.of(SuiteConfig.from_sources(defines, list(defines), {}))
+    assert connection == Connection(headers={"X-Api-Key": "k"}, proxy="http://proxy.test:3128", verify=False)
