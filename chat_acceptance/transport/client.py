@@ -513,7 +513,9 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, requests.exceptions.SSLError):
         if "CERTIFICATE_VERIFY_FAILED" in str(exc):
             return "its TLS certificate is not trusted (signed by a private certificate authority? set ca_bundle)"
-        return f"TLS failed ({str(exc)[-160:]})"
+        inner = re.search(r"SSLError\((\w+\(\d+, '[^']*')", str(exc))
+        return (f"the TLS handshake failed ({inner[1] if inner else str(exc)[:160]}; does it want a client "
+                "certificate? set client_certificate)")
     if isinstance(exc, requests.ConnectionError):
         text = re.sub(r" at 0x[0-9a-fA-F]+", "", str(exc))  # object addresses differ in every run
         return "connection refused" if "refused" in text.lower() else f"connection failed ({text[:160]})"

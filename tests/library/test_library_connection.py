@@ -6,6 +6,7 @@ import ssl
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -66,7 +67,8 @@ def test_a_proxy_carries_every_request(server):
 
 @pytest.fixture(scope="module")
 def private_ca(tmp_path_factory) -> tuple[Path, Path, Path]:
-    """A certificate authority of our own and a certificate it signed for 127.0.0.1: (ca, cert, key)."""
+    """A certificate authority of our own, a certificate it signed for 127.0.0.1 and one for a client:
+    (ca, cert, key); the client's are client.pem and client.key beside them."""
     folder = tmp_path_factory.mktemp("tls")
     ca, ca_key, cert, key, request = (folder / name for name in ("ca.pem", "ca.key", "cert.pem", "key.pem", "req.csr"))
 
@@ -80,12 +82,17 @@ def private_ca(tmp_path_factory) -> tuple[Path, Path, Path]:
     extensions.write_text("subjectAltName = IP:127.0.0.1\n")
     run("x509", "-req", "-in", str(request), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-days", "1",
         "-extfile", str(extensions), "-out", str(cert))
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=chat-acceptance", "-keyout", str(folder / "client.key"),
+        "-out", str(request))
+    run("x509", "-req", "-in", str(request), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-days", "1",
+        "-out", str(folder / "client.pem"))
     return ca, cert, key
 
 
-@pytest.fixture
-def https_url(private_ca) -> Iterator[str]:
-    _, cert, key = private_ca
+@contextmanager
+def https_server(private_ca, *, mutual: bool) -> Iterator[str]:
+    """A health check over TLS with our CA's certificate; `mutual`: only for clients with one our CA signed."""
+    ca, cert, key = private_ca
 
     class Healthy(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (the standard library's name)
@@ -101,6 +108,9 @@ def https_url(private_ca) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Healthy)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
+    if mutual:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(ca)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -118,12 +128,23 @@ def health_over_tls(url: str, **defines: str):
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # verify_tls off: as asked
-def test_a_private_ca_is_trusted_only_when_the_profile_names_it(https_url, private_ca):
-    with pytest.raises(PlatformUnavailable, match=r"^auth service at https://127\.0\.0\.1:\d+ is unavailable: its TLS "
-                                                  r"certificate is not trusted \(.*set ca_bundle\) \(GET /health\)$"):
-        health_over_tls(https_url)
-    assert health_over_tls(https_url, ca_bundle=str(private_ca[0])).status == 200
-    assert health_over_tls(https_url, verify_tls="off").status == 200
+def test_a_private_ca_is_trusted_only_when_the_profile_names_it(private_ca):
+    with https_server(private_ca, mutual=False) as url:
+        with pytest.raises(PlatformUnavailable, match=r"^auth service at https://127\.0\.0\.1:\d+ is unavailable: its "
+                                                      r"TLS certificate is not trusted \(.*set ca_bundle\) \(GET /health\)$"):
+            health_over_tls(url)
+        assert health_over_tls(url, ca_bundle=str(private_ca[0])).status == 200
+        assert health_over_tls(url, verify_tls="off").status == 200
+
+
+def test_a_client_certificate_is_presented_when_the_profile_names_it(private_ca):
+    ca = private_ca[0]
+    client = {"client_certificate": str(ca.parent / "client.pem"), "client_key": str(ca.parent / "client.key")}
+    with https_server(private_ca, mutual=True) as url:
+        with pytest.raises(PlatformUnavailable, match=r"is unavailable: the TLS handshake failed \(.*; does it want a "
+                                                      r"client certificate\? set client_certificate\) \(GET /health\)$"):
+            health_over_tls(url, ca_bundle=str(ca))
+        assert health_over_tls(url, ca_bundle=str(ca), **client).status == 200
 
 
 def test_connection_of_a_configuration():
