@@ -21,11 +21,13 @@ LOAD_RUN_TIME ?= 20s
 LOAD_WORKERS ?= 2
 LOCUST_WORKERS ?= 0
 
-# Known defects: written by `make baseline`, used by `make acceptance` when present (docs/deployment.md).
-BASELINE := acceptance-baseline.json
-OUTCOMES := reports/scenario-outcomes
-# Absolute, because parallel runs start behave from a scratch directory.
-BASELINE_DEFINES := -D baseline=$(CURDIR)/$(BASELINE) -D scenario_outcomes=$(CURDIR)/$(OUTCOMES)
+# Known defects: written by `make baseline`, used by `make acceptance` when present; empty: the baseline setting
+# (acceptance-baseline.json, docs/configuration.md).
+BASELINE ?=
+# PROFILE=staging: the deployment of profiles/staging.toml (or a path to a profile); empty: the embedded platform.
+PROFILE ?=
+# What acceptance and baseline hand to the one command (suite_tools/cli.py, installed as chat-acceptance).
+RUN_OPTIONS = $(if $(PROFILE),--profile $(PROFILE)) $(if $(BASELINE),-D baseline=$(BASELINE))
 
 .PHONY: check help acceptance baseline test faults report bench load install docs clean
 
@@ -40,36 +42,19 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
-# The whole suite, against the embedded reference platform or the deployment named by AUTH_SERVICE_URL,
-# ACCOUNTING_SERVICE_URL and CHAT_SERVICE_URL; then the HTML report. Exits with the suite's status.
+# The whole suite, against the embedded reference platform, the deployment of PROFILE, or the one named by
+# AUTH_SERVICE_URL, ACCOUNTING_SERVICE_URL and CHAT_SERVICE_URL; then the HTML report. Exits with the suite's status.
 # JOBS=2: behavex runs it in 2 processes (BEHAVE_ARGS then go to behavex: --tags, -D, --name...), all writing
 # to reports/allure-results, so the HTML report is one report over the whole run.
 # With $(BASELINE) present, the exit status is the baseline's verdict: a failure it does not know, or a known
 # one that now passes, fails the run; known defects failing again do not (behave's own status stays as it is).
-acceptance: $(INSTALLED) ## run the whole suite, then the HTML report (JOBS=2 parallel, SHARD=K/N one shard)
-	@rm -rf reports/allure-results reports/junit $(OUTCOMES)
-	@status=0; shard=""; \
-	if [ -n "$(SHARD)" ]; then shard=$$($(BIN)/python -m suite_tools.shards select "$(SHARD)") || exit 2; \
-		[ "$(JOBS)" = 1 ] || { echo "SHARD and JOBS cannot be combined: a shard runs in one process"; exit 2; }; fi; \
-	if [ "$(JOBS)" = 1 ]; then $(BIN)/behave $(BASELINE_DEFINES) $(BEHAVE_ARGS) $$shard || status=$$?; \
-	else $(BIN)/python -m suite_tools.parallel_suite --jobs $(JOBS) --scheme $(SCHEME) $(BASELINE_DEFINES) $(BEHAVE_ARGS) \
-	  || status=$$?; fi; \
-	if [ -z "$(SHARD)" ]; then $(BIN)/python -m chat_acceptance.reporting.promise_table; \
-	  $(BIN)/python -m chat_acceptance.reporting.html_report; \
-	else echo "shard $(SHARD): reports/allure-results and reports/junit (merge the shards for the HTML report)"; fi; \
-	if [ -f "$(BASELINE)" ]; then \
-	  $(BIN)/python -m chat_acceptance.reporting.baseline check --outcomes $(OUTCOMES) --baseline $(BASELINE) \
-	    --behave-status $$status; status=$$?; \
-	fi; \
-	exit $$status
+acceptance: $(INSTALLED) ## run the whole suite, then the HTML report (PROFILE=name, JOBS=2 parallel, SHARD=K/N)
+	$(BIN)/chat-acceptance run $(RUN_OPTIONS) --jobs $(JOBS) --scheme $(SCHEME) $(if $(SHARD),--shard $(SHARD)) $(BEHAVE_ARGS)
 
 # Records today's failures as known defects in $(BASELINE), for the team to commit; later `make acceptance`
 # runs fail only on what changed. Fails (and records nothing) when the run stops in set-up.
 baseline: $(INSTALLED) ## record today's failures as known defects in acceptance-baseline.json
-	@rm -rf reports/allure-results reports/junit $(OUTCOMES)
-	@status=0; $(BIN)/behave $(BASELINE_DEFINES) -D baseline= $(BEHAVE_ARGS) || status=$$?; \
-	$(BIN)/python -m chat_acceptance.reporting.baseline record --outcomes $(OUTCOMES) --baseline $(BASELINE) \
-	  --behave-status $$status
+	$(BIN)/chat-acceptance baseline $(RUN_OPTIONS) $(BEHAVE_ARGS)
 
 # Every test: the support library, the reference platform, the contract, the reports, the suite itself and
 # the fault matrix (tests/meta). Four pytest workers on two cores: most meta-tests wait on streams, pacing and
@@ -88,8 +73,7 @@ faults: $(INSTALLED) ## the fault matrix as a table: each switch, expected and a
 
 # The single-file HTML report and reports/promises.md from reports/allure-results (make acceptance builds them too).
 report: $(INSTALLED) ## rebuild the HTML report and reports/promises.md from the last results
-	$(BIN)/python -m chat_acceptance.reporting.promise_table
-	$(BIN)/python -m chat_acceptance.reporting.html_report
+	$(BIN)/chat-acceptance report
 
 # Speed on the embedded platform: start-up, each scenario beside its streaming floor, the suite serial and
 # parallel (behavex, one process per core); fails when a target is missed.

@@ -28,11 +28,12 @@ from openapi_schema_validator import OAS31Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from chat_acceptance.files import SUITE_FILES
 from chat_acceptance.redaction import JWT, REDACTED, Redactor, is_secret_name
 
 __all__ = ["DEFAULT_DOCUMENT", "ContractChecker", "ContractViolation"]
 
-DEFAULT_DOCUMENT = Path(__file__).resolve().parent.parent / "contract" / "openapi.yaml"
+DEFAULT_DOCUMENT = SUITE_FILES / "contract" / "openapi.yaml"
 
 # The base URI under which the document is registered, so that "#/components/..." references resolve.
 _DOCUMENT_URI = "urn:chat-acceptance:contract"

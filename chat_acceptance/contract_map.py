@@ -15,7 +15,9 @@ from pathlib import Path
 
 import yaml
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+from chat_acceptance.files import SUITE_FILES
+
+REPOSITORY = SUITE_FILES
 MAP_FILE = REPOSITORY / "contract" / "promises.yaml"
 CONTRACT_COPY = REPOSITORY / "contract" / "contract.md"
 

@@ -23,7 +23,7 @@ from behave.tag_expression import make_tag_expression
 from chat_acceptance import reporting
 from chat_acceptance.reporting import allure_dynamic, baseline
 from chat_acceptance.reporting.console import RunSummary
-from chat_acceptance.transport.client import HttpTransport, PlatformClient, Timeouts
+from chat_acceptance.transport.client import Connection, HttpTransport, PlatformClient, PlatformUnavailable, Timeouts
 from chat_acceptance.transport.run_health import RunHealth
 from chat_acceptance.config import ConfigError, SuiteConfig
 from chat_acceptance.contract import ContractChecker
@@ -35,6 +35,14 @@ NEEDS = {
     "admin": lambda config: config.admin is not None,
     "supervisor": lambda config: config.supervisor is not None,
     "jwt_secret": lambda config: config.jwt_secret is not None,
+}
+
+# Who signs in during set-up -> the settings of their account: one that cannot sign in stops the run naming them.
+SIGN_INS = {
+    "Alice": ("test_user", "test_user_password"),
+    "Bob": ("second_user", "second_user_password"),
+    "the administrator": ("admin_user", "admin_password"),
+    "the supervisor": ("supervisor_user", "supervisor_password"),
 }
 
 # What a run that stops in set-up runs instead of the features: one scenario, failing with the reason.
@@ -88,7 +96,7 @@ def before_all(context):
         throttle_budget_s=config.throttle_budget_s,
         max_requests_per_second=config.max_requests_per_second,
     )
-    transport = HttpTransport(timeouts, redactor, checker, health)
+    transport = HttpTransport(timeouts, redactor, checker, health, Connection.of(config))
     context.add_cleanup(transport.close)
     context.allure_results = None
     if allure_dynamic.install():
@@ -98,7 +106,13 @@ def before_all(context):
         reporting.write_run_metadata(context.allure_results, environment=_run_environment(config), redactor=redactor)
     context.suite = Suite(
         config,
-        PlatformClient(transport, auth_url=config.auth_url, accounting_url=config.accounting_url, chat_url=config.chat_url),
+        PlatformClient(
+            transport,
+            auth_url=config.auth_url,
+            accounting_url=config.accounting_url,
+            chat_url=config.chat_url,
+            health_paths=(config.auth_health_path, config.accounting_health_path, config.chat_health_path),
+        ),
     )
     context.contract_checker = checker
     try:
@@ -125,8 +139,7 @@ def before_all(context):
     near_misses.warm_up()
     try:
         context.suite.check_health()
-        for persona in ("Alice", "Bob"):
-            context.suite.signed_in(persona)
+        _sign_in_everyone(context.suite)
         if config.admin is not None and config.credits_to_allocate > 0:
             context.suite.give_credits_to_test_users()
         else:
@@ -134,6 +147,24 @@ def before_all(context):
     except AssertionError as problem:
         return _stop_run(context, _one_line(problem))
     health.start_watching()  # set-up has its own deadline (health_deadline); from here on, stalls count
+
+
+def _sign_in_everyone(suite: Suite) -> None:
+    """Every configured account signs in now: a wrong password stops the run naming its setting, not a scenario."""
+    for persona, (user_setting, password_setting) in SIGN_INS.items():
+        account = suite.account(persona)
+        if account is None:
+            continue
+        try:
+            suite.signed_in(persona)
+        except PlatformUnavailable:
+            raise
+        except AssertionError as problem:
+            config = suite.config
+            raise AssertionError(
+                f"{config.named(password_setting)}: {persona} cannot sign in as {account.username!r} "
+                f"({user_setting}): {_one_line(problem)}"
+            ) from None
 
 
 def before_scenario(context, scenario):
@@ -283,6 +314,7 @@ def _allure_results_dir(context) -> str:
 def _run_environment(config: SuiteConfig) -> dict[str, str]:
     return {
         "Platform": "embedded reference platform" if config.embedded else "external deployment",
+        "Profile": config.profile or "none",
         "Auth service": config.auth_url,
         "Accounting service": config.accounting_url,
         "Chat service": config.chat_url,

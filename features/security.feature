@@ -287,11 +287,11 @@ Feature: Conversations, replies and credits are protected
 
     @behaviour.streaming_id_exposed_to_browsers @critical
     Scenario: A web page on another origin can read the streaming session ID
-      When Alice's browser on "https://chat.example.com" asks for a reply to "Hello!" in a new conversation
+      When Alice's browser on the chat web page asks for a reply to "Hello!" in a new conversation
       Then the browser may read the streaming session ID of the reply
 
     @behaviour.browsers_may_send_credentials @normal
     Scenario: A web page on another origin may send an access token and a JSON question
       Given Alice has started a conversation
-      When a browser on "https://chat.example.com" asks whether it may send Alice's question there
+      When a browser on the chat web page asks whether it may send Alice's question there
       Then the browser may send the Authorization and Content-Type headers

@@ -7,7 +7,7 @@
 (`make load` starts the reference platform with uvicorn workers and runs this for you.)
 
 The deployment and accounts come from the same environment variables as the suite (AUTH_SERVICE_URL, ...,
-TEST_USER, ..., ADMIN_USER, ADMIN_PASSWORD; defaults from pyproject's [tool.behave.userdata]).
+TEST_USER, ..., ADMIN_USER, ADMIN_PASSWORD; defaults declared in chat_acceptance/config.py).
 
 Three phases:
 1. Set-up, before the measured phase and outside its clock (suite_tools/load_accounts.py): the administrator
@@ -50,7 +50,6 @@ import re
 import sys
 import threading  # patched by gevent under Locust: a greenlet-aware lock
 import time
-import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -74,7 +73,6 @@ from suite_tools.load_accounts import CleanedUp, LoadAccount, LoadAccounts, Prep
 
 log = logging.getLogger("chat-load")
 
-PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 QUESTION = "What is the capital of France?"
 
 # Invariants (Locust request type CHECK), in the order the summary shows them.
@@ -208,7 +206,7 @@ def _init(environment, **_kwargs) -> None:
         _check_bounds(options)
     global RUN
     try:
-        config = SuiteConfig.from_sources(_userdata(), [], os.environ)
+        config = SuiteConfig.from_sources({}, [], os.environ)
     except ConfigError as problem:
         _refuse(f"configuration: {problem}")
     if config.embedded:
@@ -242,12 +240,6 @@ def _check_bounds(options) -> None:
 def _refuse(message: str):
     log.error("chat-acceptance load profile: %s", message)
     raise SystemExit(2)
-
-
-def _userdata() -> dict[str, object]:
-    if not PYPROJECT.is_file():
-        return {}
-    return dict(tomllib.loads(PYPROJECT.read_text())["tool"]["behave"]["userdata"])
 
 
 def _is_loopback(url: str) -> bool:

@@ -78,10 +78,11 @@ def deployment_configured(environ: Mapping[str, str]) -> bool:
 def platform_environment(environ: Mapping[str, str], defines: Mapping[str, str]) -> Iterator[dict[str, str]]:
     """The environment for the behave processes: the caller's deployment, or one embedded platform started
     here for the whole run, as before_all would start it (stopped on leaving, even on failure or Ctrl-C)."""
-    if deployment_configured(environ):
+    config = SuiteConfig.from_sources({**suite_userdata(), **defines}, defines, environ)
+    if not config.embedded:  # the environment's or the profile's deployment
         yield dict(environ)
         return
-    platform = start_embedded_platform(SuiteConfig.from_sources({**suite_userdata(), **defines}, defines, environ))
+    platform = start_embedded_platform(config)
     try:
         yield {
             **environ,

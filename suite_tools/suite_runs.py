@@ -8,11 +8,12 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from chat_acceptance.config import SuiteConfig
+from chat_acceptance.config import SuiteConfig, defaults
+from chat_acceptance.files import SUITE_FILES
 from reference_services.platform import PlatformSettings, RunningPlatform, start_platform
 
 ROOT = Path(__file__).resolve().parents[1]
-FEATURES = ROOT / "features"
+FEATURES = SUITE_FILES / "features"
 # The seed's own scenarios (a reply confirmed with its own ID; a made-up and a look-alike ID rejected): the
 # smallest run that still streams, confirms and refuses, for meta-tests about how a run copes.
 SEED_SCENARIOS = "@behaviour.own_id_confirms or @behaviour.wrong_id_rejected"
@@ -37,12 +38,12 @@ def start_embedded_platform(config: SuiteConfig) -> RunningPlatform:
 
 def behave_settings() -> dict[str, object]:
     """pyproject's [tool.behave]."""
-    return dict(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["behave"])
+    return dict(tomllib.loads((SUITE_FILES / "pyproject.toml").read_text())["tool"]["behave"])
 
 
 def suite_userdata() -> dict[str, object]:
-    """pyproject's [tool.behave.userdata]: the suite's defaults."""
-    return dict(behave_settings()["userdata"])
+    """The suite's defaults, as behave userdata (declared in chat_acceptance.config)."""
+    return dict(defaults())
 
 
 def write_behave_ini(

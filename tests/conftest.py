@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 _HERE = Path(__file__).parent
-SLOW_FOLDERS = ("meta", "performance", "packaging")
+SLOW_FOLDERS = ("meta", "performance")
 SLOW_MODULES = (
     "reference_services/test_schemathesis.py",
     "reference_services/test_platform.py",

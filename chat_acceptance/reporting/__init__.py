@@ -25,6 +25,7 @@ from allure_commons.types import Severity
 from behave.model import Rule, Scenario, ScenarioOutline
 
 from chat_acceptance import contract_map
+from chat_acceptance.files import SUITE_FILES
 from chat_acceptance.reporting.allure_dynamic import current_test
 from chat_acceptance.transport.client import Exchange
 from chat_acceptance.transport.sse import StreamResult
@@ -39,7 +40,7 @@ STREAM_TIMING = "stream timing"
 NEAR_MISS_TIMING = "near miss timing"
 # The map of the contract (contract/promises.yaml), relative to reports/allure-report/index.html.
 MAP_URL = "../../contract/promises.yaml"
-CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "reporting" / "categories.json"
+CATEGORIES_FILE = SUITE_FILES / "reporting" / "categories.json"
 
 _ROW_ID = re.compile(r" -- @\d+\.\d+$")  # behave's row annotation (pyproject: scenario_outline_annotation_schema)
 _SEVERITIES = frozenset(severity.value for severity in Severity)

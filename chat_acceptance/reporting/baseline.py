@@ -28,10 +28,11 @@ from typing import Any
 
 import allure
 
+from chat_acceptance.config import BY_NAME
 from chat_acceptance.reporting.allure_dynamic import current_test
 
-DEFAULT_BASELINE = "acceptance-baseline.json"
-DEFAULT_OUTCOMES = "reports/scenario-outcomes"
+DEFAULT_BASELINE = BY_NAME["baseline"].default
+DEFAULT_OUTCOMES = BY_NAME["scenario_outcomes"].default
 KNOWN_DEFECT_TAG = "known-defect"
 _OUTLINE_SUFFIX = re.compile(r" -- @\d+\.\d+.*$")
 _REASON_LIMIT = 300

@@ -18,8 +18,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from chat_acceptance.files import SUITE_FILES
+
 # The report's Node side (package.json, lockfile, Allure config, categories) lives in the repository's reporting/.
-REPORTING_DIR = Path(__file__).resolve().parents[2] / "reporting"
+REPORTING_DIR = SUITE_FILES / "reporting"
 ALLURE_CLI = REPORTING_DIR / "node_modules" / "allure" / "cli.js"
 CONFIG_FILE = REPORTING_DIR / "allurerc.mjs"
 MIN_NODE = (20, 19)  # Allure 3's "engines" requirement

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import requests
 import urllib3.exceptions
 
+from chat_acceptance.config import SuiteConfig
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.transport.run_health import RunHealth
 from chat_acceptance.transport.sse import DeadlinePassed, Ending, StreamResult, arriving_pieces, read_stream
@@ -94,6 +95,27 @@ class Timeouts:
     stream_event_cap: int
 
 
+@dataclass(frozen=True)
+class Connection:
+    """How every request travels (a deployment's profile says): headers it always carries (an API gateway key),
+    the proxy, which certificates to trust (True, False or a CA bundle's path) and the client certificate."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+    proxy: str = ""
+    verify: bool | str = True
+    cert: str | tuple[str, str] | None = None
+
+    @classmethod
+    def of(cls, config: SuiteConfig) -> Connection:
+        certificate, key = config.client_certificate, config.client_key
+        return cls(
+            headers=config.extra_headers,
+            proxy=config.proxy,
+            verify=config.ca_bundle or config.verify_tls,
+            cert=(certificate, key) if certificate and key else certificate or None,
+        )
+
+
 class _NoCookies(http.cookiejar.DefaultCookiePolicy):
     """Refuses to keep or send any cookie: every request carries exactly what its step says, never a credential
     that an earlier answer (a log-in, another persona's) left behind. A step that is about cookies sends them
@@ -120,6 +142,7 @@ class HttpTransport:
         redactor: Redactor,
         checker: ContractCheck | None = None,
         health: RunHealth | None = None,
+        connection: Connection | None = None,
     ):
         self.timeouts = timeouts
         self.redactor = redactor
@@ -127,6 +150,11 @@ class HttpTransport:
         self.health = health or RunHealth()
         self._session = requests.Session()
         self._session.cookies.set_policy(_NoCookies())
+        self.connection = connection or Connection()
+        self._session.verify = self.connection.verify
+        self._session.cert = self.connection.cert
+        if self.connection.proxy:
+            self._session.proxies = {"http": self.connection.proxy, "https": self.connection.proxy}
         self._listeners: list[Callable[[Exchange], None]] = []
         self._finding_listeners: list[Callable[[AssertionError], None]] = []
 
@@ -234,7 +262,7 @@ class HttpTransport:
             started = time.monotonic()
 
     def _prepare(self, root, method, path, token, json, content, headers) -> requests.PreparedRequest:
-        all_headers = {"Accept": "application/json, text/event-stream"}
+        all_headers = {"Accept": "application/json, text/event-stream", **self.connection.headers}
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
         if content is not None:
@@ -306,9 +334,11 @@ class _ServiceApi:
     name = ""
     health_path = ""
 
-    def __init__(self, transport: HttpTransport, root: str):
+    def __init__(self, transport: HttpTransport, root: str, health_path: str | None = None):
         self.transport = transport
         self.root = root
+        if health_path:  # a gateway may serve the health checks elsewhere
+            self.health_path = health_path
 
     def call(self, method: str, path: str, **options: Any) -> ApiResponse:
         return self.transport.call(self.name, self.root, method, path, **options)
@@ -418,11 +448,20 @@ def route_of(path: str) -> str:
 class PlatformClient:
     """The three services, sharing one transport."""
 
-    def __init__(self, transport: HttpTransport, *, auth_url: str, accounting_url: str, chat_url: str):
+    def __init__(
+        self,
+        transport: HttpTransport,
+        *,
+        auth_url: str,
+        accounting_url: str,
+        chat_url: str,
+        health_paths: tuple[str, str, str] | None = None,  # auth, accounting, chat; None: the contract's
+    ):
+        auth_health, accounting_health, chat_health = health_paths or (None, None, None)
         self.transport = transport
-        self.auth = AuthApi(transport, auth_url)
-        self.accounting = AccountingApi(transport, accounting_url)
-        self.chat = ChatApi(transport, chat_url)
+        self.auth = AuthApi(transport, auth_url, auth_health)
+        self.accounting = AccountingApi(transport, accounting_url, accounting_health)
+        self.chat = ChatApi(transport, chat_url, chat_health)
 
     @property
     def services(self) -> tuple[_ServiceApi, ...]:
@@ -471,6 +510,12 @@ def _reason(exc: Exception) -> str:
         return "connection timed out"
     if isinstance(exc, requests.ReadTimeout):
         return "no answer within the read timeout"
+    if isinstance(exc, requests.exceptions.SSLError):
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            return "its TLS certificate is not trusted (signed by a private certificate authority? set ca_bundle)"
+        inner = re.search(r"SSLError\((\w+\(\d+, '[^']*')", str(exc))
+        return (f"the TLS handshake failed ({inner[1] if inner else str(exc)[:160]}; does it want a client "
+                "certificate? set client_certificate)")
     if isinstance(exc, requests.ConnectionError):
         text = re.sub(r" at 0x[0-9a-fA-F]+", "", str(exc))  # object addresses differ in every run
         return "connection refused" if "refused" in text.lower() else f"connection failed ({text[:160]})"

@@ -1,7 +1,6 @@
 """The suite's state: what lasts for the whole run (Suite) and what one scenario knows (World)."""
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -170,9 +169,9 @@ class World:
     def new_user(self, name: str) -> Person:
         """A new end user whom the administrator creates for this scenario and removes after it."""
         admin = self.person("the administrator")
-        username = f"{name.lower()}-{secrets.token_hex(4)}"
-        password = f"Pw-{secrets.token_urlsafe(12)}"
-        answer = admin.create_user(username=username, email=f"{username}@example.com", password=password)
+        config = self.suite.config  # the deployment's username, e-mail and password rules
+        username, password = config.new_username(name), config.new_password()
+        answer = admin.create_user(username=username, email=config.new_email(username), password=password)
         expect(answer, is_accepted(f"the administrator creating {name}", 201))
         self.remove_user_if_created(answer, username)
         self.accounts[name] = Account(username, password)

@@ -98,15 +98,16 @@ class TokenRoute:
     send: Send
 
 
-def _new_account() -> Account:
-    username = f"ghost-{secrets.token_hex(4)}"
-    return Account(username, f"Pw-{secrets.token_urlsafe(12)}")
+def _new_account(world: World) -> Account:
+    """An account no one has, shaped to the deployment's rules (new_accounts settings)."""
+    config = world.suite.config
+    return Account(config.new_username("ghost"), config.new_password())
 
 
 def _create_user_with(world: World, name: str, token: str | None, headers: dict[str, str]) -> ApiResponse:
-    account = _new_account()
+    account = _new_account(world)
     answer = world.suite.platform.auth.create_user(
-        token, username=account.username, email=f"{account.username}@example.com", password=account.password,
+        token, username=account.username, email=world.suite.config.new_email(account.username), password=account.password,
         role="enduser", headers=headers,
     )
     world.remove_user_if_created(answer, account.username)
@@ -218,9 +219,9 @@ class GuardedAction:
 
 
 def _try_to_create_user(world: World, person: Person) -> ApiResponse:
-    account = world.attempted_account = _new_account()
+    account = world.attempted_account = _new_account(world)
     answer = person.create_user(
-        username=account.username, email=f"{account.username}@example.com", password=account.password
+        username=account.username, email=world.suite.config.new_email(account.username), password=account.password
     )
     world.remove_user_if_created(answer, account.username)
     return answer
@@ -311,9 +312,9 @@ def accounts_unchanged(world: World) -> None:
 
 def create_duplicate_of(world: World, name: str, field: str) -> ApiResponse:
     """The administrator creates an account that shares `name`'s username or email and nothing else."""
-    taken, fresh = world.accounts[name], _new_account()
+    taken, fresh = world.accounts[name], _new_account(world)
     username = taken.username if field == "username" else fresh.username
-    email = f"{taken.username}@example.com" if field == "email" else f"{fresh.username}@example.com"
+    email = world.suite.config.new_email(taken.username if field == "email" else fresh.username)
     world.attempted_account = Account(username, fresh.password)
     answer = world.person("the administrator").create_user(username=username, email=email, password=fresh.password)
     world.remove_user_if_created(answer, username)
@@ -381,18 +382,22 @@ def claims_to_be(person: Person) -> dict[str, str]:
     }
 
 
-def ask_from_browser(person: Person, origin: str, question: str) -> StreamResult:
-    return person.ask(person.start_conversation(), question, headers={"Origin": origin})
+def ask_from_browser(world: World, name: str, question: str) -> StreamResult:
+    """`name` asks from the deployment's web page (the browser_origin setting)."""
+    person = world.person(name)
+    return person.ask(person.start_conversation(), question, headers={"Origin": world.suite.config.browser_origin})
 
 
-def preflight_question(platform: PlatformClient, origin: str, conversation_id: str) -> ApiResponse:
-    """The OPTIONS request a browser sends before posting a question with a token and a JSON body."""
+def preflight_question(world: World, name: str) -> ApiResponse:
+    """The OPTIONS request a browser on the deployment's web page sends before posting `name`'s question with a
+    token and a JSON body."""
     headers = {
-        "Origin": origin,
+        "Origin": world.suite.config.browser_origin,
         "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "authorization, content-type",
     }
-    return platform.chat.call("OPTIONS", session_path(conversation_id) + "/stream", headers=headers)
+    path = session_path(world.conversation_of(name)) + "/stream"
+    return world.suite.platform.chat.call("OPTIONS", path, headers=headers)
 
 
 def ask_sending(platform: PlatformClient, person: Person, conversation_id: str, message: Any) -> StreamResult:

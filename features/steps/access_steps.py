@@ -67,9 +67,10 @@ def step_still_signs_in(context, name):
     expect.can_sign_in(context.world, context.world.accounts[name])
 
 
-@when('{name:Person}\'s browser on "{origin}" asks for a reply to "{question}" in a new conversation')
-def step_browser_asks_for_reply(context, name, origin, question):
-    context.world.answer = access.ask_from_browser(context.world.person(name), origin, question)
+# The chat web page: the deployment's browser origin (the browser_origin setting).
+@when('{name:Person}\'s browser on the chat web page asks for a reply to "{question}" in a new conversation')
+def step_browser_asks_for_reply(context, name, question):
+    context.world.answer = access.ask_from_browser(context.world, name, question)
 
 
 @then("the browser may read the streaming session ID of the reply")
@@ -77,10 +78,9 @@ def step_browser_may_read_id(context):
     expect.exposes_streaming_session_id(context.world.answer)
 
 
-@when('a browser on "{origin}" asks whether it may send {name:Person}\'s question there')
-def step_browser_preflight(context, origin, name):
-    world = context.world
-    world.answer = access.preflight_question(world.suite.platform, origin, world.conversation_of(name))
+@when("a browser on the chat web page asks whether it may send {name:Person}'s question there")
+def step_browser_preflight(context, name):
+    context.world.answer = access.preflight_question(context.world, name)
 
 
 @then("the browser may send the Authorization and Content-Type headers")

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from chat_acceptance.config import ENVIRONMENT_VARIABLES, Account, ConfigError, SuiteConfig
+from chat_acceptance.config import (
+    ENVIRONMENT_VARIABLES, GROUPS, SETTINGS, Account, ConfigError, SuiteConfig, defaults,
+)
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
@@ -75,20 +77,23 @@ def test_defaults_come_from_userdata():
     assert config.model_chunk_delay_s == 0.01
 
 
-def test_missing_optional_settings_take_the_class_defaults():
+def test_missing_settings_take_the_declared_defaults():
     config = SuiteConfig.from_sources({"test_user": "a", "second_user": "b"}, [], {})
 
-    assert config.admin is None and config.jwt_secret is None
-    assert config.test_user == Account("a", "")
+    assert config.admin == Account("admin", "admin@admin") and config.jwt_secret is None
+    assert config.test_user == Account("a", "User1@123")
     assert config.read_timeout_s == SuiteConfig.read_timeout_s
     assert config.stream_event_cap == SuiteConfig.stream_event_cap
     assert config.contract_checks is True and config.keep_resources is False
 
 
-def test_the_projects_own_userdata_makes_a_valid_embedded_configuration():
-    userdata = tomllib.loads(PYPROJECT.read_text())["tool"]["behave"]["userdata"]
-    config = SuiteConfig.from_sources(userdata, [], {})
-    assert config.embedded is True
+def test_the_declared_defaults_make_a_valid_embedded_configuration():
+    assert SuiteConfig.from_sources({}, [], {}).embedded is True
+    assert SuiteConfig.from_sources(defaults(), [], {}).admin == Account("admin", "admin@admin")
+
+
+def test_pyproject_declares_no_setting_of_its_own():
+    assert "userdata" not in tomllib.loads(PYPROJECT.read_text())["tool"]["behave"]
 
 
 def test_environment_beats_userdata():
@@ -211,7 +216,7 @@ def test_no_admin_user_means_no_admin():
 # ------------------------------------------------------------------------------------------ secrets
 
 
-SECRET_VALUES = ["User1@123", "User2@123", "admin@admin", "jwt-signing-secret-value"]
+SECRET_VALUES = ["User1@123", "User2@123", "admin@admin", "Supervisor1@", "jwt-signing-secret-value"]
 
 
 def secret_config() -> SuiteConfig:
@@ -231,7 +236,7 @@ def test_repr_and_describe_show_no_password_and_no_jwt_secret():
 def test_describe_has_one_line_per_setting():
     config = secret_config()
     lines = config.describe().splitlines()
-    assert len(lines) == len(config.__dataclass_fields__)
+    assert len(lines) == len(SETTINGS)
     assert all(line.startswith("  ") and " = " in line for line in lines)
 
 
@@ -244,8 +249,8 @@ def test_secrets_lists_every_secret_value():
 
 
 def test_secrets_leaves_out_what_is_not_set():
-    config = build(defines={"admin_user": "", "second_user_password": ""})
-    assert config.secrets() == ["User1@123"]
+    config = build(defines={"second_user_password": ""}, environ={"JWT_SECRET": ""})
+    assert sorted(config.secrets()) == ["Supervisor1@", "User1@123", "admin@admin"]
 
 
 def test_the_supervisor_comes_from_its_own_variables_and_stays_secret():
@@ -255,7 +260,7 @@ def test_the_supervisor_comes_from_its_own_variables_and_stays_secret():
     )
     assert config.supervisor == Account("sup", "sup-secret")
     assert "sup-secret" in config.secrets() and "sup-secret" not in repr(config) + config.describe()
-    assert build().supervisor is None  # not configured: the scenarios that need one are skipped
+    assert build(defines={"supervisor_user": ""}).supervisor is None  # not configured: the scenarios that need one are skipped
 
 
 # ------------------------------------------------------------------------------------------ typos and health
@@ -276,11 +281,10 @@ def test_a_formatters_own_setting_is_not_a_typo():
     build(defines={"AllureFormatter.issue_pattern": "https://issues/{}"})
 
 
-def test_every_setting_in_pyproject_is_known():
-    from chat_acceptance.config import SETTINGS
-
-    userdata = tomllib.loads(PYPROJECT.read_text())["tool"]["behave"]["userdata"]
-    assert set(userdata) == set(SETTINGS)
+def test_every_setting_is_declared_with_a_table_and_help_and_a_unique_name_and_variable():
+    assert all(declared.group in GROUPS and declared.help for declared in SETTINGS if declared.name != "profile")
+    assert len({declared.name for declared in SETTINGS}) == len(SETTINGS)
+    assert len(set(ENVIRONMENT_VARIABLES.values())) == len(ENVIRONMENT_VARIABLES)
 
 
 def test_run_health_settings():

@@ -4,7 +4,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import requests
@@ -27,10 +27,13 @@ def healthy(url: str) -> bool:
 
 
 @contextmanager
-def separate_deployment(*faults: str, start_deadline_s: float) -> Iterator[dict[str, str]]:
-    """The reference platform in a process of its own, with `faults` on; yields the variables that name it."""
+def separate_deployment(
+    *faults: str, start_deadline_s: float, serve: Sequence[str] = (sys.executable, "-m", "reference_services")
+) -> Iterator[dict[str, str]]:
+    """The reference platform in a process of its own (started by `serve`), with `faults` on; yields the variables
+    that name it."""
     ports = [free_port() for _ in range(3)]
-    command = [sys.executable, "-m", "reference_services", "--model-chunk-delay", "0.01"]
+    command = [*serve, "--model-chunk-delay", "0.01"]
     for fault in faults:
         command += ["--fault", fault]
     for flag, port in zip(("--auth-port", "--accounting-port", "--chat-port"), ports, strict=True):
