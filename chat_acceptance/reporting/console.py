@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterable
 
@@ -20,6 +21,9 @@ from behave.model_type import Status
 from behave.reporter.base import Reporter
 
 _FAILED = {"failed", "error", "hook_error", "undefined"}
+_ASSERTION_PREFIX = re.compile(r"^(?:ASSERT FAILED|Assertion Failed):")
+# How a failure begins when the run stopped rather than judged a promise (environment.py, run_health.py).
+RUN_STOPPED = ("the run stopped: ", "the suite's set-up failed: ")
 
 
 class ConsoleFormatter(PrettyFormatter):
@@ -87,8 +91,14 @@ def failure_reason(scenario) -> str:
 
 
 def first_line(text: str) -> str:
+    """A failure's headline: its first line, without behave's assertion prefix (the values are on later lines)."""
     line = next((line.strip() for line in str(text).splitlines() if line.strip()), "")
-    return line.removeprefix("ASSERT FAILED:").strip()
+    return _ASSERTION_PREFIX.sub("", line).strip()
+
+
+def run_stopped(headline: str) -> bool:
+    """Whether a failure is the run stopping (set-up, or the health watcher), not a verdict on a promise."""
+    return headline.startswith(RUN_STOPPED)
 
 
 def _status(entity) -> str:

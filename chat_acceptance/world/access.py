@@ -205,12 +205,17 @@ def _try_to_create_user(world: World, person: Person) -> ApiResponse:
 
 def _account_created(world: World) -> None:
     if not can_sign_in(world.suite.platform, world.attempted_account):
-        raise AssertionError(f"expected the new account {world.attempted_account.username!r} to sign in, it cannot")
+        raise AssertionError(
+            f"expected the new account to sign in, but it cannot\naccount: {world.attempted_account.username!r}"
+        )
 
 
 def _carol_gone(world: World) -> None:
     if can_sign_in(world.suite.platform, world.accounts["Carol"]):
-        raise AssertionError(f"expected Carol ({world.accounts['Carol'].username}) to be unable to sign in, she can")
+        raise AssertionError(
+            "expected Carol to be unable to sign in once her account is deleted, but she still can\n"
+            f"account: {world.accounts['Carol'].username!r}"
+        )
 
 
 def _carol_richer_by(credits: int) -> Callable[[World], None]:
