@@ -50,7 +50,8 @@ acceptance: $(INSTALLED)
 	if [ "$(JOBS)" = 1 ]; then $(BIN)/behave $(BASELINE_DEFINES) $(BEHAVE_ARGS) $$shard || status=$$?; \
 	else $(BIN)/python -m suite_tools.parallel_suite --jobs $(JOBS) --scheme $(SCHEME) $(BASELINE_DEFINES) $(BEHAVE_ARGS) \
 	  || status=$$?; fi; \
-	if [ -z "$(SHARD)" ]; then $(BIN)/python -m chat_acceptance.reporting.promise_table; \
+	if [ -z "$(SHARD)" ]; then $(BIN)/python -m chat_acceptance.reporting.findings --outcomes $(OUTCOMES); \
+	  $(BIN)/python -m chat_acceptance.reporting.promise_table; \
 	  $(BIN)/python -m chat_acceptance.reporting.html_report; \
 	else echo "shard $(SHARD): reports/allure-results and reports/junit (merge the shards for the HTML report)"; fi; \
 	if [ -f "$(BASELINE)" ]; then \

@@ -32,7 +32,7 @@ from typing import Any
 import allure
 
 from chat_acceptance.reporting.allure_dynamic import current_test
-from chat_acceptance.reporting.console import failure_reason, run_stopped
+from chat_acceptance.reporting.headlines import failure_reason, run_stopped
 
 DEFAULT_BASELINE = "acceptance-baseline.json"
 DEFAULT_OUTCOMES = "reports/scenario-outcomes"
