@@ -239,8 +239,8 @@ def _scenarios(results: Path, findings: dict[str, str] | None = None) -> tuple[S
                 if step.get("result", {}).get("status") in ("failed", "error")
             ]
             message = messages[0] if messages else ""
-            if isinstance(message, list):
-                message = " ".join(message)
+            if isinstance(message, list):  # behave's JSON keeps a message as its lines
+                message = "\n".join(message)
             outcomes.append(
                 ScenarioOutcome(
                     name=element.get("name", ""),
