@@ -123,7 +123,8 @@ def console_lines(findings: list[Finding]) -> list[str]:
     for number, finding in enumerate(findings, 1):
         lines.append(f"  {number}. [{finding.kind}] {finding.headline}")
         seen = f"; routes: {', '.join(finding.routes)}" if finding.routes else ""
-        lines.append(f"      {_scenarios(finding.count)}{seen}; e.g. {finding.example.location}  {finding.example.name}")
+        example = finding.example
+        lines.append(f"      {_scenarios(finding.count)}{seen}; e.g. {example.location}  {example.name}")
     return lines
 
 

@@ -265,7 +265,10 @@ def can_sign_in(platform: PlatformClient, account: Account) -> bool:
     """Whether the account exists with that password: the one outside view of an account the contract gives."""
     answer = platform.auth.login(account.username, account.password)
     if answer.status not in (200, 401):
-        raise AssertionError(f"signing in as {account.username!r} to look at the account answered {answer.status}")
+        raise AssertionError(
+            f"expected signing in to look at an account to answer 200 or 401, but it answered {answer.status}\n"
+            f"account: {account.username!r}"
+        )
     return answer.status == 200
 
 
