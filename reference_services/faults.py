@@ -403,9 +403,9 @@ _ALL = (
     _defect(
         "created_at_missing",
         "creating a session answers without createdAt",
-        "own_id_confirms",
+        "new_session_listed",
         via="contract",
-        scenario="A reply confirmed with its own streaming session ID is accepted",
+        scenario="A new conversation appears in Alice's list",
         headline="Contract violation: POST /api/chat/sessions → 201: $.createdAt is required but missing",
     ),
     _defect(

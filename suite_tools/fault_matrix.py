@@ -4,7 +4,8 @@ For each fault switch of the reference platform it runs the acceptance suite (be
 the embedded platform with that switch on) and judges the outcome:
 - a defect counts as caught only for the right reason: the one scenario its registry entry names (`scenario`:
   a scenario's name, or an outline's, whose every row counts) fails, and the first line of its failure holds
-  the entry's `headline`. A `via="contract"` defect must show its headline in that scenario's contract finding.
+  the entry's `headline`, in a When or Then step (a Given failing is a cascade: what the scenario only needed
+  broke). A `via="contract"` defect must show its headline in that scenario's contract finding.
   Other scenarios failing too (a cascade) never count; the run selects the scenarios tagged in `caught_by`;
 - a legitimate difference must leave the whole suite passing (scenarios may be skipped with a reason).
 
@@ -49,6 +50,7 @@ class ScenarioOutcome:
     # A contract finding listed beside a failed behaviour verdict (behaviour first: it never replaces the message)
     contract_finding: str = ""
     headline: str = ""  # the first line of the failure: what the verdict says, the same on every run
+    failed_in: str = ""  # the kind of step that failed: given, when or then ("" when none did)
 
     @property
     def verdicts(self) -> tuple[str, ...]:
@@ -166,14 +168,17 @@ def _judge_defect(fault: Fault, run: SuiteRun) -> Verdict:
     if not own:
         return Verdict(fault, run, False, f"{fault.scenario!r} did not fail; {_first_failure(run)}")
     for scenario in own:
+        if scenario.failed_in == "given":  # what the scenario only needed broke: a cascade, not its promise
+            continue
         lines = (scenario.contract_finding,) if fault.via == "contract" else (scenario.headline,)
         if fault.via == "contract" and CONTRACT_VIOLATION in scenario.headline:
             lines = (scenario.headline,)  # the contract finding was the scenario's own (first) verdict
         if any(fault.headline in line for line in lines):
             return Verdict(fault, run, True, f"{scenario.name}: {lines[0]}")
     shown = own[0].contract_finding or own[0].headline if fault.via == "contract" else own[0].headline
+    where = " in a Given (a cascade)" if own[0].failed_in == "given" else ""
     return Verdict(
-        fault, run, False, f"{own[0].name!r} failed for another reason: {shown!r}; expected {fault.headline!r}"
+        fault, run, False, f"{own[0].name!r} failed{where} for another reason: {shown!r}; expected {fault.headline!r}"
     )
 
 
@@ -233,12 +238,10 @@ def _scenarios(results: Path, findings: dict[str, str] | None = None) -> tuple[S
         for element in feature.get("elements", []):
             if element.get("type") != "scenario":
                 continue
-            messages = [
-                step["result"].get("error_message") or ""
-                for step in element.get("steps", [])
-                if step.get("result", {}).get("status") in ("failed", "error")
+            failed_steps = [
+                step for step in element.get("steps", []) if step.get("result", {}).get("status") in ("failed", "error")
             ]
-            message = messages[0] if messages else ""
+            message = failed_steps[0]["result"].get("error_message") or "" if failed_steps else ""
             if isinstance(message, list):  # behave's JSON keeps a message as its lines
                 message = "\n".join(message)
             outcomes.append(
@@ -250,6 +253,7 @@ def _scenarios(results: Path, findings: dict[str, str] | None = None) -> tuple[S
                     message=" ".join(str(message).split())[:400],
                     contract_finding=(findings or {}).get(element.get("name", ""), ""),
                     headline=first_line(str(message)),
+                    failed_in=failed_steps[0].get("step_type", "") if failed_steps else "",
                 )
             )
     return tuple(outcomes)

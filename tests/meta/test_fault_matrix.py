@@ -87,8 +87,8 @@ _DEFECT = Fault("example", "defect", "an example", ("behaviour.reply_streams_in_
                 scenario=_SCENARIO, headline=_HEADLINE)
 
 
-def _run(*outcomes: tuple[str, str, str]) -> SuiteRun:
-    return SuiteRun(1, tuple(ScenarioOutcome(name, "here:1", (), "failed", headline, finding, headline)
+def _run(*outcomes: tuple[str, str, str], failed_in: str = "then") -> SuiteRun:
+    return SuiteRun(1, tuple(ScenarioOutcome(name, "here:1", (), "failed", headline, finding, headline, failed_in)
                              for name, headline, finding in outcomes), 1.0, "")
 
 
@@ -99,6 +99,8 @@ def test_a_defect_is_caught_only_by_its_scenario_failing_with_its_headline():
     wrong_reason = _run((_SCENARIO, "expected a stream of one or more chunks followed by done, but", ""))
     verdict = _judge_defect(_DEFECT, wrong_reason)
     assert not verdict.as_expected and "another reason" in verdict.explanation
+    in_a_given = _judge_defect(_DEFECT, _run((_SCENARIO, _HEADLINE + ", but", ""), failed_in="given"))
+    assert not in_a_given.as_expected and "in a Given (a cascade)" in in_a_given.explanation
 
 
 def test_an_outline_named_as_the_scenario_is_caught_by_any_of_its_rows():
