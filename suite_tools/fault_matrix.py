@@ -53,11 +53,6 @@ class ScenarioOutcome:
     failed_in: str = ""  # the kind of step that failed: given, when or then ("" when none did)
 
     @property
-    def verdicts(self) -> tuple[str, ...]:
-        """The lines a defect's headline is looked for in: the failure's first line and its contract finding."""
-        return tuple(line for line in (self.headline, self.contract_finding) if line)
-
-    @property
     def broke_the_contract(self) -> bool:
         return CONTRACT_VIOLATION in self.message or bool(self.contract_finding)
 
@@ -170,16 +165,22 @@ def _judge_defect(fault: Fault, run: SuiteRun) -> Verdict:
     for scenario in own:
         if scenario.failed_in == "given":  # what the scenario only needed broke: a cascade, not its promise
             continue
-        lines = (scenario.contract_finding,) if fault.via == "contract" else (scenario.headline,)
-        if fault.via == "contract" and CONTRACT_VIOLATION in scenario.headline:
-            lines = (scenario.headline,)  # the contract finding was the scenario's own (first) verdict
-        if any(fault.headline in line for line in lines):
-            return Verdict(fault, run, True, f"{scenario.name}: {lines[0]}")
-    shown = own[0].contract_finding or own[0].headline if fault.via == "contract" else own[0].headline
+        line = _verdict_line(fault, scenario)
+        if fault.headline in line:
+            return Verdict(fault, run, True, f"{scenario.name}: {line}")
+    shown = _verdict_line(fault, own[0])
     where = " in a Given (a cascade)" if own[0].failed_in == "given" else ""
     return Verdict(
         fault, run, False, f"{own[0].name!r} failed{where} for another reason: {shown!r}; expected {fault.headline!r}"
     )
+
+
+def _verdict_line(fault: Fault, scenario: ScenarioOutcome) -> str:
+    """Where a defect's headline must be: the failure's first line; for a contract defect, the scenario's
+    contract finding (its own first verdict, or the finding listed beside a failed behaviour verdict)."""
+    if fault.via == "contract" and CONTRACT_VIOLATION not in scenario.headline:
+        return scenario.contract_finding
+    return scenario.headline
 
 
 def scenario_rows() -> dict[str, tuple[str, ...]]:

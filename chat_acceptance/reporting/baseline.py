@@ -152,7 +152,6 @@ class RunOutcomes:
         scenarios = self.scenarios.items()
         return {name: outcome.get("reason", "") for name, outcome in scenarios if outcome["status"] == "failed"}
 
-
     def stopped(self) -> str | None:
         """Why the run stopped before judging its scenarios (set-up, or the health watcher), or None."""
         if self.aborted:
