@@ -281,9 +281,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _table(verdicts: list[Verdict]) -> str:
-    rows = [("switch", "kind", "expected", "suite", "ok", "failing scenario", "time")]
+    rows = [("switch", "kind", "expected", "suite", "ok", "caught by (or the first failing scenario)", "time")]
     for verdict in verdicts:
-        failing = verdict.run.failed[0].name if verdict.run.failed else "-"
+        caught = verdict.as_expected and verdict.fault.kind == "defect"
+        failing = verdict.fault.scenario if caught else verdict.run.failed[0].name if verdict.run.failed else "-"
         rows.append(
             (
                 verdict.fault.name,
