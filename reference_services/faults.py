@@ -4,8 +4,8 @@ A *defect* is a realistic bug that the acceptance suite must catch, for the righ
 one scenario about its promise (or the outline, any row of which counts) that must fail, and `headline` the
 stable part of that failure's first line; `via` says how: "scenario" (a step's expectation fails) or "contract"
 (the headline is the scenario's OpenAPI conformance finding). `caught_by` names the scenario tags (behave tags
-without "@") the fault matrix runs; other scenarios failing too never count (suite_tools/fault_matrix.py). A *legitimate* difference honours the contract, so
-the suite must still pass with it switched on.
+without "@") the fault matrix runs; other scenarios failing too never count (suite_tools/fault_matrix.py).
+A *legitimate* difference honours the contract, so the suite must still pass with it switched on.
 
 The code checks a fault at the one narrowest place it affects, with `if faults.on("name"):`.
 Adding a fault is one entry in FAULTS plus that one `if`.
@@ -145,8 +145,8 @@ _ALL = (
         "the stream has no X-Streaming-Session-Id header",
         "reply_streams_in_chunks",
         scenario="A reply streams piece by piece and is kept in the conversation",
-        headline="expected a stream carrying its streaming session ID (an X-Streaming-Session-Id header), but the "
-        "stream ended: done event received",
+        headline="expected a stream carrying its streaming session ID (an X-Streaming-Session-Id header), but POST "
+        "/api/chat/sessions/{sessionId}/stream answered 200; the stream ended: done event received",
     ),
     # issue 14: a missing done fails the scenario about the stream's end, not every scenario that needs a reply
     _defect(
@@ -154,16 +154,18 @@ _ALL = (
         "the stream closes after the chunks without a done event",
         "reply_streams_in_chunks",
         scenario="A reply streams piece by piece and is kept in the conversation",
-        headline="expected a stream of one or more chunks followed by done, but the stream ended: connection closed"
-        " before the done event; events: chunk;",
+        headline="expected a stream of one or more chunks followed by done, but POST "
+        "/api/chat/sessions/{sessionId}/stream answered 200; the stream ended: connection closed before the "
+        "done event; events: chunk;",
     ),
     _defect(
         "no_chunks",
         "the stream sends done without any chunk",
         "reply_streams_in_chunks",
         scenario="A reply streams piece by piece and is kept in the conversation",
-        headline="expected a stream of one or more chunks followed by done, but the stream ended: done event "
-        "received; events: done;",
+        headline="expected a stream of one or more chunks followed by done, but POST "
+        "/api/chat/sessions/{sessionId}/stream answered 200; the stream ended: done event received; events: "
+        "done;",
     ),
     _defect(
         "reply_not_saved",
@@ -179,16 +181,18 @@ _ALL = (
         "sends two chunks, then keeps the connection open forever without sending anything",
         "reply_streams_in_chunks",
         scenario="A reply streams piece by piece and is kept in the conversation",
-        headline="expected a stream of one or more chunks followed by done, but the stream ended: no data within "
-        "the read timeout",
+        headline="expected a stream of one or more chunks followed by done, but POST "
+        "/api/chat/sessions/{sessionId}/stream answered 200; the stream ended: no data within the read "
+        "timeout",
     ),
     _defect(
         "done_before_chunks",
         "done is sent before the chunks",
         "reply_streams_in_chunks",
         scenario="A reply streams piece by piece and is kept in the conversation",
-        headline="expected a stream of one or more chunks followed by done, but the stream ended: done event "
-        "received; events: done;",
+        headline="expected a stream of one or more chunks followed by done, but POST "
+        "/api/chat/sessions/{sessionId}/stream answered 200; the stream ended: done event received; events: "
+        "done;",
     ),
     _defect(
         "zero_tokens_used",
@@ -349,8 +353,8 @@ _ALL = (
         "a user with no credits can still stream (no 402)",
         "no_credits_no_stream",
         scenario="A user without credits gets no reply",
-        headline="expected the request to be refused as insufficient credits (402), but the stream ended: done "
-        "event received",
+        headline="expected the request to be refused as insufficient credits (402), but POST "
+        "/api/chat/sessions/{sessionId}/stream answered 200; the stream ended: done event received",
     ),
     _defect(
         "nonpositive_allocation_accepted",
@@ -467,8 +471,9 @@ _ALL = (
         "event (which SSE discards)",
         "reply_streams_in_chunks",
         scenario="A reply streams piece by piece and is kept in the conversation",
-        headline="expected a stream of one or more chunks followed by done, but the stream ended: connection closed"
-        " before the done event; events: chunk;",
+        headline="expected a stream of one or more chunks followed by done, but POST "
+        "/api/chat/sessions/{sessionId}/stream answered 200; the stream ended: connection closed before the "
+        "done event; events: chunk;",
     ),
     _defect(
         "auth_errors_without_message",
@@ -506,8 +511,8 @@ _ALL = (
         "every request carrying an Origin header is refused with 404, while the CORS headers are still sent",
         "streaming_id_exposed_to_browsers",
         scenario="A web page on another origin can read the streaming session ID",
-        headline="expected a stream carrying its streaming session ID (an X-Streaming-Session-Id header), but the "
-        "stream was refused with 404",
+        headline="expected a stream carrying its streaming session ID (an X-Streaming-Session-Id header), but POST "
+        "/api/chat/sessions/{sessionId}/stream answered 404",
     ),
     _defect(
         "negative_tokens_used_accepted",
@@ -574,7 +579,8 @@ _ALL = (
         "a question without a message is answered as an empty question instead of 400",
         "invalid_question_refused",
         scenario="A question that is missing is refused as invalid and changes nothing",
-        headline="expected the request to be refused as invalid (400), but the stream ended: done event received",
+        headline="expected the request to be refused as invalid (400), but POST /api/chat/sessions/{sessionId}/stream "
+        "answered 200; the stream ended: done event received",
     ),
     _defect(
         "supervisor_balance_refused",
@@ -594,8 +600,9 @@ _ALL = (
         "every stream sends its headers and three chunks, then stays open without sending anything",
         "reply_streams_in_chunks",
         scenario="A reply streams piece by piece and is kept in the conversation",
-        headline="expected a stream of one or more chunks followed by done, but the stream ended: no data within "
-        "the read timeout",
+        headline="expected a stream of one or more chunks followed by done, but POST "
+        "/api/chat/sessions/{sessionId}/stream answered 200; the stream ended: no data within the read "
+        "timeout",
     ),
     # issue 12: opaque IDs of another alphabet; messages of the platform's own in a conversation
     _legitimate(

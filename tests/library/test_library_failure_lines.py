@@ -142,7 +142,8 @@ def test_each_first_line_names_its_own_promise_and_no_per_run_value(site):
 # The expectations the matchers state, each failed on purpose: the line says the promise the matcher checks.
 ANSWER = ApiResponse("POST /api/chat/sessions/{sessionId}/update-stream", 200, {}, '{"message": "ok"}')
 REFUSED = ApiResponse("GET /api/models", 500, {}, "<html>Traceback (most recent call last)</html>")
-BROKEN_STREAM = StreamResult(200, {}, None, (StreamEvent("chunk", '{"text": "x"}', 0.01),), Ending.STALLED, 0.5)
+BROKEN_STREAM = StreamResult(200, {}, None, (StreamEvent("chunk", '{"text": "x"}', 0.01),), Ending.STALLED, 0.5,
+                             request="POST /api/chat/sessions/{sessionId}/stream")
 MATCHER_LINES = [  # (matcher, its arguments, an item it refuses, how its failure must begin)
     ("has_status", (201,), ANSWER, "expected an answer with status 201, but POST "),
     ("is_accepted", ("the deletion", 200), REFUSED, "expected the deletion to be accepted (200), but GET "),
@@ -154,7 +155,8 @@ MATCHER_LINES = [  # (matcher, its arguments, an item it refuses, how its failur
     ("does_not_reveal", ("s3cr3t", "the error"), ApiResponse("GET /x", 404, {}, "s3cr3t"),
      "expected the error not to reveal the issued streaming session ID"),
     ("is_complete_stream", (), BROKEN_STREAM, "expected a stream of one or more chunks followed by done, but"),
-    ("has_ended", (), BROKEN_STREAM, "expected a stream that ended, but the stream ended: "),
+    ("has_ended", (), BROKEN_STREAM, "expected a stream that ended, but POST /api/chat/sessions/{sessionId}/stream "
+     "answered 200; the stream ended: "),
     ("carries_streaming_session_id", (), BROKEN_STREAM,
      "expected a stream carrying its streaming session ID (an X-Streaming-Session-Id header), but"),
 ]
