@@ -109,10 +109,9 @@ def _place(failure: Failure) -> tuple[str, int, str]:
 
 
 def closing_line(findings: list[Finding]) -> str:
+    """The run's last line: "N findings in M failing scenarios"."""
     scenarios = sum(finding.count for finding in findings)
-    return f"{len(findings)} finding{'' if len(findings) == 1 else 's'} in {scenarios} failing scenario" + (
-        "" if scenarios == 1 else "s"
-    )
+    return f"{len(findings)} finding{'' if len(findings) == 1 else 's'} in {_scenarios(scenarios)}"
 
 
 def console_lines(findings: list[Finding]) -> list[str]:
