@@ -21,7 +21,7 @@ from behave.parser import parse_feature
 from behave.tag_expression import make_tag_expression
 
 from chat_acceptance import reporting
-from chat_acceptance.reporting import allure_dynamic, baseline
+from chat_acceptance.reporting import allure_dynamic, baseline, findings
 from chat_acceptance.reporting.console import RunSummary
 from chat_acceptance.transport.client import Connection, HttpTransport, PlatformClient, PlatformUnavailable, Timeouts
 from chat_acceptance.transport.run_health import RunHealth
@@ -129,13 +129,13 @@ def before_all(context):
                 health.summary,
                 context.suite.sign_in_summary,
                 lambda: _contract_checks(checker),
+                lambda: _seed_note(config),
             ],
         )
     )
     print("chat-acceptance configuration" + (" (embedded reference platform)" if config.embedded else "") + ":")
     print(config.describe())
-    print(f"generated values: seed {config.seed} (repeat them with -D seed={config.seed}), at most "
-          f"{config.near_misses_per_family} near misses per family")
+    print(_seed_note(config) + f", at most {config.near_misses_per_family} near misses per family")
     near_misses.warm_up()
     try:
         context.suite.check_health()
@@ -215,7 +215,14 @@ def after_scenario(context, scenario):
 def after_all(context):
     outcomes = getattr(context, "outcomes", None)
     if outcomes is not None:
-        outcomes.write(aborted=context.setup_failure is not None)
+        written = outcomes.write(aborted=context.setup_failure is not None)
+        # reports/findings.md beside the outcomes, and one Allure category per finding (make acceptance writes
+        # them again from every process's outcomes when the run was parallel).
+        findings.write_reports(
+            findings.failures_from(outcomes.outcomes),
+            written.parent.parent / "findings.md",
+            getattr(context, "allure_results", None),
+        )
 
 
 def _stop_run(context, reason: str) -> None:
@@ -271,6 +278,11 @@ def _contract_checks(checker) -> str | None:
         f"contract checks: {checker.responses_checked} responses and {checker.events_checked} stream events "
         "validated against contract/openapi.yaml"
     )
+
+
+def _seed_note(config: SuiteConfig) -> str:
+    return (f"generated values: seed {config.seed} (repeat them with -D seed={config.seed}; "
+            "-D seed=random explores)")
 
 
 def _stable(finding: AssertionError) -> str:

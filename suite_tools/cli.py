@@ -142,6 +142,10 @@ def _run(behave_args: list[str], *, jobs: int = 1, scheme: str = "feature", shar
     if shard:
         print(f"shard {shard}: {RESULTS} and {JUNIT} (merge the shards for the HTML report)")
     else:
+        if jobs > 1:  # each process wrote findings of its own scenarios: one file over the whole run
+            from chat_acceptance.reporting import findings
+
+            findings.main(["--outcomes", outcomes])
         _report()
     if baseline_file and Path(baseline_file).is_file():
         return baseline.main(["check", "--outcomes", outcomes, "--baseline", baseline_file,

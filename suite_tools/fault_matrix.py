@@ -2,8 +2,11 @@
 
 For each fault switch of the reference platform it runs the acceptance suite (behave, in a subprocess, against
 the embedded platform with that switch on) and judges the outcome:
-- a defect must make the suite fail through the scenarios tagged in the registry's `caught_by`, and, when the
-  registry says `via="contract"`, through a contract violation;
+- a defect counts as caught only for the right reason: the one scenario its registry entry names (`scenario`:
+  a scenario's name, or an outline's, whose every row counts) fails, and the first line of its failure holds
+  the entry's `headline`, in a When or Then step (a Given failing is a cascade: what the scenario only needed
+  broke). A `via="contract"` defect must show its headline in that scenario's contract finding.
+  Other scenarios failing too (a cascade) never count; the run selects the scenarios tagged in `caught_by`;
 - a legitimate difference must leave the whole suite passing (scenarios may be skipped with a reason).
 
 `python -m suite_tools.fault_matrix` prints the table (`make faults`); tests/meta uses the same functions.
@@ -23,12 +26,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from behave.parser import parse_file
+
+from chat_acceptance.reporting import name_outline_rows
+from chat_acceptance.reporting.headlines import first_line
 from reference_services.faults import FAULTS, Fault
 from suite_tools.suite_runs import ROOT, embedded_only, write_behave_ini
 
 SUITE_TIMEOUT_S = 240  # far above any run's own deadlines: only a broken suite could reach it
 CONTRACT_VIOLATION = "Contract violation:"
 SETUP_SCENARIO = "suite set-up"
+_ANY_ROW_ANNOTATION = re.compile(r" -- @\d+\.\d+.*$")
 FINDINGS_BESIDE_FAILURES = "Contract findings beside failed scenarios"  # features/environment.py's run summary  # the one result of a run that stopped in set-up (features/environment.py)
 
 
@@ -41,6 +49,8 @@ class ScenarioOutcome:
     message: str  # the first failure's message, one line; "" when it passed
     # A contract finding listed beside a failed behaviour verdict (behaviour first: it never replaces the message)
     contract_finding: str = ""
+    headline: str = ""  # the first line of the failure: what the verdict says, the same on every run
+    failed_in: str = ""  # the kind of step that failed: given, when or then ("" when none did)
 
     @property
     def broke_the_contract(self) -> bool:
@@ -143,12 +153,65 @@ def judge(fault: Fault) -> Verdict:
         run = run_suite(faults=[fault.name], tags=tags, defines={"credits_to_allocate": "0"})
     else:
         run = run_suite(faults=[fault.name], tags=tags)
-    missed = [tag for tag in fault.caught_by if not any(tag in scenario.tags for scenario in run.failed)]
-    if missed:
-        return Verdict(fault, run, False, f"not caught by {', '.join(missed)}; {_first_failure(run)}")
-    if fault.via == "contract" and not any(scenario.broke_the_contract for scenario in run.failed):
-        return Verdict(fault, run, False, f"caught, but not as a contract violation: {_first_failure(run)}")
-    return Verdict(fault, run, True, _first_failure(run))
+    return _judge_defect(fault, run)
+
+
+def _judge_defect(fault: Fault, run: SuiteRun) -> Verdict:
+    """Caught when the named scenario failed with the named headline (in its contract finding, via contract)."""
+    rows = set(scenario_rows().get(fault.scenario, ()))
+    own = [scenario for scenario in run.failed if scenario.name in rows]
+    if not own:
+        return Verdict(fault, run, False, f"{fault.scenario!r} did not fail; {_first_failure(run)}")
+    for scenario in own:
+        if scenario.failed_in == "given":  # what the scenario only needed broke: a cascade, not its promise
+            continue
+        line = _verdict_line(fault, scenario)
+        if fault.headline in line:
+            return Verdict(fault, run, True, f"{scenario.name}: {line}")
+    shown = _verdict_line(fault, own[0])
+    where = " in a Given (a cascade)" if own[0].failed_in == "given" else ""
+    return Verdict(
+        fault, run, False, f"{own[0].name!r} failed{where} for another reason: {shown!r}; expected {fault.headline!r}"
+    )
+
+
+def _verdict_line(fault: Fault, scenario: ScenarioOutcome) -> str:
+    """Where a defect's headline must be: the failure's first line; for a contract defect, the scenario's
+    contract finding (its own first verdict, or the finding listed beside a failed behaviour verdict)."""
+    if fault.via == "contract" and CONTRACT_VIOLATION not in scenario.headline:
+        return scenario.contract_finding
+    return scenario.headline
+
+
+def scenario_rows() -> dict[str, tuple[str, ...]]:
+    """Every name a fault may give as its `scenario` -> the names of the scenarios it stands for in a run: a
+    scenario's own name, or an outline's name (with its <placeholders>) -> the names of all its rows."""
+    rows: dict[str, tuple[str, ...]] = {}
+    for feature in _named_features():
+        for item in feature.walk_scenarios(with_outlines=True):
+            children = getattr(item, "scenarios", None)  # a Scenario Outline
+            names = tuple(row.name for row in children) if children is not None else (item.name,)
+            rows[item.name] = tuple(dict.fromkeys(rows.get(item.name, ()) + names))
+    return rows
+
+
+def scenario_tags() -> dict[str, frozenset[str]]:
+    """Each scenario's name as a run shows it -> its tags (its own, its Examples', its Rule's, its feature's)."""
+    return {
+        scenario.name: frozenset(scenario.effective_tags)
+        for feature in _named_features()
+        for scenario in feature.walk_scenarios()
+    }
+
+
+def _named_features() -> list:
+    """The features, parsed, their outline rows named as a run names them."""
+    features = [parse_file(path) for path in sorted((ROOT / "features").glob("*.feature"))]
+    for feature in features:  # behave's default row annotation here; pyproject's in a run: both go
+        for row in feature.walk_scenarios():
+            row.name = _ANY_ROW_ANNOTATION.sub("", row.name)
+    name_outline_rows(features)
+    return features
 
 
 def judge_all(faults: Sequence[Fault], workers: int) -> list[Verdict]:
@@ -176,14 +239,12 @@ def _scenarios(results: Path, findings: dict[str, str] | None = None) -> tuple[S
         for element in feature.get("elements", []):
             if element.get("type") != "scenario":
                 continue
-            messages = [
-                step["result"].get("error_message") or ""
-                for step in element.get("steps", [])
-                if step.get("result", {}).get("status") in ("failed", "error")
+            failed_steps = [
+                step for step in element.get("steps", []) if step.get("result", {}).get("status") in ("failed", "error")
             ]
-            message = messages[0] if messages else ""
-            if isinstance(message, list):
-                message = " ".join(message)
+            message = failed_steps[0]["result"].get("error_message") or "" if failed_steps else ""
+            if isinstance(message, list):  # behave's JSON keeps a message as its lines
+                message = "\n".join(message)
             outcomes.append(
                 ScenarioOutcome(
                     name=element.get("name", ""),
@@ -192,6 +253,8 @@ def _scenarios(results: Path, findings: dict[str, str] | None = None) -> tuple[S
                     status=element.get("status", "untested"),
                     message=" ".join(str(message).split())[:400],
                     contract_finding=(findings or {}).get(element.get("name", ""), ""),
+                    headline=first_line(str(message)),
+                    failed_in=failed_steps[0].get("step_type", "") if failed_steps else "",
                 )
             )
     return tuple(outcomes)
@@ -218,9 +281,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _table(verdicts: list[Verdict]) -> str:
-    rows = [("switch", "kind", "expected", "suite", "ok", "failing scenario", "time")]
+    rows = [("switch", "kind", "expected", "suite", "ok", "caught by (or the first failing scenario)", "time")]
     for verdict in verdicts:
-        failing = verdict.run.failed[0].name if verdict.run.failed else "-"
+        caught = verdict.as_expected and verdict.fault.kind == "defect"
+        failing = verdict.fault.scenario if caught else verdict.run.failed[0].name if verdict.run.failed else "-"
         rows.append(
             (
                 verdict.fault.name,

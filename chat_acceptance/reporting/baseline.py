@@ -5,11 +5,14 @@
 
 During a run, the hooks (features/environment.py) write every scenario's outcome into the outcomes directory,
 one file per behave process (parallel runs write several). `record` turns the failures of such a run into the
-baseline file (scenario identity -> its one-line reason), which the team commits (`make baseline`). `check`
-compares a later run with it (`make acceptance` when the file is present): it fails on a failure the baseline
-does not know, and on a known one that now passes, so that the baseline only ever shrinks (Schemathesis'
---baseline works the same way). Known defects that fail again are listed with their recorded reason, and the
-running scenario's Allure result is marked "known defect" (see `mark_in_report`).
+baseline file (scenario identity -> its headline: the stable first line of its failure), which the team commits
+(`make baseline`). `record` refuses a run that stopped (set-up, or the run-level health watcher): what stopped a
+run is never a known defect. `check` compares a later run with it (`make acceptance` when the file is present):
+it fails on a failure the baseline does not know, on a known one that now fails with another headline (a
+recorded leak that became "accepts any ID" is a new defect), on a known one that did not run (a skipped or
+deselected scenario hides nothing), and on a known one that now passes, so that the baseline only ever shrinks
+(Schemathesis' --baseline works the same way). Known defects that fail again as recorded are listed with their
+headline, and the running scenario's Allure result is marked "known defect" (see `mark_in_report`).
 
 A scenario's identity is its feature file and its name, with an outline's example row written out rather than
 numbered, so that adding or moving examples does not change it.
@@ -22,7 +25,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +33,12 @@ import allure
 
 from chat_acceptance.config import BY_NAME
 from chat_acceptance.reporting.allure_dynamic import current_test
+from chat_acceptance.reporting.headlines import failure_reason, run_stopped
 
 DEFAULT_BASELINE = BY_NAME["baseline"].default
 DEFAULT_OUTCOMES = BY_NAME["scenario_outcomes"].default
 KNOWN_DEFECT_TAG = "known-defect"
 _OUTLINE_SUFFIX = re.compile(r" -- @\d+\.\d+.*$")
-_REASON_LIMIT = 300
 
 
 def scenario_identity(scenario: Any) -> str:
@@ -45,20 +48,6 @@ def scenario_identity(scenario: Any) -> str:
     if row is not None:
         name = " | ".join([name, *row.cells])
     return f"{Path(scenario.filename).name}: {name}"
-
-
-def failure_reason(scenario: Any) -> str:
-    """The first failed step's error, on one line (what the report and the baseline show)."""
-    for step in scenario.all_steps:
-        if step.status.name in ("failed", "error") and step.error_message:
-            error = re.sub(r"^(?:ASSERT FAILED|Assertion Failed): ", "", str(step.error_message).strip())
-            return _one_line(f"{step.keyword} {step.name}: {error}")
-    return "a hook failed" if scenario.hook_failed else "failed"
-
-
-def _one_line(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= _REASON_LIMIT else line[: _REASON_LIMIT - 1] + "…"
 
 
 # -- the baseline file ----------------------------------------------------------------------------------------
@@ -77,8 +66,9 @@ def load(path: str | os.PathLike[str]) -> dict[str, str] | None:
 
 def write(path: str | os.PathLike[str], known: Mapping[str, str]) -> None:
     document = {
-        "about": "Known defects: scenarios that failed when this baseline was recorded (make baseline). "
-        "make acceptance fails on any other failure, and on a known one that now passes: then remove its line.",
+        "about": "Known defects: scenarios that failed when this baseline was recorded (make baseline), each with "
+        "the headline it failed with. make acceptance fails on any other failure, on a known one failing with "
+        "another headline or not run, and on a known one that now passes: then remove its line.",
         "known_defects": dict(sorted(known.items())),
     }
     Path(path).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -109,7 +99,14 @@ class OutcomeRecorder:
         failed = status != "passed"
         self.outcomes[identity] = {"status": "failed" if failed else "passed"}
         if failed:
-            self.outcomes[identity]["reason"] = self.redact(reason or failure_reason(scenario))
+            # What the findings report groups by (reporting/findings.py): the headline, the scenario's name, where
+            # it is and its tags (their severity ranks the finding).
+            self.outcomes[identity].update(
+                reason=self.redact(reason or failure_reason(scenario)),
+                name=scenario.name,
+                location=str(getattr(scenario, "location", "")),
+                tags=sorted(getattr(scenario, "effective_tags", ())),
+            )
         mark_in_report(identity, failed, self.known)
 
     def write(self, *, aborted: bool) -> Path:
@@ -156,24 +153,40 @@ class RunOutcomes:
         scenarios = self.scenarios.items()
         return {name: outcome.get("reason", "") for name, outcome in scenarios if outcome["status"] == "failed"}
 
+    def stopped(self) -> str | None:
+        """Why the run stopped before judging its scenarios (set-up, or the health watcher), or None."""
+        if self.aborted:
+            return "the run stopped in set-up"
+        stopped = [reason for reason in self.failures().values() if run_stopped(reason)]
+        return stopped[0] if stopped else None
+
 
 @dataclass(frozen=True)
 class Verdict:
-    new_failures: dict[str, str]  # identity -> today's reason
+    new_failures: dict[str, str]  # identity -> today's headline
     now_passing: list[str]
-    known_failing: dict[str, str]  # identity -> the recorded reason
+    known_failing: dict[str, str]  # identity -> the recorded headline, failing as recorded
+    changed: dict[str, tuple[str, str]] = field(default_factory=dict)  # identity -> (recorded, today's headline)
+    not_run: list[str] = field(default_factory=list)  # known defects this run did not judge
 
     @property
     def passed(self) -> bool:
-        return not self.new_failures and not self.now_passing
+        return not (self.new_failures or self.now_passing or self.changed or self.not_run)
 
     def report(self) -> str:
         lines = [
             f"acceptance baseline: {len(self.known_failing)} known defect(s) failed as recorded, "
-            f"{len(self.new_failures)} new failure(s), {len(self.now_passing)} known defect(s) now passing"
+            f"{len(self.new_failures)} new failure(s), {len(self.changed)} known defect(s) failing with another "
+            f"headline, {len(self.not_run)} known defect(s) not run, {len(self.now_passing)} known defect(s) now "
+            "passing"
         ]
         lines += [f"  known defect: {name} — {reason}" for name, reason in sorted(self.known_failing.items())]
         lines += [f"  NEW FAILURE: {name} — {reason}" for name, reason in sorted(self.new_failures.items())]
+        lines += [
+            f"  ANOTHER HEADLINE: {name} — recorded: {recorded} — now: {today}"
+            for name, (recorded, today) in sorted(self.changed.items())
+        ]
+        lines += [f"  NOT RUN (a known defect must run to be known): {name}" for name in sorted(self.not_run)]
         lines += [
             f"  NOW PASSES (remove it from the baseline): {name}" for name in sorted(self.now_passing)
         ]
@@ -188,7 +201,11 @@ def compare(outcomes: RunOutcomes, known: Mapping[str, str]) -> Verdict:
         now_passing=sorted(
             name for name, outcome in outcomes.scenarios.items() if outcome["status"] == "passed" and name in known
         ),
-        known_failing={name: known[name] for name in failures if name in known},
+        known_failing={name: known[name] for name, reason in failures.items() if known.get(name) == reason},
+        changed={
+            name: (known[name], reason) for name, reason in failures.items() if name in known and known[name] != reason
+        },
+        not_run=sorted(name for name in known if name not in outcomes.scenarios),
     )
 
 
@@ -207,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"acceptance baseline: the run stopped before its scenarios finished ({args.outcomes}); nothing compared")
         return args.behave_status or 1
     if args.action == "record":
+        stopped = outcomes.stopped()
+        if stopped is not None:
+            print(f"acceptance baseline: nothing recorded: {stopped}; a stopped run is never a known defect")
+            return args.behave_status or 1
         failures = outcomes.failures()
         write(args.baseline, failures)
         print(f"acceptance baseline: recorded {len(failures)} known defect(s) of {len(outcomes.scenarios)} scenarios "

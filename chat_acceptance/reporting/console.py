@@ -6,8 +6,9 @@
   `progress3`: one line per scenario, failures spelled out under it.
 - `RunSummary` is a behave *reporter*, not a hook: behave captures what `after_all` prints and drops it when the
   hook passes, but it calls its reporters after every formatter has closed, with nothing captured. It ends the
-  run's output with the failing scenarios and their one-line reasons, then the run's notes (contract checks,
-  throttling, health), which environment.py registers as functions.
+  run's output with the failing scenarios and their headlines, then the run's notes (contract checks,
+  throttling, health, the seed), which environment.py registers as functions, then the findings (failures
+  grouped by headline, worst first: findings.py) and, last, "N findings in M failing scenarios".
 """
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from collections.abc import Callable, Iterable
 
 from behave.formatter.pretty import PrettyFormatter
 from behave.formatter.progress import ScenarioStepProgressFormatter
-from behave.model_type import Status
 from behave.reporter.base import Reporter
 
-_FAILED = {"failed", "error", "hook_error", "undefined"}
+from chat_acceptance.reporting import findings
+from chat_acceptance.reporting.headlines import FAILED, failure_reason, status
+
 
 
 class ConsoleFormatter(PrettyFormatter):
@@ -59,38 +61,23 @@ class RunSummary(Reporter):
         failing = list(failing_scenarios(self.features))
         if failing:
             lines.append(f"Failing scenarios ({len(failing)}):")
-            lines += [f"  {location}  {name}\n      {reason}" for location, name, reason in failing]
+            lines += [f"  {failure.location}  {failure.name}\n      {failure.headline}" for failure in failing]
         for note in self.notes:
             text = note()
             if text:
                 lines.append(text)
-        if lines:
-            self.stream.write("\n" + "\n".join(lines) + "\n")
-            self.stream.flush()
+        found = findings.group(failing)
+        lines += findings.console_lines(found)
+        lines.append(findings.closing_line(found))  # the run's last line
+        self.stream.write("\n" + "\n".join(lines) + "\n")
+        self.stream.flush()
 
 
-def failing_scenarios(features) -> Iterable[tuple[str, str, str]]:
-    """(location, name, one-line reason) of every scenario that failed, in run order."""
+def failing_scenarios(features) -> Iterable[findings.Failure]:
+    """Every scenario that failed, with its headline and tags, in run order."""
     for feature in features:
         for scenario in feature.walk_scenarios():
-            if _status(scenario) in _FAILED:
-                yield str(scenario.location), scenario.name, failure_reason(scenario)
-
-
-def failure_reason(scenario) -> str:
-    """The first line of the first failed step's message (or the hook's), which says what broke."""
-    for step in scenario.all_steps:
-        if _status(step) in _FAILED:
-            message = step.error_message or ("undefined step: " + step.name if _status(step) == "undefined" else "")
-            return first_line(message) or f"step failed: {step.name}"
-    return first_line(scenario.error_message or "") or "failed"
-
-
-def first_line(text: str) -> str:
-    line = next((line.strip() for line in str(text).splitlines() if line.strip()), "")
-    return line.removeprefix("ASSERT FAILED:").strip()
-
-
-def _status(entity) -> str:
-    status = entity.status
-    return status.name if isinstance(status, Status) else str(status)
+            if status(scenario) in FAILED:
+                yield findings.Failure(
+                    scenario.name, str(scenario.location), failure_reason(scenario), tuple(scenario.effective_tags)
+                )

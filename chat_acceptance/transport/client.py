@@ -11,7 +11,7 @@ import json as jsonlib
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -241,6 +241,7 @@ class HttpTransport:
                 duration_s=time.monotonic() - started,
                 body=body,
             )
+        result = replace(result, request=f"POST {route_of(path)}")
         self._record(service, request, started, result.status, result.headers, body, stream=result)
         self._check_response("POST", path, result.status, result.headers, body)
         for event in result.events:

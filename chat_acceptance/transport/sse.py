@@ -65,6 +65,7 @@ class StreamResult:
     duration_s: float
     detail: str = ""
     body: str | None = None  # the answer's body when it was refused before streaming
+    request: str = ""  # e.g. "POST /api/chat/sessions/{sessionId}/stream": the route, for messages
 
     @property
     def chunks(self) -> tuple[StreamEvent, ...]:

@@ -229,12 +229,17 @@ def _try_to_create_user(world: World, person: Person) -> ApiResponse:
 
 def _account_created(world: World) -> None:
     if not can_sign_in(world.suite.platform, world.attempted_account):
-        raise AssertionError(f"expected the new account {world.attempted_account.username!r} to sign in, it cannot")
+        raise AssertionError(
+            f"expected the new account to sign in, but it cannot\naccount: {world.attempted_account.username!r}"
+        )
 
 
 def _carol_gone(world: World) -> None:
     if can_sign_in(world.suite.platform, world.accounts["Carol"]):
-        raise AssertionError(f"expected Carol ({world.accounts['Carol'].username}) to be unable to sign in, she can")
+        raise AssertionError(
+            "expected Carol to be unable to sign in once her account is deleted, but she still can\n"
+            f"account: {world.accounts['Carol'].username!r}"
+        )
 
 
 def _carol_richer_by(credits: int) -> Callable[[World], None]:
@@ -284,7 +289,10 @@ def can_sign_in(platform: PlatformClient, account: Account) -> bool:
     """Whether the account exists with that password: the one outside view of an account the contract gives."""
     answer = platform.auth.login(account.username, account.password)
     if answer.status not in (200, 401):
-        raise AssertionError(f"signing in as {account.username!r} to look at the account answered {answer.status}")
+        raise AssertionError(
+            f"expected signing in to look at an account to answer 200 or 401, but it answered {answer.status}\n"
+            f"account: {account.username!r}"
+        )
     return answer.status == 200
 
 

@@ -163,13 +163,13 @@ def only_last_reply_changed(protected: Protected, text: str) -> None:
         raise AssertionError("no conversation was recorded before the confirmation")
     last = _last_assistant(protected.messages)
     if last is None:
-        raise AssertionError(f"the conversation held no reply before the confirmation: {protected.messages!r:.300}")
+        raise AssertionError(f"the conversation held no reply before the confirmation\n{protected.messages!r:.300}")
     expected = protected.messages[:last] + (("assistant", text),) + protected.messages[last + 1 :]
     now = as_pairs(protected.owner.messages(protected.conversation_id))
     if now != expected:
         raise AssertionError(
-            "expected the confirmation to change only the latest reply, to read "
-            f"{text!r}; compared with the conversation before it: {describe_difference(expected, now)}"
+            f"expected the confirmation to change only the latest reply, to read {text!r}, but the conversation "
+            f"reads otherwise\ncompared with the conversation before it: {describe_difference(expected, now)}"
         )
 
 

@@ -53,12 +53,15 @@ REFUSALS = tuple(_REFUSALS)
 
 def can_sign_in(world: World, account: Account) -> None:
     if not access.can_sign_in(world.suite.platform, account):
-        raise AssertionError(f"expected {account.username!r} to still sign in with the password it was created with")
+        raise AssertionError(
+            f"expected the account to still sign in with the password it was created with, but it cannot\n"
+            f"account: {account.username!r}"
+        )
 
 
 def cannot_sign_in(world: World, account: Account) -> None:
     if access.can_sign_in(world.suite.platform, account):
-        raise AssertionError(f"expected no account {account.username!r} to exist, but it signs in")
+        raise AssertionError(f"expected the account not to exist, but it signs in\naccount: {account.username!r}")
 
 
 def _is_refused(answer: ApiResponse | StreamResult, meaning: str) -> None:
@@ -166,14 +169,24 @@ def lists_conversation(person: Person, conversation_id: str, title: str) -> None
         raise AssertionError(f"expected {person.name}'s conversations to list the new one titled {title!r}, but it {titled}")
 
 
-def does_not_list(answer: ApiResponse, conversation_id: str) -> None:
+def does_not_list_others(answer: ApiResponse, conversation_id: str, owner: str) -> None:
+    """Someone else's list (the answer) leaves out the owner's conversation."""
+    if conversation_id in _listed(answer):
+        raise AssertionError(f"expected the conversations listed not to include {owner}'s, but they do")
+
+
+def no_longer_lists(person: Person, conversation_id: str) -> None:
+    """The owner's own list leaves out the conversation she deleted."""
+    if conversation_id in _listed(person.conversations()):
+        raise AssertionError(f"expected {person.name}'s conversations not to list the deleted one, but they do")
+
+
+def _listed(answer: ApiResponse) -> list[Any]:
     expect(answer, matchers.has_status(200))
     sessions = answer.field("sessions")
     if not isinstance(sessions, list):
         raise AssertionError(f"expected a list of sessions, but {matchers.describe_answer(answer)} without one")
-    listed = [session.get("sessionId") for session in sessions if isinstance(session, dict)]
-    if conversation_id in listed:
-        raise AssertionError("expected the conversations listed not to include the other user's, but they do")
+    return [session.get("sessionId") for session in sessions if isinstance(session, dict)]
 
 
 def has_an_available_model(answer: ApiResponse) -> None:

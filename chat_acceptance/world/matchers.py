@@ -23,11 +23,14 @@ def describe_answer(item: Any) -> str:
     if isinstance(item, StreamResult):
         names = ", ".join(dict.fromkeys(event.name for event in item.events)) or "none"
         issued = "issued" if item.streaming_session_id else "none"
+        # The route, as an answer names it, so that one defect reads the same on a stream and on other routes.
+        answered = f"{item.request or 'the stream'} answered {item.status}"
         if item.status != 200:
-            return f"the stream was refused with {item.status}{_message_kind(item.message)}"
+            return f"{answered}{_message_kind(item.message)}"
         # A deadline's or a cap's detail is a setting (the same every run); a broken connection's is not.
         detail = f" ({item.detail})" if item.detail and item.ending in (Ending.DEADLINE, Ending.EVENT_CAP) else ""
-        return f"the stream ended: {item.ending.value}{detail}; events: {names}; streaming session ID: {issued}"
+        return (f"{answered}; the stream ended: {item.ending.value}{detail}; events: {names}; "
+                f"streaming session ID: {issued}")
     return repr(item)
 
 

@@ -127,7 +127,7 @@ def step_conversations_include(context, name, title):
 
 @then("{owner:Person}'s conversation is not among them")
 def step_conversation_not_listed(context, owner):
-    expect.does_not_list(context.world.answer, context.world.conversation_of(owner))
+    expect.does_not_list_others(context.world.answer, context.world.conversation_of(owner), owner)
 
 
 @then("at least one model is available")
@@ -147,7 +147,7 @@ def step_deletion_accepted(context):
 
 @then("the conversation is no longer in {name:Person}'s list")
 def step_no_longer_listed(context, name):
-    expect.does_not_list(context.world.person(name).conversations(), context.world.conversation_of(name))
+    expect.no_longer_lists(context.world.person(name), context.world.conversation_of(name))
 
 
 @then("opening it, asking in it, confirming its reply and deleting it again are all told it does not exist")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chat_acceptance.config import (
-    ENVIRONMENT_VARIABLES, GROUPS, SETTINGS, Account, ConfigError, SuiteConfig, defaults,
+    DEFAULT_SEED, ENVIRONMENT_VARIABLES, GROUPS, SETTINGS, Account, ConfigError, SuiteConfig, defaults,
 )
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
@@ -299,10 +299,11 @@ def test_the_seed_is_taken_from_userdata_or_defines():
     assert build(defines={"seed": "7"}).seed == 7
 
 
-def test_without_a_seed_each_run_gets_its_own_and_describe_shows_it():
-    seeds = {build({"seed": ""}).seed for _ in range(5)}
+def test_without_a_seed_every_run_gets_the_same_one_and_random_explores():
+    assert {build({"seed": ""}).seed for _ in range(3)} == {build().seed} == {DEFAULT_SEED}
+    seeds = {build(defines={"seed": "random"}).seed for _ in range(5)}
     assert len(seeds) > 1 and all(0 <= seed < 2**32 for seed in seeds)
-    chosen = build()
+    chosen = build(defines={"seed": "RANDOM"})
     assert f"seed = {chosen.seed}" in chosen.describe()
 
 

@@ -31,9 +31,12 @@ def answer(status: int, body, request: str = "POST /api/chat/sessions/s1/update-
     return ApiResponse(request, status, {"Content-Type": "application/json"}, text)
 
 
+STREAM_ROUTE = "POST /api/chat/sessions/{sessionId}/stream"
+
+
 def stream(*names: str, status: int = 200, ending: Ending = Ending.DONE, sid: str | None = SID, body=None, detail=""):
     events = tuple(StreamEvent(name, '{"text": "a"}' if name == "chunk" else "{}", 0.01 * i) for i, name in enumerate(names))
-    return StreamResult(status, {}, sid, events, ending, 1.234, detail=detail, body=body)
+    return StreamResult(status, {}, sid, events, ending, 1.234, detail=detail, body=body, request=STREAM_ROUTE)
 
 
 def failure(item, matcher) -> str:
@@ -77,8 +80,9 @@ def test_a_stream_failure_says_ending_events_and_whether_an_id_came():
     message = failure(stream("chunk", ending=Ending.CLOSED_EARLY, sid=None), is_complete_stream())
 
     assert message == (
-        "expected a stream of one or more chunks followed by done, but the stream ended: connection closed before "
-        "the done event; events: chunk; streaming session ID: none"
+        "expected a stream of one or more chunks followed by done, but POST /api/chat/sessions/{sessionId}/stream "
+        "answered 200; the stream ended: connection closed before the done event; events: chunk; streaming session "
+        "ID: none"
     )
 
 
@@ -86,7 +90,8 @@ def test_a_refused_stream_failure_shows_its_status_not_its_body():
     item = stream(status=402, ending=Ending.REFUSED, sid=None, body=json.dumps({"message": "Insufficient", "token": TOKEN}))
     message = failure(item, is_complete_stream())
 
-    assert message.endswith("but the stream was refused with 402 with another message")
+    # Named as every refused answer is, so one defect reads the same on a stream and on another route.
+    assert message.endswith("but POST /api/chat/sessions/{sessionId}/stream answered 402 with another message")
     assert "eyJ" not in message and "Insufficient" not in message
 
 
@@ -148,7 +153,7 @@ def test_is_refused_reads_a_refused_streams_body():
     assert_that(refused, is_refused(402, "insufficient credits"))
     message = failure(refused, is_refused(401, "unauthenticated"))
     assert "refused as unauthenticated (401)" in message
-    assert "the stream was refused with 402" in message
+    assert "but POST /api/chat/sessions/{sessionId}/stream answered 402" in message
 
 
 @pytest.mark.parametrize(

@@ -11,15 +11,15 @@ Y_SCENARIO = "security.feature: Another user does not see Alice's conversation i
 TAGS = "@behaviour.earlier_stream_id_rejected or @behaviour.foreign_session_unlisted"
 
 
-def run_and_check(tmp_path, name, faults, known_file, capsys, *, action="check", allure=None):
+def run_and_check(tmp_path, name, faults, known_file, capsys, *, action="check", allure=None, tags=TAGS, runs=2):
     outcomes = tmp_path / f"outcomes-{name}"
     run = run_suite(
         faults=faults,
-        tags=TAGS,
+        tags=tags,
         defines={"baseline": str(known_file) if action == "check" else "", "scenario_outcomes": str(outcomes)},
         allure_results=allure,
     )
-    assert run.scenarios_run == 2, run.output
+    assert run.scenarios_run == runs, run.output
     capsys.readouterr()
     status = baseline.main([action, "--outcomes", str(outcomes), "--baseline", str(known_file),
                             "--behave-status", str(run.exit_code)])
@@ -47,6 +47,16 @@ def test_the_baseline_only_shrinks(tmp_path, capsys):
     # A new defect besides it: the run fails, naming the new scenario.
     run, status, printed = run_and_check(tmp_path, "new", [X, Y], known_file, capsys)
     assert status == 1 and f"NEW FAILURE: {Y_SCENARIO}" in printed and "baseline verdict: FAIL" in printed
+
+    # The same scenario failing for another reason is another defect: the earlier reply's ID is now refused, but
+    # not as a mismatch.
+    run, status, printed = run_and_check(tmp_path, "changed", ["wrong_id_vague_400"], known_file, capsys)
+    assert status == 1 and f"ANOTHER HEADLINE: {X_SCENARIO} — recorded: {known[X_SCENARIO]}" in printed, printed
+
+    # The known defect deselected: it did not run, so the run proves nothing about it.
+    run, status, printed = run_and_check(tmp_path, "deselected", [X], known_file, capsys,
+                                         tags="@behaviour.foreign_session_unlisted", runs=1)
+    assert status == 1 and f"NOT RUN (a known defect must run to be known): {X_SCENARIO}" in printed, printed
 
     # The known defect fixed: the run fails until its line is removed.
     run, status, printed = run_and_check(tmp_path, "fixed", [], known_file, capsys)

@@ -112,7 +112,7 @@ def test_a_spent_waiting_budget_fails_the_run_with_that_reason():
     }
 
 
-def test_the_console_prints_each_step_once_and_ends_with_the_failures_and_the_contract_count():
+def test_the_console_prints_each_step_once_and_ends_with_the_failures_their_findings_and_the_count():
     """As `make acceptance` runs behave: hook output captured, stdout not a terminal (the compact format)."""
     run = run_suite(faults=["accept_any_id"], tags="@behaviour.wrong_id_rejected or @behaviour.own_id_confirms",
                     capture=True)
@@ -120,10 +120,12 @@ def test_the_console_prints_each_step_once_and_ends_with_the_failures_and_the_co
     assert not any(line.lstrip().startswith(("Given ", "When ", "Then ", "And ")) for line in lines), run.output
     assert any(re.fullmatch(r"\s+A reply confirmed with its own streaming session ID is accepted\s+\.+", line)
                for line in lines), run.output
-    failing = run.output[run.output.index("Failing scenarios (2):"):]
+    failing = run.output[run.output.index("Failing scenarios (2):"):run.output.index("Findings (")]
     assert failing.count("expected the confirmation to be rejected as a streaming session ID mismatch") == 2
-    assert re.fullmatch(r"contract checks: [1-9]\d* responses and [1-9]\d* stream events validated against "
-                        r"contract/openapi.yaml", lines[-1]), lines[-3:]
+    assert any(re.fullmatch(r"contract checks: [1-9]\d* responses and [1-9]\d* stream events validated against "
+                            r"contract/openapi.yaml", line) for line in lines), lines[-8:]
+    # One defect failing two rows is one finding, and the run's last line says so.
+    assert "Findings (1), worst first:" in run.output and lines[-1] == "1 finding in 2 failing scenarios", lines[-4:]
 
 
 def test_outline_rows_are_named_by_their_example_values():

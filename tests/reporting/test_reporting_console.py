@@ -8,7 +8,8 @@ from behave.formatter.progress import ScenarioStepProgressFormatter
 from behave.model_type import Status
 from behave.parser import parse_feature
 
-from chat_acceptance.reporting.console import ConsoleFormatter, RunSummary, failure_reason
+from chat_acceptance.reporting.console import ConsoleFormatter, RunSummary
+from chat_acceptance.reporting.headlines import failure_reason
 
 
 class Config:
@@ -76,10 +77,16 @@ def test_the_summary_ends_with_the_failures_and_their_one_line_reasons_then_the_
         "      expected the confirmation to be rejected as a streaming session ID mismatch, but POST "
         "/api/chat/sessions/{sessionId}/update-stream answered 200",
         "contract checks: 3 responses and 2 stream events",
+        "Findings (1), worst first:",
+        "  1. [normal] expected the confirmation to be rejected as a streaming session ID mismatch, but <route> "
+        "answered 200",
+        "      1 failing scenario; routes: POST /api/chat/sessions/{sessionId}/update-stream; "
+        "e.g. features/replies.feature:2  A wrong ID is rejected",
+        "1 finding in 1 failing scenario",
     ]
 
 
-def test_a_passing_run_prints_only_its_notes():
+def test_a_passing_run_prints_its_notes_and_no_findings():
     feature = parse_feature(FEATURE, filename="features/replies.feature")
     for scenario in feature.scenarios:
         for step in scenario.steps:
@@ -88,7 +95,7 @@ def test_a_passing_run_prints_only_its_notes():
     summary = RunSummary(Config(), notes=[lambda: "platform health: fine"], stream=printed)
     summary.feature(feature)
     summary.end()
-    assert printed.getvalue() == "\nplatform health: fine\n"
+    assert printed.getvalue() == "\nplatform health: fine\n0 findings in 0 failing scenarios\n"
 
 
 def test_an_undefined_step_is_a_reason_too():
