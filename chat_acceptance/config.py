@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -39,6 +40,8 @@ SETTINGS = (
     "stall_limit", "throttle_budget", "max_requests_per_second", "baseline", "scenario_outcomes",
     "seed", "near_misses_per_family",
     "reference_faults", "model_chunk_delay",
+    "near_miss_workers", "near_miss_budget", "requests_per_minute", "credits_ceiling", "spend_down_replies",
+    "run_prefix",
 )
 
 # Names that tools running behave define for themselves (behavex: each worker's number); accepted, unused.
@@ -94,6 +97,17 @@ class SuiteConfig:
     # with -D seed=N (printed at the start, so any failure reproduces), and how many are tried per family.
     seed: int = 0
     near_misses_per_family: int = 12
+    # Near misses of a family sent at once, and the seconds a family may take (none starts after that).
+    near_miss_workers: int = 4
+    near_miss_budget_s: float = 30.0
+    # Pacing per service, requests per minute ({"chat": 30.0}); from "chat=30,auth=100"; empty: none.
+    requests_per_minute: Mapping[str, float] = field(default_factory=dict)
+    # Credits on demand: the most the run may grant to its personas beyond credits_to_allocate (0: none).
+    credits_ceiling: int = 100_000
+    # Replies a new user may be asked to spend welcome credits down to none before the promise is not checked.
+    spend_down_replies: int = 40
+    # What everything the run creates is named with ("<prefix>-<run id>-..."), so that leftovers are findable.
+    run_prefix: str = "chat-acceptance"
 
     @classmethod
     def from_sources(
@@ -147,6 +161,12 @@ class SuiteConfig:
             near_misses_per_family=int(
                 source.number("near_misses_per_family", cls.near_misses_per_family, whole=True)
             ),
+            near_miss_workers=int(source.number("near_miss_workers", cls.near_miss_workers, whole=True)),
+            near_miss_budget_s=source.number("near_miss_budget", cls.near_miss_budget_s),
+            requests_per_minute=_rates(source, "requests_per_minute"),
+            credits_ceiling=int(source.number("credits_ceiling", cls.credits_ceiling, whole=True, allow_zero=True)),
+            spend_down_replies=int(source.number("spend_down_replies", cls.spend_down_replies, whole=True)),
+            run_prefix=_prefix(source, "run_prefix", cls.run_prefix),
         )
 
     def with_platform(self, *, auth_url: str, accounting_url: str, chat_url: str, jwt_secret: str) -> SuiteConfig:
@@ -179,6 +199,34 @@ def _refuse_unknown(defines: Iterable[str]) -> None:
         nearest = difflib.get_close_matches(name, SETTINGS, n=1)
         hint = f"; did you mean {nearest[0]}?" if nearest else f"; known: {', '.join(SETTINGS)}"
         raise ConfigError(f"unknown setting -D {name}{hint}")
+
+
+_SERVICES = ("auth", "accounting", "chat")
+
+
+def _rates(source: _Source, name: str) -> dict[str, float]:
+    """"chat=30, auth=100" -> {"chat": 30.0, "auth": 100.0}: requests per minute per service."""
+    rates = {}
+    for part in filter(None, (piece.strip() for piece in source.text(name).split(","))):
+        service, _, rate = part.partition("=")
+        try:
+            value = float(rate)
+        except ValueError:
+            value = -1.0
+        if service.strip() not in _SERVICES or not math.isfinite(value) or value <= 0:
+            raise ConfigError(
+                f"{name}={source.text(name)!r} ({source.origin(name)}) must be service=requests per minute, "
+                f"e.g. chat=30 (services: {', '.join(_SERVICES)})"
+            )
+        rates[service.strip()] = value
+    return rates
+
+
+def _prefix(source: _Source, name: str, default: str) -> str:
+    prefix = source.text(name) or default
+    if not re.fullmatch(r"[a-z][a-z0-9-]{0,23}", prefix):
+        raise ConfigError(f"{name}={prefix!r} ({source.origin(name)}) must be 1-24 lower-case letters, digits or -")
+    return prefix
 
 
 def _new_seed() -> int:

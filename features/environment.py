@@ -17,6 +17,7 @@ from importlib import metadata
 
 from behave import fixture, use_fixture
 from behave.model import Step
+from behave.model_type import Status
 from behave.parser import parse_feature
 from behave.tag_expression import make_tag_expression
 
@@ -24,11 +25,14 @@ from chat_acceptance import reporting
 from chat_acceptance.reporting import allure_dynamic, baseline
 from chat_acceptance.reporting.console import RunSummary
 from chat_acceptance.transport.client import HttpTransport, PlatformClient, Timeouts
-from chat_acceptance.transport.run_health import RunHealth
+from chat_acceptance.transport.run_health import RunHealth, Throttled
 from chat_acceptance.config import ConfigError, SuiteConfig
 from chat_acceptance.contract import ContractChecker
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.world import Suite, World, near_misses
+from chat_acceptance.world.credits import NotCheckable
+from chat_acceptance.reporting.console import NOT_CHECKED
+from chat_acceptance.reporting.junit import use_reasoned_junit
 
 # What a @needs.<name> tag needs -> whether the configuration grants it.
 NEEDS = {
@@ -59,6 +63,10 @@ def embedded_reference_platform(context, config: SuiteConfig):
 
 
 def before_all(context):
+    # Runs last of all (cleanups run in reverse): a run that could not check everything ends non-zero.
+    context.add_cleanup(_end_status, context)
+    context.on_cleanup_error = _quiet_about_incomplete_runs
+    use_reasoned_junit(context.config)
     context.setup_failure = None
     context.findings_beside_failures = []
     reporting.name_outline_rows(_parsed_features(context))
@@ -87,6 +95,7 @@ def before_all(context):
         stall_limit=config.stall_limit,
         throttle_budget_s=config.throttle_budget_s,
         max_requests_per_second=config.max_requests_per_second,
+        requests_per_minute=config.requests_per_minute,
     )
     transport = HttpTransport(timeouts, redactor, checker, health)
     context.add_cleanup(transport.close)
@@ -114,6 +123,8 @@ def before_all(context):
                 lambda: _findings_beside_failures(context),
                 health.summary,
                 context.suite.sign_in_summary,
+                context.suite.bank.summary,
+                lambda: _throttled_line(context),
                 lambda: _contract_checks(checker),
             ],
         )
@@ -142,7 +153,11 @@ def before_scenario(context, scenario):
     config = context.suite.config
     missing = [need for need in _needs(scenario) if not NEEDS[need](config)]
     if missing:
-        scenario.skip(f"needs {', '.join(missing)}, which this run's configuration does not provide")
+        scenario.skip(f"{NOT_CHECKED}: needs {', '.join(missing)}, which this run's configuration does not provide")
+        return
+    health = context.suite.platform.transport.health
+    if health.throttled_service is not None:  # the waiting budget is spent: what is left is not checked
+        scenario.skip(f"{NOT_CHECKED}: {health.verdict}")
         return
     reporting.apply_scenario_labels(scenario)
     context.world = World(context.suite, add_cleanup=_cleanup_registrar(context, config.keep_resources))
@@ -159,6 +174,13 @@ def before_scenario(context, scenario):
 
 
 def after_step(context, step):
+    reason = _not_checkable(step)
+    if reason is not None:
+        # Not a verdict on the platform: the promise could not be checked here (throttling, welcome credits too
+        # many to spend, no one may allocate). The scenario is skipped with the reason, never failed or passed.
+        step.status, step.exception, step.exc_traceback = Status.skipped, None, None
+        context.scenario.skip(f"{NOT_CHECKED}: {reason}")
+        return
     if step.status == "failed" and getattr(context, "world", None) and context.world.exchanges:
         reporting.attach_failure(context.world.exchanges[-1], context.suite.platform.transport.redactor)
 
@@ -185,6 +207,39 @@ def after_all(context):
     outcomes = getattr(context, "outcomes", None)
     if outcomes is not None:
         outcomes.write(aborted=context.setup_failure is not None)
+
+
+class RunIncomplete(Exception):
+    """Raised by the run's last clean-up when the run was throttled: behave then exits non-zero."""
+
+
+def _end_status(context) -> None:
+    suite = getattr(context, "suite", None)
+    if suite is not None and suite.platform.transport.health.throttled_service is not None:
+        raise RunIncomplete("throttled")
+
+
+def _quiet_about_incomplete_runs(context, cleanup, exception) -> None:
+    """The run summary's THROTTLED line says why; any other clean-up error is printed as behave would."""
+    if not isinstance(exception, RunIncomplete):
+        context.print_cleanup_error(context, cleanup, exception)
+
+
+def _throttled_line(context) -> str | None:
+    health = context.suite.platform.transport.health
+    if health.verdict is None:
+        return None
+    scenarios = [scenario for feature in _parsed_features(context) for scenario in feature.walk_scenarios()]
+    left = sum(health.verdict in (getattr(scenario, "skip_reason", None) or "") for scenario in scenarios)
+    done = sum(getattr(scenario.status, "name", "") in ("passed", "failed", "error") for scenario in scenarios)
+    return health.throttled_line(scenarios_done=done, scenarios_left=left)
+
+
+def _not_checkable(step) -> str | None:
+    """Why the step's promise could not be checked, when what stopped it says so (not a failure)."""
+    if isinstance(step.exception, (NotCheckable, Throttled)):
+        return _one_line(step.exception)
+    return None
 
 
 def _stop_run(context, reason: str) -> None:

@@ -20,6 +20,9 @@ from behave.model_type import Status
 from behave.reporter.base import Reporter
 
 _FAILED = {"failed", "error", "hook_error", "undefined"}
+# How a scenario's skip reason begins when its promise could not be checked on this deployment (features/
+# environment.py): listed in the summary, JUnit's <skipped message>, the promise table; never counted as passed.
+NOT_CHECKED = "NOT CHECKED"
 
 
 class ConsoleFormatter(PrettyFormatter):
@@ -60,6 +63,14 @@ class RunSummary(Reporter):
         if failing:
             lines.append(f"Failing scenarios ({len(failing)}):")
             lines += [f"  {location}  {name}\n      {reason}" for location, name, reason in failing]
+        unchecked = list(not_checked(self.features))
+        if unchecked:
+            lines.append(f"Not checked ({len(unchecked)}), so neither passed nor failed:")
+            by_reason: dict[str, list[str]] = {}
+            for location, name, reason in unchecked:
+                by_reason.setdefault(reason, []).append(f"      {location}  {name}")
+            for reason, scenarios in by_reason.items():
+                lines += [f"  {reason} ({len(scenarios)}):", *scenarios]
         for note in self.notes:
             text = note()
             if text:
@@ -75,6 +86,15 @@ def failing_scenarios(features) -> Iterable[tuple[str, str, str]]:
         for scenario in feature.walk_scenarios():
             if _status(scenario) in _FAILED:
                 yield str(scenario.location), scenario.name, failure_reason(scenario)
+
+
+def not_checked(features) -> Iterable[tuple[str, str, str]]:
+    """(location, name, reason) of every scenario whose promise could not be checked on this deployment."""
+    for feature in features:
+        for scenario in feature.walk_scenarios():
+            reason = getattr(scenario, "skip_reason", None) or ""
+            if _status(scenario) == "skipped" and reason.startswith(NOT_CHECKED):
+                yield str(scenario.location), scenario.name, reason.removeprefix(NOT_CHECKED + ":").strip()
 
 
 def failure_reason(scenario) -> str:

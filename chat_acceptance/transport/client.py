@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.cookiejar
 import json as jsonlib
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -107,9 +108,11 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
 
 
 class HttpTransport:
-    """One requests.Session shared by the three services (its connections, not its cookies); records and checks
-    every exchange.
+    """One requests.Session per thread, shared by the three services (its connections, never cookies); records
+    and checks every exchange.
 
+    A requests.Session is not thread-safe, so each thread that sends (the near misses of a family go out from a
+    small pool) gets its own, made here; listeners are called one exchange at a time.
     Every request goes through `_send`, where the run's health watcher paces it, waits out a 429 and resends,
     and counts stalls and connection failures (run_health.py).
     """
@@ -125,8 +128,9 @@ class HttpTransport:
         self.redactor = redactor
         self.checker = checker
         self.health = health or RunHealth()
-        self._session = requests.Session()
-        self._session.cookies.set_policy(_NoCookies())
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.RLock()
         self._listeners: list[Callable[[Exchange], None]] = []
         self._finding_listeners: list[Callable[[AssertionError], None]] = []
 
@@ -141,8 +145,22 @@ class HttpTransport:
         self._finding_listeners.append(listener)
         return lambda: self._finding_listeners.remove(listener)
 
+    @property
+    def _session(self) -> requests.Session:
+        """This thread's session (made on first use), which keeps no cookie."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.cookies.set_policy(_NoCookies())
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
     def close(self) -> None:
-        self._session.close()
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
 
     def call(
         self,
@@ -223,14 +241,15 @@ class HttpTransport:
         """The one place a request leaves: paced by the run's health watcher, a 429 waited out as its Retry-After
         says and sent again (recorded each time). Returns the answer and when its final attempt started."""
         while True:
-            self.health.admit()
+            self.health.admit(service)
             answer = self._session.send(request, stream=True, timeout=(self.timeouts.connect_s, read_timeout_s))
+            self.health.observe(service, answer.headers)
             if answer.status_code != 429:
                 self.health.answered()
                 return answer, started
             body = _read_refusal(answer, time.monotonic() + self.timeouts.read_s)
             self._record(service, request, started, 429, answer.headers, body)
-            self.health.throttled(answer.headers.get("Retry-After"))
+            self.health.throttled(answer.headers.get("Retry-After"), service)
             started = time.monotonic()
 
     def _prepare(self, root, method, path, token, json, content, headers) -> requests.PreparedRequest:
@@ -270,8 +289,9 @@ class HttpTransport:
             stream=stream,
             error=error,
         )
-        for listener in list(self._listeners):
-            listener(exchange)
+        with self._lock:  # one exchange at a time, in the order they ended
+            for listener in list(self._listeners):
+                listener(exchange)
 
     def _unavailable(self, service, root, request, started, exc) -> PlatformUnavailable:
         reason = _reason(exc)

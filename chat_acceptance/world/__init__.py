@@ -9,6 +9,7 @@ from chat_acceptance.transport.client import ApiResponse, Exchange, PlatformClie
 from chat_acceptance.config import Account, SuiteConfig
 from chat_acceptance import reporting
 from chat_acceptance.world import consequences, near_misses
+from chat_acceptance.world.credits import CreditBank, NotCheckable
 from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
 from chat_acceptance.reporting import attach_text
 from chat_acceptance.world.matchers import expect, is_accepted, stream_end_problems
@@ -18,6 +19,9 @@ from chat_acceptance.waiting import poll_until
 
 # Who the scenarios' names stand for: the configured accounts.
 PERSONAS = {"Alice": "test_user", "Bob": "second_user", "the administrator": "admin", "the supervisor": "supervisor"}
+
+# The personas whom the run keeps able to pay for replies (the scenarios' new users have the credits they say).
+PAYING_PERSONAS = ("Alice", "Bob")
 
 # The IDs other than a reply's own that a step may confirm it with.
 OTHER_IDS = (
@@ -36,6 +40,14 @@ class Suite:
         self.platform = platform
         self._credentials: dict[str, Credentials] = {}  # by persona
         self._all_credentials: list[Credentials] = []  # the personas' and the scenarios' new users'
+        granter = next((name for name in ("the administrator", "the supervisor") if self.account(name)), None)
+        self.bank = CreditBank(
+            ceiling=config.credits_ceiling,
+            grant=(lambda user_id, credits: self.person(granter, add_cleanup=_no_cleanup).allocate(user_id, credits))
+            if granter
+            else None,
+            granter=granter,
+        )
 
     def account(self, persona: str) -> Account | None:
         return getattr(self.config, PERSONAS[persona])
@@ -96,6 +108,7 @@ class Suite:
             before = person.balance()
             answer = admin.allocate(person.user_id, self.config.credits_to_allocate)
             expect(answer, is_accepted(f"allocating credits to {persona} ({person.username})", 201))
+            self.bank.record_grant(persona, self.config.credits_to_allocate)
             after = person.balance()
             if after <= before:
                 raise AssertionError(
@@ -117,6 +130,7 @@ class Suite:
             self.platform,
             confirm_retry_s=self.config.confirm_retry_s,
             add_cleanup=add_cleanup,
+            bank=self.bank if signed_in is None and name in PAYING_PERSONAS else None,
         )
 
 
@@ -191,15 +205,29 @@ class World:
         self.starting_balances[name] = person.balance()
         return person
 
-    def new_user_without_credits(self, name: str) -> str | None:
-        """A new end user with no credits, or, where the deployment gives every new user credits, why not."""
+    def new_user_without_credits(self, name: str) -> Person:
+        """A new end user with no credits. Where the deployment gives every new user credits (welcome credits),
+        she spends them down first: replies in one conversation until the balance is 0 or a reply is refused
+        for want of credits, at most `spend_down_replies` of them; beyond that the promise is not checked."""
         person = self.new_user(name)
-        if self.starting_balances[name] > 0:
-            return (
-                f"this deployment gives new users {self.starting_balances[name]} credits, so a user without credits "
-                f"cannot be set up ({person.username})"
-            )
-        return None
+        balance, limit = self.starting_balances[name], self.suite.config.spend_down_replies
+        conversation = person.start_conversation() if balance > 0 else None
+        for _ in range(limit if balance > 0 else 0):
+            stream = person.ask(conversation, "Spending my welcome credits")
+            if stream.status == 402:
+                break
+            expect(stream, is_accepted(f"{name}'s reply while she spends her welcome credits down"))
+            balance = person.balance()
+            if balance <= 0:
+                break
+        else:
+            if balance > 0:
+                raise NotCheckable(
+                    f"{name} still has {balance:g} credits after {limit} replies (-D spend_down_replies): this "
+                    "deployment's welcome credits are too many to reach a user without credits"
+                )
+        self.starting_balances[name] = person.balance()
+        return person
 
     def remove_user_if_created(self, answer: ApiResponse, username: str) -> None:
         """Whoever created a user (rightly or not), the administrator removes it after the scenario."""
@@ -239,8 +267,9 @@ class World:
 
     def try_near_misses(self, family: str) -> list[near_misses.Attempt]:
         """Confirms the scenario's reply once with each near miss of its ID from `family`, each time with an
-        attacker's text (numbered, so that a saved one says which attempt it was), and attaches to the report
-        every value sent and the answer. What the attempts must not change is recorded first (`protected`)."""
+        attacker's text (numbered, so that a saved one says which attempt it was), a few at once and within the
+        family's time budget, and attaches to the report every value sent and the answer, and how many were
+        tried in how long. What the attempts must not change is recorded first (`protected`)."""
         reply, config = self.reply, self.suite.config
         person = self.person(reply.owner)
         # A deployment may store the issued ID a little after done; before that, every ID gets the mismatch and
@@ -250,22 +279,24 @@ class World:
         candidates = near_misses.near_misses(
             reply.streaming_session_id, family, run_seed=config.seed, limit=config.near_misses_per_family
         )
-        self.attempts = near_misses.try_all(
-            candidates, lambda value, number: person.confirm(reply, value, consequences.attacker_text(number))
+        tried = near_misses.try_all(
+            candidates,
+            lambda value, number: person.confirm(reply, value, consequences.attacker_text(number)),
+            workers=config.near_miss_workers,
+            budget_s=config.near_miss_budget_s,
         )
+        self.attempts = tried.attempts
         reporting.attach_text(
             f"near misses tried: {family}",
             near_misses.report(
-                family,
-                self.attempts,
-                run_seed=config.seed,
-                limit=config.near_misses_per_family,
-                issued=reply.streaming_session_id,
+                family, tried, run_seed=config.seed, limit=config.near_misses_per_family, issued=reply.streaming_session_id
             ),
             self.suite.platform.transport.redactor,
         )
-        seconds = sum(attempt.seconds for attempt in self.attempts)
-        reporting.attach_json(reporting.NEAR_MISS_TIMING, {"sent": len(self.attempts), "seconds": round(seconds, 6)})
+        reporting.attach_json(
+            reporting.NEAR_MISS_TIMING,
+            {"sent": len(tried.attempts), "planned": tried.planned, "seconds": round(tried.seconds, 6)},
+        )
         return self.attempts
 
     def conversation_of(self, name: str) -> str:

@@ -15,12 +15,14 @@ from reference_services.web.middleware import (
     BodySizeLimit,
     ExposeStreamingIdHeader,
     ExtraFields,
+    AnnouncedRateLimit,
     RateLimit,
     RefuseCrossOrigin,
 )
 from reference_services.wording import Wording
 
 RATE_LIMIT_PER_SECOND = 20  # the `rate_limited` switch: requests per second per client, per service
+STRICT_RATE_LIMIT, STRICT_RATE_WINDOW_S = 30, 60  # the `strict_rate_limit` switch: per client, on chat only
 
 
 def new_service_app(
@@ -35,6 +37,8 @@ def new_service_app(
     middleware = []  # outermost first
     if faults.on("rate_limited"):
         middleware.append(Middleware(RateLimit, per_second=RATE_LIMIT_PER_SECOND))
+    if faults.on("strict_rate_limit") and service == "chat-service":
+        middleware.append(Middleware(AnnouncedRateLimit, limit=STRICT_RATE_LIMIT, window_s=STRICT_RATE_WINDOW_S))
     if exposes_streaming_id and not faults.on("cors_hides_streaming_id"):
         middleware.append(Middleware(ExposeStreamingIdHeader))
     middleware.append(

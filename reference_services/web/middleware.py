@@ -159,3 +159,51 @@ class RateLimit:
                         (b"content-length", str(len(body)).encode())],
         })
         await send({"type": "http.response.body", "body": body})
+
+
+class AnnouncedRateLimit:
+    """The `strict_rate_limit` legitimate difference: each client (by address) may send `limit` requests in each
+    fixed window of `window_s` seconds, and every answer says so (X-RateLimit-Limit, -Remaining, -Reset as a Unix
+    time, and RateLimit-Policy); beyond it, a JSON 429 with Retry-After until the window ends."""
+
+    def __init__(self, app: ASGIApp, limit: int, window_s: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.window_s = window_s
+        self._windows: dict[str, tuple[float, int]] = {}  # client -> (window start, requests in it)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").startswith("/internal/"):
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("unknown",))[0]
+        now = time.time()
+        start, count = self._windows.get(client, (now, 0))
+        if now - start >= self.window_s:
+            start, count = now, 0
+        self._windows[client] = (start, count + 1)
+        reset = start + self.window_s
+        announced = [
+            (b"x-ratelimit-limit", str(self.limit).encode()),
+            (b"x-ratelimit-remaining", str(max(0, self.limit - count - 1)).encode()),
+            (b"x-ratelimit-reset", str(math.ceil(reset)).encode()),
+            (b"ratelimit-policy", f"{self.limit};w={self.window_s}".encode()),
+        ]
+        if count < self.limit:
+
+            async def send_announcing(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message = {**message, "headers": [*message.get("headers", []), *announced]}
+                await send(message)
+
+            await self.app(scope, receive, send_announcing)
+            return
+        body = json.dumps({"message": "Too many requests: slow down"}).encode()
+        retry_after = str(max(1, math.ceil(reset - now)))
+        await send({
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [(b"content-type", b"application/json"), (b"retry-after", retry_after.encode()),
+                        (b"content-length", str(len(body)).encode()), *announced],
+        })
+        await send({"type": "http.response.body", "body": body})

@@ -139,7 +139,7 @@ def test_a_spent_budget_fails_the_request_with_the_reason_not_as_a_broken_promis
     health = RunHealth(throttle_budget_s=0.3)
     transport = transport_with(health)
 
-    with pytest.raises(PlatformUnhealthy, match=r"^the run stopped: the platform kept answering 429"):
+    with pytest.raises(PlatformUnhealthy, match=r"^the run stopped: the chat service kept answering 429"):
         ChatApi(transport, server.url).models("token")
     assert len(server.received) == 2 and health.throttled_answers == 2
     with pytest.raises(PlatformUnhealthy):
