@@ -186,6 +186,9 @@ def after_step(context, step):
 
 
 def after_scenario(context, scenario):
+    reason = getattr(scenario, "skip_reason", None) or ""
+    if reason.startswith(NOT_CHECKED):
+        reporting.mark_not_checked(reason)
     outcomes = getattr(context, "outcomes", None)
     if outcomes is not None:
         outcomes.record(scenario)
