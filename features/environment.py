@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import platform as host
+import signal
 import sys
+import threading
 from importlib import metadata
 
 from behave import fixture, use_fixture
@@ -67,6 +69,7 @@ def before_all(context):
     context.add_cleanup(_end_status, context)
     context.on_cleanup_error = _quiet_about_incomplete_runs
     use_reasoned_junit(context.config)
+    _interrupt_on_sigterm()
     context.setup_failure = None
     context.findings_beside_failures = []
     reporting.name_outline_rows(_parsed_features(context))
@@ -124,6 +127,7 @@ def before_all(context):
                 health.summary,
                 context.suite.sign_in_summary,
                 context.suite.bank.summary,
+                lambda: context.suite.leftovers.summary(context.suite.bank.granted_line()),
                 lambda: _throttled_line(context),
                 lambda: _contract_checks(checker),
             ],
@@ -207,6 +211,9 @@ def after_scenario(context, scenario):
 
 
 def after_all(context):
+    suite = getattr(context, "suite", None)
+    if suite is not None and not suite.config.keep_resources:
+        suite.leftovers.sweep()  # whatever a scenario left behind: an interrupt, a clean-up that failed
     outcomes = getattr(context, "outcomes", None)
     if outcomes is not None:
         outcomes.write(aborted=context.setup_failure is not None)
@@ -313,22 +320,37 @@ def _needs(scenario) -> list[str]:
 
 
 def _cleanup_registrar(context, keep: bool):
-    """Registers a scenario's clean-up so that it runs even when the scenario fails, and never fails itself."""
+    """Registers a scenario's clean-up so that it runs even when the scenario fails, and never fails itself; the
+    run's leftovers list enters it, and crosses it out once it succeeded."""
+    leftovers = context.suite.leftovers
 
     def add_cleanup(description, action):
         if keep:
             print(f"kept (keep_resources is on): {description}")
+            leftovers.keep(description)
             return
-        context.add_cleanup(_run_cleanup, description, action)
+        context.add_cleanup(_run_cleanup, description, leftovers.enter(description, action), leftovers)
 
     return add_cleanup
 
 
-def _run_cleanup(description, action):
+def _run_cleanup(description, action, leftovers):
     try:
         action()
     except Exception as problem:  # a clean-up that fails must not hide the scenario's own verdict
         print(f"clean-up could not {description}: {_one_line(problem)}")
+        leftovers.could_not_remove(description, _one_line(problem))
+
+
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM (a CI job cancelled, a container stopped) ends the run as Ctrl-C does: behave stops, the running
+    scenario's clean-ups and after_all still run, so what the run created is removed."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _allure_results_dir(context) -> str:

@@ -139,7 +139,7 @@ class RunHealth:
     def admit(self, service: str = "") -> None:
         """Raises the run's verdict once there is one; otherwise waits for the request's pacing slot, and for the
         reset of the service's window when it announced that nothing is left (out of the waiting budget)."""
-        self._raise_verdict()
+        self._raise_verdict(service)
         with self._lock:
             now = self._clock()
             slot = now
@@ -164,9 +164,15 @@ class RunHealth:
         if slot > now:
             self._sleep(slot - now)
 
-    def _raise_verdict(self) -> None:
-        if self.verdict is not None:
-            raise (Throttled if self.throttled_service is not None else PlatformUnhealthy)(self.verdict)
+    def _raise_verdict(self, service: str = "") -> None:
+        """Once there is a verdict, requests fail at once; after throttling, only those to the throttled service
+        (the others still answer: the run's clean-up removes what it can)."""
+        if self.verdict is None:
+            return
+        if self.throttled_service is None:
+            raise PlatformUnhealthy(self.verdict)
+        if not self.throttled_service or not service or service == self.throttled_service:
+            raise Throttled(self.verdict)
 
     def _spend(self, wait_s: float, service: str, why: str) -> None:
         """Waits `wait_s` out of the run's budget; a wait the budget cannot pay ends the run as throttled."""
@@ -180,7 +186,7 @@ class RunHealth:
                 )
             if self.verdict is None:
                 self.waited_s += wait_s
-        self._raise_verdict()
+        self._raise_verdict(service)
         if wait_s > 0:
             self._sleep(wait_s)
 

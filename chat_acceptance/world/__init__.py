@@ -10,6 +10,7 @@ from chat_acceptance.config import Account, SuiteConfig
 from chat_acceptance import reporting
 from chat_acceptance.world import consequences, near_misses
 from chat_acceptance.world.credits import CreditBank, NotCheckable
+from chat_acceptance.world.leftovers import Leftovers
 from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
 from chat_acceptance.reporting import attach_text
 from chat_acceptance.world.matchers import expect, is_accepted, stream_end_problems
@@ -40,6 +41,7 @@ class Suite:
         self.platform = platform
         self._credentials: dict[str, Credentials] = {}  # by persona
         self._all_credentials: list[Credentials] = []  # the personas' and the scenarios' new users'
+        self.leftovers = Leftovers(f"{config.run_prefix}-{secrets.token_hex(3)}")
         granter = next((name for name in ("the administrator", "the supervisor") if self.account(name)), None)
         self.bank = CreditBank(
             ceiling=config.credits_ceiling,
@@ -131,7 +133,16 @@ class Suite:
             confirm_retry_s=self.config.confirm_retry_s,
             add_cleanup=add_cleanup,
             bank=self.bank if signed_in is None and name in PAYING_PERSONAS else None,
+            run_id=self.run_id,
         )
+
+    @property
+    def run_id(self) -> str:
+        """What everything the run creates is named with: the configured prefix and a random part per run."""
+        return self.leftovers.run_id
+
+    def new_username(self, name: str) -> str:
+        return f"{self.run_id}-{name.lower()}-{secrets.token_hex(4)}"
 
 
 class World:
@@ -184,7 +195,7 @@ class World:
     def new_user(self, name: str) -> Person:
         """A new end user whom the administrator creates for this scenario and removes after it."""
         admin = self.person("the administrator")
-        username = f"{name.lower()}-{secrets.token_hex(4)}"
+        username = self.suite.new_username(name)
         password = f"Pw-{secrets.token_urlsafe(12)}"
         answer = admin.create_user(username=username, email=f"{username}@example.com", password=password)
         expect(answer, is_accepted(f"the administrator creating {name}", 201))

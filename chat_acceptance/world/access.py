@@ -81,13 +81,12 @@ class TokenRoute:
     send: Send
 
 
-def _new_account() -> Account:
-    username = f"ghost-{secrets.token_hex(4)}"
-    return Account(username, f"Pw-{secrets.token_urlsafe(12)}")
+def _new_account(world: World) -> Account:
+    return Account(world.suite.new_username("ghost"), f"Pw-{secrets.token_urlsafe(12)}")
 
 
 def _create_user_with(world: World, name: str, token: str | None, headers: dict[str, str]) -> ApiResponse:
-    account = _new_account()
+    account = _new_account(world)
     answer = world.suite.platform.auth.create_user(
         token, username=account.username, email=f"{account.username}@example.com", password=account.password,
         role="enduser", headers=headers,
@@ -98,7 +97,7 @@ def _create_user_with(world: World, name: str, token: str | None, headers: dict[
 
 def _start_conversation_with(world: World, name: str, token: str | None, headers: dict[str, str]) -> ApiResponse:
     chat = world.suite.platform.chat
-    answer = chat.create_session(token, title="Should not exist", headers=headers)
+    answer = chat.create_session(token, title=f"{world.suite.run_id} should not exist", headers=headers)
     session_id = answer.field("sessionId")
     if answer.status == 201 and isinstance(session_id, str):  # wrongly let through: remove it with her own token
         owner = world.person(name)
@@ -195,7 +194,7 @@ class GuardedAction:
 
 
 def _try_to_create_user(world: World, person: Person) -> ApiResponse:
-    account = world.attempted_account = _new_account()
+    account = world.attempted_account = _new_account(world)
     answer = person.create_user(
         username=account.username, email=f"{account.username}@example.com", password=account.password
     )
@@ -288,7 +287,7 @@ def accounts_unchanged(world: World) -> None:
 
 def create_duplicate_of(world: World, name: str, field: str) -> ApiResponse:
     """The administrator creates an account that shares `name`'s username or email and nothing else."""
-    taken, fresh = world.accounts[name], _new_account()
+    taken, fresh = world.accounts[name], _new_account(world)
     username = taken.username if field == "username" else fresh.username
     email = f"{taken.username}@example.com" if field == "email" else f"{fresh.username}@example.com"
     world.attempted_account = Account(username, fresh.password)

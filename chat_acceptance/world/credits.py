@@ -116,6 +116,10 @@ class CreditBank:
         self.record_grant(person.name, amount)
         return amount
 
+    def granted_line(self) -> str | None:
+        total = sum(self.granted.values())
+        return f"{total} credits granted to {', '.join(sorted(self.granted))}" if total else None
+
     def summary(self) -> str:
         price = f"a reply costs up to {self.price:g} credits" if self.price else "the price of a reply was not seen"
         given = ", ".join(f"{name} {credits}" for name, credits in sorted(self.granted.items())) or "none"

@@ -166,8 +166,10 @@ class Person:
         confirm_retry_s: float,
         add_cleanup: AddCleanup,
         bank: CreditBank | None = None,
+        run_id: str = "",
     ):
         self.name = name
+        self._run_id = run_id  # names what this person creates, so that a run's leftovers can be found
         self._bank = bank  # a run's persona: kept able to pay for her replies
         self._credentials = signed_in
         self._platform = platform
@@ -200,7 +202,8 @@ class Person:
     # Conversations
 
     def start_conversation(self, title: str | None = None) -> str:
-        answer = self._chat.create_session(self.token, title=title)
+        """Starts a conversation; without a title of the scenario's, it is titled with the run's ID."""
+        answer = self._chat.create_session(self.token, title=title or (f"{self._run_id} conversation" if self._run_id else None))
         expect(answer, is_accepted(f"{self.name} starting a conversation", 201))
         session_id = answer.field("sessionId")
         if not isinstance(session_id, str) or not session_id:
