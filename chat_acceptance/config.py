@@ -98,7 +98,7 @@ class SuiteConfig:
     seed: int = 0
     near_misses_per_family: int = 12
     # Near misses of a family sent at once, and the seconds a family may take (none starts after that).
-    near_miss_workers: int = 6
+    near_miss_workers: int = 8
     near_miss_budget_s: float = 30.0
     # Pacing per service, requests per minute ({"chat": 30.0}); from "chat=30,auth=100"; empty: none.
     requests_per_minute: Mapping[str, float] = field(default_factory=dict)

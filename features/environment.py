@@ -157,11 +157,11 @@ def before_scenario(context, scenario):
     config = context.suite.config
     missing = [need for need in _needs(scenario) if not NEEDS[need](config)]
     if missing:
-        scenario.skip(f"{NOT_CHECKED}: needs {', '.join(missing)}, which this run's configuration does not provide")
+        _not_checked(scenario, f"needs {', '.join(missing)}, which this run's configuration does not provide")
         return
     health = context.suite.platform.transport.health
     if health.throttled_service is not None:  # the waiting budget is spent: what is left is not checked
-        scenario.skip(f"{NOT_CHECKED}: {health.verdict}")
+        _not_checked(scenario, health.verdict)
         return
     reporting.apply_scenario_labels(scenario)
     context.world = World(context.suite, add_cleanup=_cleanup_registrar(context, config.keep_resources))
@@ -183,7 +183,7 @@ def after_step(context, step):
         # Not a verdict on the platform: the promise could not be checked here (throttling, welcome credits too
         # many to spend, no one may allocate). The scenario is skipped with the reason, never failed or passed.
         step.status, step.exception, step.exc_traceback = Status.skipped, None, None
-        context.scenario.skip(f"{NOT_CHECKED}: {reason}")
+        _not_checked(context.scenario, reason)
         return
     if step.status == "failed" and getattr(context, "world", None) and context.world.exchanges:
         reporting.attach_failure(context.world.exchanges[-1], context.suite.platform.transport.redactor)
@@ -243,6 +243,13 @@ def _throttled_line(context) -> str | None:
     left = sum(health.verdict in (getattr(scenario, "skip_reason", None) or "") for scenario in scenarios)
     done = sum(getattr(scenario.status, "name", "") in ("passed", "failed", "error") for scenario in scenarios)
     return health.throttled_line(scenarios_done=done, scenarios_left=left)
+
+
+def _not_checked(scenario, reason: str) -> None:
+    """Skips the scenario as not checked, with the reason (behave would also log every skip to stderr: a throttled
+    run would print a line per scenario there; the run summary lists them once)."""
+    scenario.skip()
+    scenario.skip_reason = f"{NOT_CHECKED}: {reason}"
 
 
 def _not_checkable(step) -> str | None:

@@ -48,7 +48,14 @@ def _defect(
     headline: str = "",
 ) -> Fault:
     return Fault(
-        name, "defect", description, tuple(f"behaviour.{tag}" for tag in tags), via, stops_setup, scenario, headline
+        name,
+        "defect",
+        description,
+        tuple(f"behaviour.{tag}" for tag in tags),
+        via,
+        stops_setup=stops_setup,
+        scenario=scenario,
+        headline=headline,
     )
 
 

@@ -11,7 +11,8 @@ import json as jsonlib
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -132,6 +133,7 @@ class HttpTransport:
         self._sessions: list[requests.Session] = []
         self._lock = threading.RLock()
         self._listeners: list[Callable[[Exchange], None]] = []
+        self._held: list[Exchange] | None = None  # exchanges held for delivery in the caller's thread
         self._finding_listeners: list[Callable[[AssertionError], None]] = []
 
     def add_listener(self, listener: Callable[[Exchange], None]) -> Callable[[], None]:
@@ -155,6 +157,21 @@ class HttpTransport:
             with self._lock:
                 self._sessions.append(session)
         return session
+
+    @contextmanager
+    def delivered_here(self) -> Iterator[None]:
+        """Exchanges recorded meanwhile, from any thread, reach the listeners when the block ends, in order and in
+        this thread: a report attachment belongs to the running step, which only this thread's Allure context
+        knows (a pool's thread would drop it)."""
+        with self._lock:
+            self._held = []
+        try:
+            yield
+        finally:
+            with self._lock:
+                held, self._held = self._held or [], None
+                for exchange in held:
+                    self._deliver(exchange)
 
     def close(self) -> None:
         with self._lock:
@@ -290,8 +307,14 @@ class HttpTransport:
             error=error,
         )
         with self._lock:  # one exchange at a time, in the order they ended
-            for listener in list(self._listeners):
-                listener(exchange)
+            if self._held is not None:
+                self._held.append(exchange)
+            else:
+                self._deliver(exchange)
+
+    def _deliver(self, exchange: Exchange) -> None:
+        for listener in list(self._listeners):
+            listener(exchange)
 
     def _unavailable(self, service, root, request, started, exc) -> PlatformUnavailable:
         reason = _reason(exc)

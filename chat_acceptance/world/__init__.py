@@ -290,12 +290,13 @@ class World:
         candidates = near_misses.near_misses(
             reply.streaming_session_id, family, run_seed=config.seed, limit=config.near_misses_per_family
         )
-        tried = near_misses.try_all(
-            candidates,
-            lambda value, number: person.confirm(reply, value, consequences.attacker_text(number)),
-            workers=config.near_miss_workers,
-            budget_s=config.near_miss_budget_s,
-        )
+        with self.suite.platform.transport.delivered_here():  # the pool's exchanges, attached to this step
+            tried = near_misses.try_all(
+                candidates,
+                lambda value, number: person.confirm(reply, value, consequences.attacker_text(number)),
+                workers=config.near_miss_workers,
+                budget_s=config.near_miss_budget_s,
+            )
         self.attempts = tried.attempts
         reporting.attach_text(
             f"near misses tried: {family}",
