@@ -151,7 +151,7 @@ def test_bench_measures_a_tiny_run_serial_and_parallel(tmp_path, capsys):
     figures_file = tmp_path / "bench.json"
     # The stalled platform's verdict is measured by tests/meta/test_run_verdicts.py.
     tags = "@behaviour.own_id_confirms or @behaviour.wrong_id_rejected or @behaviour.near_miss_rejected"
-    bench.main(["--repeat", "1", "--jobs", "2", "--tags", tags, "--no-stall", "--json", str(figures_file)])
+    bench.main(["--repeat", "1", "--jobs", "2", "--tags", tags, "--no-stall", "--no-slow", "--json", str(figures_file)])
     printed = capsys.readouterr().out
     figures = json.loads(figures_file.read_text())
     assert [run["exit_code"] for run in figures["serial_runs"] + figures["parallel_runs"]] == [0, 0]
