@@ -63,6 +63,8 @@ class Leftovers:
 
     def summary(self, credits_line: str | None = None) -> str:
         lines = [f"clean-up: everything this run created is named with {self.run_id!r}"]
+        if not self.remaining and not self.kept:
+            lines[0] += "; all of it was removed"
         if self.remaining:
             lines.append(f"  could not be removed ({len(self.remaining)}):")
             lines += [f"    {item}: {self.failed.get(item, 'its clean-up did not run')}" for item in self.remaining]
@@ -70,6 +72,4 @@ class Leftovers:
             lines.append(f"  kept on purpose (keep_resources is on): {len(self.kept)}")
         if credits_line:
             lines.append(f"  left on purpose: {credits_line} (the contract has no route to take credits back)")
-        if len(lines) == 1:
-            lines[0] += "; all of it was removed"
         return "\n".join(lines)
