@@ -89,7 +89,7 @@ def test_each_scenario_gets_its_wall_time_and_the_sum_of_its_streams(tmp_path):
 
 
 def test_the_generated_confirmations_are_read_from_their_machine_readable_timing(tmp_path):
-    near_miss_report = "family: wildcards (...)\n\n  1. '%'  [SQL LIKE: % alone]  -> 400 ...\n\n12 near misses in 0.061 s"
+    near_miss_report = "family: wildcards (...)\n\n  1. '%'  [SQL LIKE: % alone]  -> 400 ...\n\n12 of 12 near misses tried in 0.061 s"
     write_result(tmp_path, name="Near misses: wildcards", tags=["core"], start_ms=1_000, stop_ms=1_300,
                  step_attachments=[("near misses tried: wildcards", near_miss_report),
                                    (NEAR_MISS_TIMING, json.dumps({"sent": 12, "seconds": 0.061})),
