@@ -29,7 +29,7 @@ class Leftovers:
             self._entries[number] = (description, remove)
 
         def remove_and_cross_out() -> None:
-            remove()
+            _removed(remove())
             with self._lock:
                 self._entries.pop(number, None)
             self.failed.pop(description, None)
@@ -48,7 +48,7 @@ class Leftovers:
             entries = list(self._entries.items())
         for number, (description, remove) in entries:
             try:
-                remove()
+                _removed(remove())
             except Exception as problem:  # noqa: BLE001 - listed in the summary, the sweep goes on
                 self.failed[description] = " ".join(str(problem).split())[:200]
                 continue
@@ -73,3 +73,10 @@ class Leftovers:
         if credits_line:
             lines.append(f"  left on purpose: {credits_line} (the contract has no route to take credits back)")
         return "\n".join(lines)
+
+
+def _removed(answer: Any) -> None:
+    """A removal answered with an error did not remove anything (404: it was gone already, which is fine)."""
+    status = getattr(answer, "status", None)
+    if isinstance(status, int) and status >= 400 and status != 404:
+        raise AssertionError(f"{getattr(answer, 'request', 'the removal')} answered {status}")

@@ -31,3 +31,18 @@ def test_what_could_not_be_removed_is_listed_with_why_and_the_credits_granted():
     assert "could not be removed (1):" in summary
     assert "delete conversation c1: chat service at http://x is unavailable: connection refused" in summary
     assert "left on purpose: 5000 credits granted to Alice (the contract has no route to take credits back)" in summary
+
+
+def test_a_removal_answered_with_an_error_is_not_taken_for_done():
+    from types import SimpleNamespace
+
+    leftovers = Leftovers("run-1")
+    gone = leftovers.enter("delete conversation c1", lambda: SimpleNamespace(status=404, request="DELETE /x"))
+    refused = leftovers.enter("delete user u1", lambda: SimpleNamespace(status=403, request="DELETE /api/admin/users/{userId}"))
+    gone()
+    try:
+        refused()
+    except AssertionError as problem:
+        leftovers.could_not_remove("delete user u1", str(problem))
+    assert leftovers.remaining == ["delete user u1"]
+    assert "delete user u1: DELETE /api/admin/users/{userId} answered 403" in leftovers.summary()
