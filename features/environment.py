@@ -107,7 +107,8 @@ def before_all(context):
         # Every exchange lands on the running scenario's report, redacted (outside a scenario it is dropped).
         transport.add_listener(lambda exchange: reporting.attach_exchange(exchange, redactor))
         context.allure_results = _allure_results_dir(context)
-        reporting.write_run_metadata(context.allure_results, environment=_run_environment(config), redactor=redactor)
+        context.run_environment = _run_environment(config)
+        reporting.write_run_metadata(context.allure_results, environment=context.run_environment, redactor=redactor)
     context.suite = Suite(
         config,
         PlatformClient(transport, auth_url=config.auth_url, accounting_url=config.accounting_url, chat_url=config.chat_url),
@@ -214,6 +215,18 @@ def after_all(context):
     suite = getattr(context, "suite", None)
     if suite is not None and not suite.config.keep_resources:
         suite.leftovers.sweep()  # whatever a scenario left behind: an interrupt, a clean-up that failed
+    if suite is not None and getattr(context, "allure_results", None) is not None:
+        # The HTML report's environment says what the run granted and left behind, as the summary does.
+        left = suite.leftovers.remaining
+        reporting.write_run_metadata(
+            context.allure_results,
+            environment={
+                **context.run_environment,
+                "Credits granted": str(sum(suite.bank.granted.values())),
+                "Left on the deployment": f"{len(left)}: {', '.join(left)}" if left else "nothing",
+            },
+            redactor=suite.platform.transport.redactor,
+        )
     outcomes = getattr(context, "outcomes", None)
     if outcomes is not None:
         outcomes.write(aborted=context.setup_failure is not None)
