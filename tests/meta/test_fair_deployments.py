@@ -15,7 +15,7 @@ import requests
 
 from chat_acceptance.waiting import poll_until
 from suite_tools.fault_matrix import run_suite
-from suite_tools.suite_runs import ROOT, write_behave_ini
+from suite_tools.suite_runs import ROOT, SEED_SCENARIOS, write_behave_ini
 from meta_kit import separate_deployment
 
 NO_CREDITS = "@behaviour.no_credits_no_stream"
@@ -126,3 +126,16 @@ def _conversations(deployment, token, prefix) -> list[str]:
     answer = requests.get(deployment["CHAT_SERVICE_URL"] + "/api/chat/sessions",
                           headers={"Authorization": f"Bearer {token}"}, timeout=5)
     return [session["title"] for session in answer.json()["sessions"] if session["title"].startswith(prefix)]
+
+
+def test_a_deployment_where_nobody_may_allocate_gets_one_line_not_a_cascade():
+    """No administrator or supervisor configured, and Alice and Bob start without credits: every reply they need
+    is not checked, for one reason, and nothing fails in a Given."""
+    run = run_suite(tags=f"{SEED_SCENARIOS} or {NO_CREDITS}", defines={"admin_user": "", "supervisor_user": ""})
+    assert not run.failed, [(scenario.name, scenario.message) for scenario in run.failed]
+    assert not [scenario for scenario in run.scenarios if scenario.status == "passed"]
+    reasons = re.findall(r"^  (\S.*) \(\d+\):$", run.output[run.output.index("Not checked ("):], re.M)
+    assert sorted(reasons) == [
+        "Alice cannot pay for a reply (balance 0) and no administrator or supervisor is configured to allocate credits",
+        "needs admin, which this run's configuration does not provide",
+    ], run.output
