@@ -103,12 +103,16 @@ class Suite:
                 )
 
     def give_credits_to_test_users(self) -> None:
-        """The administrator allocates credits to Alice and Bob, and their balances must grow."""
+        """The administrator allocates credits to Alice and Bob, and their balances must grow. Where she may not
+        (401 or 403), the run goes on: replies the personas cannot pay for are not checked, for that reason."""
         admin = self.person("the administrator", add_cleanup=_no_cleanup)
         for persona in ("Alice", "Bob"):
             person = self.person(persona, add_cleanup=_no_cleanup)
             before = person.balance()
             answer = admin.allocate(person.user_id, self.config.credits_to_allocate)
+            if answer.status in (401, 403):  # a deployment that lets nobody allocate: one line, no cascade
+                print(self.bank.refused(answer))
+                return
             expect(answer, is_accepted(f"allocating credits to {persona} ({person.username})", 201))
             self.bank.record_grant(persona, self.config.credits_to_allocate)
             after = person.balance()

@@ -107,11 +107,7 @@ class CreditBank:
         amount = min(amount, left)
         answer = self._grant(person.user_id, amount)
         if answer.status != 201:
-            self.refusal = (
-                f"credits on demand: {self.granter} may not allocate credits on this deployment "
-                f"({answer.request} answered {answer.status}), so replies that need more credits are not checked"
-            )
-            raise CannotPay(self.refusal)
+            raise CannotPay(self.refused(answer))
         self.on_demand += amount
         self.record_grant(person.name, amount)
         return amount
@@ -119,6 +115,14 @@ class CreditBank:
     def granted_line(self) -> str | None:
         total = sum(self.granted.values())
         return f"{total} credits granted to {', '.join(sorted(self.granted))}" if total else None
+
+    def refused(self, answer: ApiResponse) -> str:
+        """Records that the granter may not allocate here; returns the one line that says so."""
+        self.refusal = (
+            f"credits on demand: {self.granter} may not allocate credits on this deployment "
+            f"({answer.request} answered {answer.status}), so replies that need more credits are not checked"
+        )
+        return self.refusal
 
     def summary(self) -> str:
         price = f"a reply costs up to {self.price:g} credits" if self.price else "the price of a reply was not seen"
