@@ -246,20 +246,19 @@ class RunHealth:
             return None
         who = f"the {service} service" if service else "the platform"
         window = self.windows.get(service, RateWindow())
+        rate = None
         if window.limit and window.window_s:
-            limit = f"{window.limit} requests per {window.window_s:g} s ({window.source})"
+            limit = f"allows {window.limit} requests per {window.window_s:g} s ({window.source})"
             rate = window.limit / window.window_s
         elif window.limit:
-            limit = f"{window.limit} requests per window ({window.source})"
-            rate = None
+            limit = f"allows {window.limit} requests per window ({window.source})"
         else:
-            limit = f"{self.throttled_answers} answers 429 Too Many Requests"
-            rate = None
+            limit = f"answered 429 Too Many Requests {self.throttled_answers} times and announced no limit"
         per_scenario = self.sent.get(service, 0) / max(1, scenarios_done)
         needed = math.ceil(per_scenario * scenarios_left)
         duration = f"about {math.ceil(needed / rate / 60)} min at that rate" if rate else "an unknown time"
         return (
-            f"THROTTLED: {who} allows {limit}; the run still needed about {needed} requests for "
+            f"THROTTLED: {who} {limit}; the run still needed about {needed} requests for "
             f"{scenarios_left} scenarios ({duration}); allow it with a bigger -D throttle_budget (seconds), an "
             "allow-listed client for the suite, or fewer scenarios (--tags=@core)"
         )

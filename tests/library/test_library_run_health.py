@@ -239,6 +239,13 @@ def test_a_reset_beyond_the_budget_stops_the_run_as_throttled_and_says_what_it_w
         "(seconds), an allow-listed client for the suite, or fewer scenarios (--tags=@core)"
     )
     assert RunHealth().throttled_line(scenarios_done=1, scenarios_left=1) is None
+    unannounced = RunHealth(throttle_budget_s=0, sleep=lambda seconds: None)
+    with pytest.raises(Throttled):
+        unannounced.throttled("1", "auth")
+    assert unannounced.throttled_line(scenarios_done=0, scenarios_left=3).startswith(
+        "THROTTLED: the auth service answered 429 Too Many Requests 1 times and announced no limit; the run still "
+        "needed about 0 requests for 3 scenarios (an unknown time)"
+    )
 
 
 def test_a_rate_per_service_spaces_that_service_only():
