@@ -113,6 +113,7 @@ def before_all(context):
         config,
         PlatformClient(transport, auth_url=config.auth_url, accounting_url=config.accounting_url, chat_url=config.chat_url),
     )
+    context.add_cleanup(context.suite.close)  # before the transport closes (clean-ups run in reverse)
     context.contract_checker = checker
     try:
         known = baseline.load(config.baseline_file)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from chat_acceptance.transport.client import ApiResponse, Exchange, PlatformClient, PlatformUnavailable
@@ -41,6 +42,7 @@ class Suite:
         self.platform = platform
         self._credentials: dict[str, Credentials] = {}  # by persona
         self._all_credentials: list[Credentials] = []  # the personas' and the scenarios' new users'
+        self._pool: ThreadPoolExecutor | None = None
         self.leftovers = Leftovers(f"{config.run_prefix}-{secrets.token_hex(3)}")
         granter = next((name for name in ("the administrator", "the supervisor") if self.account(name)), None)
         self.bank = CreditBank(
@@ -139,6 +141,18 @@ class Suite:
             bank=self.bank if signed_in is None and name in PAYING_PERSONAS else None,
             run_id=self.run_id,
         )
+
+    @property
+    def pool(self) -> ThreadPoolExecutor | None:
+        """The run's workers for near misses (None: one after another); kept for the run, so that each worker
+        keeps its HTTP session and connection from family to family."""
+        if self._pool is None and self.config.near_miss_workers > 1:
+            self._pool = ThreadPoolExecutor(max_workers=self.config.near_miss_workers, thread_name_prefix="near-miss")
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
     @property
     def run_id(self) -> str:
@@ -298,7 +312,7 @@ class World:
             tried = near_misses.try_all(
                 candidates,
                 lambda value, number: person.confirm(reply, value, consequences.attacker_text(number)),
-                workers=config.near_miss_workers,
+                pool=self.suite.pool,
                 budget_s=config.near_miss_budget_s,
             )
         self.attempts = tried.attempts

@@ -24,7 +24,7 @@ import time
 import unicodedata
 import zlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -406,16 +406,16 @@ def try_all(
     near_misses: list[NearMiss],
     confirm: Callable[[str, int], object],
     *,
-    workers: int = 1,
+    pool: Executor | None = None,
     budget_s: float = math.inf,
     clock: Callable[[], float] = time.monotonic,
 ) -> Tried:
     """Confirms once with each near miss: `confirm(value, number)` sends it with attempt `number`'s text and
     returns the answer (anything with .status and .message).
 
-    Up to `workers` go out at once (a slow confirmation need not make a family slow); none starts once
-    `budget_s` has passed since the first, so a slow platform costs each family a bounded time. The attempts
-    come back in the near misses' order, whatever order they ended in."""
+    With a `pool`, as many go out at once as it has workers (a slow confirmation need not make a family slow);
+    none starts once `budget_s` has passed since the first, so a slow platform costs each family a bounded time.
+    The attempts come back in the near misses' order, whatever order they ended in."""
     started = clock()
 
     def attempt(numbered: tuple[int, NearMiss]) -> Attempt | None:
@@ -427,11 +427,7 @@ def try_all(
         return Attempt(near_miss, answer.status, answer.message, clock() - sent)
 
     numbered = list(enumerate(near_misses, start=1))
-    if workers <= 1:
-        results = [attempt(item) for item in numbered]
-    else:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="near-miss") as pool:
-            results = list(pool.map(attempt, numbered))
+    results = list(pool.map(attempt, numbered)) if pool is not None else [attempt(item) for item in numbered]
     attempts = [result for result in results if result is not None]
     return Tried(attempts, len(near_misses), clock() - started, budget_s)
 

@@ -6,6 +6,7 @@ import json
 import os
 import string
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 import subprocess
 import sys
@@ -178,7 +179,8 @@ def test_a_pool_sends_them_at_once_and_keeps_their_order():
         time.sleep(0.2)
         return SimpleNamespace(status=400, message=f"mismatch {number}")
 
-    tried = try_all(found, confirm, workers=4)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        tried = try_all(found, confirm, pool=pool)
     assert len(threads) == 4 and tried.seconds < 1.5 and not tried.budget_spent
     assert [attempt.message for attempt in tried.attempts] == [f"mismatch {n}" for n in range(1, 13)]
     assert [attempt.near_miss for attempt in tried.attempts] == found
