@@ -169,3 +169,15 @@ def test_a_slow_keep_alive_round_trip_misses_its_target_and_shows_in_the_table()
     assert any("keep-alive round trip 42.0 ms" in line for line in bench.verdicts(measured))
     assert "keep-alive round trip" in bench.table(measured)
     assert bench.verdicts(bench.Bench(startups=[bench.Startup(0.5, 0.3, 0.002)])) == []
+
+
+def test_the_slow_platform_figure_is_shown_and_missed_when_over_two_minutes_or_failing():
+    fast_enough = bench.Bench(slow=bench.SlowPlatform(96.0, 0, 84, 17.7))
+    assert bench.verdicts(fast_enough) == []
+    assert "slow platform           96.00 s   (whole suite, slow_confirmation: 84 near misses in 17.7 s)" in (
+        bench.table(fast_enough)
+    )
+    assert bench.to_json(fast_enough)["slow_platform_s"] == 96.0
+    for slow in (bench.SlowPlatform(130.0, 0, 84, 40.0), bench.SlowPlatform(90.0, 1, 84, 17.0)):
+        missed = bench.verdicts(bench.Bench(slow=slow))
+        assert len(missed) == 1 and missed[0].startswith("the slow platform's run (slow_confirmation) took"), missed
