@@ -76,7 +76,8 @@ def announced_window(headers: Mapping[str, str], now: float, wall_now: float) ->
         reset_s = _leading_number(pairs.get("t") or pairs.get("reset"))
         window.reset_at = None if reset_s is None else now + reset_s
         window.source = "RateLimit"
-    policy = re.search(r"(\d+)\s*;\s*w=(\d+)", lowered.get("ratelimit-policy") or lowered.get("x-ratelimit-policy") or "")
+    policy_header = lowered.get("ratelimit-policy") or lowered.get("x-ratelimit-policy") or ""
+    policy = re.search(r"(\d+)\s*;\s*w=(\d+)", policy_header)
     if policy:
         window.limit = window.limit or int(policy.group(1))
         window.window_s = float(policy.group(2))

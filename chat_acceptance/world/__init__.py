@@ -319,7 +319,11 @@ class World:
         reporting.attach_text(
             f"near misses tried: {family}",
             near_misses.report(
-                family, tried, run_seed=config.seed, limit=config.near_misses_per_family, issued=reply.streaming_session_id
+                family,
+                tried,
+                run_seed=config.seed,
+                limit=config.near_misses_per_family,
+                issued=reply.streaming_session_id,
             ),
             self.suite.platform.transport.redactor,
         )

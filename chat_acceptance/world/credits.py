@@ -60,11 +60,13 @@ class CreditBank:
         """Called before `person` streams: measures the price on the first streams, tops her up when needed."""
         learning = self._samples < PRICE_SAMPLES
         estimate = self._estimates.get(person.name)
-        if learning or estimate is None:
+        read = learning or estimate is None
+        if read:
             estimate = person.balance()
         need = MARGIN * self.price if self.price else 1
         if estimate < need:
-            estimate = person.balance()  # the estimate may be stale (a late charge, another allocation)
+            if not read:  # the estimate may be stale (a late charge, another allocation)
+                estimate = person.balance()
             if estimate < need:
                 estimate += self._top_up(person, need, estimate)
         self._estimates[person.name] = estimate
