@@ -203,7 +203,8 @@ class Person:
 
     def start_conversation(self, title: str | None = None) -> str:
         """Starts a conversation; without a title of the scenario's, it is titled with the run's ID."""
-        answer = self._chat.create_session(self.token, title=title or (f"{self._run_id} conversation" if self._run_id else None))
+        title = title or (f"{self._run_id} conversation" if self._run_id else None)
+        answer = self._chat.create_session(self.token, title=title)
         expect(answer, is_accepted(f"{self.name} starting a conversation", 201))
         session_id = answer.field("sessionId")
         if not isinstance(session_id, str) or not session_id:
