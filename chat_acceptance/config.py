@@ -148,8 +148,32 @@ def _template(*placeholders: str) -> Callable[[str], str]:
     return convert
 
 
+_SERVICES = ("auth", "accounting", "chat")
+
+
+def _rates(text: str) -> dict[str, float]:
+    """"chat=30, auth=100" -> {"chat": 30.0, "auth": 100.0}: requests per minute per service."""
+    rates = {}
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        service, _, rate = part.partition("=")
+        try:
+            value = float(rate)
+        except ValueError:
+            value = -1.0
+        if service.strip() not in _SERVICES or not math.isfinite(value) or value <= 0:
+            raise ValueError(f"must be service=requests per minute, e.g. chat=30 (services: {', '.join(_SERVICES)})")
+        rates[service.strip()] = value
+    return rates
+
+
+def _prefix(text: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9-]{0,23}", text):
+        raise ValueError("must be 1-24 lower-case letters, digits or -")
+    return text
+
+
 # Kinds for which an empty text means something (none, no file, a new seed); for the others it means the default.
-_EMPTY_IS_A_VALUE = frozenset({_text, _optional, _url, _file, _headers, _names, _seed})
+_EMPTY_IS_A_VALUE = frozenset({_text, _optional, _url, _file, _headers, _names, _seed, _rates})
 
 # ------------------------------------------------------------------------------------------------ declaration
 
@@ -227,6 +251,9 @@ class SuiteConfig:
     extra_headers: dict[str, str] = setting({}, "headers every request carries, e.g. an API gateway key "
                                             "('Name: value; ...'; in a profile a table)", group="requests",
                                             kind=_headers)
+    requests_per_minute: dict[str, float] = setting("", "pacing per service in requests per minute, e.g. "
+                                                    "'chat=30, auth=120' (empty: none)", group="requests",
+                                                    kind=_rates)
     proxy: str = setting("", "the HTTP(S) proxy every request goes through (empty: none, or the usual "
                          "HTTPS_PROXY variables)", group="requests", kind=_url)
     # -- tls
@@ -240,9 +267,12 @@ class SuiteConfig:
     browser_origin: str = setting("https://chat.example.com", "the origin of the web page that calls the platform "
                                   "in the cross-origin scenarios", group="browser", kind=_url)
     # -- new_accounts
-    username_template: str = setting("{name}-{hex}", "usernames of the accounts a scenario creates: {name} is the "
-                                     "persona (carol), {hex} 8 random hex digits", group="new_accounts",
-                                     kind=_template("hex", "name"))
+    run_prefix: str = setting("chat-acceptance", "what everything the run creates is named with, followed by the "
+                              "run's own 6 hex digits (the run ID), so that leftovers are findable",
+                              group="new_accounts", kind=_prefix)
+    username_template: str = setting("{run}-{name}-{hex}", "usernames of the accounts a scenario creates: {run} is "
+                                     "the run ID, {name} the persona (carol), {hex} 8 random hex digits",
+                                     group="new_accounts", kind=_template("hex", "name", "run"))
     email_template: str = setting("{username}@example.com", "their e-mail addresses", group="new_accounts",
                                   kind=_template("username"))
     password_template: str = setting("Pw1-{token}!", "their passwords: {token} is 16 random letters, digits, - "
@@ -252,6 +282,12 @@ class SuiteConfig:
     credits_to_allocate: int = setting(5000, "credits the administrator grants Alice and Bob in set-up (0: none; "
                                        "they must have credits already)", group="credits",
                                        kind=_number(whole=True, zero=True))
+    credits_ceiling: int = setting(100_000, "the most credits the run may grant its personas on demand, beyond "
+                                   "credits_to_allocate (0: none)", group="credits",
+                                   kind=_number(whole=True, zero=True))
+    spend_down_replies: int = setting(40, "replies a new user may ask for to spend welcome credits down to none "
+                                      "before the no-credits promise is not checked", group="credits",
+                                      kind=_number(whole=True))
     # -- timeouts, in seconds
     connect_timeout_s: float = setting(3, "connecting to a service", group="timeouts", name="connect_timeout",
                                        kind=_number())
@@ -283,6 +319,10 @@ class SuiteConfig:
                         kind=_seed)
     near_misses_per_family: int = setting(12, "near misses of a streaming session ID tried per family",
                                           group="run", kind=_number(whole=True))
+    near_miss_workers: int = setting(8, "near misses of one family sent at once (1: one after another)",
+                                     group="run", kind=_number(whole=True))
+    near_miss_budget_s: float = setting(30, "seconds one family of near misses may take (none starts after that)",
+                                        group="run", name="near_miss_budget", kind=_number())
     # -- reference
     reference_faults: tuple[str, ...] = setting("", "fault switches to turn on, separated by commas",
                                                 group="reference", kind=_names)
@@ -336,8 +376,8 @@ class SuiteConfig:
         """None: scenarios that need a supervisor are skipped."""
         return Account(self.supervisor_username, self.supervisor_password) if self.supervisor_username else None
 
-    def new_username(self, name: str) -> str:
-        return self.username_template.format(name=name.lower(), hex=random_source.token_hex(4))
+    def new_username(self, name: str, run: str) -> str:
+        return self.username_template.format(name=name.lower(), hex=random_source.token_hex(4), run=run)
 
     def new_email(self, username: str) -> str:
         return self.email_template.format(username=username)

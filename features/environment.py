@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import os
 import platform as host
+import signal
 import sys
+import threading
 from importlib import metadata
 
 from behave import fixture, use_fixture
 from behave.model import Step
+from behave.model_type import Status
 from behave.parser import parse_feature
 from behave.tag_expression import make_tag_expression
 
@@ -24,11 +27,14 @@ from chat_acceptance import reporting
 from chat_acceptance.reporting import allure_dynamic, baseline, findings
 from chat_acceptance.reporting.console import RunSummary
 from chat_acceptance.transport.client import Connection, HttpTransport, PlatformClient, PlatformUnavailable, Timeouts
-from chat_acceptance.transport.run_health import RunHealth
+from chat_acceptance.transport.run_health import RunHealth, Throttled
 from chat_acceptance.config import ConfigError, SuiteConfig
 from chat_acceptance.contract import ContractChecker
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.world import Suite, World, near_misses
+from chat_acceptance.world.credits import NotCheckable
+from chat_acceptance.reporting.console import NOT_CHECKED
+from chat_acceptance.reporting.junit import use_reasoned_junit
 
 # What a @needs.<name> tag needs -> whether the configuration grants it.
 NEEDS = {
@@ -67,6 +73,11 @@ def embedded_reference_platform(context, config: SuiteConfig):
 
 
 def before_all(context):
+    # Runs last of all (cleanups run in reverse): a run that could not check everything ends non-zero.
+    context.add_cleanup(_end_status, context)
+    context.on_cleanup_error = _quiet_about_incomplete_runs
+    use_reasoned_junit(context.config)
+    _interrupt_on_sigterm()
     context.setup_failure = None
     context.findings_beside_failures = []
     reporting.name_outline_rows(_parsed_features(context))
@@ -95,6 +106,7 @@ def before_all(context):
         stall_limit=config.stall_limit,
         throttle_budget_s=config.throttle_budget_s,
         max_requests_per_second=config.max_requests_per_second,
+        requests_per_minute=config.requests_per_minute,
     )
     transport = HttpTransport(timeouts, redactor, checker, health, Connection.of(config))
     context.add_cleanup(transport.close)
@@ -103,7 +115,8 @@ def before_all(context):
         # Every exchange lands on the running scenario's report, redacted (outside a scenario it is dropped).
         transport.add_listener(lambda exchange: reporting.attach_exchange(exchange, redactor))
         context.allure_results = _allure_results_dir(context)
-        reporting.write_run_metadata(context.allure_results, environment=_run_environment(config), redactor=redactor)
+        context.run_environment = _run_environment(config)
+        reporting.write_run_metadata(context.allure_results, environment=context.run_environment, redactor=redactor)
     context.suite = Suite(
         config,
         PlatformClient(
@@ -114,6 +127,7 @@ def before_all(context):
             health_paths=(config.auth_health_path, config.accounting_health_path, config.chat_health_path),
         ),
     )
+    context.add_cleanup(context.suite.close)  # before the transport closes (clean-ups run in reverse)
     context.contract_checker = checker
     try:
         known = baseline.load(config.baseline_file)
@@ -128,6 +142,9 @@ def before_all(context):
                 lambda: _findings_beside_failures(context),
                 health.summary,
                 context.suite.sign_in_summary,
+                context.suite.bank.summary,
+                lambda: context.suite.leftovers.summary(context.suite.bank.granted_line()),
+                lambda: _throttled_line(context),
                 lambda: _contract_checks(checker),
                 lambda: _seed_note(config),
             ],
@@ -144,6 +161,9 @@ def before_all(context):
             context.suite.give_credits_to_test_users()
         else:
             print("no credits allocated in set-up: Alice and Bob must already have credits")
+    except Throttled as throttled:  # not the platform's fault: every scenario is not checked, none fails
+        print(f"throttled in set-up: {_one_line(throttled)}", file=sys.stderr, flush=True)
+        return
     except AssertionError as problem:
         return _stop_run(context, _one_line(problem))
     health.start_watching()  # set-up has its own deadline (health_deadline); from here on, stalls count
@@ -173,7 +193,11 @@ def before_scenario(context, scenario):
     config = context.suite.config
     missing = [need for need in _needs(scenario) if not NEEDS[need](config)]
     if missing:
-        scenario.skip(f"needs {', '.join(missing)}, which this run's configuration does not provide")
+        _not_checked(scenario, f"needs {', '.join(missing)}, which this run's configuration does not provide")
+        return
+    health = context.suite.platform.transport.health
+    if health.throttled_service is not None:  # the waiting budget is spent: what is left is not checked
+        _not_checked(scenario, health.verdict)
         return
     reporting.apply_scenario_labels(scenario)
     context.world = World(context.suite, add_cleanup=_cleanup_registrar(context, config.keep_resources))
@@ -190,11 +214,21 @@ def before_scenario(context, scenario):
 
 
 def after_step(context, step):
+    reason = _not_checkable(step)
+    if reason is not None:
+        # Not a verdict on the platform: the promise could not be checked here (throttling, welcome credits too
+        # many to spend, no one may allocate). The scenario is skipped with the reason, never failed or passed.
+        step.status, step.exception, step.exc_traceback = Status.skipped, None, None
+        _not_checked(context.scenario, reason)
+        return
     if step.status == "failed" and getattr(context, "world", None) and context.world.exchanges:
         reporting.attach_failure(context.world.exchanges[-1], context.suite.platform.transport.redactor)
 
 
 def after_scenario(context, scenario):
+    reason = getattr(scenario, "skip_reason", None) or ""
+    if reason.startswith(NOT_CHECKED):
+        reporting.mark_not_checked(reason)
     outcomes = getattr(context, "outcomes", None)
     if outcomes is not None:
         outcomes.record(scenario)
@@ -213,6 +247,21 @@ def after_scenario(context, scenario):
 
 
 def after_all(context):
+    suite = getattr(context, "suite", None)
+    if suite is not None and not suite.config.keep_resources:
+        suite.leftovers.sweep()  # whatever a scenario left behind: an interrupt, a clean-up that failed
+    if suite is not None and getattr(context, "allure_results", None) is not None:
+        # The HTML report's environment says what the run granted and left behind, as the summary does.
+        left = suite.leftovers.remaining
+        reporting.write_run_metadata(
+            context.allure_results,
+            environment={
+                **context.run_environment,
+                "Credits granted": str(sum(suite.bank.granted.values())),
+                "Left on the deployment": f"{len(left)}: {', '.join(left)}" if left else "nothing",
+            },
+            redactor=suite.platform.transport.redactor,
+        )
     outcomes = getattr(context, "outcomes", None)
     if outcomes is not None:
         written = outcomes.write(aborted=context.setup_failure is not None)
@@ -223,6 +272,46 @@ def after_all(context):
             written.parent.parent / "findings.md",
             getattr(context, "allure_results", None),
         )
+
+
+class RunIncomplete(Exception):
+    """Raised by the run's last clean-up when the run was throttled: behave then exits non-zero."""
+
+
+def _end_status(context) -> None:
+    suite = getattr(context, "suite", None)
+    if suite is not None and suite.platform.transport.health.throttled_service is not None:
+        raise RunIncomplete("throttled")
+
+
+def _quiet_about_incomplete_runs(context, cleanup, exception) -> None:
+    """The run summary's THROTTLED line says why; any other clean-up error is printed as behave would."""
+    if not isinstance(exception, RunIncomplete):
+        context.print_cleanup_error(context, cleanup, exception)
+
+
+def _throttled_line(context) -> str | None:
+    health = context.suite.platform.transport.health
+    if health.verdict is None:
+        return None
+    scenarios = [scenario for feature in _parsed_features(context) for scenario in feature.walk_scenarios()]
+    left = sum(health.verdict in (getattr(scenario, "skip_reason", None) or "") for scenario in scenarios)
+    done = sum(getattr(scenario.status, "name", "") in ("passed", "failed", "error") for scenario in scenarios)
+    return health.throttled_line(scenarios_done=done, scenarios_left=left)
+
+
+def _not_checked(scenario, reason: str) -> None:
+    """Skips the scenario as not checked, with the reason (behave would also log every skip to stderr: a throttled
+    run would print a line per scenario there; the run summary lists them once)."""
+    scenario.skip()
+    scenario.skip_reason = f"{NOT_CHECKED}: {reason}"
+
+
+def _not_checkable(step) -> str | None:
+    """Why the step's promise could not be checked, when what stopped it says so (not a failure)."""
+    if isinstance(step.exception, (NotCheckable, Throttled)):
+        return _one_line(step.exception)
+    return None
 
 
 def _stop_run(context, reason: str) -> None:
@@ -298,22 +387,37 @@ def _needs(scenario) -> list[str]:
 
 
 def _cleanup_registrar(context, keep: bool):
-    """Registers a scenario's clean-up so that it runs even when the scenario fails, and never fails itself."""
+    """Registers a scenario's clean-up so that it runs even when the scenario fails, and never fails itself; the
+    run's leftovers list enters it, and crosses it out once it succeeded."""
+    leftovers = context.suite.leftovers
 
     def add_cleanup(description, action):
         if keep:
             print(f"kept (keep_resources is on): {description}")
+            leftovers.keep(description)
             return
-        context.add_cleanup(_run_cleanup, description, action)
+        context.add_cleanup(_run_cleanup, description, leftovers.enter(description, action), leftovers)
 
     return add_cleanup
 
 
-def _run_cleanup(description, action):
+def _run_cleanup(description, action, leftovers):
     try:
         action()
     except Exception as problem:  # a clean-up that fails must not hide the scenario's own verdict
         print(f"clean-up could not {description}: {_one_line(problem)}")
+        leftovers.could_not_remove(description, _one_line(problem))
+
+
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM (a CI job cancelled, a container stopped) ends the run as Ctrl-C does: behave stops, the running
+    scenario's clean-ups and after_all still run, so what the run created is removed."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _allure_results_dir(context) -> str:

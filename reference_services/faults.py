@@ -31,6 +31,9 @@ class Fault:
     # The defect breaks what the suite's set-up relies on (credits for its test users), so a normal run stops
     # in set-up; the scenarios in caught_by catch it in a run whose set-up allocates no credits.
     stops_setup: bool = False
+    # A legitimate rate limit so strict that a whole run cannot finish within its waiting budget: the run must end
+    # with the scenarios it could not run reported as not checked (skipped with the reason), none failed.
+    throttles: bool = False
     # The one scenario (its name as in the feature file) that must fail because of this defect, and the stable
     # first line of its failure message (a substring of it): the defect counts as caught only for that reason.
     scenario: str = ""
@@ -47,12 +50,19 @@ def _defect(
     headline: str = "",
 ) -> Fault:
     return Fault(
-        name, "defect", description, tuple(f"behaviour.{tag}" for tag in tags), via, stops_setup, scenario, headline
+        name,
+        "defect",
+        description,
+        tuple(f"behaviour.{tag}" for tag in tags),
+        via,
+        stops_setup=stops_setup,
+        scenario=scenario,
+        headline=headline,
     )
 
 
-def _legitimate(name: str, description: str) -> Fault:
-    return Fault(name, "legitimate", description)
+def _legitimate(name: str, description: str, *, throttles: bool = False) -> Fault:
+    return Fault(name, "legitimate", description, throttles=throttles)
 
 
 _ALL = (
@@ -750,6 +760,30 @@ _ALL = (
         "a question is given its streaming session ID (stored as the conversation's latest) before the credit check, "
         "so a question refused with 402 replaces the ID of the reply already there",
         "no_credits_no_stream",
+    ),
+    # issue 21: fair to every honest deployment (prices, welcome credits, slow confirmations, strict rate limits)
+    _legitimate(
+        "expensive_model",
+        "replies are at least 1200 characters long and cost one credit per two characters (the contract fixes no "
+        "price): about 600 credits a reply",
+    ),
+    _legitimate("welcome_credits", "every new account starts with 100 welcome credits"),
+    _legitimate(
+        "slow_confirmation",
+        "update-stream answers after 1.2 s (a deployment that re-reads the conversation before it answers)",
+    ),
+    _legitimate(
+        "strict_rate_limit",
+        "the chat service lets each client send 30 requests a minute, announced in X-RateLimit-Limit/-Remaining/"
+        "-Reset and RateLimit-Policy; more get 429 with Retry-After",
+        throttles=True,
+    ),
+    _defect(
+        "welcome_credits_unchecked_balance",
+        "every new account starts with 100 welcome credits and streaming never checks the balance",
+        "no_credits_no_stream",
+        scenario="A user without credits gets no reply",
+        headline="the request to be refused as insufficient credits (402)",
     ),
 )
 

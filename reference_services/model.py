@@ -29,13 +29,17 @@ class BuiltinModel:
     id = "reference-echo"
     name = "Reference echo model (built in, deterministic)"
 
-    def __init__(self, chunks: int = 5, chunk_delay: float = 0.05) -> None:
+    def __init__(self, chunks: int = 5, chunk_delay: float = 0.05, min_reply_chars: int = 0) -> None:
         self.chunks = chunks
         self.chunk_delay = chunk_delay
+        self.min_reply_chars = min_reply_chars  # a wordier model (expensive_model): replies at least this long
 
     def compose_reply(self, prompt: str) -> str:
         excerpt = " ".join(prompt.split()[:40])[:300] or "(nothing)"
-        return f'You said: "{excerpt}". This is the reference model, answering you in a few pieces.'
+        reply = f'You said: "{excerpt}". This is the reference model, answering you in a few pieces.'
+        while len(reply) < self.min_reply_chars:
+            reply += " It has more to say about that."
+        return reply
 
     async def stream_reply(self, prompt: str) -> AsyncIterator[str]:
         for index, piece in enumerate(split_into_pieces(self.compose_reply(prompt), self.chunks)):

@@ -12,6 +12,9 @@ Measures, each `--repeat` times (the table shows the median):
   read from the report each such scenario attaches;
 - the whole suite, serial (`behave`, as `make acceptance` runs it) and parallel (`python -m suite_tools.parallel_suite`,
   as `make acceptance JOBS=N` runs it): the wall time of the whole command, Python start-up included;
+- once (not per round; `--no-slow` skips it): a slow platform, the whole suite against the embedded platform
+  with `slow_confirmation` (every confirmation answers after 1.2 s), which must pass within two minutes: the
+  near misses of a family go out from a small pool, each family within its time budget;
 - once (not per round; `--no-stall` skips it): a stalled platform's verdict, the whole suite against the embedded
   platform with `silent_after_three_chunks` (every stream sends three chunks, then nothing), which the run-level
   health watcher must end with its reason.
@@ -19,7 +22,8 @@ Measures, each `--repeat` times (the table shows the median):
 Also, with the start-up: the median round trip of a request on a kept-alive connection.
 
 Targets: each @core scenario within 1.5 x its floor + 0.3 s; embedded start-up under 2 s; a keep-alive round
-trip under 25 ms; the whole suite serial under 20 s; a stalled platform's verdict under 60 s. Exit status 1 when
+trip under 25 ms; the whole suite serial under 20 s; the slow platform's whole run under 120 s; a stalled
+platform's verdict under 60 s. Exit status 1 when
 a target is missed or a suite run fails. These are the speed checks:
 the unit tests check what bench computes, never how fast anything is.
 
@@ -52,6 +56,8 @@ SERIAL_SUITE_TARGET_S = 20.0
 STALL_FAULT = "silent_after_three_chunks"
 STALL_TARGET_S = 60.0
 STALL_REASON = "the run stopped: the chat service stalled"
+SLOW_FAULT = "slow_confirmation"
+SLOW_TARGET_S = 120.0
 SUITE_TIMEOUT_S = 600  # a hard stop far above any run's own deadlines
 STARTUP_TIMEOUT_S = 60
 
@@ -128,6 +134,21 @@ class Bench:
     parallel: list[SuiteTiming] = field(default_factory=list)
     jobs: int = 2
     stalled: StalledVerdict | None = None
+    slow: SlowPlatform | None = None
+
+
+@dataclass(frozen=True)
+class SlowPlatform:
+    """The whole suite against a platform whose every confirmation takes 1.2 s: how long, and whether it passed."""
+
+    seconds: float
+    exit_code: int
+    near_misses: int  # generated confirmations sent
+    near_misses_s: float  # their wall time, summed over families
+
+    @property
+    def met(self) -> bool:
+        return self.exit_code == 0 and self.seconds < SLOW_TARGET_S
 
 
 @dataclass(frozen=True)
@@ -248,7 +269,26 @@ def measure_stalled_verdict() -> StalledVerdict:
     return StalledVerdict(run.seconds, run.exit_code, stopped)
 
 
-def measure(*, repeat: int, jobs: int, tags: str | None = None, progress=print, stall: bool = True) -> Bench:
+def measure_slow_platform() -> SlowPlatform:
+    from suite_tools.fault_matrix import run_suite  # the same scratch-directory run the fault matrix uses
+
+    with tempfile.TemporaryDirectory(prefix="bench-slow-") as scratch:
+        results = Path(scratch) / "allure-results"
+        run = run_suite(faults=[SLOW_FAULT], allure_results=results)
+        timings = scenario_timings(results)
+    if run.exit_code:
+        print(run.output[-2000:], file=sys.stderr)
+    return SlowPlatform(
+        run.seconds,
+        run.exit_code,
+        sum(timing.near_misses for timing in timings),
+        sum(timing.near_misses_s for timing in timings),
+    )
+
+
+def measure(
+    *, repeat: int, jobs: int, tags: str | None = None, progress=print, stall: bool = True, slow: bool = True
+) -> Bench:
     delay = float(suite_userdata().get("model_chunk_delay") or 0)
     bench = Bench(jobs=jobs)
     for round_number in range(1, repeat + 1):
@@ -257,6 +297,9 @@ def measure(*, repeat: int, jobs: int, tags: str | None = None, progress=print, 
         bench.serial.append(run_serial(tags))
         if jobs > 1:
             bench.parallel.append(run_parallel(jobs, tags))
+    if slow:
+        progress(f"a slow platform: the whole suite with {SLOW_FAULT}")
+        bench.slow = measure_slow_platform()
     if stall:
         progress(f"a stalled platform's verdict: the whole suite with {STALL_FAULT}")
         bench.stalled = measure_stalled_verdict()
@@ -314,6 +357,12 @@ def verdicts(bench: Bench) -> list[str]:
     for row in scenario_rows(bench.serial):
         if row.met is False:
             missed.append(f"@core {row.name}: {row.wall_s:.3f} s is over its target {row.target_s:.3f} s")
+    slow = bench.slow
+    if slow is not None and not slow.met:
+        missed.append(
+            f"the slow platform's run ({SLOW_FAULT}) took {slow.seconds:.1f} s with exit status {slow.exit_code}, "
+            f"not a pass under {SLOW_TARGET_S:g} s"
+        )
     stalled = bench.stalled
     if stalled is not None:
         if stalled.seconds >= STALL_TARGET_S:
@@ -354,6 +403,12 @@ def table(bench: Bench) -> str:
         lines.append(
             f"whole suite, parallel  {parallel:6.2f} s   (behavex, {bench.jobs} processes, one platform)   "
             f"speed-up {serial / parallel:.2f} x"
+        )
+    slow = bench.slow
+    if slow is not None:
+        lines.append(
+            f"slow platform          {slow.seconds:6.2f} s   (whole suite, {SLOW_FAULT}: {slow.near_misses} near misses "
+            f"in {slow.near_misses_s:.1f} s)   target < {SLOW_TARGET_S:g} s and passing  {_ok(slow.met)}"
         )
     stalled = bench.stalled
     if stalled is not None:
@@ -429,6 +484,7 @@ def to_json(bench: Bench) -> dict:
         "parallel_suite_s": parallel,
         "speed_up": serial / parallel if serial and parallel else None,
         "stalled_platform_verdict_s": bench.stalled.seconds if bench.stalled else None,
+        "slow_platform_s": bench.slow.seconds if bench.slow else None,
         "serial_runs": [{"exit_code": run.exit_code, "seconds": run.seconds} for run in bench.serial],
         "parallel_runs": [{"exit_code": run.exit_code, "seconds": run.seconds} for run in bench.parallel],
         "near_misses": near_miss_figures(bench.serial),
@@ -460,11 +516,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--no-stall", dest="stall", action="store_false",
                         help="skip the stalled platform's verdict (about 35 s)")
+    parser.add_argument("--no-slow", dest="slow", action="store_false",
+                        help=f"skip the slow platform's run ({SLOW_FAULT}, about 100 s)")
     arguments = parser.parse_args(argv)
     if arguments.repeat < 1 or arguments.jobs < 1:
         parser.error("--repeat and --jobs must be at least 1")
     bench = measure(repeat=arguments.repeat, jobs=arguments.jobs, tags=arguments.tags, stall=arguments.stall,
-                    progress=lambda line: print(line, flush=True))
+                    slow=arguments.slow, progress=lambda line: print(line, flush=True))
     print()
     print(table(bench))
     missed = verdicts(bench)

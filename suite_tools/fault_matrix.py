@@ -87,10 +87,14 @@ class Verdict:
 
     @property
     def expected(self) -> str:
+        if self.fault.throttles:
+            return "not checked"
         return "fail" if self.fault.kind == "defect" else "pass"
 
     @property
     def outcome(self) -> str:
+        if self.fault.throttles and not self.run.failed and self.run.exit_code:
+            return "not checked"
         return "fail" if self.run.failed or self.run.exit_code else "pass"
 
 
@@ -138,7 +142,13 @@ def run_suite(
     return SuiteRun(completed.returncode, scenarios, seconds, output)
 
 
+THROTTLE_BUDGET_S = 3  # a throttling switch's run: a small waiting budget, so that it stops within seconds
+THROTTLED_LINE = "THROTTLED: "  # the run summary's closing line of a throttled run (features/environment.py)
+
+
 def judge(fault: Fault) -> Verdict:
+    if fault.throttles:
+        return judge_throttled(fault)
     if fault.kind == "legitimate":
         run = run_suite(faults=[fault.name])
         if run.exit_code == 0 and not run.failed:
@@ -212,6 +222,18 @@ def _named_features() -> list:
             row.name = _ANY_ROW_ANNOTATION.sub("", row.name)
     name_outline_rows(features)
     return features
+
+
+def judge_throttled(fault: Fault) -> Verdict:
+    """A legitimate rate limit that a run cannot outwait: the run must end non-zero, none failed, the scenarios
+    it could not run skipped as not checked, and one THROTTLED line saying what it would need."""
+    run = run_suite(faults=[fault.name], defines={"throttle_budget": str(THROTTLE_BUDGET_S)})
+    if run.failed:
+        return Verdict(fault, run, False, f"false alarm while throttled: {_first_failure(run)}")
+    skipped = [scenario for scenario in run.scenarios if scenario.status == "skipped"]
+    if run.exit_code == 0 or not skipped or THROTTLED_LINE not in run.output:
+        return Verdict(fault, run, False, f"not reported as throttled (exit {run.exit_code}): {run.output[-300:]}")
+    return Verdict(fault, run, True, f"throttled: {len(skipped)} scenarios not checked, none failed")
 
 
 def judge_all(faults: Sequence[Fault], workers: int) -> list[Verdict]:

@@ -132,6 +132,18 @@ def _section_title(anchor: str) -> str:
 # -- attachments --------------------------------------------------------------------------------------------
 
 
+NOT_CHECKED_LABEL = "not_checked"  # a skipped scenario's reason, for reports/promises.md
+
+
+def mark_not_checked(reason: str) -> None:
+    """Records on the running scenario's Allure result why it was not checked: a label the promise table reads,
+    and the description the HTML report shows. Call from after_scenario."""
+    if current_test() is None:
+        return
+    allure.dynamic.label(NOT_CHECKED_LABEL, reason)
+    allure.dynamic.description(reason)
+
+
 def attach_exchange(exchange: Exchange, redactor: Redactor) -> None:
     """Attaches one HTTP exchange (and a streamed reply's transcript), redacted, to the running step or test;
     for a reply that streamed, also its timing as JSON (STREAM_TIMING), which `make bench` reads."""

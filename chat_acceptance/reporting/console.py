@@ -21,6 +21,9 @@ from behave.reporter.base import Reporter
 
 from chat_acceptance.reporting import findings
 from chat_acceptance.reporting.headlines import FAILED, failure_reason, status
+# How a scenario's skip reason begins when its promise could not be checked on this deployment (features/
+# environment.py): listed in the summary, JUnit's <skipped message>, the promise table; never counted as passed.
+NOT_CHECKED = "NOT CHECKED"
 
 
 
@@ -62,6 +65,14 @@ class RunSummary(Reporter):
         if failing:
             lines.append(f"Failing scenarios ({len(failing)}):")
             lines += [f"  {failure.location}  {failure.name}\n      {failure.headline}" for failure in failing]
+        unchecked = list(not_checked(self.features))
+        if unchecked:
+            lines.append(f"Not checked ({len(unchecked)}), so neither passed nor failed:")
+            by_reason: dict[str, list[str]] = {}
+            for location, name, reason in unchecked:
+                by_reason.setdefault(reason, []).append(f"      {location}  {name}")
+            for reason, scenarios in by_reason.items():
+                lines += [f"  {reason} ({len(scenarios)}):", *scenarios]
         for note in self.notes:
             text = note()
             if text:
@@ -81,3 +92,12 @@ def failing_scenarios(features) -> Iterable[findings.Failure]:
                 yield findings.Failure(
                     scenario.name, str(scenario.location), failure_reason(scenario), tuple(scenario.effective_tags)
                 )
+
+
+def not_checked(features) -> Iterable[tuple[str, str, str]]:
+    """(location, name, reason) of every scenario whose promise could not be checked on this deployment."""
+    for feature in features:
+        for scenario in feature.walk_scenarios():
+            reason = getattr(scenario, "skip_reason", None) or ""
+            if status(scenario) == "skipped" and reason.startswith(NOT_CHECKED):
+                yield str(scenario.location), scenario.name, reason.removeprefix(NOT_CHECKED + ":").strip()

@@ -4,7 +4,8 @@
     python -m chat_acceptance.reporting.promise_table --page docs/scenarios.md    # the map in the docs, after a change
 
 A promise's verdict is that of the scenarios that check it (their behaviour tags, read from the Allure results):
-failed when one failed or broke, passed when all that ran passed, skipped or not run otherwise. A promise no
+failed when one failed or broke, passed when all that ran passed, NOT CHECKED (with the reason) when a scenario
+of it could not be checked on this deployment and none failed, skipped or not run otherwise. A promise no
 scenario checks shows its reason. Prints one line; exits 1 when there are no results to read.
 """
 from __future__ import annotations
@@ -16,19 +17,29 @@ from collections import defaultdict
 from pathlib import Path
 
 from chat_acceptance.contract_map import ContractMap, load
+from chat_acceptance.reporting import NOT_CHECKED_LABEL
 
 _ORDER = ("failed", "broken", "passed", "skipped")
 
 
+NOT_CHECKED = "not checked"  # the status of a skipped scenario whose promise this deployment did not let us check
+
+
 def verdicts_by_tag(results: Path) -> dict[str, list[tuple[str, str]]]:
-    """behaviour tag -> [(scenario name, status)] from the Allure results of the last run."""
+    """behaviour tag -> [(scenario name, status)] from the Allure results of the last run; a skipped scenario
+    that was not checked has the status "not checked: <reason>"."""
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for result_file in sorted(results.glob("*-result.json")):
         result = json.loads(result_file.read_text())
-        tags = {label["value"] for label in result.get("labels", []) if label.get("name") == "tag"}
+        labels = result.get("labels", [])
+        tags = {label["value"] for label in labels if label.get("name") == "tag"}
+        reason = next((label["value"] for label in labels if label.get("name") == NOT_CHECKED_LABEL), None)
+        status = result.get("status", "unknown")
+        if status == "skipped" and reason:
+            status = f"{NOT_CHECKED}: {reason.removeprefix('NOT CHECKED:').strip()}"
         for tag in tags:
             if tag.startswith("behaviour."):
-                found[tag].append((result.get("name", "?"), result.get("status", "unknown")))
+                found[tag].append((result.get("name", "?"), status))
     return found
 
 
@@ -37,6 +48,9 @@ def verdict(statuses: list[str]) -> str:
         return "not run"
     if {"failed", "broken"} & set(statuses):
         return "FAILED"
+    unchecked = [status for status in statuses if status.startswith(NOT_CHECKED)]
+    if unchecked:  # never "passed": one of its scenarios could not be checked
+        return "NOT CHECKED (" + unchecked[0].removeprefix(NOT_CHECKED + ":").strip().replace("|", "/") + ")"
     ran = [status for status in statuses if status != "skipped"]
     return "passed" if ran and all(status == "passed" for status in ran) else "skipped"
 
@@ -96,8 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     failed = sum("| FAILED" in line for line in text.splitlines())
+    unchecked = sum("| NOT CHECKED" in line for line in text.splitlines())
     not_run = sum(line.endswith("| not run |") for line in text.splitlines())
-    print(f"promise table: {args.output} ({len(contract_map.promises)} promises, {failed} failed, {not_run} not run)")
+    print(
+        f"promise table: {args.output} ({len(contract_map.promises)} promises, {failed} failed, {unchecked} not "
+        f"checked, {not_run} not run)"
+    )
     return 0
 
 

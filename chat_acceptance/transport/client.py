@@ -9,8 +9,10 @@ from __future__ import annotations
 import http.cookiejar
 import json as jsonlib
 import re
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Protocol
@@ -129,9 +131,11 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
 
 
 class HttpTransport:
-    """One requests.Session shared by the three services (its connections, not its cookies); records and checks
-    every exchange.
+    """One requests.Session per thread, shared by the three services (its connections, never cookies); records
+    and checks every exchange.
 
+    A requests.Session is not thread-safe, so each thread that sends (the near misses of a family go out from a
+    small pool) gets its own, made here; listeners are called one exchange at a time.
     Every request goes through `_send`, where the run's health watcher paces it, waits out a 429 and resends,
     and counts stalls and connection failures (run_health.py).
     """
@@ -148,14 +152,12 @@ class HttpTransport:
         self.redactor = redactor
         self.checker = checker
         self.health = health or RunHealth()
-        self._session = requests.Session()
-        self._session.cookies.set_policy(_NoCookies())
         self.connection = connection or Connection()
-        self._session.verify = self.connection.verify
-        self._session.cert = self.connection.cert
-        if self.connection.proxy:
-            self._session.proxies = {"http": self.connection.proxy, "https": self.connection.proxy}
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.RLock()
         self._listeners: list[Callable[[Exchange], None]] = []
+        self._held: list[Exchange] | None = None  # exchanges held for delivery in the caller's thread
         self._finding_listeners: list[Callable[[AssertionError], None]] = []
 
     def add_listener(self, listener: Callable[[Exchange], None]) -> Callable[[], None]:
@@ -169,8 +171,40 @@ class HttpTransport:
         self._finding_listeners.append(listener)
         return lambda: self._finding_listeners.remove(listener)
 
+    @property
+    def _session(self) -> requests.Session:
+        """This thread's session (made on first use), which keeps no cookie."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.cookies.set_policy(_NoCookies())
+            session.verify, session.cert = self.connection.verify, self.connection.cert
+            if self.connection.proxy:
+                session.proxies = {"http": self.connection.proxy, "https": self.connection.proxy}
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    @contextmanager
+    def delivered_here(self) -> Iterator[None]:
+        """Exchanges recorded meanwhile, from any thread, reach the listeners when the block ends, in order and in
+        this thread: a report attachment belongs to the running step, which only this thread's Allure context
+        knows (a pool's thread would drop it)."""
+        with self._lock:
+            self._held = []
+        try:
+            yield
+        finally:
+            with self._lock:
+                held, self._held = self._held or [], None
+                for exchange in held:
+                    self._deliver(exchange)
+
     def close(self) -> None:
-        self._session.close()
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
 
     def call(
         self,
@@ -252,14 +286,15 @@ class HttpTransport:
         """The one place a request leaves: paced by the run's health watcher, a 429 waited out as its Retry-After
         says and sent again (recorded each time). Returns the answer and when its final attempt started."""
         while True:
-            self.health.admit()
+            self.health.admit(service)
             answer = self._session.send(request, stream=True, timeout=(self.timeouts.connect_s, read_timeout_s))
+            self.health.observe(service, answer.headers)
             if answer.status_code != 429:
                 self.health.answered()
                 return answer, started
             body = _read_refusal(answer, time.monotonic() + self.timeouts.read_s)
             self._record(service, request, started, 429, answer.headers, body)
-            self.health.throttled(answer.headers.get("Retry-After"))
+            self.health.throttled(answer.headers.get("Retry-After"), service)
             started = time.monotonic()
 
     def _prepare(self, root, method, path, token, json, content, headers) -> requests.PreparedRequest:
@@ -299,6 +334,13 @@ class HttpTransport:
             stream=stream,
             error=error,
         )
+        with self._lock:  # one exchange at a time, in the order they ended
+            if self._held is not None:
+                self._held.append(exchange)
+            else:
+                self._deliver(exchange)
+
+    def _deliver(self, exchange: Exchange) -> None:
         for listener in list(self._listeners):
             listener(exchange)
 

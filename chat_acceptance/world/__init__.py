@@ -1,13 +1,17 @@
 """The suite's state: what lasts for the whole run (Suite) and what one scenario knows (World)."""
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from chat_acceptance.transport.client import ApiResponse, Exchange, PlatformClient, PlatformUnavailable
 from chat_acceptance.config import Account, SuiteConfig
 from chat_acceptance import reporting
 from chat_acceptance.world import consequences, near_misses
+from chat_acceptance.world.credits import CreditBank, NotCheckable
+from chat_acceptance.world.leftovers import Leftovers
 from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
 from chat_acceptance.reporting import attach_text
 from chat_acceptance.world.matchers import expect, is_accepted, stream_end_problems
@@ -17,6 +21,9 @@ from chat_acceptance.waiting import poll_until
 
 # Who the scenarios' names stand for: the configured accounts.
 PERSONAS = {"Alice": "test_user", "Bob": "second_user", "the administrator": "admin", "the supervisor": "supervisor"}
+
+# The personas whom the run keeps able to pay for replies (the scenarios' new users have the credits they say).
+PAYING_PERSONAS = ("Alice", "Bob")
 
 # The IDs other than a reply's own that a step may confirm it with.
 OTHER_IDS = (
@@ -35,6 +42,16 @@ class Suite:
         self.platform = platform
         self._credentials: dict[str, Credentials] = {}  # by persona
         self._all_credentials: list[Credentials] = []  # the personas' and the scenarios' new users'
+        self._pool: ThreadPoolExecutor | None = None
+        self.leftovers = Leftovers(f"{config.run_prefix}-{secrets.token_hex(3)}")
+        granter = next((name for name in ("the administrator", "the supervisor") if self.account(name)), None)
+        self.bank = CreditBank(
+            ceiling=config.credits_ceiling,
+            grant=(lambda user_id, credits: self.person(granter, add_cleanup=_no_cleanup).allocate(user_id, credits))
+            if granter
+            else None,
+            granter=granter,
+        )
 
     def account(self, persona: str) -> Account | None:
         return getattr(self.config, PERSONAS[persona])
@@ -88,13 +105,18 @@ class Suite:
                 )
 
     def give_credits_to_test_users(self) -> None:
-        """The administrator allocates credits to Alice and Bob, and their balances must grow."""
+        """The administrator allocates credits to Alice and Bob, and their balances must grow. Where she may not
+        (401 or 403), the run goes on: replies the personas cannot pay for are not checked, for that reason."""
         admin = self.person("the administrator", add_cleanup=_no_cleanup)
         for persona in ("Alice", "Bob"):
             person = self.person(persona, add_cleanup=_no_cleanup)
             before = person.balance()
             answer = admin.allocate(person.user_id, self.config.credits_to_allocate)
+            if answer.status in (401, 403):  # a deployment that lets nobody allocate: one line, no cascade
+                print(self.bank.refused(answer))
+                return
             expect(answer, is_accepted(f"allocating credits to {persona} ({person.username})", 201))
+            self.bank.record_grant(persona, self.config.credits_to_allocate)
             after = person.balance()
             if after <= before:
                 raise AssertionError(
@@ -116,7 +138,29 @@ class Suite:
             self.platform,
             confirm_retry_s=self.config.confirm_retry_s,
             add_cleanup=add_cleanup,
+            bank=self.bank if signed_in is None and name in PAYING_PERSONAS else None,
+            run_id=self.run_id,
         )
+
+    @property
+    def pool(self) -> ThreadPoolExecutor | None:
+        """The run's workers for near misses (None: one after another); kept for the run, so that each worker
+        keeps its HTTP session and connection from family to family."""
+        if self._pool is None and self.config.near_miss_workers > 1:
+            self._pool = ThreadPoolExecutor(max_workers=self.config.near_miss_workers, thread_name_prefix="near-miss")
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    @property
+    def run_id(self) -> str:
+        """What everything the run creates is named with: the configured prefix and a random part per run."""
+        return self.leftovers.run_id
+
+    def new_username(self, name: str) -> str:
+        return self.config.new_username(name, run=self.run_id)
 
 
 class World:
@@ -170,7 +214,7 @@ class World:
         """A new end user whom the administrator creates for this scenario and removes after it."""
         admin = self.person("the administrator")
         config = self.suite.config  # the deployment's username, e-mail and password rules
-        username, password = config.new_username(name), config.new_password()
+        username, password = self.suite.new_username(name), config.new_password()
         answer = admin.create_user(username=username, email=config.new_email(username), password=password)
         expect(answer, is_accepted(f"the administrator creating {name}", 201))
         self.remove_user_if_created(answer, username)
@@ -190,15 +234,29 @@ class World:
         self.starting_balances[name] = person.balance()
         return person
 
-    def new_user_without_credits(self, name: str) -> str | None:
-        """A new end user with no credits, or, where the deployment gives every new user credits, why not."""
+    def new_user_without_credits(self, name: str) -> Person:
+        """A new end user with no credits. Where the deployment gives every new user credits (welcome credits),
+        she spends them down first: replies in one conversation until the balance is 0 or a reply is refused
+        for want of credits, at most `spend_down_replies` of them; beyond that the promise is not checked."""
         person = self.new_user(name)
-        if self.starting_balances[name] > 0:
-            return (
-                f"this deployment gives new users {self.starting_balances[name]} credits, so a user without credits "
-                f"cannot be set up ({person.username})"
-            )
-        return None
+        balance, limit = self.starting_balances[name], self.suite.config.spend_down_replies
+        conversation = person.start_conversation() if balance > 0 else None
+        for _ in range(limit if balance > 0 else 0):
+            stream = person.ask(conversation, "Spending my welcome credits")
+            if stream.status == 402:
+                break
+            expect(stream, is_accepted(f"{name}'s reply while she spends her welcome credits down"))
+            balance = person.balance()
+            if balance <= 0:
+                break
+        else:
+            if balance > 0:
+                raise NotCheckable(
+                    f"{name} still has {balance:g} credits after {limit} replies (-D spend_down_replies): this "
+                    "deployment's welcome credits are too many to reach a user without credits"
+                )
+        self.starting_balances[name] = person.balance()
+        return person
 
     def remove_user_if_created(self, answer: ApiResponse, username: str) -> None:
         """Whoever created a user (rightly or not), the administrator removes it after the scenario."""
@@ -238,8 +296,9 @@ class World:
 
     def try_near_misses(self, family: str) -> list[near_misses.Attempt]:
         """Confirms the scenario's reply once with each near miss of its ID from `family`, each time with an
-        attacker's text (numbered, so that a saved one says which attempt it was), and attaches to the report
-        every value sent and the answer. What the attempts must not change is recorded first (`protected`)."""
+        attacker's text (numbered, so that a saved one says which attempt it was), a few at once and within the
+        family's time budget, and attaches to the report every value sent and the answer, and how many were
+        tried in how long. What the attempts must not change is recorded first (`protected`)."""
         reply, config = self.reply, self.suite.config
         person = self.person(reply.owner)
         # A deployment may store the issued ID a little after done; before that, every ID gets the mismatch and
@@ -249,22 +308,29 @@ class World:
         candidates = near_misses.near_misses(
             reply.streaming_session_id, family, run_seed=config.seed, limit=config.near_misses_per_family
         )
-        self.attempts = near_misses.try_all(
-            candidates, lambda value, number: person.confirm(reply, value, consequences.attacker_text(number))
-        )
+        with self.suite.platform.transport.delivered_here():  # the pool's exchanges, attached to this step
+            tried = near_misses.try_all(
+                candidates,
+                lambda value, number: person.confirm(reply, value, consequences.attacker_text(number)),
+                pool=self.suite.pool,
+                budget_s=config.near_miss_budget_s,
+            )
+        self.attempts = tried.attempts
         reporting.attach_text(
             f"near misses tried: {family}",
             near_misses.report(
                 family,
-                self.attempts,
+                tried,
                 run_seed=config.seed,
                 limit=config.near_misses_per_family,
                 issued=reply.streaming_session_id,
             ),
             self.suite.platform.transport.redactor,
         )
-        seconds = sum(attempt.seconds for attempt in self.attempts)
-        reporting.attach_json(reporting.NEAR_MISS_TIMING, {"sent": len(self.attempts), "seconds": round(seconds, 6)})
+        reporting.attach_json(
+            reporting.NEAR_MISS_TIMING,
+            {"sent": len(tried.attempts), "planned": tried.planned, "seconds": round(tried.seconds, 6)},
+        )
         return self.attempts
 
     def conversation_of(self, name: str) -> str:

@@ -40,12 +40,12 @@ def _refresh_token(signed_in: SignedIn, secret: str | None) -> str:
 
 
 def _expired_token(seconds_ago: int) -> Callable[[SignedIn, str | None], str]:
-    def make(signed_in: SignedIn, secret: str | None) -> str:
+    def make_expired_token(signed_in: SignedIn, secret: str | None) -> str:
         if not secret:
             raise AssertionError("an expired token needs the token signing secret (JWT_SECRET)")
         return expired_token(signed_in.access_token, secret, seconds_ago)
 
-    return make
+    return make_expired_token
 
 
 # What a step may call a token -> how to make it from a signed-in user (and the signing secret, if known). A kind
@@ -100,8 +100,7 @@ class TokenRoute:
 
 def _new_account(world: World) -> Account:
     """An account no one has, shaped to the deployment's rules (new_accounts settings)."""
-    config = world.suite.config
-    return Account(config.new_username("ghost"), config.new_password())
+    return Account(world.suite.new_username("ghost"), world.suite.config.new_password())
 
 
 def _create_user_with(world: World, name: str, token: str | None, headers: dict[str, str]) -> ApiResponse:
@@ -116,7 +115,7 @@ def _create_user_with(world: World, name: str, token: str | None, headers: dict[
 
 def _start_conversation_with(world: World, name: str, token: str | None, headers: dict[str, str]) -> ApiResponse:
     chat = world.suite.platform.chat
-    answer = chat.create_session(token, title="Should not exist", headers=headers)
+    answer = chat.create_session(token, title=f"{world.suite.run_id} should not exist", headers=headers)
     session_id = answer.field("sessionId")
     if answer.status == 201 and isinstance(session_id, str):  # wrongly let through: remove it with her own token
         owner = world.person(name)

@@ -15,6 +15,7 @@ from typing import Any
 
 from chat_acceptance.transport.client import ApiResponse, PlatformClient, confirmation
 from chat_acceptance.config import Account
+from chat_acceptance.world.credits import CreditBank
 from chat_acceptance.world.forgery import claims_of
 from chat_acceptance.world.matchers import carries_streaming_session_id, expect, has_ended, has_status, is_accepted
 from chat_acceptance.transport.sse import MalformedStream, StreamResult
@@ -164,8 +165,12 @@ class Person:
         *,
         confirm_retry_s: float,
         add_cleanup: AddCleanup,
+        bank: CreditBank | None = None,
+        run_id: str = "",
     ):
         self.name = name
+        self._run_id = run_id  # names what this person creates, so that a run's leftovers can be found
+        self._bank = bank  # a run's persona: kept able to pay for her replies
         self._credentials = signed_in
         self._platform = platform
         self._chat = platform.chat
@@ -197,6 +202,8 @@ class Person:
     # Conversations
 
     def start_conversation(self, title: str | None = None) -> str:
+        """Starts a conversation; without a title of the scenario's, it is titled with the run's ID."""
+        title = title or (f"{self._run_id} conversation" if self._run_id else None)
         answer = self._chat.create_session(self.token, title=title)
         expect(answer, is_accepted(f"{self.name} starting a conversation", 201))
         session_id = answer.field("sessionId")
@@ -210,7 +217,12 @@ class Person:
 
     @_remembered
     def ask(self, conversation_id: str, question: str, headers: Mapping[str, str] | None = None) -> StreamResult:
-        return self._chat.stream_reply(self.token, conversation_id, question, headers=headers)
+        if self._bank is not None:
+            self._bank.before_stream(self)
+        result = self._chat.stream_reply(self.token, conversation_id, question, headers=headers)
+        if self._bank is not None:
+            self._bank.after_stream(self, result.status == 200)
+        return result
 
     def ask_for_reply(self, conversation_id: str, question: str) -> Reply:
         self.latest_conversation = conversation_id

@@ -14,13 +14,19 @@ from reference_services.settings import ServiceSettings
 from reference_services.web.app import health_router, new_service_app
 
 SERVICE = "accounting-service"
+WELCOME_CREDITS = 100  # welcome_credits, welcome_credits_unchecked_balance
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
-    different_economics = settings.faults.on("different_economics")
+    faults = settings.faults
+    welcome_credits = settings.welcome_credits
+    if faults.on("different_economics"):
+        welcome_credits = 1000
+    elif faults.on("welcome_credits") or faults.on("welcome_credits_unchecked_balance"):
+        welcome_credits = WELCOME_CREDITS
     credits = CreditStore(
         settings.data_dir,
-        welcome_credits=1000 if different_economics else settings.welcome_credits,
+        welcome_credits=welcome_credits,
         welcome_expiry_days=settings.default_expiry_days,
     )
 

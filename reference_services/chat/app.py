@@ -18,13 +18,15 @@ from reference_services.web.protocol import SHUTTING_DOWN, shutting_down_signal
 
 SERVICE = "chat-service"
 SLOW_MODEL_DELAY = 0.2
+EXPENSIVE_REPLY_CHARS = 1200  # expensive_model: replies as long as a real model's, at a credit per two characters
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
     faults = settings.faults
     chats = ChatStore(settings.data_dir)
     delay = SLOW_MODEL_DELAY if faults.on("slow_model") else settings.model_chunk_delay
-    model = BuiltinModel(chunks=settings.model_chunks, chunk_delay=delay)
+    wordy = EXPENSIVE_REPLY_CHARS if faults.on("expensive_model") else 0
+    model = BuiltinModel(chunks=settings.model_chunks, chunk_delay=delay, min_reply_chars=wordy)
     credits_per_token = 3 if faults.on("different_economics") else settings.credits_per_token
 
     @asynccontextmanager

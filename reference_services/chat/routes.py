@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Annotated
 
@@ -23,6 +24,8 @@ from reference_services.timestamps import iso
 from reference_services.web.deps import BearerDep, CallerDep, FaultsDep, SettingsDep, WordingDep, current_caller
 from reference_services.web.errors import ApiError, error_response
 from reference_services.web.middleware import STREAMING_ID_HEADER
+
+SLOW_CONFIRMATION_SECONDS = 1.2  # slow_confirmation
 
 
 def chat_store(request: Request) -> ChatStore:
@@ -175,6 +178,8 @@ def update_stream(
 ) -> dict:
     """Confirms the streamed reply, if the streaming session ID is the one issued for the latest stream.
     (With expected_id_in_header the refusal is returned as a response of its own, to carry the header.)"""
+    if faults.on("slow_confirmation"):
+        time.sleep(SLOW_CONFIRMATION_SECONDS)  # a sync route: this waits in the thread pool, not the event loop
     if body.tokens_used < 0 and not faults.on("negative_tokens_used_accepted"):
         raise ApiError(400, "tokens_used_negative")
     if faults.on("write_before_check"):

@@ -77,9 +77,15 @@ class ReplyStreamer:
         self.credits_per_token = credits_per_token
         self.shutting_down = shutting_down  # set by the server's protocol when a graceful shutdown begins
 
+    def price(self, tokens_used: int, reply: str) -> int:
+        """What a reply costs: its tokens at the platform's rate, or (expensive_model) a credit per two characters."""
+        if self.faults.on("expensive_model"):
+            return max(1, -(-len(reply) // 2))
+        return tokens_used * self.credits_per_token
+
     async def ensure_credits(self, caller: Caller) -> None:
         """402 unless the caller's balance is above zero (checked before any event)."""
-        if self.faults.on("no_credit_check"):
+        if self.faults.on("no_credit_check") or self.faults.on("welcome_credits_unchecked_balance"):
             return
         try:
             balance = await self.credits.balance(caller.id)
@@ -145,7 +151,7 @@ class ReplyStreamer:
             if not faults.on("reply_not_saved"):
                 await anyio.to_thread.run_sync(self.store.add_message, session.id, "assistant", reply)
             if not faults.on("no_charge"):
-                await self.credits.charge(caller.id, tokens_used * self.credits_per_token)
+                await self.credits.charge(caller.id, self.price(tokens_used, reply))
         except ShuttingDown:
             # The reply is not complete: no done, nothing stored, nothing charged, and no traceback in the log.
             logger.info("stream %s ended by the server's shutdown", session.id)

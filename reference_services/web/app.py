@@ -21,6 +21,7 @@ from reference_services.web.middleware import (
 from reference_services.wording import Wording
 
 RATE_LIMIT_PER_SECOND = 20  # the `rate_limited` switch: requests per second per client, per service
+STRICT_RATE_LIMIT, STRICT_RATE_WINDOW_S = 30, 60  # the `strict_rate_limit` switch: per client, on chat only
 
 
 def new_service_app(
@@ -34,7 +35,11 @@ def new_service_app(
     faults = settings.faults
     middleware = []  # outermost first
     if faults.on("rate_limited"):
-        middleware.append(Middleware(RateLimit, per_second=RATE_LIMIT_PER_SECOND))
+        middleware.append(Middleware(RateLimit, limit=RATE_LIMIT_PER_SECOND, window_s=1))
+    if faults.on("strict_rate_limit") and service == "chat-service":
+        middleware.append(
+            Middleware(RateLimit, limit=STRICT_RATE_LIMIT, window_s=STRICT_RATE_WINDOW_S, announce=True)
+        )
     if exposes_streaming_id and not faults.on("cors_hides_streaming_id"):
         middleware.append(Middleware(ExposeStreamingIdHeader))
     middleware.append(

@@ -128,13 +128,17 @@ class RefuseCrossOrigin:
 
 
 class RateLimit:
-    """The `rate_limited` legitimate difference: each client (by address) may send `per_second` requests in each
-    second; more get a JSON 429 with Retry-After, as the contract allows (a deployment's API gateway does this)."""
+    """A rate limit per client (by address), as a deployment's API gateway applies it: `limit` requests in each
+    fixed window of `window_s` seconds; beyond it, a JSON 429 with Retry-After until the window ends, as the
+    contract allows. `rate_limited`: 20 a second, unannounced. `strict_rate_limit`: 30 a minute on chat, and every
+    answer says so (X-RateLimit-Limit, -Remaining, -Reset as a Unix time, and RateLimit-Policy)."""
 
-    def __init__(self, app: ASGIApp, per_second: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, window_s: int, announce: bool = False) -> None:
         self.app = app
-        self.per_second = per_second
-        self._window: dict[str, tuple[int, int]] = {}  # client -> (second, requests in it)
+        self.limit = limit
+        self.window_s = window_s
+        self.announce = announce
+        self._windows: dict[str, tuple[float, int]] = {}  # client -> (window start, requests in it)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Service-to-service calls (/internal) pass: a gateway limits the platform's clients, not its own services.
@@ -143,19 +147,32 @@ class RateLimit:
             return
         client = (scope.get("client") or ("unknown",))[0]
         now = time.time()
-        second, count = self._window.get(client, (int(now), 0))
-        if second != int(now):
-            second, count = int(now), 0
-        self._window[client] = (second, count + 1)
-        if count < self.per_second:
-            await self.app(scope, receive, send)
+        start, count = self._windows.get(client, (now, 0))
+        if now - start >= self.window_s:
+            start, count = now, 0
+        self._windows[client] = (start, count + 1)
+        reset = start + self.window_s
+        announced = [
+            (b"x-ratelimit-limit", str(self.limit).encode()),
+            (b"x-ratelimit-remaining", str(max(0, self.limit - count - 1)).encode()),
+            (b"x-ratelimit-reset", str(math.ceil(reset)).encode()),
+            (b"ratelimit-policy", f"{self.limit};w={self.window_s}".encode()),
+        ] if self.announce else []
+        if count < self.limit:
+
+            async def send_announcing(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message = {**message, "headers": [*message.get("headers", []), *announced]}
+                await send(message)
+
+            await self.app(scope, receive, send_announcing)
             return
         body = json.dumps({"message": "Too many requests: slow down"}).encode()
-        retry_after = str(max(1, math.ceil(second + 1 - now)))
+        retry_after = str(max(1, math.ceil(reset - now)))
         await send({
             "type": "http.response.start",
             "status": 429,
             "headers": [(b"content-type", b"application/json"), (b"retry-after", retry_after.encode()),
-                        (b"content-length", str(len(body)).encode())],
+                        (b"content-length", str(len(body)).encode()), *announced],
         })
         await send({"type": "http.response.body", "body": body})

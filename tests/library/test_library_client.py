@@ -484,3 +484,35 @@ def test_platform_client_shares_one_transport(transport):
         ("auth", "http://a"), ("accounting", "http://b"), ("chat", "http://c")
     ]
     assert all(api.transport is http for api in platform.services)
+
+
+# ------------------------------------------------------------------------------------------ threads
+
+
+def test_each_thread_sends_with_its_own_session_and_exchanges_reach_the_listeners_in_the_callers_thread(
+    server, transport
+):
+    """requests.Session is not thread-safe: a pool's workers each get their own; what they record is delivered,
+    in order, in the thread that opened delivered_here (the one whose report context knows the running step)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    for _ in range(4):
+        server.reply(json_reply(200, {"models": []}))
+    made = transport()
+    chat = ChatApi(made, server.url)
+    delivered = []
+    made.add_listener(lambda exchange: delivered.append((threading.current_thread().name, exchange.status)))
+    sessions = {}  # thread -> the session it sent with
+
+    def send(_):
+        sessions.setdefault(threading.get_ident(), set()).add(id(made._session))
+        return chat.models("token").status
+
+    with made.delivered_here():
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            assert list(pool.map(send, range(4))) == [200] * 4
+        assert delivered == []  # held until the block ends
+    assert all(len(used) == 1 for used in sessions.values())  # one session per thread, kept
+    assert len({session for used in sessions.values() for session in used}) == len(sessions)  # none shared
+    assert delivered == [(threading.current_thread().name, 200)] * 4

@@ -313,3 +313,26 @@ def test_near_misses_per_family_is_a_whole_number_above_zero():
     for bad in ("0", "2.5", "many"):
         assert "near_misses_per_family" in config_error(userdata={"near_misses_per_family": bad})
     assert "seed" in config_error(userdata={"seed": "-1"})
+
+
+def test_the_settings_for_honest_deployments_are_parsed():
+    config = build(defines={"requests_per_minute": "chat=30, auth=120", "near_miss_workers": "3",
+                            "near_miss_budget": "7.5", "credits_ceiling": "0", "spend_down_replies": "5",
+                            "run_prefix": "team-a"})
+    assert config.requests_per_minute == {"chat": 30.0, "auth": 120.0}
+    assert (config.near_miss_workers, config.near_miss_budget_s, config.credits_ceiling) == (3, 7.5, 0)
+    assert (config.spend_down_replies, config.run_prefix) == (5, "team-a")
+    defaults = build()
+    assert defaults.requests_per_minute == {} and defaults.run_prefix == "chat-acceptance"
+
+
+@pytest.mark.parametrize("rates", ["chat", "chat=fast", "mail=30", "chat=0", "chat=-1"])
+def test_a_rate_that_is_not_service_equals_requests_per_minute_is_an_error(rates):
+    with pytest.raises(ConfigError, match=r"^requests_per_minute=.* must be service=requests per minute, e\.g\. chat=30"):
+        build(defines={"requests_per_minute": rates})
+
+
+@pytest.mark.parametrize("prefix", ["Team A", "-x", "a" * 25, "ünïcode"])
+def test_a_run_prefix_must_be_fit_for_a_username(prefix):
+    with pytest.raises(ConfigError, match=r"^run_prefix=.* must be 1-24 lower-case letters, digits or -"):
+        build(defines={"run_prefix": prefix})

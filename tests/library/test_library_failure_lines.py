@@ -33,6 +33,8 @@ LINES: dict[str, list[str]] = {
     "world/__init__.py:reply_of": ["has received no reply"],
     "world/access.py:_refresh_token": ["gave no refreshToken"],
     "world/access.py:_expired_token": ["an expired token needs the token signing secret"],
+    "world/access.py:make_expired_token": ["an expired token needs the token signing secret"],
+    "world/leftovers.py:_removed": ["expected the clean-up to remove what the run created"],
     "world/access.py:_account_created": ["expected the new account to sign in"],
     "world/access.py:_carol_gone": ["expected Carol to be unable to sign in once her account is deleted"],
     "world/access.py:_carol_richer_by": ["expected Carol's balance to grow by exactly"],

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import string
+import threading
+from concurrent.futures import ThreadPoolExecutor
+import time
 import subprocess
 import sys
 import unicodedata
@@ -152,16 +155,50 @@ def test_trying_them_records_each_answer_and_the_report_lists_every_value_sent()
         SimpleNamespace(status=400, message="Invalid body"),
     ])
     sent = []
-    attempts = try_all(found, lambda value, number: sent.append((value, number)) or next(answers))
+    tried = try_all(found, lambda value, number: sent.append((value, number)) or next(answers))
+    attempts = tried.attempts
 
     assert sent == [(near_miss.value, number) for number, near_miss in enumerate(found, start=1)]
     assert [attempt.rejected_as_mismatch for attempt in attempts] == [True, False, False]
-    text = report("whitespace", attempts, run_seed=1, limit=3, issued=ORIGINAL)
+    text = report("whitespace", tried, run_seed=1, limit=3, issued=ORIGINAL)
     assert "seed 1 (rerun with -D seed=1)" in text and f"issued ID: '{ORIGINAL}'" in text
     for near_miss in found:
         assert ascii(near_miss.value) in text and near_miss.kind in text
     assert "NOT rejected as a mismatch" in text
-    assert text.splitlines()[-1].startswith("3 near misses in ")
+    assert text.splitlines()[-1].startswith("3 of 3 near misses tried in ")
+
+
+def test_a_pool_sends_them_at_once_and_keeps_their_order():
+    """Four workers: twelve confirmations that take 0.2 s each end in about 0.6 s, not 2.4 s, and each answer
+    stays with its own near miss."""
+    found = near_misses(ORIGINAL, "one character changed", run_seed=1, limit=12)
+    threads = set()
+
+    def confirm(value, number):
+        threads.add(threading.current_thread().name)
+        time.sleep(0.2)
+        return SimpleNamespace(status=400, message=f"mismatch {number}")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        tried = try_all(found, confirm, pool=pool)
+    assert len(threads) == 4 and tried.seconds < 1.5 and not tried.budget_spent
+    assert [attempt.message for attempt in tried.attempts] == [f"mismatch {n}" for n in range(1, 13)]
+    assert [attempt.near_miss for attempt in tried.attempts] == found
+
+
+def test_no_near_miss_starts_once_the_family_budget_is_spent():
+    found = near_misses(ORIGINAL, "one character changed", run_seed=1, limit=10)
+    now = [0.0]
+
+    def confirm(value, number):
+        now[0] += 1.0  # each confirmation takes a second on this clock
+        return SimpleNamespace(status=400, message="mismatch")
+
+    tried = try_all(found, confirm, budget_s=2.5, clock=lambda: now[0])
+    assert len(tried.attempts) == 3 and tried.planned == 10 and tried.budget_spent
+    text = report("one character changed", tried, run_seed=1, limit=10)
+    assert "time budget of 2.5 s (-D near_miss_budget) was spent: 7 of 10 near misses not sent" in text
+    assert text.splitlines()[-1] == "3 of 10 near misses tried in 3.000 s"
 
 
 def test_generating_is_fast_enough_to_run_in_every_scenario():

@@ -131,8 +131,10 @@ def test_created_accounts_follow_the_templates():
     defines = {"username_template": "qa_{name}_{hex}", "email_template": "{username}@qa.test",
                "password_template": "Aa1!{token}#9"}
     config = SuiteConfig.from_sources(defines, list(defines), {})
-    username = config.new_username("Carol")
+    username = config.new_username("Carol", run="chat-acceptance-1a2b3c")
     assert username.startswith("qa_carol_") and len(username) == len("qa_carol_") + 8
+    assert config.new_username("Carol", run="r").startswith("r-carol-") == (config.username_template == "{run}-{name}-{hex}")
+    assert SuiteConfig().new_username("Carol", run="chat-acceptance-1a2b3c").startswith("chat-acceptance-1a2b3c-carol-")
     assert config.new_email(username) == f"{username}@qa.test"
     password = config.new_password()
     assert password.startswith("Aa1!") and password.endswith("#9") and password != config.new_password()

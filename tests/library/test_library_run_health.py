@@ -8,7 +8,13 @@ import pytest
 
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.transport.client import ChatApi, HttpTransport, PlatformUnavailable, Timeouts
-from chat_acceptance.transport.run_health import PlatformUnhealthy, RunHealth, retry_after_seconds
+from chat_acceptance.transport.run_health import (
+    PlatformUnhealthy,
+    RunHealth,
+    Throttled,
+    announced_window,
+    retry_after_seconds,
+)
 from scripted_server import Hold, Reply, json_reply, sse
 
 MODELS = {"models": [{"id": "m", "name": "M", "available": True}]}
@@ -139,7 +145,7 @@ def test_a_spent_budget_fails_the_request_with_the_reason_not_as_a_broken_promis
     health = RunHealth(throttle_budget_s=0.3)
     transport = transport_with(health)
 
-    with pytest.raises(PlatformUnhealthy, match=r"^the run stopped: the platform kept answering 429"):
+    with pytest.raises(PlatformUnhealthy, match=r"^the run stopped: the chat service kept answering 429"):
         ChatApi(transport, server.url).models("token")
     assert len(server.received) == 2 and health.throttled_answers == 2
     with pytest.raises(PlatformUnhealthy):
@@ -175,4 +181,91 @@ def test_refused_connections_in_a_row_stop_the_run(refused_url):
             chat.models("token")
     with pytest.raises(PlatformUnhealthy, match=f"2 connections in a row to the platform failed .*{refused_url}"):
         chat.models("token")
+    transport.close()
+
+
+# ------------------------------------------------------------------------------------------ announced rate limits
+
+
+@pytest.mark.parametrize(
+    ("headers", "limit", "remaining", "reset_in", "window"),
+    [
+        ({"X-RateLimit-Limit": "30", "X-RateLimit-Remaining": "7", "X-RateLimit-Reset": "1000000042"}, 30, 7, 42, None),
+        ({"x-ratelimit-limit": "30", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "12"}, 30, 0, 12, None),
+        ({"RateLimit-Limit": "100, 100;w=60", "RateLimit-Remaining": "3", "RateLimit-Reset": "5"}, 100, 3, 5, None),
+        ({"RateLimit": '"default";r=2;t=9', "RateLimit-Policy": '"default";q=50;w=30'}, 50, 2, 9, 30),
+        ({"RateLimit": "limit=10, remaining=1, reset=4"}, 10, 1, 4, None),
+        ({"X-RateLimit-Remaining": "1", "RateLimit-Policy": "30;w=60"}, 30, 1, None, 60),
+    ],
+)
+def test_announced_limits_are_read_in_every_common_spelling(headers, limit, remaining, reset_in, window):
+    # now = 100 on the watcher's clock, 1e9 on the wall clock (an X-RateLimit-Reset above 1e9 is a Unix time)
+    announced = announced_window(headers, 100.0, 1_000_000_000.0)
+    assert announced is not None and announced.remaining == remaining and announced.limit == limit
+    assert (announced.reset_at - 100.0 if announced.reset_at is not None else None) == reset_in
+    assert announced.window_s == window
+    assert announced_window({"Content-Type": "application/json"}, 0, 0) is None
+
+
+def test_a_service_that_says_nothing_is_left_is_waited_for_until_its_window_resets():
+    fake = FakeTime()
+    health = RunHealth(throttle_budget_s=30, clock=fake.clock, sleep=fake.sleep, wall_clock=lambda: 0.0)
+    health.observe("chat", {"X-RateLimit-Limit": "30", "X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "20"})
+    health.admit("chat")  # the last one of the window: no wait
+    health.admit("auth")  # another service: its own limit
+    assert fake.slept == []
+    health.admit("chat")  # nothing left: waits for the reset, out of the budget
+    assert fake.slept == [20.0] and health.waited_s == 20.0 and health.throttled_answers == 0
+
+
+def test_a_reset_beyond_the_budget_stops_the_run_as_throttled_and_says_what_it_would_need():
+    fake = FakeTime()
+    health = RunHealth(throttle_budget_s=5, clock=fake.clock, sleep=fake.sleep, wall_clock=lambda: 0.0)
+    for _ in range(30):
+        health.admit("chat")
+    health.observe("chat", {"X-RateLimit-Limit": "30", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "50",
+                            "RateLimit-Policy": "30;w=60"})
+    with pytest.raises(Throttled, match=r"^the run stopped: the chat service announced that its rate limit is "
+                                        r"reached and the run's waiting budget of 5 s"):
+        health.admit("chat")
+    assert fake.slept == []  # the budget could not pay for it: no wait at all
+    with pytest.raises(Throttled):
+        health.admit("chat")
+    health.admit("auth")  # the other services still answer (the run's clean-up needs them)
+    line = health.throttled_line(scenarios_done=10, scenarios_left=100)
+    assert line == (
+        "THROTTLED: the chat service allows 30 requests per 60 s (X-RateLimit-*); the run still needed about 310 "
+        "requests for 100 scenarios (about 11 min at that rate); allow it with a bigger -D throttle_budget "
+        "(seconds), an allow-listed client for the suite, or fewer scenarios (--tags=@core)"
+    )
+    assert RunHealth().throttled_line(scenarios_done=1, scenarios_left=1) is None
+    unannounced = RunHealth(throttle_budget_s=0, sleep=lambda seconds: None)
+    with pytest.raises(Throttled):
+        unannounced.throttled("1", "auth")
+    assert unannounced.throttled_line(scenarios_done=0, scenarios_left=3).startswith(
+        "THROTTLED: the auth service answered 429 Too Many Requests 1 times and announced no limit; the run still "
+        "needed about 0 requests for 3 scenarios (an unknown time)"
+    )
+
+
+def test_a_rate_per_service_spaces_that_service_only():
+    fake = FakeTime()
+    health = RunHealth(requests_per_minute={"chat": 30}, clock=fake.clock, sleep=fake.sleep)
+    for _ in range(3):
+        health.admit("chat")
+        health.admit("auth")
+    assert fake.slept == [2.0, 2.0] and health.waited_s == 0  # configured pacing is not throttling
+
+
+def test_through_the_client_an_announced_limit_is_waited_out_without_a_429(server):
+    server.reply(json_reply(200, MODELS, headers=[("X-RateLimit-Limit", "2"), ("X-RateLimit-Remaining", "0"),
+                                                  ("X-RateLimit-Reset", "1")]))
+    server.reply(json_reply(200, MODELS))
+    health = RunHealth()
+    transport = transport_with(health)
+    chat = ChatApi(transport, server.url)
+    chat.models("token")
+    started = time.monotonic()
+    assert chat.models("token").status == 200
+    assert time.monotonic() - started >= 0.9 and health.throttled_answers == 0 and len(server.received) == 2
     transport.close()

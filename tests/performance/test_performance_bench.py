@@ -89,7 +89,7 @@ def test_each_scenario_gets_its_wall_time_and_the_sum_of_its_streams(tmp_path):
 
 
 def test_the_generated_confirmations_are_read_from_their_machine_readable_timing(tmp_path):
-    near_miss_report = "family: wildcards (...)\n\n  1. '%'  [SQL LIKE: % alone]  -> 400 ...\n\n12 near misses in 0.061 s"
+    near_miss_report = "family: wildcards (...)\n\n  1. '%'  [SQL LIKE: % alone]  -> 400 ...\n\n12 of 12 near misses tried in 0.061 s"
     write_result(tmp_path, name="Near misses: wildcards", tags=["core"], start_ms=1_000, stop_ms=1_300,
                  step_attachments=[("near misses tried: wildcards", near_miss_report),
                                    (NEAR_MISS_TIMING, json.dumps({"sent": 12, "seconds": 0.061})),
@@ -151,7 +151,7 @@ def test_bench_measures_a_tiny_run_serial_and_parallel(tmp_path, capsys):
     figures_file = tmp_path / "bench.json"
     # The stalled platform's verdict is measured by tests/meta/test_run_verdicts.py.
     tags = "@behaviour.own_id_confirms or @behaviour.wrong_id_rejected or @behaviour.near_miss_rejected"
-    bench.main(["--repeat", "1", "--jobs", "2", "--tags", tags, "--no-stall", "--json", str(figures_file)])
+    bench.main(["--repeat", "1", "--jobs", "2", "--tags", tags, "--no-stall", "--no-slow", "--json", str(figures_file)])
     printed = capsys.readouterr().out
     figures = json.loads(figures_file.read_text())
     assert [run["exit_code"] for run in figures["serial_runs"] + figures["parallel_runs"]] == [0, 0]
@@ -169,3 +169,15 @@ def test_a_slow_keep_alive_round_trip_misses_its_target_and_shows_in_the_table()
     assert any("keep-alive round trip 42.0 ms" in line for line in bench.verdicts(measured))
     assert "keep-alive round trip" in bench.table(measured)
     assert bench.verdicts(bench.Bench(startups=[bench.Startup(0.5, 0.3, 0.002)])) == []
+
+
+def test_the_slow_platform_figure_is_shown_and_missed_when_over_two_minutes_or_failing():
+    fast_enough = bench.Bench(slow=bench.SlowPlatform(96.0, 0, 84, 17.7))
+    assert bench.verdicts(fast_enough) == []
+    assert "slow platform           96.00 s   (whole suite, slow_confirmation: 84 near misses in 17.7 s)" in (
+        bench.table(fast_enough)
+    )
+    assert bench.to_json(fast_enough)["slow_platform_s"] == 96.0
+    for slow in (bench.SlowPlatform(130.0, 0, 84, 40.0), bench.SlowPlatform(90.0, 1, 84, 17.0)):
+        missed = bench.verdicts(bench.Bench(slow=slow))
+        assert len(missed) == 1 and missed[0].startswith("the slow platform's run (slow_confirmation) took"), missed

@@ -902,3 +902,54 @@ def test_id_issued_before_credit_check(platform_with):
         assert api.balance(user) == 0
         assert api.stream(user, session_id, "One more?").status == 402
         assert is_mismatch(api.confirm(user, session_id, result.streaming_session_id))
+
+
+# --- issue 21: fair to every honest deployment ---
+
+
+def test_expensive_model(platform_with):
+    with platform_with("expensive_model") as (_, api):
+        session_id, result = streamed(api)
+        assert len(result.text) >= 1200
+        assert api.balance("user1") == 5000 - -(-len(result.text) // 2)  # a credit per two characters
+
+
+def test_welcome_credits(platform_with):
+    with platform_with("welcome_credits") as (_, api):
+        assert api.balance("user2") == 100
+        session_id = api.new_session("user2")
+        while api.balance("user2") > 0:  # 100 credits pay for a handful of replies, then the 402
+            assert api.stream("user2", session_id).ended == "done"
+        assert api.stream("user2", session_id).status == 402
+
+
+def test_welcome_credits_unchecked_balance(platform_with):
+    with platform_with("welcome_credits_unchecked_balance") as (_, api):
+        assert api.balance("user2") == 100
+        session_id = api.new_session("user2")
+        for _ in range(20):
+            api.stream("user2", session_id)
+        assert api.balance("user2") == 0
+        assert api.stream("user2", session_id).ended == "done"  # no 402: the balance is never checked
+
+
+def test_slow_confirmation(platform_with):
+    with platform_with("slow_confirmation") as (_, api):
+        session_id, result = streamed(api)
+        started = time.monotonic()
+        assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
+        assert time.monotonic() - started >= 1.2
+
+
+def test_strict_rate_limit(platform_with):
+    with platform_with("strict_rate_limit") as (_, api):
+        answers = [api.request("GET", "chat", "/api/health") for _ in range(35)]
+        assert api.request("GET", "auth", "/health").status_code == 200  # chat only
+        served = [answer for answer in answers if answer.status_code == 200]
+        refused = [answer for answer in answers if answer.status_code == 429]
+        assert served and refused and len(served) + len(refused) == 35 and len(served) <= 30
+        first, last = served[0].headers, served[-1].headers
+        assert first["X-RateLimit-Limit"] == "30" and first["RateLimit-Policy"] == "30;w=60"
+        assert int(last["X-RateLimit-Remaining"]) == 0 < int(first["X-RateLimit-Remaining"])
+        assert 0 < int(first["X-RateLimit-Reset"]) - time.time() <= 61  # a Unix time, the window's end
+        assert refused[0].json()["message"] and 1 <= int(refused[0].headers["Retry-After"]) <= 60

@@ -103,3 +103,48 @@ def test_an_undefined_step_is_a_reason_too():
     step = feature.scenarios[1].steps[0]
     step.status = Status.undefined
     assert failure_reason(feature.scenarios[1]) == "undefined step: a reply"
+
+
+def test_scenarios_not_checked_are_listed_by_reason_and_are_not_failures():
+    feature = parse_feature(FEATURE, filename="features/replies.feature")
+    wrong_id, streams = feature.scenarios
+    for scenario, reason in ((wrong_id, "the run stopped: throttled"), (streams, "the run stopped: throttled")):
+        scenario.skip()
+        scenario.skip_reason = f"NOT CHECKED: {reason}"
+    printed = io.StringIO()
+    summary = RunSummary(Config(), stream=printed)
+    summary.feature(feature)
+    summary.end()
+    assert printed.getvalue().splitlines()[1:] == [
+        "Not checked (2), so neither passed nor failed:",
+        "  the run stopped: throttled (2):",
+        "      features/replies.feature:2  A wrong ID is rejected",
+        "      features/replies.feature:7  A reply streams",
+        "0 findings in 0 failing scenarios",
+    ]
+
+
+def test_junit_says_why_a_scenario_was_not_checked(tmp_path):
+    from xml.etree import ElementTree
+
+    from behave.reporter.junit import JUnitReporter
+
+    from chat_acceptance.reporting.junit import ReasonedJUnitReporter, use_reasoned_junit
+
+    config = Configuration(command_args=["--junit", f"--junit-directory={tmp_path}", "--show-skipped"],
+                           load_config=False)
+    config.base_dir = str(tmp_path)  # what behave sets once it has found the features
+    use_reasoned_junit(config)
+    reporter = next(reporter for reporter in config.reporters if isinstance(reporter, JUnitReporter))
+    assert type(reporter) is ReasonedJUnitReporter
+    feature = parse_feature(FEATURE, filename="features/replies.feature")
+    wrong_id, streams = feature.scenarios
+    wrong_id.skip()
+    wrong_id.skip_reason = "NOT CHECKED: the run stopped: throttled"
+    for step in streams.steps:
+        step.status = Status.passed
+    reporter.feature(feature)
+    cases = ElementTree.parse(next(tmp_path.glob("*.xml"))).getroot().iter("testcase")
+    skipped = {case.get("name"): case.find("skipped") for case in cases}
+    assert skipped["A wrong ID is rejected"].get("message") == "NOT CHECKED: the run stopped: throttled"
+    assert skipped["A reply streams"] is None

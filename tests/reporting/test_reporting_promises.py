@@ -59,7 +59,7 @@ def test_the_table_is_written_for_the_last_run(tmp_path, capsys):
     assert "| `models.200` | the available models are listed | `models_listed` | passed (1 run) |" in text
     # A run that checked almost nothing (one stopped in set-up, say) must not read as all promises kept.
     not_run = sum(line.endswith("| not run |") for line in text.splitlines())
-    assert not_run > 0 and f"0 failed, {not_run} not run)" in capsys.readouterr().out
+    assert not_run > 0 and f"0 failed, 0 not checked, {not_run} not run)" in capsys.readouterr().out
 
 
 def test_no_results_no_table(tmp_path, capsys):
@@ -74,3 +74,20 @@ def test_the_docs_show_the_map_as_it_is():
         "docs/scenarios.md's map is out of date: "
         "python -m chat_acceptance.reporting.promise_table --page docs/scenarios.md"
     )
+
+
+def test_a_promise_whose_scenario_could_not_be_checked_is_not_checked_with_the_reason_never_passed(tmp_path):
+    _result(tmp_path, "s1", "passed", "behaviour.a")
+    _result(tmp_path, "s2", "passed", "behaviour.c")
+    reason = {"name": "not_checked", "value": "NOT CHECKED: Carol still has 66 credits after 2 replies"}
+    (tmp_path / "s3-result.json").write_text(json.dumps(
+        {"name": "s3", "status": "skipped", "labels": [{"name": "tag", "value": "behaviour.c"}, reason]}
+    ))
+    _result(tmp_path, "s4", "failed", "behaviour.d")
+    _result(tmp_path, "s5", "skipped", "behaviour.d")
+    (tmp_path / "s6-result.json").write_text(json.dumps(
+        {"name": "s6", "status": "skipped", "labels": [{"name": "tag", "value": "behaviour.d"}, reason]}
+    ))
+    rows = {line.split("|")[1].strip(): line for line in promise_table.table(MAP, promise_table.verdicts_by_tag(tmp_path)).splitlines() if line.startswith("| `")}
+    assert "| NOT CHECKED (Carol still has 66 credits after 2 replies) (2 run) |" in rows["`a.two`"]
+    assert "FAILED (3 run)" in rows["`a.four`"]  # a failure still wins
