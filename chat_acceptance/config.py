@@ -15,6 +15,7 @@ from chat_acceptance.redaction import REDACTED
 
 # userdata name -> environment variable that may set it
 ENVIRONMENT_VARIABLES = {
+    "shared_accounts": "SHARED_ACCOUNTS",
     "auth_service_url": "AUTH_SERVICE_URL",
     "accounting_service_url": "ACCOUNTING_SERVICE_URL",
     "chat_service_url": "CHAT_SERVICE_URL",
@@ -35,7 +36,7 @@ SETTINGS = (
     "test_user", "test_user_password", "second_user", "second_user_password",
     "admin_user", "admin_password", "supervisor_user", "supervisor_password", "jwt_secret",
     "connect_timeout", "read_timeout", "stream_deadline", "stream_event_cap", "confirm_retry", "health_deadline",
-    "credits_to_allocate", "keep_resources", "contract_checks",
+    "credits_to_allocate", "keep_resources", "contract_checks", "shared_accounts",
     "stall_limit", "throttle_budget", "max_requests_per_second", "baseline", "scenario_outcomes",
     "seed", "near_misses_per_family",
     "reference_faults", "model_chunk_delay",
@@ -81,6 +82,9 @@ class SuiteConfig:
     credits_to_allocate: int = 5000
     keep_resources: bool = False
     contract_checks: bool = True
+    # Other runs use the configured accounts at the same time (parallel runs): their balances and conversation
+    # lists are then not compared after a refusal, only those of the users a scenario creates.
+    shared_accounts: bool = False
     reference_faults: tuple[str, ...] = ()
     model_chunk_delay_s: float = 0.01
     baseline_file: str = "acceptance-baseline.json"  # known defects; no such file: no baseline
@@ -133,6 +137,7 @@ class SuiteConfig:
                 source.number("credits_to_allocate", cls.credits_to_allocate, whole=True, allow_zero=True)
             ),
             keep_resources=source.flag("keep_resources", cls.keep_resources),
+            shared_accounts=source.flag("shared_accounts", cls.shared_accounts),
             contract_checks=source.flag("contract_checks", cls.contract_checks),
             stall_limit=int(source.number("stall_limit", cls.stall_limit, whole=True)),
             throttle_budget_s=source.number("throttle_budget", cls.throttle_budget_s, allow_zero=True),

@@ -9,10 +9,12 @@ from chat_acceptance.transport.client import ApiResponse, Exchange, PlatformClie
 from chat_acceptance.config import Account, SuiteConfig
 from chat_acceptance import reporting
 from chat_acceptance.world import consequences, near_misses
+from chat_acceptance.world.invariants import Invariants
+from chat_acceptance.world.leaks import IdSamples
 from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
 from chat_acceptance.reporting import attach_text
 from chat_acceptance.world.matchers import expect, is_accepted, stream_end_problems
-from chat_acceptance.world.people import Credentials, Person, Reply, SignedIn
+from chat_acceptance.world.people import Credentials, Person, Reply, SignedIn, claims_to_be
 from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.waiting import poll_until
 
@@ -36,6 +38,18 @@ class Suite:
         self.platform = platform
         self._credentials: dict[str, Credentials] = {}  # by persona
         self._all_credentials: list[Credentials] = []  # the personas' and the scenarios' new users'
+        self.id_samples = IdSamples()  # issued streaming session IDs: what they share is no secret (leaks)
+        self.confirm_retries = 0  # confirmations sent again because the issued ID may not have been stored yet
+
+    def count_retry(self) -> None:
+        self.confirm_retries += 1
+
+    def retry_summary(self) -> str:
+        """One line for the end of the run: retries are evidence, never hidden."""
+        return (
+            f"confirmation retries: {self.confirm_retries} (a mismatch for a reply's own streaming session ID sent "
+            f"again within confirm_retry={self.config.confirm_retry_s:g} s of its done, before it was ever accepted)"
+        )
 
     def account(self, persona: str) -> Account | None:
         return getattr(self.config, PERSONAS[persona])
@@ -111,13 +125,15 @@ class Suite:
         signed_in: Credentials | None = None,
     ) -> Person:
         """A persona (signed in once per run, again when the token is about to expire), or whoever `signed_in` says."""
-        return Person(
+        person = Person(
             name,
             signed_in or self.credentials(name),
             self.platform,
             confirm_retry_s=self.config.confirm_retry_s,
             add_cleanup=add_cleanup,
         )
+        person.count_retry = self.count_retry
+        return person
 
 
 class World:
@@ -137,6 +153,7 @@ class World:
         self.accounts: dict[str, Account] = {}  # the sign-in of every new user the scenario created, by name
         self.attempted_account: Account | None = None  # an account someone tried to create (it may not exist)
         self.action: Any = None  # the guarded action the scenario tries (chat_acceptance.world.access)
+        self.sent_id: Any = None  # what a confirmation sent as the streaming session ID, when a step chose it
         self.exchanges: list[Exchange] = []  # every exchange of the scenario, in order
         # What a Given tolerated because the scenario is not about it (a missing done, a malformed last event):
         # one line each, also attached to the report; the scenarios about the stream's end judge it.
@@ -144,12 +161,40 @@ class World:
         # Answers that broke the contract's shapes, in order; the scenario's last step reports them (behaviour first).
         self.contract_findings: list[AssertionError] = []
         self.attempts: list[near_misses.Attempt] = []  # near misses tried, with the platform's answers
+        # What every exchange must keep (chat_acceptance.world.invariants); the run wires it to the transport.
+        self.invariants = Invariants(self, suite.id_samples)
+        # Whose balance and conversation list a refusal is compared on: everyone, unless other runs use the
+        # configured accounts at the same time (shared_accounts); then only the users the scenario created.
+        self.compared: set[str] = set()
+
+    def owner(self) -> str | None:
+        """Whose conversation the scenario is about: the reply's owner, else whoever the scenario met first."""
+        if self.reply is not None:
+            return self.reply.owner
+        return next(iter(self.people), None)
+
+    def identity_claims(self, token: str) -> dict[str, str]:
+        """Whoever is not the owner claims, on every request, to be the owner (headers a naive service might
+        trust); only the token may decide who is calling."""
+        owner = self.people.get(self.owner() or "")
+        if owner is None or owner.signed_in.access_token == token:
+            return {}
+        if not any(person.signed_in.access_token == token for person in self.people.values()):
+            return {}
+        return claims_to_be(owner)
+
+    def _meet(self, name: str, person: Person, *, created: bool) -> Person:
+        person.invariants = self.invariants
+        self.people[name] = person
+        if created or not self.suite.config.shared_accounts:
+            self.compared.add(name)
+        return person
 
     def person(self, name: str) -> Person:
         if name not in self.people:
             if name not in PERSONAS:
                 raise AssertionError(f"{name} has not been introduced in this scenario")
-            self.people[name] = self.suite.person(name, add_cleanup=self.add_cleanup)
+            self._meet(name, self.suite.person(name, add_cleanup=self.add_cleanup), created=False)
         return self.people[name]
 
     def received_reply(
@@ -178,8 +223,9 @@ class World:
         self.accounts[name] = Account(username, password)
         credentials = self.suite.credentials_of(self.accounts[name])
         credentials.current()  # signs in now: a new user who cannot sign in stops the Given here
-        person = self.suite.person(name, add_cleanup=self.add_cleanup, signed_in=credentials)
-        self.people[name] = person
+        person = self._meet(
+            name, self.suite.person(name, add_cleanup=self.add_cleanup, signed_in=credentials), created=True
+        )
         self.starting_balances[name] = person.balance()
         return person
 
@@ -237,22 +283,27 @@ class World:
         )
         return self.protected
 
+    def make_sure_reply_id_is_stored(self) -> None:
+        """A deployment may store the issued ID a little after done; before that, every ID gets the mismatch, and
+        a refusal sent then would prove nothing. Confirming with the own ID and text first makes sure it is."""
+        person = self.person(self.reply.owner)
+        expect(person.confirm_with_own_id(self.reply), is_accepted(f"{person.name} confirming the reply first"))
+
     def try_near_misses(self, family: str) -> list[near_misses.Attempt]:
         """Confirms the scenario's reply once with each near miss of its ID from `family`, each time with an
         attacker's text (numbered, so that a saved one says which attempt it was), and attaches to the report
         every value sent and the answer. What the attempts must not change is recorded first (`protected`)."""
         reply, config = self.reply, self.suite.config
         person = self.person(reply.owner)
-        # A deployment may store the issued ID a little after done; before that, every ID gets the mismatch and
-        # a near miss would prove nothing. Confirming with the own ID and text first makes sure it is stored.
-        expect(person.confirm_with_own_id(reply), is_accepted(f"{person.name} confirming the reply first"))
+        self.make_sure_reply_id_is_stored()
         self.protect(f"confirming with near misses of family '{family}'", reply.owner)
         candidates = near_misses.near_misses(
             reply.streaming_session_id, family, run_seed=config.seed, limit=config.near_misses_per_family
         )
-        self.attempts = near_misses.try_all(
-            candidates, lambda value, number: person.confirm(reply, value, consequences.attacker_text(number))
-        )
+        with self.invariants.batch():
+            self.attempts = near_misses.try_all(
+                candidates, lambda value, number: person.confirm(reply, value, consequences.attacker_text(number))
+            )
         reporting.attach_text(
             f"near misses tried: {family}",
             near_misses.report(

@@ -348,16 +348,6 @@ def is_signed_in_as(answer: ApiResponse, account: Account, role: str) -> None:
 # -- identity claims and browsers ---------------------------------------------------------------------------
 
 
-def claims_to_be(person: Person) -> dict[str, str]:
-    """Headers a naive service might trust to tell who the caller is; the contract says only the token counts."""
-    return {
-        "X-User-Id": person.user_id,
-        "X-User": person.username,
-        "X-Username": person.username,
-        "X-Forwarded-User": person.username,
-    }
-
-
 def ask_from_browser(person: Person, origin: str, question: str) -> StreamResult:
     return person.ask(person.start_conversation(), question, headers={"Origin": origin})
 

@@ -18,6 +18,7 @@ def step_act_on_unknown_user(context, action):
 @when("{name:Person} confirms the reply with its own streaming session ID, counting {count:JsonValue} tokens")
 def step_confirm_counting(context, name, count):
     world = context.world
+    world.make_sure_reply_id_is_stored()  # before that, every ID gets the mismatch: "invalid" would prove nothing
     world.protect(f"{name} confirming her reply counting {count!r} tokens", name)
     world.answer = access.confirm_counting(world.person(name), world.reply, consequences.attacker_text(), count)
 

@@ -2,7 +2,7 @@
 from behave import given, then, when
 
 import parameter_types  # noqa: F401  (registers the step parameter types)
-from chat_acceptance.world import access
+from chat_acceptance.world import people
 from chat_acceptance.world import expectations as expect
 
 
@@ -80,7 +80,7 @@ def step_open_conversation(context, name, owner):
 
 @when("{name:Person} opens {owner:Person}'s conversation claiming to be {claimed:Person}")
 def step_open_conversation_claiming(context, name, owner, claimed):
-    headers = access.claims_to_be(context.world.person(claimed))
+    headers = people.claims_to_be(context.world.person(claimed))
     context.world.answer = context.world.person(name).open_conversation(context.world.conversation_of(owner), headers)
 
 
