@@ -135,6 +135,7 @@ def before_all(context):
             context.suite.give_credits_to_test_users()
         else:
             print("no credits allocated in set-up: Alice and Bob must already have credits")
+        context.suite.learn_streaming_ids()
     except AssertionError as problem:
         return _stop_run(context, _one_line(problem))
     health.start_watching()  # set-up has its own deadline (health_deadline); from here on, stalls count
