@@ -167,6 +167,8 @@ class World:
         self.accounts: dict[str, Account] = {}  # the sign-in of every new user the scenario created, by name
         self.attempted_account: Account | None = None  # an account someone tried to create (it may not exist)
         self.action: Any = None  # the guarded action the scenario tries (chat_acceptance.world.access)
+        self.confirmations: list[ApiResponse] = []  # answers to confirming the same reply again and again
+        self.origin: str | None = None  # the origin of the web page a step acts from
         self.sent_id: Any = None  # what a confirmation sent as the streaming session ID, when a step chose it
         self.exchanges: list[Exchange] = []  # every exchange of the scenario, in order
         # What a Given tolerated because the scenario is not about it (a missing done, a malformed last event):
@@ -301,7 +303,9 @@ class World:
         """A deployment may store the issued ID a little after done; before that, every ID gets the mismatch, and
         a refusal sent then would prove nothing. Confirming with the own ID and text first makes sure it is."""
         person = self.person(self.reply.owner)
-        expect(person.confirm_with_own_id(self.reply), is_accepted(f"{person.name} confirming the reply first"))
+        with self.invariants.setting_up():
+            answer = person.confirm_with_own_id(self.reply)
+        expect(answer, is_accepted(f"{person.name} confirming the reply first"))
 
     def try_near_misses(self, family: str) -> list[near_misses.Attempt]:
         """Confirms the scenario's reply once with each near miss of its ID from `family`, each time with an

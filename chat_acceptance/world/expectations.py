@@ -9,7 +9,7 @@ from chat_acceptance.transport.client import ApiResponse
 from chat_acceptance.world.people import Person, Reply
 from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.world import World
-from chat_acceptance.world.invariants import CONSEQUENCE, LEAK, Invariants
+from chat_acceptance.world.invariants import CONSEQUENCE, LEAK, Invariants, allowed_origin_problem
 from chat_acceptance.world.matchers import expect
 
 # What the platform must answer to a refused request, by what the refusal means.
@@ -24,6 +24,19 @@ _REFUSALS = {
 
 def is_accepted(answer: ApiResponse, what: str, status: int = 200) -> None:
     expect(answer, matchers.is_accepted(what, status))
+
+
+def every_confirmation_accepted(answers: list[ApiResponse]) -> None:
+    """The first confirmation was accepted, and so was every one after it (the same ID, sent again)."""
+    expect(answers[0], matchers.is_accepted("the first confirmation"))
+    refused = [(number, answer) for number, answer in enumerate(answers, start=1) if answer.status != 200]
+    if refused:
+        number, answer = refused[0]
+        raise AssertionError(
+            "Issued streaming session ID refused after it was accepted: the latest stream's ID confirmed the reply "
+            f"once, then the confirmation answered {answer.status}; expected it to confirm again every time it is sent"
+            f"\nconfirmation {number} of {len(answers)}: {matchers.describe_answer(answer)}; {len(refused)} refused"
+        )
 
 
 def is_rejected_as_mismatch(answer: ApiResponse) -> None:
@@ -257,22 +270,23 @@ def every_near_miss_rejected(attempts: list[near_misses.Attempt], seed: int) -> 
 # Browsers on other origins
 
 
-def exposes_streaming_session_id(stream: StreamResult) -> None:
-    """The reply itself streamed, with its ID, and the browser is allowed to read that ID. How the stream ended
-    (a done event or not) is for the scenarios about the stream's end."""
+def exposes_streaming_session_id(stream: StreamResult, origin: str) -> None:
+    """The reply itself streamed, with its ID, and the browser on `origin` is allowed to read that ID. How the
+    stream ended (a done event or not) is for the scenarios about the stream's end."""
     expect(stream, matchers.carries_streaming_session_id())
     expect(stream, matchers.has_ended())
+    _allows_origin(stream, origin)
     exposed = _header_list(stream.headers.get("Access-Control-Expose-Headers"))
-    allowed_origin = stream.headers.get("Access-Control-Allow-Origin")
-    if "x-streaming-session-id" not in exposed or not allowed_origin:
+    if "x-streaming-session-id" not in exposed:
         raise AssertionError(
             "expected Access-Control-Expose-Headers to list X-Streaming-Session-Id for an allowed origin, got "
-            f"Access-Control-Allow-Origin {allowed_origin!r} and Access-Control-Expose-Headers "
-            f"{stream.headers.get('Access-Control-Expose-Headers')!r} (status {stream.status})"
+            f"Access-Control-Allow-Origin {stream.headers.get('Access-Control-Allow-Origin')!r} and "
+            f"Access-Control-Expose-Headers {stream.headers.get('Access-Control-Expose-Headers')!r} "
+            f"(status {stream.status})"
         )
 
 
-def allows_headers(answer: ApiResponse, *names: str) -> None:
+def allows_headers(answer: ApiResponse, origin: str, *names: str) -> None:
     allowed = _header_list(answer.headers.get("Access-Control-Allow-Headers"))
     missing = [name for name in names if name.lower() not in allowed]
     if not 200 <= answer.status < 300 or missing or not answer.headers.get("Access-Control-Allow-Origin"):
@@ -280,6 +294,16 @@ def allows_headers(answer: ApiResponse, *names: str) -> None:
             f"expected the preflight to allow {', '.join(names)} from the origin, got {answer.status} with "
             f"Access-Control-Allow-Origin {answer.headers.get('Access-Control-Allow-Origin')!r} and "
             f"Access-Control-Allow-Headers {answer.headers.get('Access-Control-Allow-Headers')!r}"
+        )
+    _allows_origin(answer, origin)
+
+
+def _allows_origin(answer: ApiResponse | StreamResult, origin: str) -> None:
+    problem = allowed_origin_problem(origin, answer.headers)
+    if problem is not None:
+        raise AssertionError(
+            "expected Access-Control-Allow-Origin to name the page's origin (or * without credentials), but "
+            f"{problem}\nthe page's origin is {origin!r}; status {answer.status}"
         )
 
 

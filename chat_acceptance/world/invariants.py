@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 LEAK = "leak"
 CONSEQUENCE = "consequence"
 CONFIRMS_AGAIN = "confirms again"
+CORS = "cors"
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CONVERSATION = re.compile(r"^/api/chat/sessions/([^/]+)")
@@ -51,6 +52,18 @@ class Finding(AssertionError):
         super().__init__(headline + (f"\n{details}" if details else ""))
         self.kind = kind
         self.headline = headline
+
+
+def allowed_origin_problem(origin: str, headers: Any) -> str | None:
+    """What is wrong with the answer's Access-Control-Allow-Origin for a page on `origin` (None: nothing): it
+    must name that origin, or be `*` where credentials are not allowed (contract: "naming that Origin (or `*`)")."""
+    allowed = headers.get("Access-Control-Allow-Origin")
+    credentials = (headers.get("Access-Control-Allow-Credentials") or "").strip().lower() == "true"
+    if allowed == origin or allowed == "*" and not credentials:
+        return None
+    if allowed == "*":
+        return "Access-Control-Allow-Origin is * while Access-Control-Allow-Credentials is true"
+    return f"Access-Control-Allow-Origin is {allowed!r}"
 
 
 def is_refusal(status: int | None) -> bool:
@@ -69,6 +82,7 @@ def is_mismatch_answer(status: int | None, body: str | None) -> bool:
 class State:
     """What a refusal must leave as it was, as read at one moment."""
 
+    chat: bool = False  # whether conversations and lists were read (only an attempt on the chat service needs them)
     balances: dict[str, Any] = field(default_factory=dict)  # person -> totalCredits (or why unreadable)
     listed: dict[str, Any] = field(default_factory=dict)  # person -> sorted (sessionId, title) pairs
     conversations: dict[str, Any] = field(default_factory=dict)  # conversation -> (role, content) pairs
@@ -88,21 +102,28 @@ class Invariants:
         self.ended_at: dict[str, float] = {}  # conversation -> when its latest stream ended (time.monotonic())
         self.phase = "given"  # the step type running: a Given sets up; When and Then attempt and check
         self._snapshot: State | None = None
-        self._own = threading.local()  # set in the threads (and calls) of the invariants' own requests
-        self._batch: list[Exchange] | None = None
+        self._batch: _Batch | None = None
+        self._setting_up = False
 
     # -- hooks (the transport calls them) --------------------------------------------------------------------
 
     def before_send(self, service: str, method: str, path: str) -> None:
-        """Before an attempt of a When or Then step: the snapshot, unless the last one still holds."""
-        if self._is_own() or self.phase == "given" or self._snapshot is not None:
+        """Before an attempt (a write of a When step): the snapshot, unless the last one still holds. Reads
+        change nothing they could be refused for; a Then step checks, it does not attempt."""
+        if _is_own() or self.phase != "when" or method in _READS or self._setting_up:
             return
-        if self._batch is not None and self._batch:
-            return  # a batch is compared once, with the snapshot taken before its first request
-        self._snapshot = self._read_state()
+        if service == "auth":
+            return  # the auth service keeps accounts: compared after a refusal by signing in, nothing to read before
+        chat = service == "chat"
+        if self._batch is not None:
+            if self._batch.snapshot_taken:
+                return
+            self._batch.snapshot_taken = True
+        if self._snapshot is None or chat and not self._snapshot.chat:
+            self._snapshot = self._read_state(chat)
 
     def observe(self, exchange: Exchange) -> None:
-        if self._is_own():
+        if _is_own():
             return
         path = urlsplit(exchange.url).path
         conversation = _conversation_of(path)
@@ -110,29 +131,46 @@ class Invariants:
         self._note_ownership(exchange, path)
         if exchange.status is not None and exchange.status >= 400:
             self._check_leaks(exchange)
+        self._check_allowed_origin(exchange)
         if path.endswith("/update-stream") and conversation is not None:
             self._check_confirms_again(exchange, conversation)
         if is_refusal(exchange.status):
             if self._batch is not None:
-                self._batch.append(exchange)
+                self._batch.refused.append(exchange)
             else:
                 self._check_refusal(exchange, conversation)
         elif exchange.method not in _READS and not path.endswith("/api/auth/login"):
-            self._snapshot = None  # an accepted change (or no answer): the next attempt needs a new snapshot
             if exchange.method == "DELETE" and conversation is not None and exchange.status == 200:
                 self.gone.add(conversation)
+            if self._batch is not None:
+                self._batch.changed = True
+            else:
+                self._snapshot = None  # an accepted change (or no answer): the next attempt needs a new snapshot
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Requests sent together (near misses, perhaps at the same time): one snapshot before the first, one
-        comparison after the last, whatever order they ran in."""
-        self._batch = []
+        """Attempts sent together (near misses, perhaps at the same time; the same ID again and again): one
+        snapshot before the first, one comparison after the last, whatever order they ran in."""
+        self._batch = _Batch()
         try:
             yield
         finally:
-            refused, self._batch = self._batch, None
-            if refused:
-                self._check_refusal(refused[0], _conversation_of(urlsplit(refused[0].url).path), len(refused))
+            batch, self._batch = self._batch, None
+            if batch.refused:
+                first = batch.refused[0]
+                self._check_refusal(first, _conversation_of(urlsplit(first.url).path), len(batch.refused))
+            if batch.changed:
+                self._snapshot = None
+
+    @contextmanager
+    def setting_up(self) -> Iterator[None]:
+        """What a When step sets up first (a conversation to aim at, the ID made sure to be stored) is no
+        attempt: no snapshot before it (an accepted change still makes the next attempt take a new one)."""
+        self._setting_up = True
+        try:
+            yield
+        finally:
+            self._setting_up = False
 
     def first(self, *kinds: str) -> Finding | None:
         return next((finding for finding in self.findings if not kinds or finding.kind in kinds), None)
@@ -202,6 +240,20 @@ class Invariants:
                 ))
                 return
 
+    def _check_allowed_origin(self, exchange: Exchange) -> None:
+        """Any answer to a request from a web page that allows an origin must allow the page's own."""
+        origin = next((value for name, value in exchange.request_headers.items() if name.lower() == "origin"), None)
+        if origin is None or exchange.status is None or "Access-Control-Allow-Origin" not in exchange.response_headers:
+            return
+        problem = allowed_origin_problem(origin, exchange.response_headers)
+        if problem is not None:
+            self._add(Finding(
+                CORS,
+                "expected Access-Control-Allow-Origin to name the page's origin (or * without credentials), but "
+                f"the answer to {exchange.method} {route_of(urlsplit(exchange.url).path)} does not",
+                f"{problem}; the page's origin is {origin!r}",
+            ))
+
     def _check_confirms_again(self, exchange: Exchange, conversation: str) -> None:
         try:
             claimed = json.loads(exchange.request_body or "").get("streamingSessionId")
@@ -223,14 +275,14 @@ class Invariants:
 
     def _check_refusal(self, exchange: Exchange, conversation: str | None, count: int = 1) -> None:
         before, self._snapshot = self._snapshot, None
+        if exchange.service == "auth":
+            before = self._check_accounts(exchange, before)
         if before is None:
             return  # refused in a Given (which then fails on its own), or with nothing recorded before it
         route = f"{exchange.method} {route_of(urlsplit(exchange.url).path)}"
         what = f"{route} answered {exchange.status}" + (f" ({count} refused requests)" if count > 1 else "")
-        after = self._read_state()
+        after = self._read_state(before.chat)
         changes = _differences(before, after)
-        if exchange.service == "auth" and not urlsplit(exchange.url).path.endswith("/login"):
-            changes += self._account_changes()
         if not changes and conversation is not None:
             changes += self._owner_cannot_confirm(conversation, before)
         if changes:
@@ -238,11 +290,24 @@ class Invariants:
         else:
             self._snapshot = before  # nothing changed: the snapshot still holds for the next attempt
 
+    def _check_accounts(self, exchange: Exchange, before: State | None) -> State | None:
+        """A refusal by the auth service: every account the scenario created still signs in, and one it tried to
+        create does not exist. Returns the snapshot, which still holds when nothing changed."""
+        if self.phase == "given" or urlsplit(exchange.url).path.endswith("/login"):
+            return before
+        changes = self._account_changes()
+        if changes:
+            route = f"{exchange.method} {route_of(urlsplit(exchange.url).path)}"
+            self._add(Finding(CONSEQUENCE, f"Refused attempt changed what it protects: {route} answered "
+                                           f"{exchange.status}", "; ".join(changes)))
+            return None
+        return before
+
     def _account_changes(self) -> list[str]:
         from chat_acceptance.world.access import can_sign_in  # access builds on the world, which builds on this
 
         platform = self.world.suite.platform
-        with self._as_own():
+        with _as_own():
             changes = [f"{name} ({account.username}) can no longer sign in"
                        for name, account in self.world.accounts.items() if not can_sign_in(platform, account)]
             tried = self.world.attempted_account
@@ -262,7 +327,7 @@ class Invariants:
             return []
         owner = self.world.people[owner_name]
         body = confirmation(replies[-1], issued, self.tokens_used.get(conversation, 0))
-        with self._as_own():
+        with _as_own():
             answer = owner.confirm_until_stored(conversation, issued, lambda: owner.confirm_body(conversation, body))
         if answer.status != 200:
             return [f"{owner_name}'s own streaming session ID no longer confirms the reply: {answer.request} "
@@ -272,46 +337,63 @@ class Invariants:
 
     # -- reading the state -----------------------------------------------------------------------------------
 
-    def _read_state(self) -> State:
-        """A handful of reads, side by side: every person's balance and list, every conversation of theirs."""
+    def _read_state(self, chat: bool) -> State:
+        """A handful of reads, side by side: every person's balance; for an attempt on the chat service (the only
+        one that keeps conversations) also every person's list and every conversation of theirs."""
         people = {name: person for name, person in self.world.people.items() if name in self.world.compared}
         reads: dict[tuple[str, str], Callable[[], Any]] = {}
         for name, person in people.items():
             reads[("balances", name)] = person.balance
-            reads[("listed", name)] = person.listed_conversations
+            if chat:
+                reads[("listed", name)] = person.listed_conversations
         for conversation, owner in self.owners.items():
-            if conversation not in self.gone and owner in self.world.people:
+            if chat and conversation not in self.gone and owner in self.world.people:
                 reads[("conversations", conversation)] = (
                     lambda owner=self.world.people[owner], conversation=conversation:
                     as_pairs(owner.messages(conversation))
                 )
-        state = State()
+        state = State(chat)
         if not reads:
             return state
-        with ThreadPoolExecutor(_SNAPSHOT_WORKERS, initializer=self._mark_own) as pool:
-            results = dict(zip(reads, pool.map(_read, reads.values())))
+        results = dict(zip(reads, _POOL.map(_read, reads.values())))
         for (part, key), value in results.items():
             getattr(state, part)[key] = value
         return state
 
-    # -- the invariants' own requests are not attempts ---------------------------------------------------------
-
-    def _mark_own(self) -> None:
-        self._own.active = True
-
-    def _is_own(self) -> bool:
-        return getattr(self._own, "active", False)
-
-    @contextmanager
-    def _as_own(self) -> Iterator[None]:
-        self._own.active = True
-        try:
-            yield
-        finally:
-            self._own.active = False
-
     def _add(self, finding: Finding) -> None:
         self.findings.append(finding)
+
+
+@dataclass
+class _Batch:
+    snapshot_taken: bool = False
+    refused: list[Exchange] = field(default_factory=list)
+    changed: bool = False  # an accepted change inside the batch: the next attempt needs a new snapshot
+
+
+# The invariants' own requests (their reads, the owner's confirmation) are no attempts: marked per thread, in the
+# calling thread for a while and in the snapshot's reading threads for good.
+_OWN = threading.local()
+
+
+def _mark_own() -> None:
+    _OWN.active = True
+
+
+def _is_own() -> bool:
+    return getattr(_OWN, "active", False)
+
+
+@contextmanager
+def _as_own() -> Iterator[None]:
+    _OWN.active = True
+    try:
+        yield
+    finally:
+        _OWN.active = False
+
+
+_POOL = ThreadPoolExecutor(_SNAPSHOT_WORKERS, initializer=_mark_own, thread_name_prefix="invariants")
 
 
 def _read(read: Callable[[], Any]) -> Any:

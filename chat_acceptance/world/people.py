@@ -10,6 +10,8 @@ import functools
 import json as jsonlib
 import time
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
+from typing import ContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,8 +219,13 @@ class Person:
 
     # Conversations
 
+    def _setting_up(self) -> ContextManager[None]:
+        """What this person sets up is no attempt the scenario judges (chat_acceptance.world.invariants)."""
+        return self.invariants.setting_up() if self.invariants is not None else nullcontext()
+
     def start_conversation(self, title: str | None = None) -> str:
-        answer = self._chat.create_session(self.token, title=title)
+        with self._setting_up():
+            answer = self._chat.create_session(self.token, title=title)
         expect(answer, is_accepted(f"{self.name} starting a conversation", 201))
         session_id = answer.field("sessionId")
         if not isinstance(session_id, str) or not session_id:
@@ -315,6 +322,14 @@ class Person:
             lambda: self.confirm(reply, reply.streaming_session_id, complete_response),
             ended_at=reply.received_at,
         )
+
+    def confirm_again(self, reply: Reply, times: int) -> list[ApiResponse]:
+        """Confirms with the issued ID `times` times: the first may wait for a late store, the others are sent
+        once each (an ID once accepted confirms every time it is sent; contract: "confirms again")."""
+        with self.invariants.batch() if self.invariants is not None else nullcontext():
+            answers = [self.confirm_with_own_id(reply)]
+            answers += [self.confirm(reply, reply.streaming_session_id) for _ in range(times - 1)]
+        return answers
 
     def confirm_body(self, conversation_id: str, body: Any) -> ApiResponse:
         """A confirmation a check sends (not this person's own action)."""

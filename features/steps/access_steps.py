@@ -69,20 +69,22 @@ def step_still_signs_in(context, name):
 
 @when('{name:Person}\'s browser on "{origin}" asks for a reply to "{question}" in a new conversation')
 def step_browser_asks_for_reply(context, name, origin, question):
+    context.world.origin = origin
     context.world.answer = access.ask_from_browser(context.world.person(name), origin, question)
 
 
 @then("the browser may read the streaming session ID of the reply")
 def step_browser_may_read_id(context):
-    expect.exposes_streaming_session_id(context.world.answer)
+    expect.exposes_streaming_session_id(context.world.answer, context.world.origin)
 
 
 @when('a browser on "{origin}" asks whether it may send {name:Person}\'s question there')
 def step_browser_preflight(context, origin, name):
     world = context.world
+    world.origin = origin
     world.answer = access.preflight_question(world.suite.platform, origin, world.conversation_of(name))
 
 
 @then("the browser may send the Authorization and Content-Type headers")
 def step_browser_may_send_headers(context):
-    expect.allows_headers(context.world.answer, "Authorization", "Content-Type")
+    expect.allows_headers(context.world.answer, context.world.origin, "Authorization", "Content-Type")

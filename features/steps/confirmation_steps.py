@@ -11,6 +11,16 @@ def step_confirm_with_own_id(context, name):
     context.world.answer = context.world.person(name).confirm_with_own_id(context.world.reply)
 
 
+@when("{name:Person} confirms the reply with its own streaming session ID {times:d} times")
+def step_confirm_with_own_id_again(context, name, times):
+    context.world.confirmations = context.world.person(name).confirm_again(context.world.reply, times)
+
+
+@then("every confirmation is accepted")
+def step_every_confirmation_accepted(context):
+    expect.every_confirmation_accepted(context.world.confirmations)
+
+
 @when('{name:Person} confirms the reply as "{text}" with its own streaming session ID')
 def step_confirm_edited_reply(context, name, text):
     context.world.answer = context.world.person(name).confirm_with_own_id(context.world.reply, text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from fastapi import APIRouter, FastAPI
@@ -17,9 +18,11 @@ from reference_services.web.middleware import (
     ExtraFields,
     RateLimit,
     RefuseCrossOrigin,
+    SetHeader,
 )
 from reference_services.wording import Wording
 
+OTHER_ORIGIN = "https://portal.example.net"  # cors_other_origin
 RATE_LIMIT_PER_SECOND = 20  # the `rate_limited` switch: requests per second per client, per service
 
 
@@ -35,6 +38,12 @@ def new_service_app(
     middleware = []  # outermost first
     if faults.on("rate_limited"):
         middleware.append(Middleware(RateLimit, per_second=RATE_LIMIT_PER_SECOND))
+    if faults.on("rate_limit_reset_header"):  # the epoch second the next rate window starts
+        middleware.append(Middleware(SetHeader, name="X-RateLimit-Reset", value=lambda: str(int(time.time()) + 1)))
+    if faults.on("cors_other_origin"):  # a gateway's fixed origin written over the one CORS answered
+        middleware.append(
+            Middleware(SetHeader, name="Access-Control-Allow-Origin", value=lambda: OTHER_ORIGIN, only_replace=True)
+        )
     if exposes_streaming_id and not faults.on("cors_hides_streaming_id"):
         middleware.append(Middleware(ExposeStreamingIdHeader))
     middleware.append(

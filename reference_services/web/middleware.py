@@ -6,6 +6,7 @@ import json
 import math
 import secrets
 import time
+from collections.abc import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -64,6 +65,31 @@ class ExposeStreamingIdHeader:
                 exposed = [name.strip() for name in headers.get("access-control-expose-headers", "").split(",")]
                 if STREAMING_ID_HEADER.lower() not in (name.lower() for name in exposed):
                     headers["Access-Control-Expose-Headers"] = ", ".join([*filter(None, exposed), STREAMING_ID_HEADER])
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
+class SetHeader:
+    """Sets one header on every response, as a gateway in front of a service might (`only_replace`: only where
+    the service already sent it). For faults: a CORS origin written over, a rate-limit header added."""
+
+    def __init__(self, app: ASGIApp, name: str, value: Callable[[], str], only_replace: bool = False) -> None:
+        self.app = app
+        self.name = name
+        self.value = value
+        self.only_replace = only_replace
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if not self.only_replace or self.name in headers:
+                    headers[self.name] = self.value()
             await send(message)
 
         await self.app(scope, receive, send_with_header)
