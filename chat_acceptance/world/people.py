@@ -342,9 +342,10 @@ class Person:
         it), so a mismatch for it is sent again, each time counted, until confirm_retry seconds after the reply
         ended; never for an ID that was accepted before (once accepted, it confirms every time: a mismatch then
         is the answer to judge)."""
-        answer = send()
         invariants = self.invariants
-        if not is_mismatch(answer) or invariants is not None and invariants.was_accepted(conversation_id, issued):
+        accepted_before = invariants is not None and invariants.was_accepted(conversation_id, issued)
+        answer = send()
+        if not is_mismatch(answer) or accepted_before:
             return answer
         if invariants is not None:
             ended_at = invariants.ended_at.get(conversation_id, ended_at)
