@@ -229,11 +229,11 @@ class Invariants:
             )
             if found:
                 leak = found[0]
-                shown = "the whole of a streaming session ID" if leak.whole else "part of a streaming session ID"
+                shown = "the whole issued streaming session ID" if leak.whole else "part of the issued streaming session ID"
                 self._add(Finding(
                     LEAK,
                     f"Streaming session ID revealed: the {exchange.status} answer to {exchange.method} "
-                    f"{route_of(urlsplit(exchange.url).path)} shows {shown} the scenario received, in {leak.where}; "
+                    f"{route_of(urlsplit(exchange.url).path)} shows {shown} in {leak.where}; "
                     "expected no error to reveal it",
                     f"{exchange.method} {exchange.url} revealed {leak.revealed!r} of {issued!r}"
                     + (f"; {len(found) - 1} more part(s) of that answer did too" if len(found) > 1 else ""),

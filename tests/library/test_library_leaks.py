@@ -155,8 +155,7 @@ def test_the_finding_names_the_route_and_the_part_on_a_stable_first_line():
     first, details = str(caught.value).split("\n", 1)
     assert first == (
         "Streaming session ID revealed: the 400 answer to POST /api/chat/sessions/{sessionId}/update-stream shows the "
-        "whole of a streaming session ID the scenario received, in header 'X-Streaming-Session-Id'; expected no "
-        "error to reveal it"
+        "whole issued streaming session ID in header 'X-Streaming-Session-Id'; expected no error to reveal it"
     )
     assert ISSUED in details and URL in details
 
