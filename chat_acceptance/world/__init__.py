@@ -166,7 +166,7 @@ class World:
         self.other_reply: Reply | None = None
         self.answer: ApiResponse | StreamResult | None = None  # what the platform answered to the scenario's action
         self.starting_balances: dict[str, float] = {}  # the people created for this scenario
-        self.protected: consequences.Protected | None = None  # what a refused attempt must leave as it was
+        self.protected: consequences.Protected | None = None  # a conversation before a confirmation of it
         self.accounts: dict[str, Account] = {}  # the sign-in of every new user the scenario created, by name
         self.attempted_account: Account | None = None  # an account someone tried to create (it may not exist)
         self.action: Any = None  # the guarded action the scenario tries (chat_acceptance.world.access)
@@ -287,20 +287,19 @@ class World:
         return source.streaming_session_id
 
     def protect(self, what: str, owner: str) -> consequences.Protected:
-        """Snapshots, before a refused attempt, what it must not change: `owner`'s conversation (the scenario's
-        reply, or the conversation it started), the balances of the people created for this scenario, and
-        the reply that `owner` must still be able to confirm. Call it right before the attempt."""
+        """Snapshots `owner`'s conversation (the scenario's reply's, or the one it started) before a
+        confirmation that must change only its latest reply. Call it right before the confirmation."""
         reply = self.reply if self.reply is not None and self.reply.owner == owner else None
         conversation = reply.conversation_id if reply else self.conversation
-        self.protected = consequences.protect(
-            what,
-            owner=self.person(owner),
-            conversation_id=conversation,
-            reply=reply,
-            payers=[self.person(name) for name in self.starting_balances],
-            shared=[name for name in self.people if name not in self.starting_balances],
-        )
+        self.protected = consequences.protect(what, owner=self.person(owner), conversation_id=conversation, reply=reply)
         return self.protected
+
+    def confirm_someone_elses_reply(self, name: str, owner: str, text: str) -> ApiResponse:
+        """`name` confirms `owner`'s reply as `text`: first with an ID she does not hold (so that an answer that
+        reveals the owner's ID has something to reveal), then with the reply's own ID; returns the last answer."""
+        reply, person = self.reply_of(owner), self.person(name)
+        person.confirm(reply, made_up_streaming_id(), text)
+        return person.confirm(reply, reply.streaming_session_id, text)
 
     def make_sure_reply_id_is_stored(self) -> None:
         """A deployment may store the issued ID a little after done; before that, every ID gets the mismatch, and
@@ -313,11 +312,10 @@ class World:
     def try_near_misses(self, family: str) -> list[near_misses.Attempt]:
         """Confirms the scenario's reply once with each near miss of its ID from `family`, each time with an
         attacker's text (numbered, so that a saved one says which attempt it was), and attaches to the report
-        every value sent and the answer. What the attempts must not change is recorded first (`protected`)."""
+        every value sent and the answer. The attempts are one batch for the consequence invariant."""
         reply, config = self.reply, self.suite.config
         person = self.person(reply.owner)
         self.make_sure_reply_id_is_stored()
-        self.protect(f"confirming with near misses of family '{family}'", reply.owner)
         candidates = near_misses.near_misses(
             reply.streaming_session_id, family, run_seed=config.seed, limit=config.near_misses_per_family
         )

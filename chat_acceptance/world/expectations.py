@@ -232,6 +232,9 @@ def changed_nothing(invariants: Invariants) -> None:
     finding = invariants.first(CONSEQUENCE)
     if finding is not None:
         raise finding
+    if invariants.refusals_compared == 0:
+        raise AssertionError("no refused attempt of this scenario was compared with what it protects: expected the "
+                             "attempt to be refused, or the scenario to record what it protects before it")
 
 
 def kept_the_invariants(invariants: Invariants) -> None:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from chat_acceptance.transport.client import Exchange, confirmation, route_of
+from chat_acceptance.transport.sse import MalformedStream
 from chat_acceptance.waiting import poll_until
 from chat_acceptance.world import leaks
 from chat_acceptance.world.consequences import as_pairs, describe_difference
@@ -104,23 +105,27 @@ class Invariants:
         self._snapshot: State | None = None
         self._batch: _Batch | None = None
         self._setting_up = False
+        self._lock = threading.Lock()
+        self.refusals_compared = 0  # refusals whose consequences were compared with a snapshot
+        self.streamed_text: dict[str, str] = {}  # conversation -> the text its latest stream sent
 
     # -- hooks (the transport calls them) --------------------------------------------------------------------
 
     def before_send(self, service: str, method: str, path: str) -> None:
-        """Before an attempt (a write of a When step): the snapshot, unless the last one still holds. Reads
-        change nothing they could be refused for; a Then step checks, it does not attempt."""
-        if _is_own() or self.phase != "when" or method in _READS or self._setting_up:
+        """Before an attempt (a request of a When step): the snapshot, unless the last one still holds. A Then
+        step checks, it does not attempt."""
+        if _is_own() or self.phase != "when" or self._setting_up:
             return
         if service == "auth":
             return  # the auth service keeps accounts: compared after a refusal by signing in, nothing to read before
         chat = service == "chat"
-        if self._batch is not None:
-            if self._batch.snapshot_taken:
-                return
-            self._batch.snapshot_taken = True
-        if self._snapshot is None or chat and not self._snapshot.chat:
-            self._snapshot = self._read_state(chat)
+        with self._lock:  # a batch's attempts may leave side by side: one snapshot before the first
+            if self._batch is not None:
+                if self._batch.snapshot_taken:
+                    return
+                self._batch.snapshot_taken = True
+            if self._snapshot is None or chat and not self._snapshot.chat:
+                self._snapshot = self._read_state(chat, before=True)
 
     def observe(self, exchange: Exchange) -> None:
         if _is_own():
@@ -187,6 +192,10 @@ class Invariants:
         self.latest[conversation] = issued
         self.accepted[conversation] = set()
         self.ended_at[conversation] = time.monotonic()
+        try:
+            self.streamed_text[conversation] = stream.text
+        except MalformedStream:
+            self.streamed_text.pop(conversation, None)
         done = stream.done if isinstance(stream.done, dict) else {}
         tokens = done.get("tokensUsed")
         self.tokens_used[conversation] = tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else 0
@@ -282,6 +291,7 @@ class Invariants:
         route = f"{exchange.method} {route_of(urlsplit(exchange.url).path)}"
         what = f"{route} answered {exchange.status}" + (f" ({count} refused requests)" if count > 1 else "")
         after = self._read_state(before.chat)
+        self.refusals_compared += 1
         changes = _differences(before, after)
         if not changes and conversation is not None:
             changes += self._owner_cannot_confirm(conversation, before)
@@ -293,8 +303,11 @@ class Invariants:
     def _check_accounts(self, exchange: Exchange, before: State | None) -> State | None:
         """A refusal by the auth service: every account the scenario created still signs in, and one it tried to
         create does not exist. Returns the snapshot, which still holds when nothing changed."""
-        if self.phase == "given" or urlsplit(exchange.url).path.endswith("/login"):
-            return before
+        if self.phase != "when":
+            return before  # a Given sets up, a Then checks (a sign-in refused there is a check's answer)
+        self.refusals_compared += before is None  # the accounts are what the auth service keeps
+        if urlsplit(exchange.url).path.endswith("/login"):
+            return before  # a refused sign-in: no account to compare beyond the snapshot
         changes = self._account_changes()
         if changes:
             route = f"{exchange.method} {route_of(urlsplit(exchange.url).path)}"
@@ -335,9 +348,26 @@ class Invariants:
         self.note_accepted(conversation, issued)
         return []
 
+    def _conversation_read(self, conversation: str, owner: str, before: bool) -> Callable[[], Any]:
+        """Reads a conversation's messages. Before an attempt, a reply that streamed moments ago may not be
+        saved yet (a deployment may save it a little after done): the read waits for it, within the bounded
+        window from done, so that its late save is never taken for the attempt's doing."""
+        person = self.world.people[owner]
+        text = self.streamed_text.get(conversation)
+        if not before or text is None:
+            return lambda: as_pairs(person.messages(conversation))
+        window = self.world.suite.config.confirm_retry_s if self.world.suite is not None else 0.0
+        remaining = window - (time.monotonic() - self.ended_at[conversation])
+
+        def saved(pairs: Any) -> bool:
+            replies = [content for role, content in pairs if role == "assistant"]
+            return bool(replies) and replies[-1] == text
+
+        return lambda: poll_until(lambda: as_pairs(person.messages(conversation)), saved, deadline_s=max(remaining, 0.0))
+
     # -- reading the state -----------------------------------------------------------------------------------
 
-    def _read_state(self, chat: bool) -> State:
+    def _read_state(self, chat: bool, before: bool = False) -> State:
         """A handful of reads, side by side: every person's balance; for an attempt on the chat service (the only
         one that keeps conversations) also every person's list and every conversation of theirs."""
         people = {name: person for name, person in self.world.people.items() if name in self.world.compared}
@@ -348,10 +378,7 @@ class Invariants:
                 reads[("listed", name)] = person.listed_conversations
         for conversation, owner in self.owners.items():
             if chat and conversation not in self.gone and owner in self.world.people:
-                reads[("conversations", conversation)] = (
-                    lambda owner=self.world.people[owner], conversation=conversation:
-                    as_pairs(owner.messages(conversation))
-                )
+                reads[("conversations", conversation)] = self._conversation_read(conversation, owner, before)
         state = State(chat)
         if not reads:
             return state

@@ -15,7 +15,6 @@ def step_try_route_with_token(context, name, route, token):
 def step_try_guarded_action(context, name, action):
     world = context.world
     world.action = access.GUARDED_ACTIONS[action]
-    access.protect_accounts(world, f"{name} trying to {action}")
     world.answer = world.action.attempt(world, world.person(name))
 
 
@@ -36,6 +35,7 @@ def step_done_what_was_asked(context):
 
 @then("nothing has changed")
 def step_nothing_changed(context):
+    expect.changed_nothing(context.world.invariants)
     access.accounts_unchanged(context.world)
 
 

@@ -47,14 +47,12 @@ def step_ask_in_new_conversation(context, name, question):
 
 @when('{name:Person} asks "{question}" in that conversation')
 def step_ask_in_that_conversation(context, name, question):
-    context.world.protect(f"{name} asking in her conversation", name)  # in case the platform refuses
     context.world.reply = context.world.person(name).ask_for_reply(context.world.conversation, question)
     context.world.answer = context.world.reply.stream
 
 
 @when("{name:Person} asks \"{question}\" in {owner:Person}'s conversation")
 def step_ask_in_someone_elses_conversation(context, name, question, owner):
-    context.world.protect(f"{name} asking in {owner}'s conversation", owner)
     context.world.answer = context.world.person(name).ask(context.world.conversation_of(owner), question)
 
 
@@ -86,7 +84,6 @@ def step_open_conversation_claiming(context, name, owner, claimed):
 
 @when("{name:Person} deletes {owner:Person}'s conversation")
 def step_delete_someone_elses_conversation(context, name, owner):
-    context.world.protect(f"{name} deleting {owner}'s conversation", owner)
     context.world.answer = context.world.person(name).delete_conversation(context.world.conversation_of(owner))
 
 
