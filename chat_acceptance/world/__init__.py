@@ -361,9 +361,6 @@ class World:
             raise AssertionError(f"{name} has received no reply in this scenario")
         return self.reply
 
-    def error_answers(self) -> list[Exchange]:
-        return [exchange for exchange in self.exchanges if exchange.status is not None and exchange.status >= 400]
-
 
 def _no_cleanup(description: str, cleanup: Callable[[], Any]) -> None:
     """For set-up done once per run, which creates nothing that needs removing."""

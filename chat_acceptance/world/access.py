@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from chat_acceptance.config import Account
 from chat_acceptance.transport.client import MISSING, ApiResponse, PlatformClient, confirmation, session_path
 from chat_acceptance.transport.sse import StreamResult
-from chat_acceptance.world import consequences
 from chat_acceptance.world.forgery import altered_token, claims_of, expired_token, made_up_streaming_id, unsigned_token
 from chat_acceptance.world.people import Person, SignedIn
 

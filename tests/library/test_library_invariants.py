@@ -144,15 +144,15 @@ def test_an_owner_whose_own_id_no_longer_confirms_is_a_finding():
     assert "Alice's own streaming session ID no longer confirms the reply" in str(invariants.first(CONSEQUENCE))
 
 
-def test_nothing_is_read_before_a_given_or_a_read_and_a_refused_given_is_not_compared():
+def test_nothing_is_read_before_a_given_and_a_refused_given_is_not_compared():
     alice = Someone("Alice", "alice-token")
     invariants = scenario(Alice=alice)
     started(invariants)
-    invariants.before_send("chat", "GET", f"/api/chat/sessions/{CONVERSATION}")
     attempt(invariants, 400, change=lambda: setattr(alice, "credits", 0))  # phase is still "given"
+    assert alice.reads == 0 and invariants.findings == [] and invariants.refusals_compared == 0
     invariants.phase = "when"
-    invariants.before_send("chat", "GET", f"/api/chat/sessions/{CONVERSATION}")
-    assert alice.reads == 0 and invariants.findings == []
+    invariants.before_send("chat", "GET", f"/api/chat/sessions/{CONVERSATION}")  # a When step's read is an attempt
+    assert alice.reads == 1
 
 
 def test_a_batch_is_compared_once_after_its_last_refusal():
