@@ -82,8 +82,8 @@ class SuiteConfig:
     credits_to_allocate: int = 5000
     keep_resources: bool = False
     contract_checks: bool = True
-    # Other runs use the configured accounts at the same time (parallel runs): their balances and conversation
-    # lists are then not compared after a refusal, only those of the users a scenario creates.
+    # Other runs use the configured accounts at the same time (parallel runs): Alice and Bob then get a
+    # scenario-fresh funded account (with an administrator), so that a refusal is compared on their balances.
     shared_accounts: bool = False
     reference_faults: tuple[str, ...] = ()
     model_chunk_delay_s: float = 0.01

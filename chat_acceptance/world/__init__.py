@@ -183,7 +183,8 @@ class World:
         # What every exchange must keep (chat_acceptance.world.invariants); the run wires it to the transport.
         self.invariants = Invariants(self, suite.id_samples if suite is not None else IdSamples())
         # Whose balance and conversation list a refusal is compared on: everyone, unless other runs use the
-        # configured accounts at the same time (shared_accounts); then only the users the scenario created.
+        # configured accounts at the same time (shared_accounts); then only the users the scenario created
+        # (Alice and Bob among them, given an account of their own when an administrator can create it).
         self.compared: set[str] = set()
 
     def owner(self) -> str | None:
@@ -213,8 +214,19 @@ class World:
         if name not in self.people:
             if name not in PERSONAS:
                 raise AssertionError(f"{name} has not been introduced in this scenario")
-            self._meet(name, self.suite.person(name, add_cleanup=self.add_cleanup), created=False)
+            if self._needs_own_account(name):
+                self.new_user_with_credits(name, self.suite.config.credits_to_allocate)
+            else:
+                self._meet(name, self.suite.person(name, add_cleanup=self.add_cleanup), created=False)
         return self.people[name]
+
+    def _needs_own_account(self, name: str) -> bool:
+        """Where other runs use the configured accounts at the same time (shared_accounts), the end users get a
+        scenario-fresh funded account, so that a refusal is compared on their balances and lists too (an
+        administrator is needed to create it; without one they stay shared, and are not compared)."""
+        config = self.suite.config
+        return (config.shared_accounts and name in ("Alice", "Bob") and config.admin is not None
+                and config.credits_to_allocate > 0)
 
     def received_reply(
         self, name: str, question: str, conversation_id: str | None = None, *, confirmed: bool = False
