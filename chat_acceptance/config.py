@@ -305,6 +305,10 @@ class SuiteConfig:
     keep_resources: bool = setting("off", "keep what scenarios create (for debugging)", group="run", kind=_flag)
     contract_checks: bool = setting("on", "check every answer against contract/openapi.yaml", group="run",
                                     kind=_flag)
+    shared_accounts: bool = setting("off", "other runs use the configured accounts at the same time (parallel runs): "
+                                    "Alice and Bob then get a scenario-fresh funded account, so that a refusal "
+                                    "is still compared on their balances", group="run", kind=_flag,
+                                    env="SHARED_ACCOUNTS")
     stall_limit: int = setting(3, "stalls or connection failures in a row after which the rest of the run fails at "
                                "once", group="run", kind=_number(whole=True))
     throttle_budget_s: float = setting(300, "seconds the run may wait as 429 answers tell it to", group="run",

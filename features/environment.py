@@ -58,6 +58,9 @@ SETUP_FEATURE = """Feature: Suite set-up
 """
 # The step that ends every scenario when contract checks are on (features/steps/run_steps.py).
 CONTRACT_STEP = "every answer kept to the contract"
+# The step the run adds to every scenario, before the contract's: what holds for every request held
+# (chat_acceptance.world.invariants; docs/invariants.md).
+INVARIANTS_STEP = "every request kept the promises that hold for all requests"
 
 
 @fixture
@@ -145,6 +148,7 @@ def before_all(context):
                 context.suite.bank.summary,
                 lambda: context.suite.leftovers.summary(context.suite.bank.granted_line()),
                 lambda: _throttled_line(context),
+                context.suite.retry_summary,
                 lambda: _contract_checks(checker),
                 lambda: _seed_note(config),
             ],
@@ -161,6 +165,7 @@ def before_all(context):
             context.suite.give_credits_to_test_users()
         else:
             print("no credits allocated in set-up: Alice and Bob must already have credits")
+        context.suite.learn_streaming_ids()
     except Throttled as throttled:  # not the platform's fault: every scenario is not checked, none fails
         print(f"throttled in set-up: {_one_line(throttled)}", file=sys.stderr, flush=True)
         return
@@ -202,15 +207,31 @@ def before_scenario(context, scenario):
     reporting.apply_scenario_labels(scenario)
     context.world = World(context.suite, add_cleanup=_cleanup_registrar(context, config.keep_resources))
     transport = context.suite.platform.transport
-    context.add_cleanup(transport.add_listener(context.world.exchanges.append))
+    world = context.world
+    context.add_cleanup(transport.add_listener(world.exchanges.append))
+    # The invariants every scenario carries, on every exchange, without a step asking for them.
+    context.add_cleanup(transport.add_send_listener(world.invariants.before_send))
+    context.add_cleanup(transport.add_listener(world.invariants.observe))
+    context.add_cleanup(transport.add_header_source(world.identity_claims))
+    _add_last_step(scenario, INVARIANTS_STEP)
     if context.contract_checker is not None:
         # Behaviour first: a finding no longer ends the step that met it; the added last step reports it.
         context.add_cleanup(transport.add_finding_listener(context.world.contract_findings.append))
-        if not scenario.steps or scenario.steps[-1].name != CONTRACT_STEP:
-            last = scenario.steps[-1] if scenario.steps else None
-            scenario.steps.append(
-                Step(scenario.filename, last.line if last else scenario.line, "And", "then", CONTRACT_STEP)
-            )
+        _add_last_step(scenario, CONTRACT_STEP)
+
+
+def _add_last_step(scenario, name: str) -> None:
+    """Appends a step the run adds by itself, once (an outline's rows share nothing, a rerun adds nothing)."""
+    if any(step.name == name for step in scenario.steps):
+        return
+    last = scenario.steps[-1] if scenario.steps else None
+    scenario.steps.append(Step(scenario.filename, last.line if last else scenario.line, "And", "then", name))
+
+
+def before_step(context, step):
+    world = getattr(context, "world", None)
+    if world is not None:
+        world.invariants.phase = step.step_type  # a Given sets up; When and Then attempt and check
 
 
 def after_step(context, step):

@@ -18,6 +18,7 @@ Feature: Malformed requests get a clear refusal
       | a reply confirmation | a body that is not JSON     |
       | a reply confirmation | a list instead of an object |
       | a new conversation   | a body that is not JSON     |
+      | a new conversation   | a title that is not text    |
       | a log-in             | a body that is not JSON     |
       | a log-in             | a list instead of an object |
       | a credit allocation  | a body that is not JSON     |

@@ -22,6 +22,12 @@ Feature: A streamed reply is confirmed only with its own streaming session ID
       Then the confirmation is accepted
       And the latest reply reads "Rome, on the Tiber." and the earlier replies read as before
 
+    @behaviour.own_id_confirms_again @blocker
+    Scenario: The issued ID confirms the reply again every time it is sent
+      Given Alice has received a streamed reply to "What is the capital of France?"
+      When Alice confirms the reply with its own streaming session ID 24 times
+      Then every confirmation is accepted
+
   Rule: Only the exact issued ID confirms a reply
 
     @behaviour.wrong_id_rejected @blocker

@@ -785,6 +785,83 @@ _ALL = (
         scenario="A user without credits gets no reply",
         headline="the request to be refused as insufficient credits (402)",
     ),
+    # issue 20: invariants every exchange keeps (raw evidence, refusals change nothing, identity from the token,
+    # retries are evidence, CORS names the caller's origin)
+    _defect(
+        "expected_id_in_field",
+        "the mismatch answer names the expected ID in a field expectedToken (a debugging aid left on)",
+        "wrong_id_rejected",
+        scenario="A reply confirmed with any other ID is rejected as a mismatch",
+        headline="Streaming session ID revealed",
+    ),
+    _defect(
+        "last_stream_cookie",
+        "the mismatch answer sets a cookie last_stream=<the expected ID>",
+        "wrong_id_rejected",
+        scenario="A reply confirmed with any other ID is rejected as a mismatch",
+        headline="Streaming session ID revealed",
+    ),
+    _legitimate("jwt_streaming_ids", "streaming session IDs are JWTs (signed, naming the session and the time)"),
+    _defect(
+        "jwt_id_in_mismatch",
+        "streaming session IDs are JWTs, and the mismatch message names the expected one",
+        "wrong_id_rejected",
+        scenario="A reply confirmed with any other ID is rejected as a mismatch",
+        headline="Streaming session ID revealed",
+    ),
+    _defect(
+        "identity_header_on_writes",
+        "asking (stream) and confirming (update-stream) take the caller from an X-User-Id header naming a known "
+        "user; reads still use the token",
+        "foreign_session_unstreamable",
+        scenario="Another user cannot ask for a reply in Alice's conversation",
+        headline="expected the request to be refused as not found (404)",
+    ),
+    _defect(
+        "id_seen_by_some_replicas",
+        "update-stream answers the mismatch to the correct ID half of the time, at random (an ID store that only "
+        "some replicas see)",
+        "own_id_confirms_again",
+        scenario="The issued ID confirms the reply again every time it is sent",
+        headline="Issued streaming session ID refused after it was accepted",
+    ),
+    _legitimate(
+        "later_id_store",
+        "the issued ID is stored 0.8 s after the done event (before that, the right ID gets the mismatch 400)",
+    ),
+    _defect(
+        "later_id_store_negative_tokens",
+        "the issued ID is stored 0.8 s after done (allowed), and update-stream accepts a negative tokensUsed",
+        "negative_tokens_refused",
+        scenario="A confirmation counting <count> tokens is refused and changes nothing",
+        headline="expected the request to be refused as invalid",
+    ),
+    _defect(
+        "non_text_title_stored",
+        "a new conversation whose title is not text is stored, then the request is answered 400",
+        "malformed_request_refused",
+        scenario="A malformed request is refused with a clear message: <request> with <malformation>",
+        headline="Refused attempt changed what it protects",
+    ),
+    _defect(
+        "mismatch_charges_caller",
+        "a confirmation refused as a mismatch still charges the caller for the reply's tokens",
+        "wrong_id_rejected",
+        scenario="A reply confirmed with any other ID is rejected as a mismatch",
+        headline="Refused attempt changed what it protects",
+    ),
+    _defect(
+        "cors_other_origin",
+        "Access-Control-Allow-Origin names another origin than the caller's (a fixed portal origin)",
+        "streaming_id_exposed_to_browsers",
+        scenario="A web page on another origin can read the streaming session ID",
+        headline="expected Access-Control-Allow-Origin to name the page's origin",
+    ),
+    _legitimate(
+        "rate_limit_reset_header",
+        "every answer carries X-RateLimit-Reset, the epoch second when the rate window resets (its digits share "
+        "the millisecond timestamp at the front of streaming session IDs)",
+    ),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}

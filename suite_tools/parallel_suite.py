@@ -121,6 +121,8 @@ def run(
             "--no-color",
             *behavex_args,
         ]
+        # The processes share the configured accounts: each scenario gets accounts of its own to compare.
+        environ.setdefault("SHARED_ACCOUNTS", "on")
         with platform_environment(environ, defines_in(behavex_args)) as environment:
             # behavex keeps some files in the temporary directory under fixed names: one of its own per run.
             completed = subprocess.run(

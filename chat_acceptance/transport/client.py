@@ -1,8 +1,9 @@
 """The platform's three services over HTTP, as ../shared/contract.md describes them.
 
 This is the only code that knows URLs, payloads, headers and timeouts. Every call has a (connect, read)
-timeout; every exchange is recorded once, here, for the report (redacted); every answer can be checked
-against the machine-readable contract before anyone looks at it.
+timeout; every exchange is recorded once, here, as it came (raw evidence: every header, Set-Cookie included,
+and the whole body), for the checks that judge it; whatever shows it (reports, logs) redacts it there. Every
+answer can be checked against the machine-readable contract before anyone looks at it.
 """
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ class ContractCheck(Protocol):
 
 @dataclass(frozen=True)
 class Exchange:
-    """One HTTP request and its answer, redacted, as the report shows it."""
+    """One HTTP request and its answer exactly as they went and came: never redacted here, so that the checks
+    judge raw evidence; whoever shows an exchange (chat_acceptance.reporting) redacts it."""
 
     service: str
     method: str
@@ -158,12 +160,26 @@ class HttpTransport:
         self._lock = threading.RLock()
         self._listeners: list[Callable[[Exchange], None]] = []
         self._held: list[Exchange] | None = None  # exchanges held for delivery in the caller's thread
+        self._send_listeners: list[Callable[[str, str, str], None]] = []
+        self._header_sources: list[Callable[[str], Mapping[str, str]]] = []
         self._finding_listeners: list[Callable[[AssertionError], None]] = []
 
     def add_listener(self, listener: Callable[[Exchange], None]) -> Callable[[], None]:
         """Calls `listener` with every exchange from now on; returns a function that stops it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def add_send_listener(self, listener: Callable[[str, str, str], None]) -> Callable[[], None]:
+        """Calls `listener(service, method, path)` before every request leaves from now on (for what must be
+        recorded before an attempt, such as the consequence check's snapshot); returns a function that stops it."""
+        self._send_listeners.append(listener)
+        return lambda: self._send_listeners.remove(listener)
+
+    def add_header_source(self, source: Callable[[str], Mapping[str, str]]) -> Callable[[], None]:
+        """From now on, every request carrying a bearer token also carries the headers `source(token)` gives (a
+        step's own headers win); returns a function that stops it."""
+        self._header_sources.append(source)
+        return lambda: self._header_sources.remove(source)
 
     def add_finding_listener(self, listener: Callable[[AssertionError], None]) -> Callable[[], None]:
         """From now on, an answer that breaks the contract's shapes is handed to `listener` instead of raising,
@@ -197,8 +213,8 @@ class HttpTransport:
         finally:
             with self._lock:
                 held, self._held = self._held or [], None
-                for exchange in held:
-                    self._deliver(exchange)
+            for exchange in held:
+                self._deliver(exchange)
 
     def close(self) -> None:
         with self._lock:
@@ -220,6 +236,7 @@ class HttpTransport:
     ) -> ApiResponse:
         """Sends one request and reads the whole answer. `content` sends raw bytes as a JSON body."""
         request = self._prepare(root, method, path, token, json, content, headers)
+        self._about_to_send(service, method, path)
         started = time.monotonic()
         try:
             answer, started = self._send(service, root, request, started, self.timeouts.read_s)
@@ -246,6 +263,7 @@ class HttpTransport:
         """POSTs a request whose answer is an event stream and reads it within the stream deadline."""
         timeouts = self.timeouts
         request = self._prepare(root, "POST", path, token, json, None, headers)
+        self._about_to_send(service, "POST", path)
         started = time.monotonic()
         try:
             # A silent server is cut off by the read timeout, never later than the overall deadline.
@@ -282,6 +300,10 @@ class HttpTransport:
             self._check_event("POST", path, event.name, event.data)
         return result
 
+    def _about_to_send(self, service: str, method: str, path: str) -> None:
+        for listener in list(self._send_listeners):
+            listener(service, method, path)
+
     def _send(self, service, root, request, started, read_timeout_s) -> tuple[requests.Response, float]:
         """The one place a request leaves: paced by the run's health watcher, a 429 waited out as its Retry-After
         says and sent again (recorded each time). Returns the answer and when its final attempt started."""
@@ -301,6 +323,8 @@ class HttpTransport:
         all_headers = {"Accept": "application/json, text/event-stream", **self.connection.headers}
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
+            for source in self._header_sources:
+                all_headers.update(source(token))
         if content is not None:
             all_headers["Content-Type"] = "application/json"
         all_headers.update(headers or {})
@@ -320,25 +344,27 @@ class HttpTransport:
     def _record(self, service, request, started, status, headers, body, *, stream=None, error=None) -> None:
         if not self._listeners:
             return
-        redact = self.redactor
+        request_body = request.body.decode("utf-8", errors="replace") if isinstance(request.body, bytes) else request.body
         exchange = Exchange(
             service=service,
             method=request.method,
             url=request.url,
             status=status,
             duration_s=time.monotonic() - started,
-            request_headers=redact.headers(request.headers),
-            request_body=redact.body(request.body),
-            response_headers=redact.headers(headers or {}),
-            response_body=redact.body(body),
+            request_headers=dict(request.headers),
+            request_body=request_body,
+            response_headers=headers if headers is not None else {},
+            response_body=body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body,
             stream=stream,
             error=error,
         )
-        with self._lock:  # one exchange at a time, in the order they ended
-            if self._held is not None:
+        with self._lock:
+            if self._held is not None:  # delivered in order by the thread that holds them (delivered_here)
                 self._held.append(exchange)
-            else:
-                self._deliver(exchange)
+                return
+        # Outside the lock: a listener may send requests of its own from other threads (the invariants' snapshot
+        # reads), whose exchanges are recorded here too; holding the lock would deadlock on them.
+        self._deliver(exchange)
 
     def _deliver(self, exchange: Exchange) -> None:
         for listener in list(self._listeners):

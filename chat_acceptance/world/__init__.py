@@ -12,11 +12,13 @@ from chat_acceptance import reporting
 from chat_acceptance.world import consequences, near_misses
 from chat_acceptance.world.credits import CreditBank, NotCheckable
 from chat_acceptance.world.leftovers import Leftovers
+from chat_acceptance.world.invariants import Invariants
+from chat_acceptance.world.leaks import IdSamples
 from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
 from chat_acceptance.reporting import attach_text
 from chat_acceptance.world.matchers import expect, is_accepted, stream_end_problems
-from chat_acceptance.world.people import Credentials, Person, Reply, SignedIn
-from chat_acceptance.transport.sse import StreamResult
+from chat_acceptance.world.people import Credentials, Person, Reply, SignedIn, claims_to_be
+from chat_acceptance.transport.sse import Ending, StreamResult
 from chat_acceptance.waiting import poll_until
 
 # Who the scenarios' names stand for: the configured accounts.
@@ -51,6 +53,18 @@ class Suite:
             if granter
             else None,
             granter=granter,
+        )
+        self.id_samples = IdSamples()  # issued streaming session IDs: what they share is no secret (leaks)
+        self.confirm_retries = 0  # confirmations sent again because the issued ID may not have been stored yet
+
+    def count_retry(self) -> None:
+        self.confirm_retries += 1
+
+    def retry_summary(self) -> str:
+        """One line for the end of the run: retries are evidence, never hidden."""
+        return (
+            f"confirmation retries: {self.confirm_retries} (a mismatch for a reply's own streaming session ID sent "
+            f"again within confirm_retry={self.config.confirm_retry_s:g} s of its done, before it was ever accepted)"
         )
 
     def account(self, persona: str) -> Account | None:
@@ -124,6 +138,23 @@ class Suite:
                     f"at {after} (was {before})"
                 )
 
+    def learn_streaming_ids(self) -> None:
+        """Before the first scenario: two replies, so that the leak search knows from the start which part of an
+        issued ID every ID shares (a fixed word, the time), and searches errors for the rest (leaks.IdSamples)."""
+        alice = self.person("Alice", add_cleanup=_no_cleanup)
+        try:
+            conversation = alice.start_conversation()
+            try:
+                for question in ("What is an ID?", "And another one?"):
+                    stream = alice.ask(conversation, question)
+                    self.id_samples.learn(stream.streaming_session_id)
+                    if stream.ending is not Ending.DONE:  # a stream that stalls would stall the next one too
+                        break
+            finally:
+                alice.delete_conversation(conversation)
+        except AssertionError as problem:  # the scenarios judge what went wrong; the run learns from theirs
+            print(f"could not learn the shape of streaming session IDs in set-up: {str(problem).splitlines()[0]}")
+
     def person(
         self,
         name: str,
@@ -132,7 +163,7 @@ class Suite:
         signed_in: Credentials | None = None,
     ) -> Person:
         """A persona (signed in once per run, again when the token is about to expire), or whoever `signed_in` says."""
-        return Person(
+        person = Person(
             name,
             signed_in or self.credentials(name),
             self.platform,
@@ -141,6 +172,8 @@ class Suite:
             bank=self.bank if signed_in is None and name in PAYING_PERSONAS else None,
             run_id=self.run_id,
         )
+        person.count_retry = self.count_retry
+        return person
 
     @property
     def pool(self) -> ThreadPoolExecutor | None:
@@ -176,10 +209,13 @@ class World:
         self.other_reply: Reply | None = None
         self.answer: ApiResponse | StreamResult | None = None  # what the platform answered to the scenario's action
         self.starting_balances: dict[str, float] = {}  # the people created for this scenario
-        self.protected: consequences.Protected | None = None  # what a refused attempt must leave as it was
+        self.protected: consequences.Protected | None = None  # a conversation before a confirmation of it
         self.accounts: dict[str, Account] = {}  # the sign-in of every new user the scenario created, by name
         self.attempted_account: Account | None = None  # an account someone tried to create (it may not exist)
         self.action: Any = None  # the guarded action the scenario tries (chat_acceptance.world.access)
+        self.confirmations: list[ApiResponse] = []  # answers to confirming the same reply again and again
+        self.origin: str | None = None  # the origin of the web page a step acts from
+        self.sent_id: Any = None  # what a confirmation sent as the streaming session ID, when a step chose it
         self.exchanges: list[Exchange] = []  # every exchange of the scenario, in order
         # What a Given tolerated because the scenario is not about it (a missing done, a malformed last event):
         # one line each, also attached to the report; the scenarios about the stream's end judge it.
@@ -187,13 +223,53 @@ class World:
         # Answers that broke the contract's shapes, in order; the scenario's last step reports them (behaviour first).
         self.contract_findings: list[AssertionError] = []
         self.attempts: list[near_misses.Attempt] = []  # near misses tried, with the platform's answers
+        # What every exchange must keep (chat_acceptance.world.invariants); the run wires it to the transport.
+        self.invariants = Invariants(self, suite.id_samples if suite is not None else IdSamples())
+        # Whose balance and conversation list a refusal is compared on: everyone, unless other runs use the
+        # configured accounts at the same time (shared_accounts); then only the users the scenario created
+        # (Alice and Bob among them, given an account of their own when an administrator can create it).
+        self.compared: set[str] = set()
+
+    def owner(self) -> str | None:
+        """Whose conversation the scenario is about: the reply's owner, else whoever the scenario met first."""
+        if self.reply is not None:
+            return self.reply.owner
+        return next(iter(self.people), None)
+
+    def identity_claims(self, token: str) -> dict[str, str]:
+        """Whoever is not the owner claims, on every request, to be the owner (headers a naive service might
+        trust); only the token may decide who is calling."""
+        owner = self.people.get(self.owner() or "")
+        if owner is None or owner.signed_in.access_token == token:
+            return {}
+        if not any(person.signed_in.access_token == token for person in self.people.values()):
+            return {}
+        return claims_to_be(owner)
+
+    def _meet(self, name: str, person: Person, *, created: bool) -> Person:
+        person.invariants = self.invariants
+        self.people[name] = person
+        if created or not self.suite.config.shared_accounts:
+            self.compared.add(name)
+        return person
 
     def person(self, name: str) -> Person:
         if name not in self.people:
             if name not in PERSONAS:
                 raise AssertionError(f"{name} has not been introduced in this scenario")
-            self.people[name] = self.suite.person(name, add_cleanup=self.add_cleanup)
+            if self._needs_own_account(name):
+                self.new_user_with_credits(name, self.suite.config.credits_to_allocate)
+            else:
+                self._meet(name, self.suite.person(name, add_cleanup=self.add_cleanup), created=False)
         return self.people[name]
+
+    def _needs_own_account(self, name: str) -> bool:
+        """Where other runs use the configured accounts at the same time (shared_accounts), the end users get a
+        scenario-fresh funded account, so that a refusal is compared on their balances and lists too (an
+        administrator is needed to create it; without one they stay shared, and are not compared)."""
+        config = self.suite.config
+        return (config.shared_accounts and name in ("Alice", "Bob") and config.admin is not None
+                and config.credits_to_allocate > 0)
 
     def received_reply(
         self, name: str, question: str, conversation_id: str | None = None, *, confirmed: bool = False
@@ -221,8 +297,9 @@ class World:
         self.accounts[name] = Account(username, password)
         credentials = self.suite.credentials_of(self.accounts[name])
         credentials.current()  # signs in now: a new user who cannot sign in stops the Given here
-        person = self.suite.person(name, add_cleanup=self.add_cleanup, signed_in=credentials)
-        self.people[name] = person
+        person = self._meet(
+            name, self.suite.person(name, add_cleanup=self.add_cleanup, signed_in=credentials), created=True
+        )
         self.starting_balances[name] = person.balance()
         return person
 
@@ -279,36 +356,40 @@ class World:
         return source.streaming_session_id
 
     def protect(self, what: str, owner: str) -> consequences.Protected:
-        """Snapshots, before a refused attempt, what it must not change: `owner`'s conversation (the scenario's
-        reply, or the conversation it started), the balances of the people created for this scenario, and
-        the reply that `owner` must still be able to confirm. Call it right before the attempt."""
+        """Snapshots `owner`'s conversation (the scenario's reply's, or the one it started) before a
+        confirmation that must change only its latest reply. Call it right before the confirmation."""
         reply = self.reply if self.reply is not None and self.reply.owner == owner else None
         conversation = reply.conversation_id if reply else self.conversation
-        self.protected = consequences.protect(
-            what,
-            owner=self.person(owner),
-            conversation_id=conversation,
-            reply=reply,
-            payers=[self.person(name) for name in self.starting_balances],
-            shared=[name for name in self.people if name not in self.starting_balances],
-        )
+        self.protected = consequences.protect(what, owner=self.person(owner), conversation_id=conversation, reply=reply)
         return self.protected
+
+    def confirm_someone_elses_reply(self, name: str, owner: str, text: str) -> ApiResponse:
+        """`name` confirms `owner`'s reply as `text`: first with an ID she does not hold (so that an answer that
+        reveals the owner's ID has something to reveal), then with the reply's own ID; returns the last answer."""
+        reply, person = self.reply_of(owner), self.person(name)
+        person.confirm(reply, made_up_streaming_id(), text)
+        return person.confirm(reply, reply.streaming_session_id, text)
+
+    def make_sure_reply_id_is_stored(self) -> None:
+        """A deployment may store the issued ID a little after done; before that, every ID gets the mismatch, and
+        a refusal sent then would prove nothing. Confirming with the own ID and text first makes sure it is."""
+        person = self.person(self.reply.owner)
+        with self.invariants.setting_up():
+            answer = person.confirm_with_own_id(self.reply)
+        expect(answer, is_accepted(f"{person.name} confirming the reply first"))
 
     def try_near_misses(self, family: str) -> list[near_misses.Attempt]:
         """Confirms the scenario's reply once with each near miss of its ID from `family`, each time with an
         attacker's text (numbered, so that a saved one says which attempt it was), a few at once and within the
         family's time budget, and attaches to the report every value sent and the answer, and how many were
-        tried in how long. What the attempts must not change is recorded first (`protected`)."""
+        tried in how long. The attempts are one batch for the consequence invariant."""
         reply, config = self.reply, self.suite.config
         person = self.person(reply.owner)
-        # A deployment may store the issued ID a little after done; before that, every ID gets the mismatch and
-        # a near miss would prove nothing. Confirming with the own ID and text first makes sure it is stored.
-        expect(person.confirm_with_own_id(reply), is_accepted(f"{person.name} confirming the reply first"))
-        self.protect(f"confirming with near misses of family '{family}'", reply.owner)
+        self.make_sure_reply_id_is_stored()
         candidates = near_misses.near_misses(
             reply.streaming_session_id, family, run_seed=config.seed, limit=config.near_misses_per_family
         )
-        with self.suite.platform.transport.delivered_here():  # the pool's exchanges, attached to this step
+        with self.invariants.batch(), self.suite.platform.transport.delivered_here():  # exchanges: this step's
             tried = near_misses.try_all(
                 candidates,
                 lambda value, number: person.confirm(reply, value, consequences.attacker_text(number)),
@@ -355,9 +436,6 @@ class World:
         if self.reply is None or self.reply.owner != name:
             raise AssertionError(f"{name} has received no reply in this scenario")
         return self.reply
-
-    def error_answers(self) -> list[Exchange]:
-        return [exchange for exchange in self.exchanges if exchange.status is not None and exchange.status >= 400]
 
 
 def _no_cleanup(description: str, cleanup: Callable[[], Any]) -> None:

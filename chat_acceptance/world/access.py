@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from chat_acceptance.config import Account
 from chat_acceptance.transport.client import MISSING, ApiResponse, PlatformClient, confirmation, session_path
 from chat_acceptance.transport.sse import StreamResult
-from chat_acceptance.world import consequences
 from chat_acceptance.world.forgery import (
     altered_token,
     claims_of,
@@ -295,26 +294,18 @@ def can_sign_in(platform: PlatformClient, account: Account) -> bool:
     return answer.status == 200
 
 
-def protect_accounts(world: World, what: str) -> None:
-    """Before a guarded attempt: the consequence check's snapshot of the balances of the scenario's new users
-    (chat_acceptance.world.consequences); their accounts are compared by signing in (accounts_unchanged)."""
-    payers = [world.person(name) for name in world.starting_balances]
-    world.protected = consequences.protect(what, owner=None, payers=payers)
-
-
 def accounts_unchanged(world: World) -> None:
-    """A refused request created or deleted no account and moved no credit: every new user of the scenario
-    still signs in, an account someone tried to create does not exist, and balances are as in the snapshot.
-    Every difference is named."""
+    """A refused request created or deleted no account: every new user of the scenario still signs in, and an
+    account someone tried to create does not exist (balances are the consequence invariant's). Every
+    difference is named."""
     platform = world.suite.platform
-    changes = consequences.changes_since(world.protected) if world.protected is not None else []
+    changes = []
     if world.attempted_account is not None and can_sign_in(platform, world.attempted_account):
         changes.append(f"the account {world.attempted_account.username!r} it tried to create exists")
     changes += [f"{name} ({account.username}) can no longer sign in"
                 for name, account in world.accounts.items() if not can_sign_in(platform, account)]
     if changes:
-        what = world.protected.what if world.protected is not None else "the refused request"
-        raise AssertionError(f"Refused attempt changed what it protects: {what}\n" + "; ".join(changes))
+        raise AssertionError("Refused attempt changed what it protects: the refused request\n" + "; ".join(changes))
 
 
 def create_duplicate_of(world: World, name: str, field: str) -> ApiResponse:
@@ -379,27 +370,18 @@ def is_signed_in_as(answer: ApiResponse, account: Account, role: str) -> None:
 # -- identity claims and browsers ---------------------------------------------------------------------------
 
 
-def claims_to_be(person: Person) -> dict[str, str]:
-    """Headers a naive service might trust to tell who the caller is; the contract says only the token counts."""
-    return {
-        "X-User-Id": person.user_id,
-        "X-User": person.username,
-        "X-Username": person.username,
-        "X-Forwarded-User": person.username,
-    }
-
-
 def ask_from_browser(world: World, name: str, question: str) -> StreamResult:
     """`name` asks from the deployment's web page (the browser_origin setting)."""
-    person = world.person(name)
-    return person.ask(person.start_conversation(), question, headers={"Origin": world.suite.config.browser_origin})
+    person, world.origin = world.person(name), world.suite.config.browser_origin
+    return person.ask(person.start_conversation(), question, headers={"Origin": world.origin})
 
 
 def preflight_question(world: World, name: str) -> ApiResponse:
     """The OPTIONS request a browser on the deployment's web page sends before posting `name`'s question with a
     token and a JSON body."""
+    world.origin = world.suite.config.browser_origin
     headers = {
-        "Origin": world.suite.config.browser_origin,
+        "Origin": world.origin,
         "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "authorization, content-type",
     }

@@ -1,13 +1,8 @@
-"""What a refusal protects, recorded before the attempt and compared after it: the one consequence check.
+"""What a refused attempt leaves behind, in words: the attacker's text, conversations as (role, content), and
+their differences; and the snapshot a confirmation that must change only the latest reply is compared with.
 
-A refused request changes nothing (contract: "A request that a service refuses (any 4xx) changes nothing").
-So before a refused attempt a step takes a `Protected` snapshot of what the attempt could harm:
-- the conversation's messages, every one of them as (role, content), whatever the deployment put there of its
-  own (a greeting, a system prompt): the check compares with this snapshot, never with an absolute picture;
-- the balances of the people created for this scenario (a shared persona's balance may move under a parallel
-  run, so it is not compared);
-- the reply whose owner must still be able to confirm it with its own streaming session ID.
-After the attempt, `nothing_changed` compares and then confirms the reply with its own ID and its own text.
+Whether a refusal changed anything is the consequence invariant's (chat_acceptance.world.invariants), checked
+after every refused request of every scenario; it describes what changed with `describe_difference`.
 
 Every refused confirmation sends an attacker's text (`attacker_text`), never the streamed reply, so that a
 platform that saves before it checks is caught by what the conversation then holds.
@@ -15,7 +10,7 @@ platform that saves before it checks is caught by what the conversation then hol
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 # What an attacker tries to put into someone else's conversation; `number` tells attempts apart, so that the
@@ -44,13 +39,6 @@ class _Owner(Protocol):
 
     def messages(self, conversation_id: str) -> list[dict[str, Any]]: ...
 
-    def confirm_with_own_id(self, reply: Any, complete_response: str | None = None) -> Any: ...
-
-
-class _Payer(Protocol):
-    name: str
-
-    def balance(self) -> float: ...
 
 
 Messages = tuple[tuple[Any, Any], ...]
@@ -58,15 +46,12 @@ Messages = tuple[tuple[Any, Any], ...]
 
 @dataclass(frozen=True)
 class Protected:
-    """What a refused attempt must leave as it was, as it was just before the attempt."""
+    """A conversation as it was just before a confirmation that must change only its latest reply."""
 
-    what: str  # e.g. "Bob asking in Alice's conversation", for messages
+    what: str  # e.g. "Alice confirming her latest reply", for messages
     owner: _Owner | None
     conversation_id: str | None
     messages: Messages | None
-    balances: tuple[tuple[_Payer, float], ...] = ()
-    reply: _Reply | None = None  # must still confirm with its own ID afterwards
-    notes: tuple[str, ...] = field(default=())  # what was deliberately not compared, and why
 
 
 def as_pairs(messages: Iterable[Any]) -> Messages:
@@ -77,22 +62,10 @@ def as_pairs(messages: Iterable[Any]) -> Messages:
     )
 
 
-def protect(
-    what: str,
-    *,
-    owner: _Owner | None,
-    conversation_id: str | None = None,
-    reply: _Reply | None = None,
-    payers: Iterable[_Payer] = (),
-    shared: Iterable[str] = (),
-) -> Protected:
-    """Snapshots, before a refused attempt, what it must not change.
-
-    With a reply, the snapshot waits (within the owner's bounded window) until the conversation holds it: a
-    deployment may save a reply a little after done, and that late save is not the attempt's doing.
-    `payers` are the people whose balances are compared (those created for this scenario); `shared` names
-    the people whose balances are not compared, for the report.
-    """
+def protect(what: str, *, owner: _Owner | None, conversation_id: str | None = None, reply: _Reply | None = None
+            ) -> Protected:
+    """Snapshots the conversation before the confirmation. With a reply, the snapshot waits (within the owner's
+    bounded window) until the conversation holds it: a deployment may save a reply a little after done."""
     conversation_id = conversation_id or (reply.conversation_id if reply else None)
     messages = None
     if owner is not None and conversation_id is not None:
@@ -101,60 +74,7 @@ def protect(
         else:
             found = owner.messages(conversation_id)
         messages = as_pairs(found)
-    notes = tuple(f"{name}'s balance is not compared: other scenarios may use it at the same time" for name in shared)
-    return Protected(
-        what,
-        owner,
-        conversation_id,
-        messages,
-        tuple((payer, payer.balance()) for payer in payers),
-        reply,
-        notes,
-    )
-
-
-def changes_since(protected: Protected) -> list[str]:
-    """What differs now from the snapshot, one description per difference (empty: nothing changed)."""
-    changes = []
-    if protected.messages is not None and protected.owner is not None:
-        now = as_pairs(protected.owner.messages(protected.conversation_id))
-        if now != protected.messages:
-            changes.append(f"the conversation changed: {describe_difference(protected.messages, now)}")
-    for payer, before in protected.balances:
-        after = payer.balance()
-        if after != before:
-            changes.append(f"{payer.name}'s balance went from {before} to {after}")
-    return changes
-
-
-def nothing_changed(protected: Protected | None, *, confirm_own_id: bool = True) -> None:
-    """The attempt changed nothing it protects, and (with a reply) the owner's own ID still confirms it.
-
-    The owner confirms with the reply's own streamed text, so the conversation must read exactly as in the
-    snapshot afterwards too. The first line of a failure is the same in every run for the same defect; the
-    details follow on the next line.
-    """
-    if protected is None:
-        raise AssertionError("nothing was recorded before the attempt: its When step must call World.protect first")
-    changes = changes_since(protected)
-    if changes:
-        raise AssertionError(
-            f"Refused attempt changed what it protects: {protected.what}\n" + "; ".join([*changes, *protected.notes])
-        )
-    if confirm_own_id and protected.reply is not None and protected.owner is not None:
-        answer = protected.owner.confirm_with_own_id(protected.reply, protected.reply.text)
-        if getattr(answer, "status", None) != 200:
-            raise AssertionError(
-                f"Refused attempt changed what it protects: {protected.what}: the owner's own streaming session ID "
-                f"no longer confirms the reply\n{getattr(answer, 'request', '')} answered "
-                f"{getattr(answer, 'status', None)} {str(getattr(answer, 'text', ''))[:200]}"
-            )
-        changes = changes_since(protected)
-        if changes:
-            raise AssertionError(
-                f"Refused attempt changed what it protects: {protected.what}: confirming the reply with its own ID "
-                "and text did not restore the conversation\n" + "; ".join(changes)
-            )
+    return Protected(what, owner, conversation_id, messages)
 
 
 def only_last_reply_changed(protected: Protected, text: str) -> None:

@@ -1,16 +1,15 @@
 """What the scenarios expect, checked with the matchers. Each check fails with what the platform did."""
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-from chat_acceptance.world import access, leaks, matchers, near_misses
+from chat_acceptance.world import access, matchers, near_misses
 from chat_acceptance.config import Account
-from chat_acceptance.transport.client import ApiResponse, Exchange, route_of
+from chat_acceptance.transport.client import ApiResponse
 from chat_acceptance.world.people import Person, Reply
 from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.world import World
+from chat_acceptance.world.invariants import CONSEQUENCE, LEAK, Invariants, allowed_origin_problem
 from chat_acceptance.world.matchers import expect
 
 # What the platform must answer to a refused request, by what the refusal means.
@@ -27,12 +26,30 @@ def is_accepted(answer: ApiResponse, what: str, status: int = 200) -> None:
     expect(answer, matchers.is_accepted(what, status))
 
 
+def every_confirmation_accepted(answers: list[ApiResponse]) -> None:
+    """The first confirmation was accepted, and so was every one after it (the same ID, sent again)."""
+    expect(answers[0], matchers.is_accepted("the first confirmation"))
+    refused = [(number, answer) for number, answer in enumerate(answers, start=1) if answer.status != 200]
+    if refused:
+        number, answer = refused[0]
+        raise AssertionError(
+            "Issued streaming session ID refused after it was accepted: the latest stream's ID confirmed the reply "
+            f"once, then the confirmation answered {answer.status}; expected it to confirm again every time it is sent"
+            f"\nconfirmation {number} of {len(answers)}: {matchers.describe_answer(answer)}; {len(refused)} refused"
+        )
+
+
 def is_rejected_as_mismatch(answer: ApiResponse) -> None:
     expect(answer, matchers.is_rejected_as_mismatch())
 
 
-def is_refused_as_invalid(answer: ApiResponse) -> None:
-    _is_refused(answer, "invalid")
+def is_refused_as_invalid(answer: ApiResponse, sent_a_string: bool = False) -> None:
+    """400, and not a mismatch: the body was judged invalid, not the ID wrong. Only an ID sent as a string (an
+    empty one, say) may also be judged a wrong ID, which the contract allows."""
+    if sent_a_string:
+        expect(answer, matchers.is_refused(400, "invalid or as a mismatch"))
+    else:
+        _is_refused(answer, "invalid")
 
 
 def is_refused_for_insufficient_credits(answer: ApiResponse | StreamResult) -> None:
@@ -213,35 +230,33 @@ def is_gone_for_every_route(person: Person, reply: Reply) -> None:
 # Streaming session IDs
 
 
-def reveals_no_streaming_session_id(error_answers: list[Exchange], reply: Reply) -> None:
-    """No error answer of the scenario (to anyone: another user's 404s too) reveals the ID the platform issued
-    for the reply, whole or six characters of it, in its status line, any header or its body (see leaks)."""
-    issued = reply.streaming_session_id or ""
-    found = [
-        (exchange, leak)
-        for exchange in error_answers
-        for leak in leaks.leaks_in(
-            issued,
-            status_line=f"HTTP {exchange.status}",
-            headers=exchange.response_headers,
-            body=exchange.response_body,
-            request_parts=[exchange.url, unquote(exchange.url), *_header_lines(exchange.request_headers),
-                           exchange.request_body],
-        )
-    ]
-    if found:
-        exchange, leak = found[0]
-        shown = "the whole issued streaming session ID" if leak.whole else "part of the issued streaming session ID"
-        raise AssertionError(
-            f"Streaming session ID revealed: the {exchange.status} answer to {exchange.method} {route_of(urlsplit(exchange.url).path)} "
-            f"shows {shown} in {leak.where}; expected no error to reveal it\n"
-            f"{exchange.method} {exchange.url} revealed {leak.revealed!r} of {issued!r}"
-            + (f"; {len(found) - 1} more part(s) of error answers did too" if len(found) > 1 else "")
-        )
+def reveals_no_streaming_session_id(invariants: Invariants) -> None:
+    """No error answer of the scenario (to anyone: another user's 404s too) revealed a streaming session ID the
+    scenario received, whole or six characters of its unpredictable part (the leak invariant, which judged every
+    error answer as it came: chat_acceptance.world.invariants)."""
+    finding = invariants.first(LEAK)
+    if finding is not None:
+        raise finding
 
 
-def _header_lines(headers: Mapping[str, str]) -> list[str]:
-    return [f"{name}: {value}" for name, value in headers.items()]
+def changed_nothing(invariants: Invariants) -> None:
+    """Every refused request of the scenario left balances, conversations, lists and accounts as they were, and
+    the issued ID still confirming (the consequence invariant, checked after each refusal)."""
+    finding = invariants.first(CONSEQUENCE)
+    if finding is not None:
+        raise finding
+    if invariants.refusals_compared == 0:
+        raise AssertionError("no refused attempt of this scenario was compared with what it protects: expected the "
+                             "attempt to be refused, or the scenario to record what it protects before it")
+
+
+def kept_the_invariants(invariants: Invariants) -> None:
+    """What holds for every request held in this scenario; the first finding, its first line the same in every run."""
+    finding = invariants.first()
+    if finding is not None:
+        more = len(invariants.findings) - 1
+        raise type(finding)(finding.kind, finding.headline, str(finding).partition("\n")[2]
+                            + (f" (+{more} more findings)" if more else ""))
 
 
 def every_near_miss_rejected(attempts: list[near_misses.Attempt], seed: int) -> None:
@@ -271,22 +286,23 @@ def every_near_miss_rejected(attempts: list[near_misses.Attempt], seed: int) -> 
 # Browsers on other origins
 
 
-def exposes_streaming_session_id(stream: StreamResult) -> None:
-    """The reply itself streamed, with its ID, and the browser is allowed to read that ID. How the stream ended
-    (a done event or not) is for the scenarios about the stream's end."""
+def exposes_streaming_session_id(stream: StreamResult, origin: str) -> None:
+    """The reply itself streamed, with its ID, and the browser on `origin` is allowed to read that ID. How the
+    stream ended (a done event or not) is for the scenarios about the stream's end."""
     expect(stream, matchers.carries_streaming_session_id())
     expect(stream, matchers.has_ended())
+    _allows_origin(stream, origin)
     exposed = _header_list(stream.headers.get("Access-Control-Expose-Headers"))
-    allowed_origin = stream.headers.get("Access-Control-Allow-Origin")
-    if "x-streaming-session-id" not in exposed or not allowed_origin:
+    if "x-streaming-session-id" not in exposed:
         raise AssertionError(
             "expected Access-Control-Expose-Headers to list X-Streaming-Session-Id for an allowed origin, got "
-            f"Access-Control-Allow-Origin {allowed_origin!r} and Access-Control-Expose-Headers "
-            f"{stream.headers.get('Access-Control-Expose-Headers')!r} (status {stream.status})"
+            f"Access-Control-Allow-Origin {stream.headers.get('Access-Control-Allow-Origin')!r} and "
+            f"Access-Control-Expose-Headers {stream.headers.get('Access-Control-Expose-Headers')!r} "
+            f"(status {stream.status})"
         )
 
 
-def allows_headers(answer: ApiResponse, *names: str) -> None:
+def allows_headers(answer: ApiResponse, origin: str, *names: str) -> None:
     allowed = _header_list(answer.headers.get("Access-Control-Allow-Headers"))
     missing = [name for name in names if name.lower() not in allowed]
     if not 200 <= answer.status < 300 or missing or not answer.headers.get("Access-Control-Allow-Origin"):
@@ -294,6 +310,16 @@ def allows_headers(answer: ApiResponse, *names: str) -> None:
             f"expected the preflight to allow {', '.join(names)} from the origin, got {answer.status} with "
             f"Access-Control-Allow-Origin {answer.headers.get('Access-Control-Allow-Origin')!r} and "
             f"Access-Control-Allow-Headers {answer.headers.get('Access-Control-Allow-Headers')!r}"
+        )
+    _allows_origin(answer, origin)
+
+
+def _allows_origin(answer: ApiResponse | StreamResult, origin: str) -> None:
+    problem = allowed_origin_problem(origin, answer.headers)
+    if problem is not None:
+        raise AssertionError(
+            "expected Access-Control-Allow-Origin to name the page's origin (or * without credentials), but "
+            f"{problem}\nthe page's origin is {origin!r}; status {answer.status}"
         )
 
 

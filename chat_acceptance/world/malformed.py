@@ -20,6 +20,7 @@ MALFORMATIONS: dict[str, bytes] = {
     "an empty body": b"",
     "a message that is a number": b'{"message": 42}',
     "a list instead of an object": b'["message", "Hello"]',
+    "a title that is not text": b'{"title": 42}',
 }
 
 

@@ -84,6 +84,11 @@ def is_rejected_as_mismatch() -> BaseMatcher:
 def is_refused(status: int, meaning: str) -> BaseMatcher:
     """The status the contract fixes for the refusal, and only that: an error body without "message" is a
     contract-shape finding, reported by the contract check, not a refusal that went wrong."""
+    if meaning == "invalid":  # a 400 that says mismatch is another refusal: the ID was judged, not the body
+        return _AnswerMatcher(
+            f'the request to be refused as {meaning} ({status}, not a "mismatch")',
+            lambda item: item.status == status and "mismatch" not in (item.message or "").lower(),
+        )
     return _AnswerMatcher(f"the request to be refused as {meaning} ({status})", lambda item: item.status == status)
 
 

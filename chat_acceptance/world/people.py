@@ -10,6 +10,8 @@ import functools
 import json as jsonlib
 import time
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
+from typing import ContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +126,7 @@ class Reply:
     conversation_id: str
     question: str
     stream: StreamResult
+    received_at: float = field(default_factory=time.monotonic)  # when the stream ended (its done, if any)
 
     @property
     def streaming_session_id(self) -> str | None:
@@ -156,6 +159,22 @@ def _remembered(action: Callable[..., Any]) -> Callable[..., Any]:
     return remembering
 
 
+def claims_to_be(person: Person) -> dict[str, str]:
+    """Headers a naive service might trust to tell who the caller is; the contract says only the token counts.
+    (One name per header: HTTP header names ignore case, so X-User-ID and X-User-Id are the same header.)"""
+    return {
+        "X-User-Id": person.user_id,
+        "X-Auth-User-Id": person.user_id,
+        "X-User": person.username,
+        "X-Username": person.username,
+        "X-Forwarded-User": person.username,
+        "X-Remote-User": person.username,
+        "X-Auth-User": person.username,
+        "X-Auth-Request-User": person.username,
+        "Remote-User": person.username,
+    }
+
+
 class Person:
     def __init__(
         self,
@@ -180,6 +199,10 @@ class Person:
         self.latest_conversation: str | None = None
         # What the platform last answered this person's own action: what "Bob is told ..." judges.
         self.last_answer: ApiResponse | StreamResult | None = None
+        # The scenario's invariants (chat_acceptance.world.invariants), which know which IDs were accepted and
+        # when each reply ended; None outside a scenario.
+        self.invariants: Any = None
+        self.count_retry: Callable[[], None] = lambda: None  # the run counts every confirmation sent again
 
     @property
     def signed_in(self) -> SignedIn:
@@ -201,10 +224,15 @@ class Person:
 
     # Conversations
 
+    def _setting_up(self) -> ContextManager[None]:
+        """What this person sets up is no attempt the scenario judges (chat_acceptance.world.invariants)."""
+        return self.invariants.setting_up() if self.invariants is not None else nullcontext()
+
     def start_conversation(self, title: str | None = None) -> str:
         """Starts a conversation; without a title of the scenario's, it is titled with the run's ID."""
         title = title or (f"{self._run_id} conversation" if self._run_id else None)
-        answer = self._chat.create_session(self.token, title=title)
+        with self._setting_up():
+            answer = self._chat.create_session(self.token, title=title)
         expect(answer, is_accepted(f"{self.name} starting a conversation", 201))
         session_id = answer.field("sessionId")
         if not isinstance(session_id, str) or not session_id:
@@ -265,6 +293,16 @@ class Person:
         """
         return poll_until(lambda: self.messages(conversation_id), ready, deadline_s=self._confirm_retry_s)
 
+    def listed_conversations(self) -> tuple[tuple[Any, Any], ...]:
+        """The conversations listed for this person, as sorted (sessionId, title) pairs (a check's read)."""
+        answer = self._chat.list_sessions(self.token)
+        expect(answer, has_status(200))
+        sessions = answer.field("sessions")
+        if not isinstance(sessions, list):
+            raise AssertionError("expected the conversation list to hold a list of sessions, but it holds none")
+        pairs = {(session.get("sessionId"), session.get("title")) for session in sessions if isinstance(session, dict)}
+        return tuple(sorted(pairs, key=repr))
+
     @_remembered
     def conversations(self) -> ApiResponse:
         return self._chat.list_sessions(self.token)
@@ -289,12 +327,49 @@ class Person:
         return self._chat.confirm_reply(self.token, reply.conversation_id, body)
 
     def confirm_with_own_id(self, reply: Reply, complete_response: str | None = None) -> ApiResponse:
-        """Confirms with the issued ID, retrying a mismatch within the contract's bounded window."""
-        return poll_until(
+        """Confirms with the issued ID; a mismatch is sent again only while the ID may not be stored yet."""
+        return self.confirm_until_stored(
+            reply.conversation_id,
+            reply.streaming_session_id,
             lambda: self.confirm(reply, reply.streaming_session_id, complete_response),
-            lambda answer: not is_mismatch(answer),
-            deadline_s=self._confirm_retry_s,
+            ended_at=reply.received_at,
         )
+
+    def confirm_again(self, reply: Reply, times: int) -> list[ApiResponse]:
+        """Confirms with the issued ID `times` times: the first may wait for a late store, the others are sent
+        once each (an ID once accepted confirms every time it is sent; contract: "confirms again")."""
+        with self.invariants.batch() if self.invariants is not None else nullcontext():
+            answers = [self.confirm_with_own_id(reply)]
+            answers += [self.confirm(reply, reply.streaming_session_id) for _ in range(times - 1)]
+        return answers
+
+    def confirm_body(self, conversation_id: str, body: Any) -> ApiResponse:
+        """A confirmation a check sends (not this person's own action)."""
+        return self._chat.confirm_reply(self.token, conversation_id, body)
+
+    def confirm_until_stored(
+        self, conversation_id: str, issued: Any, send: Callable[[], ApiResponse], ended_at: float | None = None
+    ) -> ApiResponse:
+        """Retries are evidence: a deployment may store the issued ID a little after done (the contract allows
+        it), so a mismatch for it is sent again, each time counted, until confirm_retry seconds after the reply
+        ended; never for an ID that was accepted before (once accepted, it confirms every time: a mismatch then
+        is the answer to judge)."""
+        invariants = self.invariants
+        accepted_before = invariants is not None and invariants.was_accepted(conversation_id, issued)
+        answer = send()
+        if not is_mismatch(answer) or accepted_before:
+            return answer
+        if invariants is not None:
+            ended_at = invariants.ended_at.get(conversation_id, ended_at)
+        remaining = self._confirm_retry_s - (time.monotonic() - ended_at) if ended_at else self._confirm_retry_s
+        if remaining <= 0:
+            return answer
+
+        def again() -> ApiResponse:
+            self.count_retry()
+            return send()
+
+        return poll_until(again, lambda answer: not is_mismatch(answer), deadline_s=remaining)
 
     # Credits
 

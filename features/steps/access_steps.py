@@ -15,7 +15,6 @@ def step_try_route_with_token(context, name, route, token):
 def step_try_guarded_action(context, name, action):
     world = context.world
     world.action = access.GUARDED_ACTIONS[action]
-    access.protect_accounts(world, f"{name} trying to {action}")
     world.answer = world.action.attempt(world, world.person(name))
 
 
@@ -36,6 +35,7 @@ def step_done_what_was_asked(context):
 
 @then("nothing has changed")
 def step_nothing_changed(context):
+    expect.changed_nothing(context.world.invariants)
     access.accounts_unchanged(context.world)
 
 
@@ -75,7 +75,7 @@ def step_browser_asks_for_reply(context, name, question):
 
 @then("the browser may read the streaming session ID of the reply")
 def step_browser_may_read_id(context):
-    expect.exposes_streaming_session_id(context.world.answer)
+    expect.exposes_streaming_session_id(context.world.answer, context.world.origin)
 
 
 @when("a browser on the chat web page asks whether it may send {name:Person}'s question there")
@@ -85,4 +85,4 @@ def step_browser_preflight(context, name):
 
 @then("the browser may send the Authorization and Content-Type headers")
 def step_browser_may_send_headers(context):
-    expect.allows_headers(context.world.answer, "Authorization", "Content-Type")
+    expect.allows_headers(context.world.answer, context.world.origin, "Authorization", "Content-Type")

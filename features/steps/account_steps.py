@@ -18,12 +18,11 @@ def step_act_on_unknown_user(context, action):
 @when("{name:Person} confirms the reply with its own streaming session ID, counting {count:JsonValue} tokens")
 def step_confirm_counting(context, name, count):
     world = context.world
-    world.protect(f"{name} confirming her reply counting {count!r} tokens", name)
+    world.make_sure_reply_id_is_stored()  # before that, every ID gets the mismatch: "invalid" would prove nothing
     world.answer = access.confirm_counting(world.person(name), world.reply, consequences.attacker_text(), count)
 
 
 @when("{name:Person} asks in that conversation sending {value:JsonValue} as the question")
 def step_ask_sending(context, name, value):
     world = context.world
-    world.protect(f"{name} asking with {value!r} as the question", name)
     world.answer = access.ask_sending(world.suite.platform, world.person(name), world.reply.conversation_id, value)

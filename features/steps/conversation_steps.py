@@ -2,7 +2,7 @@
 from behave import given, then, when
 
 import parameter_types  # noqa: F401  (registers the step parameter types)
-from chat_acceptance.world import access
+from chat_acceptance.world import people
 from chat_acceptance.world import expectations as expect
 
 
@@ -47,14 +47,12 @@ def step_ask_in_new_conversation(context, name, question):
 
 @when('{name:Person} asks "{question}" in that conversation')
 def step_ask_in_that_conversation(context, name, question):
-    context.world.protect(f"{name} asking in her conversation", name)  # in case the platform refuses
     context.world.reply = context.world.person(name).ask_for_reply(context.world.conversation, question)
     context.world.answer = context.world.reply.stream
 
 
 @when("{name:Person} asks \"{question}\" in {owner:Person}'s conversation")
 def step_ask_in_someone_elses_conversation(context, name, question, owner):
-    context.world.protect(f"{name} asking in {owner}'s conversation", owner)
     context.world.answer = context.world.person(name).ask(context.world.conversation_of(owner), question)
 
 
@@ -80,13 +78,12 @@ def step_open_conversation(context, name, owner):
 
 @when("{name:Person} opens {owner:Person}'s conversation claiming to be {claimed:Person}")
 def step_open_conversation_claiming(context, name, owner, claimed):
-    headers = access.claims_to_be(context.world.person(claimed))
+    headers = people.claims_to_be(context.world.person(claimed))
     context.world.answer = context.world.person(name).open_conversation(context.world.conversation_of(owner), headers)
 
 
 @when("{name:Person} deletes {owner:Person}'s conversation")
 def step_delete_someone_elses_conversation(context, name, owner):
-    context.world.protect(f"{name} deleting {owner}'s conversation", owner)
     context.world.answer = context.world.person(name).delete_conversation(context.world.conversation_of(owner))
 
 

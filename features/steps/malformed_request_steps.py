@@ -9,7 +9,6 @@ from chat_acceptance.world.malformed import send_malformed
 @when("{name:Person} sends {request:Request} with {malformation:Malformation}")
 def step_send_malformed(context, name, request, malformation):
     world = context.world
-    world.protect(f"{name} sending {request} with {malformation}", name)
     world.answer = send_malformed(world.suite.platform, world.person(name), world.conversation, request, malformation)
 
 

@@ -13,3 +13,8 @@ def step_suite_is_set_up(context):
 @then("every answer kept to the contract")
 def step_every_answer_kept_to_the_contract(context):
     expect.kept_to_the_contract(context.world.contract_findings)
+
+
+@then("every request kept the promises that hold for all requests")
+def step_every_request_kept_the_invariants(context):
+    expect.kept_the_invariants(context.world.invariants)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import secrets
 import unicodedata
 from urllib.parse import unquote
 
@@ -54,4 +55,7 @@ def claim_matches(claim: object, session: Session, store: ChatStore, faults: Act
     if faults.on("prefix_id_match") and expected is not None:
         shorter = min(len(claim), len(expected))  # strncmp-style: only the length both have
         return claim[:shorter] == expected[:shorter]
-    return expected is not None and hmac.compare_digest(claim.encode(), expected.encode())
+    matches = expected is not None and hmac.compare_digest(claim.encode(), expected.encode())
+    if matches and faults.on("id_seen_by_some_replicas"):
+        return secrets.randbelow(2) == 0  # this replica has not seen the ID (yet)
+    return matches

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 from typing import Annotated
 
+import anyio.from_thread
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from reference_services.chat.confirmation import claim_matches
 from reference_services.chat.schemas import NewSessionRequest, StreamRequest, UpdateStreamRequest
@@ -46,12 +48,15 @@ StreamerDep = Annotated[ReplyStreamer, Depends(reply_streamer)]
 
 
 def chat_caller(
+    request: Request,
     caller: CallerDep,
     faults: FaultsDep,
     x_user_id: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Caller:
     """Who is calling: the access token alone decides."""
     if faults.on("identity_from_header") and x_user_id:
+        return replace(caller, id=x_user_id)
+    if faults.on("identity_header_on_writes") and x_user_id and request.url.path.endswith(("/stream", "/update-stream")):
         return replace(caller, id=x_user_id)
     return caller
 
@@ -86,7 +91,21 @@ def list_models(
     return {"models": [{"id": model.id, "name": model.name, "available": available, "provider": "builtin"}]}
 
 
-@router.post("/chat/sessions", status_code=201)
+async def stored_before_validation(request: Request, caller: ChatCallerDep, chats: ChatsDep, faults: FaultsDep) -> None:
+    """non_text_title_stored: the conversation is stored before the body is validated (FastAPI runs this
+    dependency first), so a title that is not text is stored, and the request is then refused with 400."""
+    if not faults.on("non_text_title_stored"):
+        return
+    try:
+        body = await request.json()
+    except ValueError:
+        return
+    title = body.get("title") if isinstance(body, dict) else None
+    if title is not None and not isinstance(title, str):
+        chats.create_session(new_session_id(faults), caller.id, str(title), None, None)
+
+
+@router.post("/chat/sessions", status_code=201, dependencies=[Depends(stored_before_validation)])
 def create_session(
     caller: ChatCallerDep,
     chats: ChatsDep,
@@ -172,7 +191,9 @@ def update_stream(
     request: Request,
     body: UpdateStreamRequest,
     session: SessionDep,
+    caller: ChatCallerDep,
     chats: ChatsDep,
+    replies: StreamerDep,
     faults: FaultsDep,
     say: WordingDep,
 ) -> dict:
@@ -180,7 +201,8 @@ def update_stream(
     (With expected_id_in_header the refusal is returned as a response of its own, to carry the header.)"""
     if faults.on("slow_confirmation"):
         time.sleep(SLOW_CONFIRMATION_SECONDS)  # a sync route: this waits in the thread pool, not the event loop
-    if body.tokens_used < 0 and not faults.on("negative_tokens_used_accepted"):
+    negative_accepted = faults.on("negative_tokens_used_accepted") or faults.on("later_id_store_negative_tokens")
+    if body.tokens_used < 0 and not negative_accepted:
         raise ApiError(400, "tokens_used_negative")
     if faults.on("write_before_check"):
         chats.confirm_reply(session.id, body.complete_response)
@@ -189,7 +211,16 @@ def update_stream(
             raise ApiError(500, "internal_error")
         if faults.on("wrong_id_vague_400"):
             raise ApiError(400, "streaming_id_vague")
-        if faults.on("reveal_expected_id"):
+        if faults.on("mismatch_charges_caller"):  # charged at the top of the handler, never refunded
+            anyio.from_thread.run(replies.credits.charge, caller.id, max(body.tokens_used, 1) * replies.credits_per_token)
+        if faults.on("expected_id_in_field") or faults.on("last_stream_cookie"):
+            refusal = error_response(request, 400, "streaming_id_mismatch")
+            if faults.on("expected_id_in_field"):
+                refusal = JSONResponse({**json.loads(refusal.body), "expectedToken": session.streaming_session_id}, 400)
+            else:
+                refusal.set_cookie("last_stream", session.streaming_session_id or "", httponly=True)
+            return refusal
+        if faults.on("reveal_expected_id") or faults.on("jwt_id_in_mismatch"):
             raise ApiError(400, "streaming_id_mismatch_revealing", expected=session.streaming_session_id)
         if faults.on("id_tail_in_message"):
             raise ApiError(400, "streaming_id_mismatch_hint", tail=(session.streaming_session_id or "")[-8:])

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import anyio
+import jwt
 
 from reference_services.chat.credits import CreditsClient
 from reference_services.chat.sse import EventWriter
@@ -26,6 +27,8 @@ from reference_services.wording import Wording
 logger = logging.getLogger("reference_services.chat")
 
 LATE_ID_STORE_SECONDS = 0.5
+LATER_ID_STORE_SECONDS = 0.8  # later_id_store
+_ID_SIGNING_KEY = secrets.token_hex(32)  # jwt_streaming_ids: the IDs are signed, their key never leaves
 OPAQUE_ID_ALPHABET = string.ascii_letters + string.digits + "_-.~"  # opaque_id_alphabet
 HEARTBEAT_EVERY = 10  # chunks, with chatty_sse
 SLOW_FIRST_TOKEN_HEARTBEATS, SLOW_FIRST_TOKEN_HEARTBEAT_SECONDS = 6, 0.25  # slow_first_token: 1.5 s of heartbeats
@@ -42,7 +45,13 @@ def new_streaming_session_id(faults: ActiveFaults) -> str:
         return str(uuid.uuid4())
     if faults.on("opaque_id_alphabet"):
         return "".join(secrets.choice(OPAQUE_ID_ALPHABET) for _ in range(32))
+    if faults.on("jwt_streaming_ids") or faults.on("jwt_id_in_mismatch"):
+        return jwt.encode({"sid": secrets.token_hex(8), "iat": now_ms() // 1000}, _ID_SIGNING_KEY, algorithm="HS256")
     return f"stream-{now_ms()}-{secrets.token_hex(4)}"  # the original system's format
+
+
+def stored_later(faults: ActiveFaults) -> bool:
+    return faults.on("later_id_store") or faults.on("later_id_store_negative_tokens")
 
 
 def streaming_id_header_name(faults: ActiveFaults) -> str:
@@ -100,7 +109,7 @@ class ReplyStreamer:
         byte of the stream goes out, so that confirming right after `done` never races the store."""
         streaming_session_id = new_streaming_session_id(self.faults)
         # late_id_store stores it after the done event instead (see events()); shape_only_id_check never does.
-        record = not (self.faults.on("late_id_store") or self.faults.on("shape_only_id_check"))
+        record = not (self.faults.on("late_id_store") or self.faults.on("shape_only_id_check") or stored_later(self.faults))
         # SQLite writes may wait for another worker's lock: off the event loop, which serves every other stream.
         await anyio.to_thread.run_sync(self._store_question, session.id, message, streaming_session_id if record else None)
         return streaming_session_id
@@ -161,9 +170,10 @@ class ReplyStreamer:
             logger.warning("stream %s failed after it started: %r", session.id, error)
             yield sse.event("error", {"message": self.wording("generation_failed"), "code": "generation_failed"})
             return
-        if faults.on("late_id_store"):
+        if faults.on("late_id_store") or stored_later(faults):
             asyncio.get_running_loop().call_later(
-                LATE_ID_STORE_SECONDS, self.store.record_stream, session.id, streaming_session_id
+                LATER_ID_STORE_SECONDS if stored_later(faults) else LATE_ID_STORE_SECONDS,
+                self.store.record_stream, session.id, streaming_session_id,
             )
         if not faults.on("no_done_event"):
             reported_tokens = 0 if faults.on("zero_tokens_used") else tokens_used

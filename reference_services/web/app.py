@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from fastapi import APIRouter, FastAPI
@@ -17,9 +18,11 @@ from reference_services.web.middleware import (
     ExtraFields,
     RateLimit,
     RefuseCrossOrigin,
+    SetHeader,
 )
 from reference_services.wording import Wording
 
+OTHER_ORIGIN = "https://portal.example.net"  # cors_other_origin
 RATE_LIMIT_PER_SECOND = 20  # the `rate_limited` switch: requests per second per client, per service
 STRICT_RATE_LIMIT, STRICT_RATE_WINDOW_S = 30, 60  # the `strict_rate_limit` switch: per client, on chat only
 
@@ -39,6 +42,12 @@ def new_service_app(
     if faults.on("strict_rate_limit") and service == "chat-service":
         middleware.append(
             Middleware(RateLimit, limit=STRICT_RATE_LIMIT, window_s=STRICT_RATE_WINDOW_S, announce=True)
+        )
+    if faults.on("rate_limit_reset_header"):  # the epoch second the next rate window starts
+        middleware.append(Middleware(SetHeader, name="X-RateLimit-Reset", value=lambda: str(int(time.time()) + 1)))
+    if faults.on("cors_other_origin"):  # a gateway's fixed origin written over the one CORS answered
+        middleware.append(
+            Middleware(SetHeader, name="Access-Control-Allow-Origin", value=lambda: OTHER_ORIGIN, only_replace=True)
         )
     if exposes_streaming_id and not faults.on("cors_hides_streaming_id"):
         middleware.append(Middleware(ExposeStreamingIdHeader))

@@ -6,6 +6,7 @@ import json
 import math
 import secrets
 import time
+from collections.abc import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,29 +45,53 @@ class BodySizeLimit:
         await self.app(scope, limited_receive, send)
 
 
-class ExposeStreamingIdHeader:
-    """Lists X-Streaming-Session-Id in Access-Control-Expose-Headers on every response of the chat service.
-
-    CORSMiddleware only does so for requests with an Origin header; the contract asks for every chat response.
-    """
+class _HeaderRewrite:
+    """Changes the headers of every response as it starts (`rewrite`), never touching the body."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+
+    def rewrite(self, headers: MutableHeaders) -> None:
+        raise NotImplementedError
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        async def send_with_header(message: Message) -> None:
+        async def send_rewritten(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                exposed = [name.strip() for name in headers.get("access-control-expose-headers", "").split(",")]
-                if STREAMING_ID_HEADER.lower() not in (name.lower() for name in exposed):
-                    headers["Access-Control-Expose-Headers"] = ", ".join([*filter(None, exposed), STREAMING_ID_HEADER])
+                self.rewrite(MutableHeaders(scope=message))
             await send(message)
 
-        await self.app(scope, receive, send_with_header)
+        await self.app(scope, receive, send_rewritten)
+
+
+class ExposeStreamingIdHeader(_HeaderRewrite):
+    """Lists X-Streaming-Session-Id in Access-Control-Expose-Headers on every response of the chat service.
+
+    CORSMiddleware only does so for requests with an Origin header; the contract asks for every chat response.
+    """
+
+    def rewrite(self, headers: MutableHeaders) -> None:
+        exposed = [name.strip() for name in headers.get("access-control-expose-headers", "").split(",")]
+        if STREAMING_ID_HEADER.lower() not in (name.lower() for name in exposed):
+            headers["Access-Control-Expose-Headers"] = ", ".join([*filter(None, exposed), STREAMING_ID_HEADER])
+
+
+class SetHeader(_HeaderRewrite):
+    """Sets one header on every response, as a gateway in front of a service might (`only_replace`: only where
+    the service already sent it). For faults: a CORS origin written over, a rate-limit header added."""
+
+    def __init__(self, app: ASGIApp, name: str, value: Callable[[], str], only_replace: bool = False) -> None:
+        super().__init__(app)
+        self.name = name
+        self.value = value
+        self.only_replace = only_replace
+
+    def rewrite(self, headers: MutableHeaders) -> None:
+        if not self.only_replace or self.name in headers:
+            headers[self.name] = self.value()
 
 
 class ExtraFields:

@@ -24,6 +24,7 @@ from chat_acceptance.transport.client import (
     session_path,
 )
 from chat_acceptance.redaction import REDACTED, Redactor
+from chat_acceptance.reporting import format_exchange
 from chat_acceptance.transport.sse import Ending
 from scripted_server import Hold, Repeat, Reply, json_reply, sse
 
@@ -102,7 +103,7 @@ def test_an_unavailable_service_is_recorded_with_the_reason(transport, refused_u
     [exchange] = seen
     assert exchange.status is None
     assert exchange.error == "connection refused"
-    assert exchange.request_headers["Authorization"] == f"Bearer {REDACTED}"
+    assert exchange.request_headers["Authorization"] == f"Bearer {TOKEN}"  # raw: the reports redact it
 
 
 def test_a_body_trickling_forever_is_cut_at_the_read_deadline(server, transport):
@@ -308,9 +309,11 @@ def test_user_ids_are_quoted_too(server, transport):
 # ------------------------------------------------------------------------------------------ listeners
 
 
-def test_listeners_get_one_redacted_exchange_per_call(server, transport):
+def test_listeners_get_one_raw_exchange_per_call_and_the_report_redacts_it(server, transport):
+    """Raw evidence: the checks judge what came, Set-Cookie and secrets included; whatever shows an exchange
+    redacts it (chat_acceptance.reporting.format_exchange)."""
     login_answer = {"accessToken": TOKEN, "refreshToken": TOKEN, "user": {"id": "u1", "username": "user1"}}
-    server.reply(json_reply(200, login_answer))
+    server.reply(json_reply(200, login_answer, headers=[("Set-Cookie", f"refresh={TOKEN}; HttpOnly")]))
     server.reply(json_reply(200, {"totalCredits": 5}))
     http = transport()
     seen: list[Exchange] = []
@@ -322,15 +325,14 @@ def test_listeners_get_one_redacted_exchange_per_call(server, transport):
     assert len(seen) == 2
     login, balance = seen
     assert (login.service, login.method, login.url, login.status) == ("auth", "POST", server.url + "/api/auth/login", 200)
-    assert json.loads(login.request_body) == {"username": "user1", "password": REDACTED}
-    assert json.loads(login.response_body) == {
-        "accessToken": REDACTED, "refreshToken": REDACTED, "user": {"id": "u1", "username": "user1"}
-    }
-    assert balance.request_headers["Authorization"] == f"Bearer {REDACTED}"
+    assert json.loads(login.request_body) == {"username": "user1", "password": PASSWORD}
+    assert json.loads(login.response_body) == login_answer
+    assert login.response_headers["Set-Cookie"] == f"refresh={TOKEN}; HttpOnly"
+    assert balance.request_headers["Authorization"] == f"Bearer {TOKEN}"
     assert json.loads(balance.response_body) == {"totalCredits": 5}
     assert balance.duration_s >= 0 and balance.error is None
     for exchange in seen:
-        shown = repr(exchange)
+        shown = format_exchange(exchange, Redactor())
         assert TOKEN not in shown and PASSWORD not in shown and "eyJ" not in shown
 
 
@@ -425,7 +427,7 @@ def test_stream_reads_a_complete_reply_and_checks_each_event(server, transport):
     assert checker.responses == [("POST", "/api/chat/sessions/s%201/stream", 200, None)]
     [exchange] = seen
     assert exchange.stream is result and exchange.response_body is None
-    assert exchange.request_headers["Authorization"] == f"Bearer {REDACTED}"
+    assert exchange.request_headers["Authorization"] == f"Bearer {TOKEN}"
 
 
 def test_stream_refused_with_402_returns_refused_with_the_body(server, transport):
@@ -516,3 +518,32 @@ def test_each_thread_sends_with_its_own_session_and_exchanges_reach_the_listener
     assert all(len(used) == 1 for used in sessions.values())  # one session per thread, kept
     assert len({session for used in sessions.values() for session in used}) == len(sessions)  # none shared
     assert delivered == [(threading.current_thread().name, 200)] * 4
+
+
+def test_a_listener_may_wait_on_requests_sent_from_other_threads(server, transport):
+    """The invariants' snapshot: a listener that, for one exchange, sends reads from other threads and waits for
+    them. Delivering while holding the transport's lock deadlocked (each read's exchange waited for that lock)."""
+    import queue
+    import threading
+
+    for _ in range(3):
+        server.reply(json_reply(200, {"models": []}))
+    made = transport()
+    chat = ChatApi(made, server.url)
+    reads: list[object] = []
+
+    def snapshot(exchange: Exchange) -> None:
+        if reads:  # only for the first exchange: the reads' own exchanges come here too
+            return
+        reads.append("first")
+        answers: queue.Queue[int] = queue.Queue()
+        for _ in range(2):  # daemon threads: a regression fails this test instead of hanging the run
+            threading.Thread(target=lambda: answers.put(chat.models("token").status), daemon=True).start()
+        try:
+            reads.extend(answers.get(timeout=5) for _ in range(2))
+        except queue.Empty:
+            reads.append("a read never finished")
+
+    made.add_listener(snapshot)
+    assert chat.models("token").status == 200
+    assert reads == ["first", 200, 200]

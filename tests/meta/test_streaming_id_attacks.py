@@ -13,11 +13,11 @@ WHY = {
     "trimmed_id_compare": "a near miss of family 'whitespace' (a space at the end) was confirmed",
     "normalised_id_compare": "a near miss of family 'other encodings' (every character percent-encoded) was confirmed",
     "id_cut_to_column_width": "a near miss of family 'one character changed' (last character changed) was confirmed",
-    "write_before_check": "Refused attempt changed what it protects: Alice confirming the reply with a made-up ID",
+    "write_before_check": "Refused attempt changed what it protects: POST /api/chat/sessions/{sessionId}/update-stream",
     "expected_id_in_header": "shows the whole issued streaming session ID in header 'x-streaming-session-id'",
     "id_tail_in_message": "shows part of the issued streaming session ID in the body",
     "confirm_edits_first_reply": "expected the confirmation to change only the latest reply",
-    "question_saved_before_credit_check": "Refused attempt changed what it protects: Carol asking in her conversation",
+    "question_saved_before_credit_check": "Refused attempt changed what it protects: POST /api/chat/sessions/{sessionId}/stream answered 402",
     "foreign_404_names_stream": "the 404 answer to GET /api/chat/sessions/{sessionId} shows the whole issued",
 }
 

@@ -953,3 +953,111 @@ def test_strict_rate_limit(platform_with):
         assert int(last["X-RateLimit-Remaining"]) == 0 < int(first["X-RateLimit-Remaining"])
         assert 0 < int(first["X-RateLimit-Reset"]) - time.time() <= 61  # a Unix time, the window's end
         assert refused[0].json()["message"] and 1 <= int(refused[0].headers["Retry-After"]) <= 60
+
+
+# --- issue 20: invariants every exchange keeps ---
+
+
+def test_expected_id_in_field(platform_with):
+    with platform_with("expected_id_in_field") as (_, api):
+        session_id, result = streamed(api)
+        response = api.confirm("user1", session_id, MADE_UP_ID)
+        assert is_mismatch(response) and response.json()["expectedToken"] == result.streaming_session_id
+
+
+def test_last_stream_cookie(platform_with):
+    with platform_with("last_stream_cookie") as (_, api):
+        session_id, result = streamed(api)
+        response = api.confirm("user1", session_id, MADE_UP_ID)
+        assert is_mismatch(response) and result.streaming_session_id not in response.text
+        assert response.cookies["last_stream"] == result.streaming_session_id
+
+
+def test_jwt_streaming_ids(platform_with):
+    with platform_with("jwt_streaming_ids") as (_, api):
+        session_id, result = streamed(api)
+        assert result.streaming_session_id.startswith("eyJ") and result.streaming_session_id.count(".") == 2
+        response = api.confirm("user1", session_id, MADE_UP_ID)
+        assert is_mismatch(response) and result.streaming_session_id not in response.text
+        assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
+
+
+def test_jwt_id_in_mismatch(platform_with):
+    with platform_with("jwt_id_in_mismatch") as (_, api):
+        session_id, result = streamed(api)
+        assert result.streaming_session_id.startswith("eyJ")
+        response = api.confirm("user1", session_id, MADE_UP_ID)
+        assert is_mismatch(response) and result.streaming_session_id in response.json()["message"]
+
+
+def test_identity_header_on_writes(platform_with):
+    with platform_with("identity_header_on_writes") as (_, api):
+        theirs = api.new_session("user2")
+        assert api.allocate("user1", 5000).status_code == 201 and api.allocate("user2", 5000).status_code == 201
+        claim = {"X-User-ID": api.user_id("user2")}
+        path = f"/api/chat/sessions/{theirs}"
+        assert api.request("GET", "chat", path, user="user1", headers=claim).status_code == 404  # reads: the token
+        asked = api.request("POST", "chat", path + "/stream", user="user1", headers=claim, json={"message": "Hi"})
+        assert asked.status_code == 200  # writes: the header
+        assert api.request("POST", "chat", path + "/stream", user="user1", json={"message": "Hi"}).status_code == 404
+
+
+def test_id_seen_by_some_replicas(platform_with):
+    with platform_with("id_seen_by_some_replicas") as (_, api):
+        session_id, result = streamed(api)
+        answers = [api.confirm("user1", session_id, result.streaming_session_id) for _ in range(40)]
+        assert {answer.status_code for answer in answers} == {200, 400}
+        assert all(is_mismatch(answer) for answer in answers if answer.status_code == 400)
+
+
+def test_later_id_store(platform_with):
+    with platform_with("later_id_store") as (_, api):
+        session_id, result = streamed(api)
+        done_at = time.monotonic()
+        assert is_mismatch(api.confirm("user1", session_id, result.streaming_session_id))
+        poll_until(lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, timeout=3)
+        assert time.monotonic() - done_at >= 0.7
+
+
+def test_later_id_store_negative_tokens(platform_with):
+    with platform_with("later_id_store_negative_tokens") as (_, api):
+        session_id, result = streamed(api)
+        early = api.confirm("user1", session_id, result.streaming_session_id, tokens_used=-5)
+        assert is_mismatch(early)  # before the store, even a negative count looks like a mismatch
+        poll_until(lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, timeout=3)
+        assert api.confirm("user1", session_id, result.streaming_session_id, tokens_used=-5).status_code == 200
+
+
+def test_non_text_title_stored(platform_with):
+    with platform_with("non_text_title_stored") as (_, api):
+        before = api.request("GET", "chat", "/api/chat/sessions", user="user1").json()["total"]
+        refused = api.request("POST", "chat", "/api/chat/sessions", user="user1", json={"title": 42})
+        assert refused.status_code == 400
+        listed = api.request("GET", "chat", "/api/chat/sessions", user="user1").json()
+        assert listed["total"] == before + 1 and "42" in [session["title"] for session in listed["sessions"]]
+
+
+def test_mismatch_charges_caller(platform_with):
+    with platform_with("mismatch_charges_caller") as (_, api):
+        session_id, result = streamed(api)
+        before = api.balance("user1")
+        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+        assert api.balance("user1") < before
+
+
+def test_cors_other_origin(platform_with):
+    with platform_with("cors_other_origin") as (_, api):
+        response = api.request("GET", "chat", "/api/chat/sessions", user="user1", headers={"Origin": "https://a.example"})
+        assert response.status_code == 200
+        assert response.headers["Access-Control-Allow-Origin"] == "https://portal.example.net"
+        assert "access-control-allow-origin" not in api.request("GET", "chat", "/api/chat/sessions", user="user1").headers
+
+
+def test_rate_limit_reset_header(platform_with):
+    with platform_with("rate_limit_reset_header") as (_, api):
+        session_id, result = streamed(api)
+        response = api.confirm("user1", session_id, MADE_UP_ID)
+        reset = response.headers["X-RateLimit-Reset"]
+        assert is_mismatch(response) and reset.isdigit() and abs(int(reset) - time.time()) < 5
+        timestamp = result.streaming_session_id.split("-")[1]
+        assert reset[:6] == timestamp[:6]  # the digits the suite must not take for a leak

@@ -1,0 +1,272 @@
+"""chat_acceptance.world.invariants: what every exchange of a scenario keeps, checked without a step asking.
+
+The world and its people are stand-ins whose state a test changes by hand, as a faulty platform would; the
+exchanges are fed to the invariants as the transport would hand them over (raw).
+"""
+from __future__ import annotations
+
+import json
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from chat_acceptance.transport.client import ApiResponse, Exchange
+from chat_acceptance.transport.sse import Ending, StreamResult
+from chat_acceptance.world import World
+from chat_acceptance.world.invariants import CONFIRMS_AGAIN, CONSEQUENCE, CORS, Invariants, allowed_origin_problem
+from chat_acceptance.world.leaks import IdSamples
+from chat_acceptance.world.people import Person, SignedIn
+
+CHAT = "http://127.0.0.1:3002"
+CONVERSATION = "ses-1"
+ISSUED = "stream-1732500000000-a1b2c3d4"
+MISMATCH = '{"message": "Streaming session ID mismatch"}'
+
+
+class Someone:
+    """A person whose balance, list and conversation a test sets, counting how often the check reads them."""
+
+    def __init__(self, name: str, token: str):
+        self.name = name
+        self.signed_in = SimpleNamespace(access_token=token)
+        self.credits = 100
+        self.listed = ((CONVERSATION, "Trip"),)
+        self.conversation = (("user", "Where to?"), ("assistant", "Rome."))
+        self.reads = 0
+        self.confirmations: list[dict] = []
+        self.confirm_status = 200
+
+    def balance(self):
+        self.reads += 1
+        return self.credits
+
+    def listed_conversations(self):
+        return self.listed
+
+    def messages(self, conversation_id):
+        return [{"role": role, "content": content} for role, content in self.conversation]
+
+    def confirm_body(self, conversation_id, body):
+        self.confirmations.append(body)
+        return ApiResponse("POST /api/chat/sessions/{sessionId}/update-stream", self.confirm_status, {}, MISMATCH)
+
+    def confirm_until_stored(self, conversation_id, issued, send):
+        return send()
+
+
+def scenario(**people: Someone) -> Invariants:
+    world = SimpleNamespace(people=people, compared=set(people), accounts={}, attempted_account=None, suite=None)
+    return Invariants(world, IdSamples(["stream-1732500000917-9f8e7d6c"]))  # the shared "stream-" is learned
+
+
+def exchange(method: str, path: str, status: int, *, body: str | None = None, request_body: str | None = None,
+             token: str = "alice-token", service: str = "chat", stream: StreamResult | None = None,
+             request_headers: dict | None = None, response_headers: dict | None = None) -> Exchange:
+    return Exchange(
+        service=service, method=method, url=CHAT + path, status=status, duration_s=0.01,
+        request_headers={"Authorization": f"Bearer {token}", **(request_headers or {})}, request_body=request_body,
+        response_headers=response_headers or {"content-type": "application/json"}, response_body=body, stream=stream,
+    )
+
+
+def started(invariants: Invariants, issued: str = ISSUED) -> None:
+    """Alice started the conversation and received a reply with `issued` (what the Given does)."""
+    invariants.observe(exchange("POST", "/api/chat/sessions", 201, body=json.dumps({"sessionId": CONVERSATION})))
+    stream = StreamResult(status=200, headers={}, streaming_session_id=issued, events=(), ending=Ending.DONE,
+                          duration_s=0.1)
+    invariants.observe(exchange("POST", f"/api/chat/sessions/{CONVERSATION}/stream", 200, stream=stream))
+
+
+def confirmation(claimed: str = "made-up", text: str = "Ignore the question") -> str:
+    return json.dumps({"completeResponse": text, "streamingSessionId": claimed, "tokensUsed": 3})
+
+
+def attempt(invariants: Invariants, status: int, *, claimed: str = "made-up", change=lambda: None) -> None:
+    """A When step's confirmation: the snapshot before it, the platform's effect (`change`), the answer."""
+    path = f"/api/chat/sessions/{CONVERSATION}/update-stream"
+    invariants.before_send("chat", "POST", path)
+    change()
+    body = MISMATCH if status == 400 else '{"message": "ok"}'
+    invariants.observe(exchange("POST", path, status, body=body, request_body=confirmation(claimed)))
+
+
+# -- a refusal changes nothing -------------------------------------------------------------------------------
+
+
+def test_a_refusal_that_changed_nothing_passes_and_its_snapshot_serves_the_next_attempt():
+    alice = Someone("Alice", "alice-token")
+    invariants = scenario(Alice=alice)
+    started(invariants)
+    invariants.phase = "when"
+    attempt(invariants, 400)
+    attempt(invariants, 400)
+    assert invariants.findings == []
+    assert alice.reads == 3  # one snapshot, one comparison per refusal; no second snapshot
+    assert alice.confirmations[-1]["streamingSessionId"] == ISSUED  # the owner's ID still confirms, text unchanged
+    assert alice.confirmations[-1]["completeResponse"] == "Rome."
+
+
+def test_a_refusal_that_still_charged_the_caller_is_a_finding_with_a_stable_first_line():
+    alice = Someone("Alice", "alice-token")
+    invariants = scenario(Alice=alice)
+    started(invariants)
+    invariants.phase = "when"
+    attempt(invariants, 400, change=lambda: setattr(alice, "credits", 97))
+
+    finding = invariants.first(CONSEQUENCE)
+    assert finding.headline == (
+        "Refused attempt changed what it protects: POST /api/chat/sessions/{sessionId}/update-stream answered 400"
+    )
+    assert "Alice's balance went from 100 to 97" in str(finding)
+
+
+@pytest.mark.parametrize("what, change", [
+    ("list of conversations changed", lambda alice: setattr(alice, "listed", ())),
+    ("a conversation changed", lambda alice: setattr(alice, "conversation", alice.conversation + (("assistant", "x"),))),
+])
+def test_a_refusal_that_changed_a_list_or_a_conversation_is_a_finding(what, change):
+    alice = Someone("Alice", "alice-token")
+    invariants = scenario(Alice=alice)
+    started(invariants)
+    invariants.phase = "when"
+    attempt(invariants, 404, change=lambda: change(alice))
+    assert what in str(invariants.first(CONSEQUENCE))
+
+
+def test_an_owner_whose_own_id_no_longer_confirms_is_a_finding():
+    alice = Someone("Alice", "alice-token")
+    alice.confirm_status = 400
+    invariants = scenario(Alice=alice)
+    started(invariants)
+    invariants.phase = "when"
+    attempt(invariants, 400)
+    assert "Alice's own streaming session ID no longer confirms the reply" in str(invariants.first(CONSEQUENCE))
+
+
+def test_nothing_is_read_before_a_given_and_a_refused_given_is_not_compared():
+    alice = Someone("Alice", "alice-token")
+    invariants = scenario(Alice=alice)
+    started(invariants)
+    attempt(invariants, 400, change=lambda: setattr(alice, "credits", 0))  # phase is still "given"
+    assert alice.reads == 0 and invariants.findings == [] and invariants.refusals_compared == 0
+    invariants.phase = "when"
+    invariants.before_send("chat", "GET", f"/api/chat/sessions/{CONVERSATION}")  # a When step's read is an attempt
+    assert alice.reads == 1
+
+
+def test_a_batch_is_compared_once_after_its_last_refusal():
+    alice = Someone("Alice", "alice-token")
+    invariants = scenario(Alice=alice)
+    started(invariants)
+    invariants.phase = "when"
+    with invariants.batch():
+        for _ in range(5):
+            attempt(invariants, 400)
+        alice.credits = 90
+    assert alice.reads == 2
+    assert "(5 refused requests)" in invariants.first(CONSEQUENCE).headline
+
+
+# -- an ID once accepted confirms again ------------------------------------------------------------------------
+
+
+def test_an_accepted_id_refused_as_a_mismatch_later_is_a_finding():
+    invariants = scenario(Alice=Someone("Alice", "alice-token"))
+    started(invariants)
+    attempt(invariants, 200, claimed=ISSUED)
+    assert invariants.was_accepted(CONVERSATION, ISSUED)
+    attempt(invariants, 400, claimed=ISSUED)
+    assert invariants.first(CONFIRMS_AGAIN).headline.startswith(
+        "Issued streaming session ID refused after it was accepted"
+    )
+
+
+def test_a_newer_stream_replaces_the_accepted_id():
+    invariants = scenario(Alice=Someone("Alice", "alice-token"))
+    started(invariants)
+    attempt(invariants, 200, claimed=ISSUED)
+    started(invariants, issued="stream-1732500000999-ffffffff")
+    attempt(invariants, 400, claimed=ISSUED)
+    assert invariants.findings == []
+
+
+# -- CORS ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("headers, problem", [
+    ({"Access-Control-Allow-Origin": "https://chat.example.com"}, None),
+    ({"Access-Control-Allow-Origin": "*"}, None),
+    ({"Access-Control-Allow-Origin": "https://chat.example.com", "Access-Control-Allow-Credentials": "true"}, None),
+    ({"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Credentials": "true"}, "is * while"),
+    ({"Access-Control-Allow-Origin": "https://portal.example.net"}, "'https://portal.example.net'"),
+    ({}, "is None"),
+])
+def test_the_allowed_origin_is_the_callers_or_star_without_credentials(headers, problem):
+    found = allowed_origin_problem("https://chat.example.com", headers)
+    assert found is None if problem is None else problem in found
+
+
+def test_any_answer_that_allows_another_origin_is_a_finding():
+    invariants = scenario()
+    invariants.observe(exchange("GET", "/api/chat/sessions", 200, request_headers={"Origin": "https://a.example"},
+                                response_headers={"Access-Control-Allow-Origin": "https://b.example"}))
+    assert invariants.first(CORS).headline.startswith("expected Access-Control-Allow-Origin to name the page's origin")
+
+
+# -- identity from the token only --------------------------------------------------------------------------------
+
+
+def test_whoever_is_not_the_owner_claims_to_be_the_owner_on_every_request():
+    world = World(suite=None, add_cleanup=lambda description, action: None)
+    alice = SimpleNamespace(signed_in=SimpleNamespace(access_token="a"), user_id="alice-id", username="alice")
+    bob = SimpleNamespace(signed_in=SimpleNamespace(access_token="b"), user_id="bob-id", username="bob")
+    world.people = {"Alice": alice, "Bob": bob}
+    claims = world.identity_claims("b")
+    assert claims["X-User-Id"] == "alice-id" and claims["X-Forwarded-User"] == "alice"
+    assert "X-Remote-User" in claims and "X-Auth-User" in claims and "X-Username" in claims
+    assert world.identity_claims("a") == {}  # the owner claims nothing
+    assert world.identity_claims("forged") == {}  # a token nobody in the scenario holds claims nothing
+
+
+# -- retries are evidence ---------------------------------------------------------------------------------------
+
+
+def _person(answers: list[int], retry_s: float = 2.0):
+    sent: list[int] = []
+
+    class Chat:
+        def confirm_reply(self, token, conversation_id, body, **options):
+            sent.append(1)
+            status = answers.pop(0) if answers else 200
+            return ApiResponse("POST /api/chat/sessions/{sessionId}/update-stream", status, {},
+                               MISMATCH if status == 400 else '{"message": "ok"}')
+
+    person = Person("Alice", SignedIn("alice", "1", "a", None), SimpleNamespace(chat=Chat()),
+                    confirm_retry_s=retry_s, add_cleanup=lambda description, action: None)
+    retries = []
+    person.count_retry = lambda: retries.append(1)
+    person.invariants = scenario()
+    return person, sent, retries
+
+
+def test_a_mismatch_for_an_id_never_accepted_is_sent_again_and_counted():
+    person, sent, retries = _person([400, 400, 200])
+    answer = person.confirm_until_stored(CONVERSATION, ISSUED, lambda: person.confirm_body(CONVERSATION, {}),
+                                         ended_at=time.monotonic())
+    assert answer.status == 200 and len(sent) == 3 and len(retries) == 2
+
+
+def test_a_mismatch_for_an_id_accepted_before_is_never_retried():
+    person, sent, retries = _person([400, 200])
+    person.invariants.note_accepted(CONVERSATION, ISSUED)
+    answer = person.confirm_until_stored(CONVERSATION, ISSUED, lambda: person.confirm_body(CONVERSATION, {}),
+                                         ended_at=time.monotonic())
+    assert answer.status == 400 and len(sent) == 1 and retries == []
+
+
+def test_the_retry_window_is_counted_from_done():
+    person, sent, retries = _person([400, 200], retry_s=1.0)
+    answer = person.confirm_until_stored(CONVERSATION, ISSUED, lambda: person.confirm_body(CONVERSATION, {}),
+                                         ended_at=time.monotonic() - 5)
+    assert answer.status == 400 and len(sent) == 1 and retries == []
