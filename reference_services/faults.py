@@ -131,7 +131,8 @@ _ALL = (
         "a JSON object as streamingSessionId matches any ID (NoSQL-operator style)",
         "invalid_id_refused",
         scenario="A streaming session ID that is an object is refused, never taken as a match",
-        headline="expected the request to be refused as invalid (400), but POST "
+        headline='expected the request to be refused as invalid (400, not a "mismatch"), but'
+        " POST "
         "/api/chat/sessions/{sessionId}/update-stream answered 200",
     ),
     _defect(
@@ -139,7 +140,8 @@ _ALL = (
         "a null or empty streamingSessionId skips the check and confirms",
         "invalid_id_refused",
         scenario="A streaming session ID that is null is refused, never taken as a match",
-        headline="expected the request to be refused as invalid (400), but POST "
+        headline='expected the request to be refused as invalid (400, not a "mismatch"), but'
+        " POST "
         "/api/chat/sessions/{sessionId}/update-stream answered 200",
     ),
     _defect(
@@ -371,7 +373,8 @@ _ALL = (
         "allocations of 0 or negative credits are accepted",
         "invalid_allocation_refused",
         scenario="An allocation of 0 credits is refused",
-        headline="expected the request to be refused as invalid (400), but POST /api/credits/allocate answered 201",
+        headline='expected the request to be refused as invalid (400, not a "mismatch"), but'
+        " POST /api/credits/allocate answered 201",
     ),
     # sessions and models
     _defect(
@@ -529,7 +532,8 @@ _ALL = (
         "update-stream accepts a negative tokensUsed",
         "negative_tokens_refused",
         scenario="A confirmation counting -5 tokens is refused and changes nothing",
-        headline="expected the request to be refused as invalid (400), but POST "
+        headline='expected the request to be refused as invalid (400, not a "mismatch"), but'
+        " POST "
         "/api/chat/sessions/{sessionId}/update-stream answered 200",
     ),
     _defect(
@@ -552,14 +556,15 @@ _ALL = (
         "a user creation by a non-admin is answered 403, but only after the account was stored",
         "enduser_cannot_manage_users",
         scenario="Alice cannot create a user",
-        headline="Refused attempt changed what it protects: Alice trying to create a user",
+        headline="Refused attempt changed what it protects: POST /api/admin/users answered 403",
     ),
     _defect(
         "duplicate_user_accepted",
         "creating a user whose username or email is in use answers 201 with the existing account's id",
         "duplicate_user_refused",
         scenario="A second account with Carol's username is refused",
-        headline="expected the request to be refused as invalid (400), but POST /api/admin/users answered 201",
+        headline='expected the request to be refused as invalid (400, not a "mismatch"), but'
+        " POST /api/admin/users answered 201",
     ),
     _defect(
         "user_delete_ignored",
@@ -589,7 +594,8 @@ _ALL = (
         "a question without a message is answered as an empty question instead of 400",
         "invalid_question_refused",
         scenario="A question that is missing is refused as invalid and changes nothing",
-        headline="expected the request to be refused as invalid (400), but POST /api/chat/sessions/{sessionId}/stream "
+        headline='expected the request to be refused as invalid (400, not a "mismatch"), but'
+        " POST /api/chat/sessions/{sessionId}/stream "
         "answered 200; the stream ended: done event received",
     ),
     _defect(
@@ -678,8 +684,8 @@ _ALL = (
         "near_miss_rejected",
         "invalid_id_refused",
         scenario="A streaming session ID that is an object is refused, never taken as a match",
-        headline="Refused attempt changed what it protects: Alice confirming the reply with an invalid streaming "
-        "session ID",
+        headline="Refused attempt changed what it protects: POST /api/chat/sessions/{sessionId}/update-stream "
+        "answered 400",
     ),
     _defect(
         "expected_id_in_header",
@@ -704,7 +710,7 @@ _ALL = (
         "a question from a user without credits is stored in the conversation before the 402",
         "no_credits_no_stream",
         scenario="A user without credits gets no reply",
-        headline="Refused attempt changed what it protects: Carol asking in her conversation",
+        headline="Refused attempt changed what it protects: POST /api/chat/sessions/{sessionId}/stream answered 402",
     ),
     _defect(
         "foreign_404_names_stream",
