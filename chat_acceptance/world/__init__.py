@@ -378,6 +378,12 @@ class World:
             answer = person.confirm_with_own_id(self.reply)
         expect(answer, is_accepted(f"{person.name} confirming the reply first"))
 
+    def confirm_again(self, name: str, times: int) -> list[ApiResponse]:
+        """`name` confirms the scenario's reply with its own ID `times` times, the repeats through the run's pool;
+        their exchanges reach this step's report."""
+        with self.suite.platform.transport.delivered_here():
+            return self.person(name).confirm_again(self.reply, times, pool=self.suite.pool)
+
     def try_near_misses(self, family: str) -> list[near_misses.Attempt]:
         """Confirms the scenario's reply once with each near miss of its ID from `family`, each time with an
         attacker's text (numbered, so that a saved one says which attempt it was), a few at once and within the

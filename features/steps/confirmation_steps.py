@@ -13,7 +13,7 @@ def step_confirm_with_own_id(context, name):
 
 @when("{name:Person} confirms the reply with its own streaming session ID {times:d} times")
 def step_confirm_with_own_id_again(context, name, times):
-    context.world.confirmations = context.world.person(name).confirm_again(context.world.reply, times)
+    context.world.confirmations = context.world.confirm_again(name, times)
 
 
 @then("every confirmation is accepted")
