@@ -45,6 +45,14 @@ Feature: Credits pay for replies
     And no reply was streamed
     And the refused attempt changed nothing
 
+  @behaviour.refused_question_keeps_reply_id @critical
+  Scenario: A question refused for want of credits leaves the earlier reply confirmable
+    Given Carol is a new user who has spent all her credits on replies
+    When Carol asks "And what about Othello?" in that conversation
+    Then Carol is told she has insufficient credits
+    And the refused attempt changed nothing
+    And Carol's earlier reply still confirms with its own streaming session ID
+
   @behaviour.invalid_allocation_refused @normal
   Scenario Outline: An allocation of <credits> credits is refused
     Given Carol is a new user

@@ -212,7 +212,7 @@ def before_scenario(context, scenario):
     # The invariants every scenario carries, on every exchange, without a step asking for them.
     context.add_cleanup(transport.add_send_listener(world.invariants.before_send))
     context.add_cleanup(transport.add_listener(world.invariants.observe))
-    context.add_cleanup(transport.add_header_source(world.identity_claims))
+    context.add_cleanup(transport.add_claim_source(world.identity_claims))
     _add_last_step(scenario, INVARIANTS_STEP)
     if context.contract_checker is not None:
         # Behaviour first: a finding no longer ends the step that met it; the added last step reports it.

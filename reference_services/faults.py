@@ -738,6 +738,8 @@ _ALL = (
         "foreign_session_unstreamable",
         "foreign_reply_unconfirmable",
         "foreign_session_undeletable",
+        scenario="Another user cannot read Alice's conversation",
+        headline="expected the request to be refused as not found (404), but GET /api/chat/sessions/{sessionId} answered 200",
     ),
     _defect(
         "sample_secret_accepted",
@@ -751,7 +753,9 @@ _ALL = (
         "sessions_of_user_query",
         "GET /api/chat/sessions?userId=<id> lists that user's conversations (a client-side filter trusted as the "
         "owner), whoever the token names",
-        "identity_from_token_only",
+        "foreign_session_unlisted",
+        scenario="Another user does not see Alice's conversation in their list",
+        headline="expected the conversations listed not to include Alice's, but they do",
     ),
     _defect(
         "expiry_leeway_in_wrong_unit",
@@ -765,7 +769,9 @@ _ALL = (
         "id_issued_before_credit_check",
         "a question is given its streaming session ID (stored as the conversation's latest) before the credit check, "
         "so a question refused with 402 replaces the ID of the reply already there",
-        "no_credits_no_stream",
+        "refused_question_keeps_reply_id",
+        scenario="A question refused for want of credits leaves the earlier reply confirmable",
+        headline="Refused attempt changed what it protects: POST /api/chat/sessions/{sessionId}/stream answered 402",
     ),
     # issue 21: fair to every honest deployment (prices, welcome credits, slow confirmations, strict rate limits)
     _legitimate(
@@ -867,6 +873,16 @@ _ALL = (
         "rate_limit_reset_header",
         "every answer carries X-RateLimit-Reset, the epoch second when the rate window resets (its digits share "
         "the millisecond timestamp at the front of streaming session IDs)",
+    ),
+    # red team, fourth gap: a credit check that asks the wrong question
+    _defect(
+        "spent_allocations_pass_credit_check",
+        "the balance the chat service checks before streaming adds up what unexpired allocations granted, spent or "
+        "not (\"has an unexpired allocation\" instead of \"balance > 0\"): a user who spent down to zero streams free",
+        "no_credits_no_stream",
+        scenario="A user without credits gets no reply",
+        headline="expected the request to be refused as insufficient credits (402), but POST "
+        "/api/chat/sessions/{sessionId}/stream answered 200",
     ),
 )
 

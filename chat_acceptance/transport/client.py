@@ -31,6 +31,30 @@ _MAX_BODY_BYTES = 10 * 1024 * 1024
 _NO_BODY = object()
 MISSING = object()  # a body field left out altogether
 
+# The writes whose body names a user by the contract (whom to credit, whom to create): claimed body fields are
+# never added to them, since there a user field is the request itself, not a claim about the caller.
+BODY_NAMES_A_USER = frozenset({("POST", "/api/credits/allocate"), ("POST", "/api/admin/users")})
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a request may carry besides its token to say who the caller is: headers, query parameters and JSON
+    body fields a naive service might trust. The contract says only the token counts."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    body: Mapping[str, str] = field(default_factory=dict)  # added to JSON object bodies of writes only
+
+    def body_for(self, method: str, path: str, json: Any) -> Any:
+        """`json` with the claimed fields it does not hold already, where the request is a write with a JSON
+        object body whose contract defines no user field (BODY_NAMES_A_USER); otherwise `json` as it was."""
+        if not self.body or not isinstance(json, dict) or method in _READ_METHODS:
+            return json
+        if (method, route_of(path)) in BODY_NAMES_A_USER:
+            return json
+        return {**self.body, **json}
+
 
 class PlatformUnavailable(AssertionError):
     """A service did not answer: one line naming the service, its URL and the request."""
@@ -161,7 +185,7 @@ class HttpTransport:
         self._listeners: list[Callable[[Exchange], None]] = []
         self._held: list[Exchange] | None = None  # exchanges held for delivery in the caller's thread
         self._send_listeners: list[Callable[[str, str, str], None]] = []
-        self._header_sources: list[Callable[[str], Mapping[str, str]]] = []
+        self._claim_sources: list[Callable[[str], Claims]] = []
         self._finding_listeners: list[Callable[[AssertionError], None]] = []
 
     def add_listener(self, listener: Callable[[Exchange], None]) -> Callable[[], None]:
@@ -175,11 +199,12 @@ class HttpTransport:
         self._send_listeners.append(listener)
         return lambda: self._send_listeners.remove(listener)
 
-    def add_header_source(self, source: Callable[[str], Mapping[str, str]]) -> Callable[[], None]:
-        """From now on, every request carrying a bearer token also carries the headers `source(token)` gives (a
-        step's own headers win); returns a function that stops it."""
-        self._header_sources.append(source)
-        return lambda: self._header_sources.remove(source)
+    def add_claim_source(self, source: Callable[[str], Claims]) -> Callable[[], None]:
+        """From now on, every request carrying a bearer token also carries the claims `source(token)` gives: its
+        headers, its query parameters, and its body fields where `Claims.body_for` allows them (a step's own
+        headers, parameters and fields win); returns a function that stops it."""
+        self._claim_sources.append(source)
+        return lambda: self._claim_sources.remove(source)
 
     def add_finding_listener(self, listener: Callable[[AssertionError], None]) -> Callable[[], None]:
         """From now on, an answer that breaks the contract's shapes is handed to `listener` instead of raising,
@@ -321,16 +346,22 @@ class HttpTransport:
 
     def _prepare(self, root, method, path, token, json, content, headers) -> requests.PreparedRequest:
         all_headers = {"Accept": "application/json, text/event-stream", **self.connection.headers}
+        query: dict[str, str] = {}
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
-            for source in self._header_sources:
-                all_headers.update(source(token))
+            for source in self._claim_sources:
+                claims = source(token)
+                all_headers.update(claims.headers)
+                query.update(claims.query)
+                if json is not _NO_BODY:
+                    json = claims.body_for(method, path, json)
         if content is not None:
             all_headers["Content-Type"] = "application/json"
         all_headers.update(headers or {})
         request = requests.Request(
             method,
             root.rstrip("/") + path,
+            params=query,
             headers=all_headers,
             json=None if json is _NO_BODY else json,
             data=content,

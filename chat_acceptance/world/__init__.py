@@ -1,12 +1,13 @@
 """The suite's state: what lasts for the whole run (Suite) and what one scenario knows (World)."""
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from chat_acceptance.transport.client import ApiResponse, Exchange, PlatformClient, PlatformUnavailable
+from chat_acceptance.transport.client import ApiResponse, Claims, Exchange, PlatformClient, PlatformUnavailable
 from chat_acceptance.config import Account, SuiteConfig
 from chat_acceptance import reporting
 from chat_acceptance.world import consequences, near_misses
@@ -16,8 +17,14 @@ from chat_acceptance.world.invariants import Invariants
 from chat_acceptance.world.leaks import IdSamples
 from chat_acceptance.world.forgery import lookalike_of, made_up_streaming_id
 from chat_acceptance.reporting import attach_text
-from chat_acceptance.world.matchers import expect, is_accepted, stream_end_problems
-from chat_acceptance.world.people import Credentials, Person, Reply, SignedIn, claims_to_be
+from chat_acceptance.world.matchers import (
+    carries_streaming_session_id,
+    expect,
+    has_ended,
+    is_accepted,
+    stream_end_problems,
+)
+from chat_acceptance.world.people import Credentials, Person, Reply, SignedIn, identity_claims_of
 from chat_acceptance.transport.sse import Ending, StreamResult
 from chat_acceptance.waiting import poll_until
 
@@ -152,7 +159,8 @@ class Suite:
                         break
             finally:
                 alice.delete_conversation(conversation)
-        except AssertionError as problem:  # the scenarios judge what went wrong; the run learns from theirs
+        # The scenarios judge what went wrong (or report it not checked: CannotPay); the run learns from theirs.
+        except (AssertionError, NotCheckable) as problem:
             print(f"could not learn the shape of streaming session IDs in set-up: {str(problem).splitlines()[0]}")
 
     def person(
@@ -236,15 +244,15 @@ class World:
             return self.reply.owner
         return next(iter(self.people), None)
 
-    def identity_claims(self, token: str) -> dict[str, str]:
-        """Whoever is not the owner claims, on every request, to be the owner (headers a naive service might
-        trust); only the token may decide who is calling."""
+    def identity_claims(self, token: str) -> Claims:
+        """Whoever is not the owner claims, on every request, to be the owner (headers, query parameters and body
+        fields a naive service might trust); only the token may decide who is calling."""
         owner = self.people.get(self.owner() or "")
         if owner is None or owner.signed_in.access_token == token:
-            return {}
+            return Claims()
         if not any(person.signed_in.access_token == token for person in self.people.values()):
-            return {}
-        return claims_to_be(owner)
+            return Claims()
+        return identity_claims_of(owner)
 
     def _meet(self, name: str, person: Person, *, created: bool) -> Person:
         person.invariants = self.invariants
@@ -312,28 +320,55 @@ class World:
         return person
 
     def new_user_without_credits(self, name: str) -> Person:
-        """A new end user with no credits. Where the deployment gives every new user credits (welcome credits),
-        she spends them down first: replies in one conversation until the balance is 0 or a reply is refused
-        for want of credits, at most `spend_down_replies` of them; beyond that the promise is not checked."""
+        """A new end user who had credits and has spent them all (spend_all_credits)."""
         person = self.new_user(name)
-        balance, limit = self.starting_balances[name], self.suite.config.spend_down_replies
-        conversation = person.start_conversation() if balance > 0 else None
-        for _ in range(limit if balance > 0 else 0):
-            stream = person.ask(conversation, "Spending my welcome credits")
-            if stream.status == 402:
+        self.spend_all_credits(name)
+        return person
+
+    def new_user_who_spent_her_credits(self, name: str) -> Reply:
+        """A new end user who has spent all her credits on replies in one conversation; returns her last reply,
+        which issued its streaming session ID and ended."""
+        self.new_user(name)
+        reply = self.spend_all_credits(name)
+        if reply is None:
+            raise NotCheckable(f"{name} was refused a reply for want of credits at once, though she held what a "
+                               "reply costs as far as the run has seen: no reply of hers to keep confirmable")
+        expect(reply.stream, carries_streaming_session_id())
+        expect(reply.stream, has_ended())
+        return reply
+
+    def spend_all_credits(self, name: str) -> Reply | None:
+        """`name` (a new user) spends every credit she has on replies in one conversation, which becomes the
+        scenario's conversation; returns the last reply she received (None when the first was refused).
+
+        Where she has none, the administrator first allocates what a reply costs as far as the run has seen (at
+        least 1), so that she is a user who had credits and spent them, not only one who never had any. Where the
+        deployment gives every new user credits (welcome credits), those are spent. She asks until the balance is
+        0 or a question is refused for want of credits, at most `spend_down_replies` times; beyond that the
+        promise is not checked. Whatever a reply costs, the last one takes what is left (or more)."""
+        person = self.people[name]
+        if self.starting_balances[name] <= 0:
+            credits = max(1, math.ceil(self.suite.bank.price or 1))
+            answer = self.person("the administrator").allocate(person.user_id, credits)
+            expect(answer, is_accepted(f"allocating {credits} credits to {name} to spend", 201))
+        limit, last, balance = self.suite.config.spend_down_replies, None, person.balance()
+        self.conversation = person.start_conversation()
+        for _ in range(limit):
+            reply = person.ask_for_reply(self.conversation, "Spending my credits")
+            if reply.stream.status == 402:
                 break
-            expect(stream, is_accepted(f"{name}'s reply while she spends her welcome credits down"))
+            expect(reply.stream, is_accepted(f"{name}'s reply while she spends her credits down"))
+            last = reply
             balance = person.balance()
             if balance <= 0:
                 break
         else:
-            if balance > 0:
-                raise NotCheckable(
-                    f"{name} still has {balance:g} credits after {limit} replies (-D spend_down_replies): this "
-                    "deployment's welcome credits are too many to reach a user without credits"
-                )
+            raise NotCheckable(
+                f"{name} still has {balance:g} credits after {limit} replies (-D spend_down_replies): this "
+                "deployment's welcome credits are too many to reach a user without credits"
+            )
         self.starting_balances[name] = person.balance()
-        return person
+        return last
 
     def remove_user_if_created(self, answer: ApiResponse, username: str) -> None:
         """Whoever created a user (rightly or not), the administrator removes it after the scenario."""

@@ -16,7 +16,7 @@ from typing import ContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from chat_acceptance.transport.client import ApiResponse, PlatformClient, confirmation
+from chat_acceptance.transport.client import ApiResponse, Claims, PlatformClient, confirmation
 from chat_acceptance.config import Account
 from chat_acceptance.world.credits import CreditBank
 from chat_acceptance.world.forgery import claims_of
@@ -174,6 +174,24 @@ def claims_to_be(person: Person) -> dict[str, str]:
         "X-Auth-Request-User": person.username,
         "Remote-User": person.username,
     }
+
+
+def identity_claims_of(person: Person) -> Claims:
+    """Everything besides the token a naive service might trust to tell who the caller is: the headers of
+    claims_to_be, query parameters (a client-side filter taken for the owner, as in ?userId=) and JSON body
+    fields; the contract says only the token counts."""
+    return Claims(
+        headers=claims_to_be(person),
+        query={
+            "userId": person.user_id,
+            "user_id": person.user_id,
+            "user": person.username,
+            "username": person.username,
+            "owner": person.user_id,
+            "ownerId": person.user_id,
+        },
+        body={"userId": person.user_id, "user": person.username, "owner": person.user_id},
+    )
 
 
 class Person:

@@ -21,6 +21,11 @@ def step_new_user_without_credits(context, name):
     context.world.new_user_without_credits(name)
 
 
+@given("{name:Person} is a new user who has spent all her credits on replies")
+def step_new_user_spent_credits(context, name):
+    context.world.earlier_reply = context.world.new_user_who_spent_her_credits(name)
+
+
 @when("{giver:Person} allocates {credits:JsonValue} credits to {name:Person} by her {identifier:Identifier}")
 def step_allocate(context, giver, credits, name, identifier):
     person = context.world.person(name)
@@ -76,6 +81,12 @@ def step_balance_gone_down(context, name):
 @then("{name:Person} is told she has insufficient credits")
 def step_told_insufficient_credits(context, name):
     expect.is_refused_for_insufficient_credits(context.world.told(name))
+
+
+@then("{name:Person}'s earlier reply still confirms with its own streaming session ID")
+def step_earlier_reply_still_confirms(context, name):
+    reply = context.world.earlier_reply
+    expect.is_accepted(context.world.person(name).confirm_with_own_id(reply), f"{name} confirming her earlier reply")
 
 
 @then("no reply was streamed")

@@ -8,13 +8,16 @@ from fastapi import APIRouter, Depends, Query
 
 from reference_services.accounting.routes import CreditsDep
 from reference_services.accounting.schemas import ChargeRequest
-from reference_services.web.deps import internal_service
+from reference_services.web.deps import FaultsDep, internal_service
 
 router = APIRouter(prefix="/internal/credits", dependencies=[Depends(internal_service)], include_in_schema=False)
 
 
 @router.get("/balance")
-def balance(user_id: Annotated[str, Query(alias="userId")], credits: CreditsDep) -> dict:
+def balance(user_id: Annotated[str, Query(alias="userId")], credits: CreditsDep, faults: FaultsDep) -> dict:
+    """What the chat service checks before it streams a reply."""
+    if faults.on("spent_allocations_pass_credit_check"):
+        return {"userId": user_id, "totalCredits": credits.allocated_unexpired(user_id)}
     return {"userId": user_id, "totalCredits": credits.balance(user_id)}
 
 

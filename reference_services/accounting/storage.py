@@ -83,6 +83,16 @@ class CreditStore:
     def balance(self, user_id: str) -> int:
         return sum(allocation.remaining_credits for allocation in self.active_allocations(user_id))
 
+    def allocated_unexpired(self, user_id: str) -> int:
+        """What the unexpired allocations granted, spent or not (spent_allocations_pass_credit_check)."""
+        self._welcome(user_id)
+        with self.db.read() as db:
+            row = db.execute(
+                "SELECT COALESCE(SUM(total_credits), 0) FROM allocations WHERE user_id = ? AND expires_at > ?",
+                (user_id, now_ms()),
+            ).fetchone()
+        return int(row[0])
+
     def charge(self, user_id: str, credits: int) -> int:
         """Takes up to `credits` from the earliest-expiring allocations; returns what was taken."""
         self._welcome(user_id)

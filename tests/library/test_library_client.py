@@ -15,6 +15,7 @@ from chat_acceptance.transport.client import (
     ApiResponse,
     AuthApi,
     ChatApi,
+    Claims,
     Exchange,
     HttpTransport,
     PlatformClient,
@@ -243,6 +244,56 @@ def test_raw_content_is_sent_as_is_as_json(server, transport):
     [received] = server.received
     assert received.body == b'{"message": "unfinished'
     assert received.headers["content-type"] == "application/json"
+
+
+# ------------------------------------------------------------------------------------------ identity claims
+
+CLAIMS = Claims(headers={"X-User-Id": "alice-id"}, query={"userId": "alice-id", "user": "alice"},
+                body={"userId": "alice-id", "owner": "alice-id"})
+
+
+def test_claims_go_in_headers_and_query_of_every_request_with_a_token(server, transport):
+    server.reply(json_reply(200, {"sessions": []}))
+    made = transport()
+    made.add_claim_source(lambda token: CLAIMS)
+
+    ChatApi(made, server.url).list_sessions(TOKEN)
+    [received] = server.received
+    assert received.target == "/api/chat/sessions?userId=alice-id&user=alice"
+    assert received.headers["x-user-id"] == "alice-id"
+
+
+def test_claims_go_in_a_write_s_json_body_without_replacing_its_own_fields(server, transport):
+    server.reply(json_reply(400, {"message": "mismatch"}))
+    made = transport()
+    made.add_claim_source(lambda token: CLAIMS)
+
+    ChatApi(made, server.url).confirm_reply(TOKEN, "s1", {"completeResponse": "r", "owner": "mine"})
+    [received] = server.received
+    assert json.loads(received.body) == {"completeResponse": "r", "owner": "mine", "userId": "alice-id"}
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("POST", "/api/credits/allocate", {"userId": "carol", "credits": 5}),  # the contract's userId names whom to credit
+    ("POST", "/api/admin/users", {"username": "carol"}),  # and whom to create
+    ("POST", "/api/chat/sessions/s1/update-stream", None),  # a JSON null is no object to add to
+    ("POST", "/api/chat/sessions/s1/update-stream", ["a list"]),
+    ("GET", "/api/chat/sessions", {"title": "a read"}),  # reads get no body fields
+])
+def test_claims_never_change_a_body_that_names_a_user_or_is_no_object_of_a_write(method, path, body):
+    assert CLAIMS.body_for(method, path, body) == body
+
+
+def test_no_claims_without_a_token_and_a_stopped_source_adds_none(server, transport):
+    server.reply(json_reply(200, {"models": []}))
+    server.reply(json_reply(200, {"models": []}))
+    made = transport()
+    stop = made.add_claim_source(lambda token: CLAIMS)
+    ChatApi(made, server.url).call("GET", "/api/models")
+    stop()
+    ChatApi(made, server.url).models(TOKEN)
+    assert [received.target for received in server.received] == ["/api/models", "/api/models"]
+    assert all("x-user-id" not in received.headers for received in server.received)
 
 
 def test_confirmation_leaves_a_missing_id_out_and_keeps_a_null_one():

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from chat_acceptance.transport.client import ApiResponse, Exchange
+from chat_acceptance.transport.client import ApiResponse, Claims, Exchange
 from chat_acceptance.transport.sse import Ending, StreamResult
 from chat_acceptance.world import World
 from chat_acceptance.world.invariants import CONFIRMS_AGAIN, CONSEQUENCE, CORS, Invariants, allowed_origin_problem
@@ -144,6 +144,23 @@ def test_an_owner_whose_own_id_no_longer_confirms_is_a_finding():
     assert "Alice's own streaming session ID no longer confirms the reply" in str(invariants.first(CONSEQUENCE))
 
 
+@pytest.mark.parametrize("confirm_status, finding", [(200, False), (400, True)])
+def test_a_question_refused_for_want_of_credits_checks_the_owner_s_issued_id_still_confirms(confirm_status, finding):
+    """The owner's own 402 (not only someone else's refusal): her reply already there must still confirm."""
+    alice = Someone("Alice", "alice-token")
+    alice.confirm_status = confirm_status
+    invariants = scenario(Alice=alice)
+    started(invariants)
+    invariants.phase = "when"
+    path = f"/api/chat/sessions/{CONVERSATION}/stream"
+    invariants.before_send("chat", "POST", path)
+    refused = StreamResult(status=402, headers={}, streaming_session_id=None, events=(), ending=Ending.REFUSED,
+                           duration_s=0.01, body='{"message": "Insufficient credits"}')
+    invariants.observe(exchange("POST", path, 402, body=refused.body, stream=refused))
+    assert alice.confirmations[-1]["streamingSessionId"] == ISSUED
+    assert (invariants.first(CONSEQUENCE) is not None) is finding
+
+
 def test_nothing_is_read_before_a_given_and_a_refused_given_is_not_compared():
     alice = Someone("Alice", "alice-token")
     invariants = scenario(Alice=alice)
@@ -223,10 +240,21 @@ def test_whoever_is_not_the_owner_claims_to_be_the_owner_on_every_request():
     bob = SimpleNamespace(signed_in=SimpleNamespace(access_token="b"), user_id="bob-id", username="bob")
     world.people = {"Alice": alice, "Bob": bob}
     claims = world.identity_claims("b")
-    assert claims["X-User-Id"] == "alice-id" and claims["X-Forwarded-User"] == "alice"
-    assert "X-Remote-User" in claims and "X-Auth-User" in claims and "X-Username" in claims
-    assert world.identity_claims("a") == {}  # the owner claims nothing
-    assert world.identity_claims("forged") == {}  # a token nobody in the scenario holds claims nothing
+    assert claims.headers["X-User-Id"] == "alice-id" and claims.headers["X-Forwarded-User"] == "alice"
+    assert "X-Remote-User" in claims.headers and "X-Auth-User" in claims.headers and "X-Username" in claims.headers
+    assert claims.query == {"userId": "alice-id", "user_id": "alice-id", "user": "alice", "username": "alice",
+                            "owner": "alice-id", "ownerId": "alice-id"}
+    assert claims.body == {"userId": "alice-id", "user": "alice", "owner": "alice-id"}
+    assert world.identity_claims("a") == Claims()  # the owner claims nothing
+    assert world.identity_claims("forged") == Claims()  # a token nobody in the scenario holds claims nothing
+
+
+def test_staff_who_are_not_the_owner_claim_to_be_the_owner_too():
+    world = World(suite=None, add_cleanup=lambda description, action: None)
+    alice = SimpleNamespace(signed_in=SimpleNamespace(access_token="a"), user_id="alice-id", username="alice")
+    admin = SimpleNamespace(signed_in=SimpleNamespace(access_token="adm"), user_id="admin-id", username="admin")
+    world.people = {"Alice": alice, "the administrator": admin}
+    assert world.identity_claims("adm").query["userId"] == "alice-id"
 
 
 # -- retries are evidence ---------------------------------------------------------------------------------------

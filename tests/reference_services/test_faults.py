@@ -904,6 +904,17 @@ def test_id_issued_before_credit_check(platform_with):
         assert is_mismatch(api.confirm(user, session_id, result.streaming_session_id))
 
 
+def test_spent_allocations_pass_credit_check(platform_with):
+    with platform_with("spent_allocations_pass_credit_check") as (_, api):
+        user = api.user_with_credits(1)  # spent by one reply
+        session_id, _ = api.streamed_session(user)
+        assert api.balance(user) == 0
+        assert api.stream(user, session_id, "One more?").status == 200  # the spent allocation let her stream
+        assert api.balance(user) == 0  # for free
+        never_allocated = api.new_user()  # no allocation at all: still refused
+        assert api.stream(never_allocated, api.new_session(never_allocated), "Hello?").status == 402
+
+
 # --- issue 21: fair to every honest deployment ---
 
 
