@@ -884,6 +884,48 @@ _ALL = (
         headline="expected the request to be refused as insufficient credits (402), but POST "
         "/api/chat/sessions/{sessionId}/stream answered 200",
     ),
+    # red team 2: defects the suite does not notice yet (placeholder scenario and headline: the scenario that
+    # should catch each one, and the stable part of the line it should fail with)
+    _defect(
+        "session_owner_from_body",
+        "POST /api/chat/sessions takes a userId from the body as the new conversation's owner (mass assignment: "
+        "{userId: caller, ...body}), so anyone can plant a conversation in another user's list",
+        "identity_from_token_only",
+        scenario="Claiming to be Alice does not make Bob Alice",
+        headline="expected the conversation to belong to its creator",
+    ),
+    _defect(
+        "mismatch_session_cookie",
+        "the mismatch answer re-sends a cookie-session cookie whose base64 JSON holds the expected streaming "
+        "session ID (the session middleware stores the last issued ID and a failed-attempt count)",
+        "wrong_id_rejected",
+        scenario="A reply confirmed with any other ID is rejected as a mismatch",
+        headline="Streaming session ID revealed",
+    ),
+    _defect(
+        "foreign_404_names_owner",
+        "the 404 for another user's conversation says it belongs to another user and names the owner and the title, "
+        "unlike the 404 for a conversation that does not exist (an existence oracle)",
+        "foreign_session_unreadable",
+        scenario="Another user cannot read Alice's conversation",
+        headline="expected the refusal to be the same as for a conversation that does not exist",
+    ),
+    _defect(
+        "deleted_user_cached",
+        "accounting caches the users auth has found: once found, a deleted account is still given credits (201) and "
+        "its balance is still shown (200) instead of 404",
+        "invalid_allocation_refused",
+        scenario="Credits for someone who does not exist are refused",
+        headline="expected the request to be refused as not found (404), but POST /api/credits/allocate answered 201",
+    ),
+    _defect(
+        "charge_keyed_by_session",
+        "a completed reply is charged with the conversation's ID as the idempotency key: only the first reply of a "
+        "conversation is charged, every later one is free",
+        "stream_lowers_balance",
+        scenario="A completed reply lowers the balance",
+        headline="expected the balance to have gone down",
+    ),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}

@@ -34,7 +34,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with internal_http_client(settings.internal_timeout_seconds) as client:
             app.state.user_directory = UserDirectory(
-                client, settings.auth_url, internal_service_key(settings.jwt_secret)
+                client, settings.auth_url, internal_service_key(settings.jwt_secret), faults
             )
             yield
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from dataclasses import replace
@@ -70,6 +71,8 @@ def owned_session(session_id: str, caller: ChatCallerDep, chats: ChatsDep, fault
     if faults.on("staff_bypass_ownership") and session is not None and caller.role in ("admin", "supervisor"):
         return session  # "staff may moderate any conversation"
     if session is None or (session.user_id != caller.id and not faults.on("no_ownership_check")):
+        if session is not None and faults.on("foreign_404_names_owner"):
+            raise ApiError(404, "session_of_another_user", title=session.title, owner=session.user_id)
         if session is not None and faults.on("foreign_404_names_stream"):
             raise ApiError(404, "session_not_yours", stream=session.streaming_session_id)
         raise ApiError(404, "session_not_found")
@@ -116,7 +119,10 @@ def create_session(
     body = body or NewSessionRequest()
     title = body.title or (body.initial_message or "").strip()[:50] or "New chat"
     model_id = None if body.model_id is None else str(body.model_id)
-    session = chats.create_session(new_session_id(faults), caller.id, title, model_id, body.initial_message)
+    owner = caller.id
+    if faults.on("session_owner_from_body") and isinstance(body.user_id, str) and body.user_id:
+        owner = body.user_id  # {userId: caller.id, ...req.body}: the body's userId wins
+    session = chats.create_session(new_session_id(faults), owner, title, model_id, body.initial_message)
     if faults.on("greeting_message"):
         chats.add_message(session.id, "assistant", say("greeting"))
     answer = {"sessionId": session.id, "title": session.title, "createdAt": iso(session.created_at)}
@@ -224,6 +230,11 @@ def update_stream(
             raise ApiError(400, "streaming_id_mismatch_revealing", expected=session.streaming_session_id)
         if faults.on("id_tail_in_message"):
             raise ApiError(400, "streaming_id_mismatch_hint", tail=(session.streaming_session_id or "")[-8:])
+        if faults.on("mismatch_session_cookie"):  # cookie-session: the whole session, base64 JSON, re-sent
+            refusal = error_response(request, 400, "streaming_id_mismatch")
+            state = {"lastStreamingSessionId": session.streaming_session_id, "failedConfirmations": 1}
+            refusal.set_cookie("session", base64.b64encode(json.dumps(state).encode()).decode(), httponly=True)
+            return refusal
         if faults.on("expected_id_in_header"):
             refusal = error_response(request, 400, "streaming_id_mismatch")
             refusal.headers[STREAMING_ID_HEADER] = session.streaming_session_id or ""

@@ -13,6 +13,8 @@ class NewSessionRequest(RequestBody):
     title: Text | None = Field(default=None, max_length=200)
     initial_message: Text | None = Field(default=None, alias="initialMessage", max_length=MAX_TEXT)
     model_id: OpaqueId | None = Field(default=None, alias="modelId")
+    # Not the contract's: any JSON, ignored (only the session_owner_from_body fault takes it as the owner).
+    user_id: Annotated[JsonValue, WithJsonSchema({})] = Field(default=None, alias="userId", exclude=True)
 
 
 class StreamRequest(RequestBody):

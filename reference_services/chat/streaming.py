@@ -114,6 +114,10 @@ class ReplyStreamer:
         await anyio.to_thread.run_sync(self._store_question, session.id, message, streaming_session_id if record else None)
         return streaming_session_id
 
+    async def _first_reply(self, session_id: str) -> bool:
+        messages = await anyio.to_thread.run_sync(self.store.messages, session_id)
+        return sum(message.role == "assistant" for message in messages) <= 1
+
     def _store_question(self, session_id: str, message: str, streaming_session_id: str | None) -> None:
         self.store.add_message(session_id, "user", message)
         if streaming_session_id is not None:
@@ -160,7 +164,10 @@ class ReplyStreamer:
             if not faults.on("reply_not_saved"):
                 await anyio.to_thread.run_sync(self.store.add_message, session.id, "assistant", reply)
             if not faults.on("no_charge"):
-                await self.credits.charge(caller.id, self.price(tokens_used, reply))
+                price = self.price(tokens_used, reply)
+                if faults.on("charge_keyed_by_session") and not await self._first_reply(session.id):
+                    price = 0  # idempotency key = the conversation's ID: this conversation was charged already
+                await self.credits.charge(caller.id, price)
         except ShuttingDown:
             # The reply is not complete: no done, nothing stored, nothing charged, and no traceback in the log.
             logger.info("stream %s ended by the server's shutdown", session.id)

@@ -5,7 +5,9 @@ The fault's absence is covered by the normal tests (test_chat, test_auth, test_a
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
 import re
 import sys
 import time
@@ -1072,3 +1074,59 @@ def test_rate_limit_reset_header(platform_with):
         assert is_mismatch(response) and reset.isdigit() and abs(int(reset) - time.time()) < 5
         timestamp = result.streaming_session_id.split("-")[1]
         assert reset[:6] == timestamp[:6]  # the digits the suite must not take for a leak
+
+
+# --- red team 2: defects the suite does not catch yet ---
+
+
+def test_session_owner_from_body(platform_with):
+    with platform_with("session_owner_from_body") as (_, api):
+        planted = api.new_session("user2", title="From support", userId=api.user_id("user1"))
+        assert planted in {session["sessionId"] for session in api.request(
+            "GET", "chat", "/api/chat/sessions", user="user1").json()["sessions"]}
+        assert api.session("user1", planted).status_code == 200
+        assert api.session("user2", planted).status_code == 404  # not even its creator's
+
+
+def test_mismatch_session_cookie(platform_with):
+    with platform_with("mismatch_session_cookie") as (_, api):
+        session_id, result = streamed(api)
+        refused = api.confirm("user1", session_id, MADE_UP_ID)
+        assert is_mismatch(refused)
+        assert result.streaming_session_id not in refused.headers["set-cookie"]  # not in plain text
+        value = refused.cookies["session"].strip('"')
+        state = json.loads(base64.b64decode(value))
+        assert state["lastStreamingSessionId"] == result.streaming_session_id
+
+
+def test_foreign_404_names_owner(platform_with):
+    with platform_with("foreign_404_names_owner") as (_, api):
+        session_id = api.new_session("user1", title="My lawyer")
+        foreign = api.session("user2", session_id)
+        unknown = api.session("user2", "ses-00000000000000000000")
+        assert foreign.status_code == unknown.status_code == 404
+        assert "My lawyer" in foreign.json()["message"] and api.user_id("user1") in foreign.json()["message"]
+        assert "My lawyer" not in unknown.json()["message"]
+
+
+def test_deleted_user_cached(platform_with):
+    with platform_with("deleted_user_cached") as (_, api):
+        carol = api.new_user()
+        carol_id = api.user_id(carol)
+        assert api.allocate(carol_id, 5).status_code == 201  # accounting has now found her
+        assert api.request("DELETE", "auth", f"/api/admin/users/{carol_id}", user="admin").status_code == 200
+        assert api.allocate(carol_id, 500).status_code == 201
+        assert api.request("GET", "accounting", f"/api/credits/balance/{carol_id}", user="admin").status_code == 200
+        assert api.allocate("no-such-user-0123", 500).status_code == 404  # never found: still unknown
+
+
+def test_charge_keyed_by_session(platform_with):
+    with platform_with("charge_keyed_by_session") as (_, api):
+        user = api.user_with_credits(5000)
+        session_id, _ = api.streamed_session(user)
+        after_first = api.balance(user)
+        assert after_first < 5000
+        assert api.stream(user, session_id, "And again?").ended == "done"
+        assert api.balance(user) == after_first  # the second reply was free
+        api.streamed_session(user)  # a new conversation is charged again
+        assert api.balance(user) < after_first
