@@ -900,7 +900,8 @@ _ALL = (
         "session ID (the session middleware stores the last issued ID and a failed-attempt count)",
         "wrong_id_rejected",
         scenario="A reply confirmed with any other ID is rejected as a mismatch",
-        headline="Streaming session ID revealed",
+        headline="Streaming session ID revealed: the 400 answer to POST /api/chat/sessions/{sessionId}/update-stream "
+        "shows the whole issued streaming session ID in header 'set-cookie'",
     ),
     _defect(
         "foreign_404_names_owner",

@@ -2,7 +2,8 @@
 
 The answer is judged as it came (raw evidence, never after redaction): the status line, every header name and
 value (Set-Cookie included), and the body, both as sent and, when it is JSON, with its strings decoded, so
-that whatever a field is called (`expectedToken`, `hint`...) and however a value is escaped, it is searched.
+that whatever a field is called (`expectedToken`, `hint`...) and however a value is escaped, it is searched;
+and in every part, what percent-encoding or base64 (a cookie-session blob, a JWT segment) hides.
 
 A leak is the whole ID, or a run of at least six consecutive characters of its *unpredictable part*, in any
 letter case, that the request itself did not carry (compared exactly: the client's own text coming back, such
@@ -16,9 +17,12 @@ is what nobody may be shown. Until two different IDs are known, the whole ID cou
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import threading
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -78,8 +82,8 @@ def leaks_in(
         return []
     sent = "\n".join(part for part in request_parts if part)
     parts = [("the status line", status_line)]
-    parts += [(f"header {name!r}", f"{name}: {value}") for name, value in headers.items()]
-    parts.append(("the body", _with_decoded_strings(body or "")))
+    parts += [(f"header {name!r}", _with_encodings_undone(f"{name}: {value}")) for name, value in headers.items()]
+    parts.append(("the body", _with_encodings_undone(_with_decoded_strings(body or ""))))
     leaks = []
     for where, text in parts:
         run = _whole(issued, text, sent) or longest_run(unpredictable or issued, text, sent)
@@ -117,6 +121,27 @@ def _shown(run: str, text: str, sent: str) -> bool:
             return True
         start = lowered_text.find(lowered_run, start + 1)
     return False
+
+
+# A run of base64 or base64url characters long enough to hide six characters of an ID (8 encode 6).
+_ENCODED = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
+
+
+def _with_encodings_undone(text: str) -> str:
+    """`text`, then what it says once percent-encoding and base64 (either alphabet: cookies, JWT segments, signed
+    session blobs) are undone, one per line: an ID is revealed just as well encoded."""
+    undone = [urllib.parse.unquote(text)] if "%" in text else []
+    for match in _ENCODED.finditer(text):
+        encoded = match.group().rstrip("=")
+        for alphabet in (None, b"-_"):
+            try:
+                raw = base64.b64decode(encoded + "=" * (-len(encoded) % 4), altchars=alphabet, validate=True)
+            except ValueError:
+                continue
+            decoded = raw.decode("utf-8", errors="ignore")
+            if decoded and decoded.isprintable():
+                undone.append(decoded)
+    return "\n".join([text, *undone])
 
 
 def _with_decoded_strings(body: str) -> str:

@@ -117,6 +117,23 @@ JWT_ID = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzaWQiOiI0ZjVhIiwiaWF0IjoxNzMy
           "q0dVbWq6vSx1o7nQyF9dB5eB2yK3tT7uM0pX8cL4aZs")
 
 
+def test_an_id_hidden_in_a_base64_cookie_session_is_a_leak():
+    import base64
+    import json
+
+    blob = base64.urlsafe_b64encode(json.dumps({"lastStreamingSessionId": ISSUED, "fails": 1}).encode()).decode()
+    found = leaks(headers={"Set-Cookie": f'session="{blob.rstrip("=")}"; HttpOnly; Path=/'})
+    assert [(leak.where, leak.whole) for leak in found] == [("header 'Set-Cookie'", True)]
+    standard = base64.b64encode(f"expected={ISSUED}".encode()).decode()  # the other alphabet, in the body
+    assert [leak.where for leak in leaks(body=json.dumps({"message": "mismatch", "state": standard}))] == ["the body"]
+
+
+def test_a_percent_encoded_id_is_a_leak_and_random_base64_is_not():
+    encoded = ISSUED.replace("-", "%2D")
+    assert [leak.where for leak in leaks(headers={"Location": f"/retry?expected={encoded}"})] == ["header 'Location'"]
+    assert leaks(headers={"ETag": '"QmFzZTY0IGJ1dCBub3RoaW5nIHRvIHNlZQ"', "X-Request-Id": "Zm9vYmFyYmF6cXV4"}) == []
+
+
 def test_a_jwt_shaped_id_is_searched_as_it_came_never_redacted_first():
     answer = exchange(body=f'{{"message": "Streaming session ID mismatch: expected {JWT_ID}"}}')
     invariants = observed(JWT_ID, answer)
