@@ -36,6 +36,14 @@ Feature: Credits pay for replies
     Then the reply streams to its end
     And Carol's balance has gone down
 
+  @behaviour.every_reply_charged @critical
+  Scenario: A later reply in the same conversation lowers the balance too
+    Given Carol is a new user with 500 credits
+    And Carol has paid for a reply to "Summarise the plot of Hamlet" in a new conversation
+    When Carol asks "And how does it end?" in that conversation
+    Then the reply streams to its end
+    And Carol's balance has gone down
+
   @behaviour.no_credits_no_stream @critical
   Scenario: A user without credits gets no reply
     Given Carol is a new user without credits

@@ -329,7 +329,7 @@ Feature: Conversations, replies and credits are protected
         | the supervisor | delete Carol's account |
 
     Scenario Outline: <who> can <action>
-      Given Carol is a new user
+      Given Carol is a new user with 500 credits
       When <who> tries to <action>
       Then the request is let through
       And it has done what was asked

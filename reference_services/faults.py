@@ -915,17 +915,18 @@ _ALL = (
         "deleted_user_cached",
         "accounting caches the users auth has found: once found, a deleted account is still given credits (201) and "
         "its balance is still shown (200) instead of 404",
-        "invalid_allocation_refused",
-        scenario="Credits for someone who does not exist are refused",
-        headline="expected the request to be refused as not found (404), but POST /api/credits/allocate answered 201",
+        "admin_manages_users",
+        scenario="the administrator can delete Carol's account",
+        headline="expected accounting to answer 404 for credits for her once her account is deleted, but POST "
+        "/api/credits/allocate answered 201",
     ),
     _defect(
         "charge_keyed_by_session",
         "a completed reply is charged with the conversation's ID as the idempotency key: only the first reply of a "
         "conversation is charged, every later one is free",
-        "stream_lowers_balance",
-        scenario="A completed reply lowers the balance",
-        headline="expected the balance to have gone down",
+        "every_reply_charged",
+        scenario="A later reply in the same conversation lowers the balance too",
+        headline="expected Carol's balance to go down after the reply, but it did not",
     ),
 )
 

@@ -370,6 +370,16 @@ class World:
         self.starting_balances[name] = person.balance()
         return last
 
+    def paid_reply(self, name: str, question: str) -> Reply:
+        """A reply `name` has received in a new conversation (the scenario's), once its charge shows in her
+        balance (within the confirmation window), which then is her starting one: what a later reply costs
+        is measured from there."""
+        before = self.starting_balances[name]
+        self.reply = self.received_reply(name, question)
+        self.conversation = self.reply.conversation_id
+        self.starting_balances[name] = self.person(name).balance_when(lambda balance: balance < before)
+        return self.reply
+
     def remove_user_if_created(self, answer: ApiResponse, username: str) -> None:
         """Whoever created a user (rightly or not), the administrator removes it after the scenario."""
         user_id = answer.field("userId")

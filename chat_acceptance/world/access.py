@@ -238,6 +238,15 @@ def _carol_gone(world: World) -> None:
             "expected Carol to be unable to sign in once her account is deleted, but she still can\n"
             f"account: {world.accounts['Carol'].username!r}"
         )
+    # Accounting too must no longer know her (it checks users with auth; a cache must not outlive a deletion).
+    administrator, carol_id = world.person("the administrator"), world.person("Carol").user_id
+    for what, answer in (("credits for her", administrator.allocate(carol_id, 1)),
+                         ("her balance", administrator.balance_of(carol_id))):
+        if answer.status != 404:
+            raise AssertionError(
+                f"expected accounting to answer 404 for {what} once her account is deleted, but {answer.request} "
+                f"answered {answer.status}"
+            )
 
 
 def _carol_richer_by(credits: int) -> Callable[[World], None]:

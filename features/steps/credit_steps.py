@@ -92,3 +92,8 @@ def step_earlier_reply_still_confirms(context, name):
 @then("no reply was streamed")
 def step_no_reply_streamed(context):
     expect.streamed_nothing(context.world.answer)
+
+
+@given('{name:Person} has paid for a reply to "{question}" in a new conversation')
+def step_paid_for_reply(context, name, question):
+    context.world.paid_reply(name, question)
