@@ -121,6 +121,12 @@ Feature: Conversations, replies and credits are protected
       When Bob opens Alice's conversation claiming to be Alice
       Then Bob is told the conversation does not exist
 
+    @behaviour.identity_from_token_only @critical
+    Scenario: A conversation Bob starts while claiming to be Alice is his, not hers
+      Given Alice has received a streamed reply to "Where should I travel in May?"
+      When Bob starts a conversation titled "From support: please sign in again"
+      Then the conversation belongs to Bob, not to Alice
+
   @contract.confirming-a-streamed-reply
   Rule: Only the ID issued for the latest reply confirms it
 

@@ -884,15 +884,14 @@ _ALL = (
         headline="expected the request to be refused as insufficient credits (402), but POST "
         "/api/chat/sessions/{sessionId}/stream answered 200",
     ),
-    # red team 2: defects the suite does not notice yet (placeholder scenario and headline: the scenario that
-    # should catch each one, and the stable part of the line it should fail with)
+    # red team, round two: each caught by the scenario and headline it names
     _defect(
         "session_owner_from_body",
         "POST /api/chat/sessions takes a userId from the body as the new conversation's owner (mass assignment: "
         "{userId: caller, ...body}), so anyone can plant a conversation in another user's list",
         "identity_from_token_only",
-        scenario="Claiming to be Alice does not make Bob Alice",
-        headline="expected the conversation to belong to its creator",
+        scenario="A conversation Bob starts while claiming to be Alice is his, not hers",
+        headline="expected the conversation to belong to its creator, Bob, but it is listed for Alice",
     ),
     _defect(
         "mismatch_session_cookie",
@@ -909,7 +908,8 @@ _ALL = (
         "unlike the 404 for a conversation that does not exist (an existence oracle)",
         "foreign_session_unreadable",
         scenario="Another user cannot read Alice's conversation",
-        headline="expected the refusal to be the same as for a conversation that does not exist",
+        headline="Another user's conversation revealed: the 404 answer to GET /api/chat/sessions/{sessionId} names "
+        "its title; expected it not to exist for anyone but its owner",
     ),
     _defect(
         "deleted_user_cached",

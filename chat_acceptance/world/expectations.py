@@ -354,3 +354,15 @@ def shows_balance_of(answer: ApiResponse, person: Person) -> None:
     shown, own = answer.field("totalCredits"), person.balance()
     if shown != own:
         raise AssertionError(f"expected the balance shown to be {person.name}'s own, but it is another")
+
+
+def belongs_to_its_creator(world: World, creator: str, other: str) -> None:
+    """The conversation `creator` just started is hers: in her list and not in `other`'s, whatever else the
+    request claimed (contract: a session belongs to the user who created it; identity comes from the token)."""
+    conversation = world.conversation
+    listed_for = {name: {sid for sid, _ in world.person(name).listed_conversations()} for name in (creator, other)}
+    if conversation in listed_for[other] or conversation not in listed_for[creator]:
+        raise AssertionError(
+            f"expected the conversation to belong to its creator, {creator}, but it is listed for "
+            f"{other if conversation in listed_for[other] else 'nobody'}"
+        )

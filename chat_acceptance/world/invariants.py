@@ -98,6 +98,7 @@ class Invariants:
         self.latest: dict[str, str] = {}  # conversation -> the ID of its latest stream
         self.accepted: dict[str, set[str]] = {}  # conversation -> IDs accepted since its latest stream
         self.owners: dict[str, str] = {}  # conversation -> the name of the person who started it
+        self.titles: dict[str, str] = {}  # conversation -> the title it was started with
         self.tokens_used: dict[str, int] = {}  # conversation -> tokensUsed of its latest reply
         self.gone: set[str] = set()  # conversations deleted
         self.ended_at: dict[str, float] = {}  # conversation -> when its latest stream ended (time.monotonic())
@@ -136,6 +137,8 @@ class Invariants:
         self._note_ownership(exchange, path)
         if exchange.status is not None and exchange.status >= 400:
             self._check_leaks(exchange)
+            if conversation is not None:
+                self._check_foreign_conversation_hidden(exchange, conversation)
         self._check_allowed_origin(exchange)
         if path.endswith("/update-stream") and conversation is not None:
             self._check_confirms_again(exchange, conversation)
@@ -210,6 +213,12 @@ class Invariants:
         owner = self._person_with(exchange.request_headers.get("Authorization", ""))
         if isinstance(session_id, str) and owner is not None:
             self.owners[session_id] = owner
+            try:
+                title = json.loads(exchange.request_body or "").get("title")
+            except (ValueError, AttributeError):
+                title = None
+            if isinstance(title, str) and title:
+                self.titles[session_id] = title
 
     def _person_with(self, authorization: str) -> str | None:
         token = authorization.removeprefix("Bearer ")
@@ -246,6 +255,30 @@ class Invariants:
                     "expected no error to reveal it",
                     f"{exchange.method} {exchange.url} revealed {leak.revealed!r} of {issued!r}"
                     + (f"; {len(found) - 1} more part(s) of that answer did too" if len(found) > 1 else ""),
+                ))
+                return
+
+    def _check_foreign_conversation_hidden(self, exchange: Exchange, conversation: str) -> None:
+        """For anyone but its owner a conversation does not exist: her refusal names neither its owner (username,
+        user ID) nor its title, whole and exactly, where the request itself did not carry them."""
+        owner = self.owners.get(conversation)
+        asker = self._person_with(exchange.request_headers.get("Authorization", ""))
+        if owner is None or asker is None or asker == owner or owner not in self.world.people:
+            return
+        person = self.world.person(owner)
+        details = {"its owner's username": person.username, "its owner's user ID": person.user_id,
+                   "its title": self.titles.get(conversation)}
+        sent = "\n".join([exchange.url, unquote(exchange.url), exchange.request_body or "",
+                          *(f"{name}: {value}" for name, value in exchange.request_headers.items())])
+        answer = "\n".join([exchange.response_body or "",
+                            *(f"{name}: {value}" for name, value in exchange.response_headers.items())])
+        for what, value in details.items():
+            if value and value in answer and value not in sent:
+                self._add(Finding(
+                    LEAK,
+                    f"Another user's conversation revealed: the {exchange.status} answer to {exchange.method} "
+                    f"{route_of(urlsplit(exchange.url).path)} names {what}; expected it not to exist for anyone but its owner",
+                    f"{asker} was answered {answer[:300]!r}",
                 ))
                 return
 

@@ -156,3 +156,8 @@ def step_deleted_conversation_gone(context):
 @then('the last reply in {name:Person}\'s conversation reads "{text}"')
 def step_last_reply_reads(context, name, text):
     expect.last_reply_reads(context.world.person(name), context.world.conversation_of(name), text)
+
+
+@then("the conversation belongs to {name:Person}, not to {other:Person}")
+def step_conversation_belongs_to(context, name, other):
+    expect.belongs_to_its_creator(context.world, name, other)

@@ -25,6 +25,7 @@ LIBRARY = Path(__file__).resolve().parents[2] / "chat_acceptance"
 # "module:function" -> the words each of its failure lines (in source order) must contain: its own promise, or
 # for a suite error (a scenario misusing the library, a set-up the configuration cannot give) what is missing.
 LINES: dict[str, list[str]] = {
+    "world/expectations.py:belongs_to_its_creator": ["expected the conversation to belong to its creator"],
     "world/expectations.py:changed_nothing": ["no refused attempt of this scenario was compared with what it protects"],
     "world/expectations.py:every_confirmation_accepted": ["Issued streaming session ID refused after it was accepted"],
     "world/expectations.py:_allows_origin": ["expected Access-Control-Allow-Origin to name the page's origin"],
