@@ -148,6 +148,13 @@ def _template(*placeholders: str) -> Callable[[str], str]:
     return convert
 
 
+def _claim_places(text: str) -> tuple[str, ...]:
+    places = _names(text)
+    if not places or not set(places) <= {"headers", "query", "body"}:
+        raise ValueError("must name one or more of headers, query, body (headers are always sent)")
+    return tuple(dict.fromkeys(("headers", *places)))
+
+
 _SERVICES = ("auth", "accounting", "chat")
 
 
@@ -305,6 +312,10 @@ class SuiteConfig:
     keep_resources: bool = setting("off", "keep what scenarios create (for debugging)", group="run", kind=_flag)
     contract_checks: bool = setting("on", "check every answer against contract/openapi.yaml", group="run",
                                     kind=_flag)
+    identity_claims: tuple[str, ...] = setting("headers, query, body", "where whoever is not the owner also "
+                                               "claims to be the owner on every request (headers, query, body); "
+                                               "drop query or body for a deployment that rightly refuses unknown "
+                                               "parameters or fields", group="run", kind=_claim_places)
     shared_accounts: bool = setting("off", "other runs use the configured accounts at the same time (parallel runs): "
                                     "Alice and Bob then get a scenario-fresh funded account, so that a refusal "
                                     "is still compared on their balances", group="run", kind=_flag,

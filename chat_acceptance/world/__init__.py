@@ -252,7 +252,9 @@ class World:
             return Claims()
         if not any(person.signed_in.access_token == token for person in self.people.values()):
             return Claims()
-        return identity_claims_of(owner)
+        claims, where = identity_claims_of(owner), self.suite.config.identity_claims
+        return Claims(*(part if name in where else {} for name, part in
+                        (("headers", claims.headers), ("query", claims.query), ("body", claims.body))))
 
     def _meet(self, name: str, person: Person, *, created: bool) -> Person:
         person.invariants = self.invariants

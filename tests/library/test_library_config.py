@@ -336,3 +336,9 @@ def test_a_rate_that_is_not_service_equals_requests_per_minute_is_an_error(rates
 def test_a_run_prefix_must_be_fit_for_a_username(prefix):
     with pytest.raises(ConfigError, match=r"^run_prefix=.* must be 1-24 lower-case letters, digits or -"):
         build(defines={"run_prefix": prefix})
+
+
+def test_identity_claims_name_their_places_and_always_keep_the_headers():
+    assert build().identity_claims == ("headers", "query", "body")
+    assert build(defines={"identity_claims": "body"}).identity_claims == ("headers", "body")
+    assert "identity_claims='cookies'" in config_error(defines={"identity_claims": "cookies"})

@@ -120,3 +120,12 @@ def test_a_contract_defect_is_caught_by_its_contract_finding_beside_the_behaviou
     behaviour_only = _run((_SCENARIO, "expected the request to be refused as invalid (400), but 422 status 422 is "
                            "not declared", ""))
     assert not _judge_defect(contract, behaviour_only).as_expected, "a contract defect needs its contract finding"
+
+
+def test_identity_claims_without_the_query_no_longer_send_it():
+    """identity_claims drops places for a deployment that rightly refuses unknown parameters: without the query,
+    the ?userId= defect goes unseen, which shows the setting really decides what is sent."""
+    tags = "@behaviour.foreign_session_unlisted"
+    run = run_suite(faults=["sessions_of_user_query"], tags=tags, defines={"identity_claims": "headers, body"})
+    assert run.exit_code == 0 and not run.failed, run.output
+    assert _judge_defect(FAULTS["sessions_of_user_query"], run_suite(faults=["sessions_of_user_query"], tags=tags)).as_expected
