@@ -38,7 +38,7 @@ Feature: Credits pay for replies
 
   @behaviour.every_reply_charged @critical
   Scenario: A later reply in the same conversation lowers the balance too
-    Given Carol is a new user with 500 credits
+    Given Carol is a new user with credits for 2 replies
     And Carol has paid for a reply to "Summarise the plot of Hamlet" in a new conversation
     When Carol asks "And how does it end?" in that conversation
     Then the reply streams to its end

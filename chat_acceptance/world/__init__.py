@@ -252,7 +252,8 @@ class World:
             return Claims()
         if not any(person.signed_in.access_token == token for person in self.people.values()):
             return Claims()
-        claims, where = identity_claims_of(owner), self.suite.config.identity_claims
+        claims = identity_claims_of(owner)
+        where = self.suite.config.identity_claims if self.suite is not None else ("headers", "query", "body")
         return Claims(*(part if name in where else {} for name, part in
                         (("headers", claims.headers), ("query", claims.query), ("body", claims.body))))
 
@@ -320,6 +321,12 @@ class World:
         expect(answer, is_accepted(f"allocating {credits} credits to {name}", 201))
         self.starting_balances[name] = person.balance()
         return person
+
+    def new_user_with_credits_for(self, name: str, replies: int) -> Person:
+        """A new end user with credits for `replies` replies at the most a reply was seen to cost this run (with
+        room to spare; at least 500): the price is the deployment's choice."""
+        price = self.suite.bank.price or 0
+        return self.new_user_with_credits(name, max(500, int((replies + 1) * price) + 1))
 
     def new_user_without_credits(self, name: str) -> Person:
         """A new end user who had credits and has spent them all (spend_all_credits)."""
@@ -428,8 +435,12 @@ class World:
     def confirm_again(self, name: str, times: int) -> list[ApiResponse]:
         """`name` confirms the scenario's reply with its own ID `times` times, the repeats through the run's pool;
         their exchanges reach this step's report."""
-        with self.suite.platform.transport.delivered_here():
-            return self.person(name).confirm_again(self.reply, times, pool=self.suite.pool)
+        person, reply = self.person(name), self.reply
+        with self.invariants.batch():
+            answers = [person.confirm_with_own_id(reply)]  # seen as it happens: it may wait for a late store
+            with self.suite.platform.transport.delivered_here():
+                answers += person.confirm_repeatedly(reply, times - 1, pool=self.suite.pool)
+        return answers
 
     def try_near_misses(self, family: str) -> list[near_misses.Attempt]:
         """Confirms the scenario's reply once with each near miss of its ID from `family`, each time with an

@@ -129,7 +129,7 @@ class Invariants:
                 self._snapshot = self._read_state(chat, before=True)
 
     def observe(self, exchange: Exchange) -> None:
-        if _is_own():
+        if _is_own() or exchange.status == 429:  # a 429 says nothing about the request: it is sent again as it was
             return
         path = urlsplit(exchange.url).path
         conversation = _conversation_of(path)

@@ -354,16 +354,12 @@ class Person:
             ended_at=reply.received_at,
         )
 
-    def confirm_again(self, reply: Reply, times: int, pool: Executor | None = None) -> list[ApiResponse]:
-        """Confirms with the issued ID `times` times: the first may wait for a late store, the others are sent
-        once each (an ID once accepted confirms every time it is sent; contract: "confirms again"), a few at
-        once with a `pool`, so that a slow confirmation costs its time once per round, not once per send."""
-        with self.invariants.batch() if self.invariants is not None else nullcontext():
-            answers = [self.confirm_with_own_id(reply)]
-            again = lambda _: self.confirm(reply, reply.streaming_session_id)  # noqa: E731
-            repeats = range(times - 1)
-            answers += list(pool.map(again, repeats)) if pool is not None else [again(n) for n in repeats]
-        return answers
+    def confirm_repeatedly(self, reply: Reply, times: int, pool: Executor | None = None) -> list[ApiResponse]:
+        """Confirms with the issued ID `times` times, each sent once (an ID once accepted confirms every time it
+        is sent; contract: "confirms again"), a few at once with a `pool`, so that a slow confirmation costs its
+        time once per round, not once per send."""
+        again = lambda _: self.confirm(reply, reply.streaming_session_id)  # noqa: E731
+        return list(pool.map(again, range(times))) if pool is not None else [again(n) for n in range(times)]
 
     def confirm_body(self, conversation_id: str, body: Any) -> ApiResponse:
         """A confirmation a check sends (not this person's own action)."""

@@ -97,3 +97,8 @@ def step_no_reply_streamed(context):
 @given('{name:Person} has paid for a reply to "{question}" in a new conversation')
 def step_paid_for_reply(context, name, question):
     context.world.paid_reply(name, question)
+
+
+@given("{name:Person} is a new user with credits for {replies:d} replies")
+def step_new_user_with_credits_for(context, name, replies):
+    context.world.new_user_with_credits_for(name, replies)

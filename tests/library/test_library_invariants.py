@@ -107,6 +107,20 @@ def test_a_refusal_that_changed_nothing_passes_and_its_snapshot_serves_the_next_
     assert alice.confirmations[-1]["completeResponse"] == "Rome."
 
 
+def test_a_429_before_the_resend_is_no_answer_and_the_refusal_is_still_compared():
+    """A throttled attempt is sent again as it was: its 429 neither counts as an accepted change (which dropped
+    the snapshot, so the resent attempt's refusal went uncompared) nor as a refusal."""
+    alice = Someone("Alice", "alice-token")
+    invariants = scenario(Alice=alice)
+    started(invariants)
+    invariants.phase = "when"
+    path = f"/api/chat/sessions/{CONVERSATION}/update-stream"
+    invariants.before_send("chat", "POST", path)
+    invariants.observe(exchange("POST", path, 429, body='{"message": "slow down"}', request_body=confirmation()))
+    invariants.observe(exchange("POST", path, 400, body=MISMATCH, request_body=confirmation()))
+    assert invariants.refusals_compared == 1 and invariants.findings == []
+
+
 def test_a_refusal_that_still_charged_the_caller_is_a_finding_with_a_stable_first_line():
     alice = Someone("Alice", "alice-token")
     invariants = scenario(Alice=alice)
