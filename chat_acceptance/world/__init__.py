@@ -252,8 +252,7 @@ class World:
             return Claims()
         if not any(person.signed_in.access_token == token for person in self.people.values()):
             return Claims()
-        claims = identity_claims_of(owner)
-        where = self.suite.config.identity_claims if self.suite is not None else ("headers", "query", "body")
+        claims, where = identity_claims_of(owner), self.suite.config.identity_claims
         return Claims(*(part if name in where else {} for name, part in
                         (("headers", claims.headers), ("query", claims.query), ("body", claims.body))))
 

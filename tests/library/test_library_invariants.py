@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from chat_acceptance.config import SuiteConfig
 from chat_acceptance.transport.client import ApiResponse, Claims, Exchange
 from chat_acceptance.transport.sse import Ending, StreamResult
 from chat_acceptance.world import World
@@ -248,8 +249,13 @@ def test_any_answer_that_allows_another_origin_is_a_finding():
 # -- identity from the token only --------------------------------------------------------------------------------
 
 
+def world_with(config: SuiteConfig = SuiteConfig()) -> World:
+    suite = SimpleNamespace(config=config, id_samples=IdSamples())
+    return World(suite=suite, add_cleanup=lambda description, action: None)
+
+
 def test_whoever_is_not_the_owner_claims_to_be_the_owner_on_every_request():
-    world = World(suite=None, add_cleanup=lambda description, action: None)
+    world = world_with()
     alice = SimpleNamespace(signed_in=SimpleNamespace(access_token="a"), user_id="alice-id", username="alice")
     bob = SimpleNamespace(signed_in=SimpleNamespace(access_token="b"), user_id="bob-id", username="bob")
     world.people = {"Alice": alice, "Bob": bob}
@@ -261,10 +267,13 @@ def test_whoever_is_not_the_owner_claims_to_be_the_owner_on_every_request():
     assert claims.body == {"userId": "alice-id", "user": "alice", "owner": "alice-id"}
     assert world.identity_claims("a") == Claims()  # the owner claims nothing
     assert world.identity_claims("forged") == Claims()  # a token nobody in the scenario holds claims nothing
+    headers_only = world_with(SuiteConfig.from_sources({"identity_claims": "headers"}, ["identity_claims"], {}))
+    headers_only.people = world.people
+    assert headers_only.identity_claims("b") == Claims(headers=claims.headers)  # the setting decides the places
 
 
 def test_staff_who_are_not_the_owner_claim_to_be_the_owner_too():
-    world = World(suite=None, add_cleanup=lambda description, action: None)
+    world = world_with()
     alice = SimpleNamespace(signed_in=SimpleNamespace(access_token="a"), user_id="alice-id", username="alice")
     admin = SimpleNamespace(signed_in=SimpleNamespace(access_token="adm"), user_id="admin-id", username="admin")
     world.people = {"Alice": alice, "the administrator": admin}
