@@ -24,7 +24,7 @@ from chat_acceptance.transport.client import (
     confirmation,
     session_path,
 )
-from chat_acceptance.redaction import REDACTED, Redactor
+from chat_acceptance.redaction import Redactor
 from chat_acceptance.reporting import format_exchange
 from chat_acceptance.transport.sse import Ending
 from scripted_server import Hold, Repeat, Reply, json_reply, sse
