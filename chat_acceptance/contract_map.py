@@ -54,7 +54,7 @@ class ContractMap:
         return [entry.quote for entry in (*self.promises, *self.context)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(path: Path = MAP_FILE) -> ContractMap:
     document = yaml.safe_load(path.read_text())
 
@@ -74,7 +74,7 @@ def load(path: Path = MAP_FILE) -> ContractMap:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def section_of(quote: str, text: str | None = None) -> str:
     """The anchor of the contract's heading under which a quote stands ("" when none holds it)."""
     anchor, sections = "", {}

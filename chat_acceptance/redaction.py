@@ -35,7 +35,7 @@ class Redactor:
         # Longest first, so that a secret containing another one is replaced whole.
         self._secrets = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
 
-    def with_secrets(self, *secrets: str | None) -> "Redactor":
+    def with_secrets(self, *secrets: str | None) -> Redactor:
         return Redactor([*self._secrets, *secrets])
 
     def text(self, text: str) -> str:

@@ -24,17 +24,18 @@ from behave.parser import parse_feature
 from behave.tag_expression import make_tag_expression
 
 from chat_acceptance import reporting
-from chat_acceptance.reporting import allure_dynamic, baseline, findings
-from chat_acceptance.reporting.console import RunSummary
-from chat_acceptance.transport.client import Connection, HttpTransport, PlatformClient, PlatformUnavailable, Timeouts
-from chat_acceptance.transport.run_health import RunHealth, Throttled
+from chat_acceptance.actors.credits import NotCheckable
+from chat_acceptance.attacks import near_misses
 from chat_acceptance.config import ConfigError, SuiteConfig
 from chat_acceptance.contract import ContractChecker
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.world import Suite, World, near_misses
-from chat_acceptance.world.credits import NotCheckable
-from chat_acceptance.reporting.console import NOT_CHECKED
+from chat_acceptance.reporting import allure_dynamic, baseline, findings
+from chat_acceptance.reporting.console import NOT_CHECKED, RunSummary
 from chat_acceptance.reporting.junit import use_reasoned_junit
+from chat_acceptance.transport.client import Connection, HttpTransport, PlatformClient, PlatformUnavailable, Timeouts
+from chat_acceptance.transport.run_health import RunHealth, Throttled
+from chat_acceptance.world.scenario import World
+from chat_acceptance.world.suite import Suite
 
 # What a @needs.<name> tag needs -> whether the configuration grants it.
 NEEDS = {
@@ -59,7 +60,7 @@ SETUP_FEATURE = """Feature: Suite set-up
 # The step that ends every scenario when contract checks are on (features/steps/run_steps.py).
 CONTRACT_STEP = "every answer kept to the contract"
 # The step the run adds to every scenario, before the contract's: what holds for every request held
-# (chat_acceptance.world.invariants; docs/invariants.md).
+# (chat_acceptance.checks.invariants; docs/invariants.md).
 INVARIANTS_STEP = "every request kept the promises that hold for all requests"
 
 

@@ -29,10 +29,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from chat_acceptance.actors.people import Person, SignedIn, sign_in
 from chat_acceptance.config import Account, SuiteConfig
 from chat_acceptance.transport.client import ApiResponse, PlatformClient, PlatformUnavailable
 from chat_acceptance.waiting import poll_until
-from chat_acceptance.world.people import Person, SignedIn, sign_in
 
 CONCURRENCY = 8  # set-up and clean-up calls at once: enough to finish fast, few enough not to swamp auth's hashing
 RETRY_DEADLINE_S = 60  # per step, for answers that never came (the client gave up) or 5xx/429

@@ -59,16 +59,28 @@ from locust import User, constant, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
-from chat_acceptance.config import Account, ConfigError, SuiteConfig
-from chat_acceptance.redaction import Redactor
-from chat_acceptance.transport.client import ApiResponse, Exchange, HttpTransport, PlatformClient, PlatformUnavailable, Timeouts
-from chat_acceptance.transport.sse import StreamResult
-from chat_acceptance.world import OTHER_IDS, Suite, World
-from chat_acceptance.world.matchers import (
-    carries_streaming_session_id, describe_answer, does_not_reveal, is_accepted, is_complete_stream,
+from chat_acceptance.actors.people import Reply, sign_in
+from chat_acceptance.checks.matchers import (
+    carries_streaming_session_id,
+    describe_answer,
+    does_not_reveal,
+    is_accepted,
+    is_complete_stream,
     is_rejected_as_mismatch,
 )
-from chat_acceptance.world.people import Reply, sign_in
+from chat_acceptance.config import Account, ConfigError, SuiteConfig
+from chat_acceptance.redaction import Redactor
+from chat_acceptance.transport.client import (
+    ApiResponse,
+    Exchange,
+    HttpTransport,
+    PlatformClient,
+    PlatformUnavailable,
+    Timeouts,
+)
+from chat_acceptance.transport.sse import StreamResult
+from chat_acceptance.world.scenario import OTHER_IDS, World
+from chat_acceptance.world.suite import Suite
 from suite_tools.load_accounts import CleanedUp, LoadAccount, LoadAccounts, Prepared, RunPlan
 
 log = logging.getLogger("chat-load")

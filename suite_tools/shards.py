@@ -31,7 +31,6 @@ from behave.parser import parse_file
 from suite_tools.suite_runs import FEATURES, ROOT
 
 
-
 class ShardError(ValueError):
     """A shard that cannot be chosen or merged; the message is one line."""
 

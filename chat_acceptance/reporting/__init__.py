@@ -26,10 +26,10 @@ from behave.model import Rule, Scenario, ScenarioOutline
 
 from chat_acceptance import contract_map
 from chat_acceptance.files import SUITE_FILES
+from chat_acceptance.redaction import REDACTED, Redactor, is_secret_name
 from chat_acceptance.reporting.allure_dynamic import current_test
 from chat_acceptance.transport.client import Exchange
 from chat_acceptance.transport.sse import StreamResult
-from chat_acceptance.redaction import REDACTED, Redactor, is_secret_name
 
 # Where a @contract.<anchor> tag links to: the contract, relative to the report's index.html in
 # reports/allure-report/ (the contract lives beside this repository, in ../shared/contract.md).

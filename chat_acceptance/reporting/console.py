@@ -21,6 +21,7 @@ from behave.reporter.base import Reporter
 
 from chat_acceptance.reporting import findings
 from chat_acceptance.reporting.headlines import FAILED, failure_reason, status
+
 # How a scenario's skip reason begins when its promise could not be checked on this deployment (features/
 # environment.py): listed in the summary, JUnit's <skipped message>, the promise table; never counted as passed.
 NOT_CHECKED = "NOT CHECKED"

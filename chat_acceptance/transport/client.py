@@ -454,6 +454,16 @@ class AuthApi(_ServiceApi):
     def login(self, username: str, password: str) -> ApiResponse:
         return self.call("POST", "/api/auth/login", json={"username": username, "password": password})
 
+    def signs_in(self, username: str, password: str) -> bool:
+        """Whether the account exists with that password: the one outside view of an account the contract gives."""
+        answer = self.login(username, password)
+        if answer.status not in (200, 401):
+            raise AssertionError(
+                f"expected signing in to look at an account to answer 200 or 401, but it answered {answer.status}\n"
+                f"account: {username!r}"
+            )
+        return answer.status == 200
+
     def create_user(
         self, token: str | None, *, username: str, email: str, password: str, role: str, **options: Any
     ) -> ApiResponse:

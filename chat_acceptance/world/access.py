@@ -12,21 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chat_acceptance.config import Account
-from chat_acceptance.transport.client import MISSING, ApiResponse, PlatformClient, confirmation, session_path
-from chat_acceptance.transport.sse import StreamResult
-from chat_acceptance.world.forgery import (
+from chat_acceptance.actors.people import Person, SignedIn
+from chat_acceptance.attacks.forgery import (
     altered_token,
-    claims_of,
     expired_token,
     made_up_streaming_id,
     tokens_signed_with_other_keys,
     unsigned_token,
 )
-from chat_acceptance.world.people import Person, SignedIn
+from chat_acceptance.attacks.malformed import MALFORMATIONS
+from chat_acceptance.config import Account
+from chat_acceptance.transport.client import MISSING, ApiResponse, PlatformClient, confirmation, session_path
+from chat_acceptance.transport.sse import StreamResult
 
 if TYPE_CHECKING:
-    from chat_acceptance.world import World
+    from chat_acceptance.world.scenario import World
 
 
 # -- tokens -------------------------------------------------------------------------------------------------
@@ -226,14 +226,15 @@ def _try_to_create_user(world: World, person: Person) -> ApiResponse:
 
 
 def _account_created(world: World) -> None:
-    if not can_sign_in(world.suite.platform, world.attempted_account):
+    if not world.suite.platform.auth.signs_in(world.attempted_account.username, world.attempted_account.password):
         raise AssertionError(
             f"expected the new account to sign in, but it cannot\naccount: {world.attempted_account.username!r}"
         )
 
 
 def _carol_gone(world: World) -> None:
-    if can_sign_in(world.suite.platform, world.accounts["Carol"]):
+    carol = world.accounts["Carol"]
+    if world.suite.platform.auth.signs_in(carol.username, carol.password):
         raise AssertionError(
             "expected Carol to be unable to sign in once her account is deleted, but she still can\n"
             f"account: {world.accounts['Carol'].username!r}"
@@ -292,31 +293,6 @@ GUARDED_ACTIONS: dict[str, GuardedAction] = {
 # -- what a request leaves behind on accounts and balances ---------------------------------------------------
 
 
-def can_sign_in(platform: PlatformClient, account: Account) -> bool:
-    """Whether the account exists with that password: the one outside view of an account the contract gives."""
-    answer = platform.auth.login(account.username, account.password)
-    if answer.status not in (200, 401):
-        raise AssertionError(
-            f"expected signing in to look at an account to answer 200 or 401, but it answered {answer.status}\n"
-            f"account: {account.username!r}"
-        )
-    return answer.status == 200
-
-
-def accounts_unchanged(world: World) -> None:
-    """A refused request created or deleted no account: every new user of the scenario still signs in, and an
-    account someone tried to create does not exist (balances are the consequence invariant's). Every
-    difference is named."""
-    platform = world.suite.platform
-    changes = []
-    if world.attempted_account is not None and can_sign_in(platform, world.attempted_account):
-        changes.append(f"the account {world.attempted_account.username!r} it tried to create exists")
-    changes += [f"{name} ({account.username}) can no longer sign in"
-                for name, account in world.accounts.items() if not can_sign_in(platform, account)]
-    if changes:
-        raise AssertionError("Refused attempt changed what it protects: the refused request\n" + "; ".join(changes))
-
-
 def create_duplicate_of(world: World, name: str, field: str) -> ApiResponse:
     """The administrator creates an account that shares `name`'s username or email and nothing else."""
     taken, fresh = world.accounts[name], _new_account(world)
@@ -347,33 +323,10 @@ SIGN_IN_ATTEMPTS: dict[str, Callable[[Account], dict[str, Any]]] = {
     "with Alice's password but no username": lambda alice: {"password": alice.password},
 }
 
-ROLES = {"an end user": "enduser", "a supervisor": "supervisor", "an administrator": "admin"}
 
 
 def try_to_sign_in(platform: PlatformClient, alice: Account, attempt: str) -> ApiResponse:
     return platform.auth.call("POST", "/api/auth/login", json=SIGN_IN_ATTEMPTS[attempt](alice))
-
-
-def is_signed_in_as(answer: ApiResponse, account: Account, role: str) -> None:
-    """The sign-in answer and its access token both name the account, with its role; the token is an access
-    token that has not expired yet."""
-    if answer.status != 200:
-        raise AssertionError(f"expected signing in as {account.username!r} to be accepted (200), got {answer.status}")
-    user = answer.field("user") if isinstance(answer.field("user"), dict) else {}
-    token, problems = answer.field("accessToken"), []
-    if user.get("username") != account.username or user.get("role") != ROLES[role]:
-        problems.append(f"the answer's user is {user.get('username')!r} with role {user.get('role')!r}")
-    if not isinstance(answer.field("refreshToken"), str):
-        problems.append("the answer carries no refreshToken")
-    claims = claims_of(token) if isinstance(token, str) and token.count(".") == 2 else {}
-    expected = {"sub": str(user.get("id")), "username": account.username, "role": ROLES[role], "type": "access"}
-    wrong = {claim: claims.get(claim) for claim, value in expected.items() if str(claims.get(claim)) != value}
-    if wrong:
-        problems.append(f"the access token's claims {sorted(wrong)} read {wrong}")
-    if not (isinstance(claims.get("exp"), int) and isinstance(claims.get("iat"), int) and claims["exp"] > claims["iat"]):
-        problems.append(f"the access token's iat/exp are {claims.get('iat')!r}/{claims.get('exp')!r}")
-    if problems:
-        raise AssertionError(f"expected {account.username!r} to be signed in as {role}, but " + "; ".join(problems))
 
 
 # -- identity claims and browsers ---------------------------------------------------------------------------
@@ -407,3 +360,23 @@ def ask_sending(platform: PlatformClient, person: Person, conversation_id: str, 
 def confirm_counting(person: Person, reply: Any, text: str, tokens_used: Any) -> ApiResponse:
     """Confirms a reply with its own streaming session ID, as `text`, counting `tokens_used` (any JSON value)."""
     return person.confirm_sending(reply, confirmation(text, reply.streaming_session_id, tokens_used))
+
+
+# -- malformed requests ---------------------------------------------------------------------------------
+
+# What a step calls a request -> (service, path for a conversation).
+REQUESTS: dict[str, tuple[str, Callable[[str], str]]] = {
+    "a question": ("chat", lambda conversation: session_path(conversation) + "/stream"),
+    "a reply confirmation": ("chat", lambda conversation: session_path(conversation) + "/update-stream"),
+    "a new conversation": ("chat", lambda conversation: "/api/chat/sessions"),
+    "a log-in": ("auth", lambda conversation: "/api/auth/login"),
+    "a credit allocation": ("accounting", lambda conversation: "/api/credits/allocate"),
+}
+
+
+def send_malformed(
+    platform: PlatformClient, person: Person, conversation_id: str, request: str, malformation: str
+) -> ApiResponse:
+    service, path = REQUESTS[request]
+    api = getattr(platform, service)
+    return api.call("POST", path(conversation_id), token=person.token, content=MALFORMATIONS[malformation])

@@ -1,9 +1,9 @@
 """Who may do what: tokens, roles, signing in, what a refusal leaves behind, browsers on other origins."""
+import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import then, when
 
-import parameter_types  # noqa: F401  (registers the step parameter types)
+from chat_acceptance.checks import expectations as expect
 from chat_acceptance.world import access
-from chat_acceptance.world import expectations as expect
 
 
 @when("{name:Person} tries to {route:TokenRoute} with {token:TokenKind}")
@@ -36,7 +36,7 @@ def step_done_what_was_asked(context):
 @then("nothing has changed")
 def step_nothing_changed(context):
     expect.changed_nothing(context.world.invariants)
-    access.accounts_unchanged(context.world)
+    expect.accounts_unchanged(context.world)
 
 
 @when("{name:Person} signs in with her password")
@@ -48,7 +48,7 @@ def step_sign_in(context, name):
 
 @then("{name:Person} is signed in as {role:Role}")
 def step_signed_in_as(context, name, role):
-    access.is_signed_in_as(context.world.answer, context.world.suite.account(name), role)
+    expect.is_signed_in_as(context.world.answer, context.world.suite.account(name), role)
 
 
 @when("someone signs in {attempt:SignInAttempt}")
@@ -59,12 +59,12 @@ def step_someone_signs_in(context, attempt):
 
 @then("nobody can sign in as the user the administrator tried to create")
 def step_attempted_account_absent(context):
-    expect.cannot_sign_in(context.world, context.world.attempted_account)
+    expect.does_not_sign_in(context.world, context.world.attempted_account)
 
 
 @then("{name:Person} still signs in with her own password")
 def step_still_signs_in(context, name):
-    expect.can_sign_in(context.world, context.world.accounts[name])
+    expect.still_signs_in(context.world, context.world.accounts[name])
 
 
 # The chat web page: the deployment's browser origin (the browser_origin setting).

@@ -1,8 +1,9 @@
 """Accounts: duplicates, users who do not exist; questions and confirmations with invalid bodies."""
+import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import when
 
-import parameter_types  # noqa: F401  (registers the step parameter types)
-from chat_acceptance.world import access, consequences
+from chat_acceptance.attacks import forgery
+from chat_acceptance.world import access
 
 
 @when("the administrator creates another user with Carol's {what:AccountField}")
@@ -19,7 +20,7 @@ def step_act_on_unknown_user(context, action):
 def step_confirm_counting(context, name, count):
     world = context.world
     world.make_sure_reply_id_is_stored()  # before that, every ID gets the mismatch: "invalid" would prove nothing
-    world.answer = access.confirm_counting(world.person(name), world.reply, consequences.attacker_text(), count)
+    world.answer = access.confirm_counting(world.person(name), world.reply, forgery.attacker_text(), count)
 
 
 @when("{name:Person} asks in that conversation sending {value:JsonValue} as the question")

@@ -1,9 +1,10 @@
 """Confirming a streamed reply with a streaming session ID."""
+import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import then, when
 
-import parameter_types  # noqa: F401  (registers the step parameter types)
-from chat_acceptance.world import consequences, near_misses
-from chat_acceptance.world import expectations as expect
+from chat_acceptance.attacks import forgery, near_misses
+from chat_acceptance.checks import consequences
+from chat_acceptance.checks import expectations as expect
 
 
 @when("{name:Person} confirms the reply with its own streaming session ID")
@@ -40,14 +41,14 @@ def step_only_latest_reply_changed(context, text):
 @when("{name:Person} confirms the reply with {other:OtherId}")
 def step_confirm_with_other_id(context, name, other):
     world, other_id = context.world, context.world.other_id(other)
-    world.answer = world.person(name).confirm(world.reply, other_id, consequences.attacker_text())
+    world.answer = world.person(name).confirm(world.reply, other_id, forgery.attacker_text())
 
 
 @when("{name:Person} confirms the reply sending {value:JsonValue} as the streaming session ID")
 def step_confirm_sending_value(context, name, value):
     world = context.world
     world.make_sure_reply_id_is_stored()  # before that, every ID gets the mismatch: "invalid" would prove nothing
-    world.answer = world.person(name).confirm(world.reply, value, consequences.attacker_text())
+    world.answer = world.person(name).confirm(world.reply, value, forgery.attacker_text())
     world.sent_id = value
 
 

@@ -1,9 +1,9 @@
 """Credits: allocations, balances and what replies cost."""
+import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import given, then, when
 
-import parameter_types  # noqa: F401  (registers the step parameter types)
+from chat_acceptance.checks import expectations as expect
 from chat_acceptance.world import access
-from chat_acceptance.world import expectations as expect
 
 
 @given("{name:Person} is a new user")

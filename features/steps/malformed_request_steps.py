@@ -1,9 +1,9 @@
 """Malformed requests."""
+import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import then, when
 
-import parameter_types  # noqa: F401  (registers the step parameter types)
-from chat_acceptance.world import expectations as expect
-from chat_acceptance.world.malformed import send_malformed
+from chat_acceptance.checks import expectations as expect
+from chat_acceptance.world.access import send_malformed
 
 
 @when("{name:Person} sends {request:Request} with {malformation:Malformation}")

@@ -2,7 +2,7 @@
 ends every scenario when contract checks are on."""
 from behave import then
 
-from chat_acceptance.world import expectations as expect
+from chat_acceptance.checks import expectations as expect
 
 
 @then("the suite is set up")

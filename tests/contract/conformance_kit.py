@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-import sseclient
 import schemathesis
+import sseclient
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-
 from scripted_server import ScriptedServer
 
 

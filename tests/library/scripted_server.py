@@ -169,7 +169,7 @@ class ScriptedServer:
         while not self._stop.is_set():
             try:
                 sock, _ = self._listener.accept()
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -278,7 +278,7 @@ class ScriptedServer:
                 if sock.recv(1) == b"":
                     connection.client_gone.set()
                     return
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 continue
 
     def _repeat(self, write, step: Repeat, connection: Connection) -> None:

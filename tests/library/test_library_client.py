@@ -7,7 +7,10 @@ from urllib.parse import unquote
 
 import jwt
 import pytest
+from scripted_server import Hold, Repeat, Reply, json_reply, sse
 
+from chat_acceptance.redaction import Redactor
+from chat_acceptance.reporting import format_exchange
 from chat_acceptance.transport import client as client_module
 from chat_acceptance.transport.client import (
     MISSING,
@@ -24,10 +27,7 @@ from chat_acceptance.transport.client import (
     confirmation,
     session_path,
 )
-from chat_acceptance.redaction import Redactor
-from chat_acceptance.reporting import format_exchange
 from chat_acceptance.transport.sse import Ending
-from scripted_server import Hold, Repeat, Reply, json_reply, sse
 
 SECRET = "a-test-signing-secret-of-at-least-32-bytes!"
 TOKEN = jwt.encode({"sub": "u1", "username": "user1", "role": "enduser", "type": "access"}, SECRET, algorithm="HS256")

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from chat_acceptance.config import (
-    DEFAULT_SEED, ENVIRONMENT_VARIABLES, GROUPS, SETTINGS, Account, ConfigError, SuiteConfig, defaults,
+    DEFAULT_SEED,
+    ENVIRONMENT_VARIABLES,
+    GROUPS,
+    SETTINGS,
+    Account,
+    ConfigError,
+    SuiteConfig,
+    defaults,
 )
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"

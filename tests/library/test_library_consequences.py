@@ -1,4 +1,4 @@
-"""chat_acceptance.world.consequences: a refusal is judged against a snapshot taken before it, never against an
+"""chat_acceptance.checks.consequences: a refusal is judged against a snapshot taken before it, never against an
 absolute picture of the conversation."""
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from chat_acceptance.world.consequences import (
+from chat_acceptance.attacks.forgery import attacker_text, is_attacker_text
+from chat_acceptance.checks.consequences import (
     as_pairs,
     describe_difference,
-    attacker_text,
-    is_attacker_text,
     only_last_reply_changed,
     protect,
 )

@@ -1,4 +1,4 @@
-"""chat_acceptance.world.credits: the price of a reply learned from balances, top-ups before a reply a persona
+"""chat_acceptance.actors.credits: the price of a reply learned from balances, top-ups before a reply a persona
 could not pay for, a ceiling per run, and one line for a deployment where nobody may allocate."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from chat_acceptance.world.credits import CannotPay, CreditBank
+from chat_acceptance.actors.credits import CannotPay, CreditBank
 
 
 class Wallet:

@@ -16,26 +16,26 @@ from pathlib import Path
 
 import pytest
 
+from chat_acceptance.checks import matchers
 from chat_acceptance.transport.client import ApiResponse
 from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
-from chat_acceptance.world import matchers
 
 LIBRARY = Path(__file__).resolve().parents[2] / "chat_acceptance"
 
 # "module:function" -> the words each of its failure lines (in source order) must contain: its own promise, or
 # for a suite error (a scenario misusing the library, a set-up the configuration cannot give) what is missing.
 LINES: dict[str, list[str]] = {
-    "world/expectations.py:belongs_to_its_creator": ["expected the conversation to belong to its creator"],
-    "world/expectations.py:changed_nothing": ["no refused attempt of this scenario was compared with what it protects"],
-    "world/expectations.py:every_confirmation_accepted": ["Issued streaming session ID refused after it was accepted"],
-    "world/expectations.py:_allows_origin": ["expected Access-Control-Allow-Origin to name the page's origin"],
-    "world/people.py:listed_conversations": ["expected the conversation list to hold a list of sessions"],
-    "world/__init__.py:credentials": ["is not configured"],
-    "world/__init__.py:give_credits_to_test_users": ["left the balance"],
-    "world/__init__.py:person": ["has not been introduced in this scenario"],
-    "world/__init__.py:conversation_of": ["has no conversation in this scenario"],
-    "world/__init__.py:told": ["has not asked the platform anything"],
-    "world/__init__.py:reply_of": ["has received no reply"],
+    "checks/expectations.py:belongs_to_its_creator": ["expected the conversation to belong to its creator"],
+    "checks/expectations.py:changed_nothing": ["no refused attempt of this scenario was compared with what it protects"],
+    "checks/expectations.py:every_confirmation_accepted": ["Issued streaming session ID refused after it was accepted"],
+    "checks/expectations.py:_allows_origin": ["expected Access-Control-Allow-Origin to name the page's origin"],
+    "actors/people.py:listed_conversations": ["expected the conversation list to hold a list of sessions"],
+    "world/suite.py:credentials": ["is not configured"],
+    "world/suite.py:give_credits_to_test_users": ["left the balance"],
+    "world/scenario.py:person": ["has not been introduced in this scenario"],
+    "world/scenario.py:conversation_of": ["has no conversation in this scenario"],
+    "world/scenario.py:told": ["has not asked the platform anything"],
+    "world/scenario.py:reply_of": ["has received no reply"],
     "world/access.py:_refresh_token": ["gave no refreshToken"],
     "world/access.py:_expired_token": ["an expired token needs the token signing secret"],
     "world/access.py:make_expired_token": ["an expired token needs the token signing secret"],
@@ -46,45 +46,45 @@ LINES: dict[str, list[str]] = {
     "world/access.py:_carol_richer_by": ["expected Carol's balance to grow by exactly"],
     "world/access.py:check": ["expected Carol's balance to grow by exactly"],
     "world/access.py:_shows_carol_balance": ["expected the balance shown to be Carol's own"],
-    "world/access.py:can_sign_in": ["expected signing in to look at an account to answer 200 or 401"],
-    "world/access.py:accounts_unchanged": ["Refused attempt changed what it protects"],
-    "world/access.py:is_signed_in_as": ["to be accepted (200)", "to be signed in as"],
-    "world/consequences.py:only_last_reply_changed": [
+    "transport/client.py:signs_in": ["expected signing in to look at an account to answer 200 or 401"],
+    "checks/expectations.py:accounts_unchanged": ["Refused attempt changed what it protects"],
+    "checks/expectations.py:is_signed_in_as": ["to be accepted (200)", "to be signed in as"],
+    "checks/consequences.py:only_last_reply_changed": [
         "no conversation was recorded before the confirmation",
         "the conversation held no reply before the confirmation",
         "expected the confirmation to change only the latest reply",
     ],
-    "world/expectations.py:can_sign_in": ["expected the account to still sign in with the password"],
-    "world/expectations.py:cannot_sign_in": ["expected the account not to exist"],
-    "world/expectations.py:set_up_succeeded": ["the suite's set-up failed"],
-    "world/expectations.py:kept_to_the_contract": [""],  # the contract finding's own stable line (test below)
-    "world/expectations.py:reports_positive_tokens_used": ["expected done to report a positive whole number of tokens"],
-    "world/expectations.py:streamed_nothing": ["expected no reply to be streamed"],
-    "world/expectations.py:holds_question_then_reply": ["expected the conversation to end with the question"],
-    "world/expectations.py:last_reply_reads": ["expected the last reply to read"],
-    "world/expectations.py:lists_conversation": ["conversations to list the new one titled"],
-    "world/expectations.py:does_not_list_others": ["expected the conversations listed not to include {owner}'s"],
-    "world/expectations.py:no_longer_lists": ["conversations not to list the deleted one"],
-    "world/expectations.py:_listed": ["expected a list of sessions"],
-    "world/expectations.py:has_an_available_model": ["expected at least one available model"],
-    "world/expectations.py:is_gone_for_every_route": ["refused as not found (404) for a deleted conversation"],
-    "world/expectations.py:every_near_miss_rejected": [
+    "checks/expectations.py:still_signs_in": ["expected the account to still sign in with the password"],
+    "checks/expectations.py:does_not_sign_in": ["expected the account not to exist"],
+    "checks/expectations.py:set_up_succeeded": ["the suite's set-up failed"],
+    "checks/expectations.py:kept_to_the_contract": [""],  # the contract finding's own stable line (test below)
+    "checks/expectations.py:reports_positive_tokens_used": ["expected done to report a positive whole number of tokens"],
+    "checks/expectations.py:streamed_nothing": ["expected no reply to be streamed"],
+    "checks/expectations.py:holds_question_then_reply": ["expected the conversation to end with the question"],
+    "checks/expectations.py:last_reply_reads": ["expected the last reply to read"],
+    "checks/expectations.py:lists_conversation": ["conversations to list the new one titled"],
+    "checks/expectations.py:does_not_list_others": ["expected the conversations listed not to include {owner}'s"],
+    "checks/expectations.py:no_longer_lists": ["conversations not to list the deleted one"],
+    "checks/expectations.py:_listed": ["expected a list of sessions"],
+    "checks/expectations.py:has_an_available_model": ["expected at least one available model"],
+    "checks/expectations.py:is_gone_for_every_route": ["refused as not found (404) for a deleted conversation"],
+    "checks/expectations.py:every_near_miss_rejected": [
         "rejected as a streaming session ID mismatch",
         "no near miss was tried",
     ],
-    "world/expectations.py:exposes_streaming_session_id": [
+    "checks/expectations.py:exposes_streaming_session_id": [
         "Access-Control-Expose-Headers to list X-Streaming-Session-Id"
     ],
-    "world/expectations.py:allows_headers": ["expected the preflight to allow"],
-    "world/expectations.py:balance_grew_by": ["balance to grow by exactly"],
-    "world/expectations.py:balance_not_grown": ["balance not to grow"],
-    "world/expectations.py:balance_gone_down": ["balance to go down after the reply"],
-    "world/expectations.py:shows_balance_of": ["expected the balance shown to be {person.name}'s own"],
-    "world/matchers.py:expect": ["expected {StringDescription().append_description_of(matcher)}"],
-    "world/people.py:sign_in": ["gave no accessToken or user.id"],
-    "world/people.py:start_conversation": ["starting a conversation gave no sessionId"],
-    "world/people.py:messages": ["expected the conversation to hold a list of messages"],
-    "world/people.py:balance": ["balance to hold a numeric totalCredits"],
+    "checks/expectations.py:allows_headers": ["expected the preflight to allow"],
+    "checks/expectations.py:balance_grew_by": ["balance to grow by exactly"],
+    "checks/expectations.py:balance_not_grown": ["balance not to grow"],
+    "checks/expectations.py:balance_gone_down": ["balance to go down after the reply"],
+    "checks/expectations.py:shows_balance_of": ["expected the balance shown to be {person.name}'s own"],
+    "checks/matchers.py:require": ["expected {StringDescription().append_description_of(matcher)}"],
+    "actors/people.py:sign_in": ["gave no accessToken or user.id"],
+    "actors/people.py:start_conversation": ["starting a conversation gave no sessionId"],
+    "actors/people.py:messages": ["expected the conversation to hold a list of messages"],
+    "actors/people.py:balance": ["balance to hold a numeric totalCredits"],
 }
 # What a first line may not interpolate: values that differ from run to run.
 PER_RUN = re.compile(r"streaming_session_id|conversation_id|user_id|seed|url|\.value\b|attempted_account|token\b|"
@@ -93,8 +93,8 @@ PER_RUN = re.compile(r"streaming_session_id|conversation_id|user_id|seed|url|\.v
 ROUTE = "route_of("
 # Usernames that are the same on every run: the configured accounts (Alice, Bob, the administrator, the
 # supervisor), never the scenario-fresh ones (Carol, ghost-...).
-CONFIGURED_ACCOUNTS = {"world/access.py:_refresh_token", "world/access.py:is_signed_in_as",
-                       "world/__init__.py:give_credits_to_test_users"}
+CONFIGURED_ACCOUNTS = {"world/access.py:_refresh_token", "checks/expectations.py:is_signed_in_as",
+                       "world/suite.py:give_credits_to_test_users"}
 
 
 def _render(node: ast.expr) -> str:
@@ -172,5 +172,5 @@ def test_every_matcher_is_walked():
 @pytest.mark.parametrize(("name", "arguments", "item", "line"), MATCHER_LINES, ids=[row[0] for row in MATCHER_LINES])
 def test_each_matcher_fails_with_its_own_promise_on_one_line(name, arguments, item, line):
     with pytest.raises(AssertionError) as failure:
-        matchers.expect(item, getattr(matchers, name)(*arguments))
+        matchers.require(item, getattr(matchers, name)(*arguments))
     assert str(failure.value).startswith(line) and "\n" not in str(failure.value), str(failure.value)

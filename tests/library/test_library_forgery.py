@@ -1,8 +1,9 @@
-"""chat_acceptance.world.forgery: look-alike IDs and tokens the platform did not sign, checked with PyJWT."""
+"""chat_acceptance.attacks.forgery: look-alike IDs and tokens the platform did not sign, checked with PyJWT."""
 from __future__ import annotations
 
 import base64
 import json
+import random
 import re
 import string
 import time
@@ -10,9 +11,9 @@ import warnings
 
 import jwt
 import pytest
-import random
 
-from chat_acceptance.world.forgery import (
+from chat_acceptance.attacks.forgery import (
+    WELL_KNOWN_SIGNING_KEYS,
     altered_token,
     claims_of,
     expired_token,
@@ -20,7 +21,6 @@ from chat_acceptance.world.forgery import (
     made_up_streaming_id,
     tokens_signed_with_other_keys,
     unsigned_token,
-    WELL_KNOWN_SIGNING_KEYS,
 )
 
 SECRET = "a-test-signing-secret-of-at-least-32-bytes!"

@@ -1,4 +1,4 @@
-"""chat_acceptance.world.invariants: what every exchange of a scenario keeps, checked without a step asking.
+"""chat_acceptance.checks.invariants: what every exchange of a scenario keeps, checked without a step asking.
 
 The world and its people are stand-ins whose state a test changes by hand, as a faulty platform would; the
 exchanges are fed to the invariants as the transport would hand them over (raw).
@@ -11,13 +11,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from chat_acceptance.actors.people import Person, SignedIn
+from chat_acceptance.attacks.leaks import IdSamples
+from chat_acceptance.checks.invariants import CONFIRMS_AGAIN, CONSEQUENCE, CORS, Invariants, allowed_origin_problem
 from chat_acceptance.config import SuiteConfig
 from chat_acceptance.transport.client import ApiResponse, Claims, Exchange
 from chat_acceptance.transport.sse import Ending, StreamResult
-from chat_acceptance.world import World
-from chat_acceptance.world.invariants import CONFIRMS_AGAIN, CONSEQUENCE, CORS, Invariants, allowed_origin_problem
-from chat_acceptance.world.leaks import IdSamples
-from chat_acceptance.world.people import Person, SignedIn
+from chat_acceptance.world.scenario import World
 
 CHAT = "http://127.0.0.1:3002"
 CONVERSATION = "ses-1"

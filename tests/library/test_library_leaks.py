@@ -1,14 +1,14 @@
-"""chat_acceptance.world.leaks and the leak invariant: the whole ID or six characters of its unpredictable part,
+"""chat_acceptance.attacks.leaks and the leak invariant: the whole ID or six characters of its unpredictable part,
 anywhere in an error answer as it came, in any letter case; never what the client itself sent (exactly)."""
 from __future__ import annotations
 
 import pytest
 
+from chat_acceptance.attacks.leaks import IdSamples, leaks_in, longest_run
+from chat_acceptance.checks.expectations import reveals_no_streaming_session_id
+from chat_acceptance.checks.invariants import LEAK, Invariants
 from chat_acceptance.transport.client import Exchange
 from chat_acceptance.transport.sse import Ending, StreamResult
-from chat_acceptance.world.expectations import reveals_no_streaming_session_id
-from chat_acceptance.world.invariants import LEAK, Invariants
-from chat_acceptance.world.leaks import IdSamples, leaks_in, longest_run
 
 ISSUED = "stream-1732500000000-a1b2c3d4"
 ANOTHER = "stream-1732500000917-9f8e7d6c"  # issued a moment later: the two share "stream-1732500000"

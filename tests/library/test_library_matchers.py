@@ -1,4 +1,4 @@
-"""chat_acceptance.world.matchers: failures say what the platform did against what was expected, tokens masked."""
+"""chat_acceptance.checks.matchers: failures say what the platform did against what was expected, tokens masked."""
 from __future__ import annotations
 
 import json
@@ -7,19 +7,19 @@ import jwt
 import pytest
 from hamcrest import assert_that, is_not
 
-from chat_acceptance.transport.client import ApiResponse
-from chat_acceptance.world.matchers import (
+from chat_acceptance.checks.matchers import (
     carries_streaming_session_id,
     describe_answer,
     does_not_reveal,
-    expect,
     has_status,
     is_accepted,
     is_clear_client_error,
     is_complete_stream,
     is_refused,
     is_rejected_as_mismatch,
+    require,
 )
+from chat_acceptance.transport.client import ApiResponse
 from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
 
 TOKEN = jwt.encode({"sub": "u1"}, "a-test-signing-secret-of-at-least-32-bytes!", algorithm="HS256")
@@ -41,7 +41,7 @@ def stream(*names: str, status: int = 200, ending: Ending = Ending.DONE, sid: st
 
 def failure(item, matcher) -> str:
     with pytest.raises(AssertionError) as caught:
-        expect(item, matcher)
+        require(item, matcher)
     message = str(caught.value)
     assert "\n" not in message  # one line: a CI annotation shows the whole verdict
     return message

@@ -1,22 +1,22 @@
-"""chat_acceptance.world.near_misses: the families, their bound, their determinism under a seed, and what they
+"""chat_acceptance.attacks.near_misses: the families, their bound, their determinism under a seed, and what they
 never yield (the issued ID, an empty ID, text that is not real Unicode)."""
 from __future__ import annotations
 
 import json
 import os
 import string
-import threading
-from concurrent.futures import ThreadPoolExecutor
-import time
 import subprocess
 import sys
+import threading
+import time
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from urllib.parse import unquote
 
 import pytest
 
-from chat_acceptance.world.near_misses import BY_DESCRIPTION, FAMILIES, near_misses, report, try_all
+from chat_acceptance.attacks.near_misses import BY_DESCRIPTION, FAMILIES, near_misses, report, try_all
 
 ORIGINAL = "stream-1732500000000-a1b2c3d4"
 UUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -54,7 +54,7 @@ def test_the_same_seed_gives_the_same_near_misses_and_another_seed_may_differ(fa
 
 def test_the_same_seed_gives_the_same_near_misses_in_another_process_with_other_hash_randomisation():
     script = (
-        "import json, sys; from chat_acceptance.world.near_misses import FAMILIES, near_misses; "
+        "import json, sys; from chat_acceptance.attacks.near_misses import FAMILIES, near_misses; "
         f"print(json.dumps({{f: [m.value for m in near_misses({ORIGINAL!r}, f, run_seed=99, limit=15)] "
         "for f in FAMILIES}))"
     )

@@ -6,7 +6,7 @@ import json
 import jwt
 import pytest
 
-from chat_acceptance.world.forgery import unsigned_token
+from chat_acceptance.attacks.forgery import unsigned_token
 from chat_acceptance.redaction import REDACTED, Redactor, is_secret_name
 
 SECRET = "a-test-signing-secret-of-at-least-32-bytes!"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from scripted_server import Hold, Reply, json_reply, sse
 
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.transport.client import ChatApi, HttpTransport, PlatformUnavailable, Timeouts
@@ -15,7 +16,6 @@ from chat_acceptance.transport.run_health import (
     announced_window,
     retry_after_seconds,
 )
-from scripted_server import Hold, Reply, json_reply, sse
 
 MODELS = {"models": [{"id": "m", "name": "M", "available": True}]}
 

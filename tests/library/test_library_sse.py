@@ -7,6 +7,7 @@ import time
 
 import pytest
 import sseclient
+from scripted_server import Abort, Hold, Raw, Repeat, Reply, WaitFor, sse
 
 from chat_acceptance.transport.sse import (
     Ending,
@@ -17,7 +18,6 @@ from chat_acceptance.transport.sse import (
     read_stream,
 )
 from chat_acceptance.waiting import poll_until
-from scripted_server import Abort, Hold, Raw, Repeat, Reply, WaitFor, sse
 
 SESSION_ID = "stream-1732500000000-a1b2c3d4"
 STREAM_HEADERS = [("Content-Type", "text/event-stream"), ("X-Streaming-Session-Id", SESSION_ID)]

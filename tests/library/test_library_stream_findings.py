@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from chat_acceptance.actors.people import Reply
+from chat_acceptance.checks.matchers import has_ended, stream_end_problems
 from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
-from chat_acceptance.world.matchers import has_ended, stream_end_problems
-from chat_acceptance.world.people import Reply
 
 
 def stream(*events: tuple[str, str], ending: Ending = Ending.DONE, status: int = 200) -> StreamResult:

@@ -3,8 +3,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from chat_acceptance.world import World
-from chat_acceptance.world.leaks import IdSamples
+from chat_acceptance.attacks.leaks import IdSamples
+from chat_acceptance.world.scenario import World
 
 
 def _world(**people) -> World:
@@ -28,7 +28,7 @@ def test_a_persona_s_conversation_is_never_another_persona_s():
 
 
 def test_what_a_person_is_told_is_the_answer_to_her_own_last_action_not_to_a_check():
-    from chat_acceptance.world.people import Person, SignedIn
+    from chat_acceptance.actors.people import Person, SignedIn
 
     class Chat:
         def get_session(self, token, conversation_id, headers=None):
@@ -120,7 +120,7 @@ def test_a_refusal_for_want_of_credits_ends_the_spending():
 
 
 def test_credits_too_many_to_spend_make_the_promise_not_checkable():
-    from chat_acceptance.world.credits import NotCheckable
+    from chat_acceptance.actors.credits import NotCheckable
 
     carol = Spender(1000, price=1)
     world, _ = _spending_world(carol, price=1, limit=3)

@@ -7,7 +7,16 @@ import pytest
 
 from chat_acceptance.contract_map import load as load_contract_map
 from reference_services.faults import Fault
-from suite_tools.fault_matrix import FAULTS, ScenarioOutcome, SuiteRun, _judge_defect, judge, run_suite, scenario_rows, scenario_tags
+from suite_tools.fault_matrix import (
+    FAULTS,
+    ScenarioOutcome,
+    SuiteRun,
+    _judge_defect,
+    judge,
+    run_suite,
+    scenario_rows,
+    scenario_tags,
+)
 
 FEATURES = Path(__file__).resolve().parents[2] / "features"
 DEFECTS = sorted(name for name, fault in FAULTS.items() if fault.kind == "defect")

@@ -7,12 +7,12 @@ import uuid
 
 import pytest
 
-from suite_tools import bench
-from chat_acceptance.transport.client import Exchange
-from chat_acceptance.redaction import Redactor
 from chat_acceptance import reporting
+from chat_acceptance.redaction import Redactor
 from chat_acceptance.reporting import NEAR_MISS_TIMING, STREAM_TIMING, format_exchange, stream_timing
+from chat_acceptance.transport.client import Exchange
 from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
+from suite_tools import bench
 
 
 def streamed_exchange(duration_s: float) -> Exchange:

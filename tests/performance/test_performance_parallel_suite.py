@@ -8,10 +8,9 @@ import os
 import sqlite3
 from pathlib import Path
 
-from suite_tools import bench
-from suite_tools import parallel_suite
-from suite_tools.suite_runs import FEATURES, embedded_only
+from suite_tools import bench, parallel_suite
 from suite_tools.fault_matrix import run_suite
+from suite_tools.suite_runs import FEATURES, embedded_only
 
 
 def verdicts(timings) -> dict[tuple[str, str], str]:

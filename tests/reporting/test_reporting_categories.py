@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from chat_acceptance.world import matchers
-from chat_acceptance.transport.client import ApiResponse, PlatformUnavailable
+from chat_acceptance.checks import matchers
 from chat_acceptance.contract import ContractViolation
 from chat_acceptance.reporting import CATEGORIES_FILE
+from chat_acceptance.transport.client import ApiResponse, PlatformUnavailable
 from chat_acceptance.transport.run_health import PlatformUnhealthy
 from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
 
@@ -20,7 +20,7 @@ CATEGORIES = json.loads(CATEGORIES_FILE.read_text())
 def failure_of(matcher, item) -> str:
     """The message allure-behave records when the suite's own matcher fails on `item`."""
     try:
-        matchers.expect(item, matcher)
+        matchers.require(item, matcher)
     except AssertionError as failure:
         return f"AssertionError: {failure}\n"
     raise AssertionError("the matcher accepted the item")

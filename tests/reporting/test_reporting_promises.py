@@ -2,9 +2,10 @@
 import json
 from pathlib import Path
 
+from reporting_samples import LABELS_ENVIRONMENT, NOTHING_STEPS
+
 from chat_acceptance.contract_map import ContractMap, Promise, load
 from chat_acceptance.reporting import promise_table
-from reporting_samples import LABELS_ENVIRONMENT, NOTHING_STEPS
 
 FEATURE = """
     Feature: Models

@@ -12,15 +12,22 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from contextlib import nullcontext
-from typing import ContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ContextManager
 
-from chat_acceptance.transport.client import ApiResponse, Claims, PlatformClient, confirmation
+from chat_acceptance.actors.credits import CreditBank
+from chat_acceptance.attacks.forgery import claims_of
+from chat_acceptance.checks.matchers import (
+    carries_streaming_session_id,
+    has_ended,
+    has_status,
+    is_accepted,
+    is_mismatch,
+    require,
+    tokens_reported,
+)
 from chat_acceptance.config import Account
-from chat_acceptance.world.credits import CreditBank
-from chat_acceptance.world.forgery import claims_of
-from chat_acceptance.world.matchers import carries_streaming_session_id, expect, has_ended, has_status, is_accepted
+from chat_acceptance.transport.client import ApiResponse, Claims, PlatformClient, confirmation
 from chat_acceptance.transport.sse import MalformedStream, StreamResult
 from chat_acceptance.waiting import poll_until
 
@@ -47,7 +54,7 @@ def sign_in(platform: PlatformClient, account: Account, who: str | None = None) 
     who = who or repr(account.username)
     asked_at = time.monotonic()
     answer = platform.auth.login(account.username, account.password)
-    expect(answer, is_accepted(f"signing in as {who}"))
+    require(answer, is_accepted(f"signing in as {who}"))
     user = answer.field("user")
     user_id = user.get("id") if isinstance(user, dict) else None
     token = answer.field("accessToken")
@@ -115,10 +122,6 @@ def _readable_text(data: str) -> str:
     return text if isinstance(text, str) else ""
 
 
-def is_mismatch(answer: ApiResponse) -> bool:
-    return answer.status == 400 and "mismatch" in (answer.message or "").lower()
-
-
 @dataclass(frozen=True)
 class Reply:
     """A streamed reply to one question in one conversation."""
@@ -144,9 +147,7 @@ class Reply:
 
     @property
     def tokens_used(self) -> int:
-        done = self.stream.done
-        tokens = done.get("tokensUsed") if isinstance(done, dict) else None
-        return tokens if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens >= 0 else 0
+        return max(0, tokens_reported(self.stream.done) or 0)
 
 
 def _remembered(action: Callable[..., Any]) -> Callable[..., Any]:
@@ -218,7 +219,7 @@ class Person:
         self.latest_conversation: str | None = None
         # What the platform last answered this person's own action: what "Bob is told ..." judges.
         self.last_answer: ApiResponse | StreamResult | None = None
-        # The scenario's invariants (chat_acceptance.world.invariants), which know which IDs were accepted and
+        # The scenario's invariants (chat_acceptance.checks.invariants), which know which IDs were accepted and
         # when each reply ended; None outside a scenario.
         self.invariants: Any = None
         self.count_retry: Callable[[], None] = lambda: None  # the run counts every confirmation sent again
@@ -244,7 +245,7 @@ class Person:
     # Conversations
 
     def _setting_up(self) -> ContextManager[None]:
-        """What this person sets up is no attempt the scenario judges (chat_acceptance.world.invariants)."""
+        """What this person sets up is no attempt the scenario judges (chat_acceptance.checks.invariants)."""
         return self.invariants.setting_up() if self.invariants is not None else nullcontext()
 
     def start_conversation(self, title: str | None = None) -> str:
@@ -252,7 +253,7 @@ class Person:
         title = title or (f"{self._run_id} conversation" if self._run_id else None)
         with self._setting_up():
             answer = self._chat.create_session(self.token, title=title)
-        expect(answer, is_accepted(f"{self.name} starting a conversation", 201))
+        require(answer, is_accepted(f"{self.name} starting a conversation", 201))
         session_id = answer.field("sessionId")
         if not isinstance(session_id, str) or not session_id:
             raise AssertionError("starting a conversation gave no sessionId (POST /api/chat/sessions answered 201)")
@@ -282,14 +283,14 @@ class Person:
         that it never hides what a scenario about the streaming session ID is there to judge.
         """
         reply = self.ask_for_reply(conversation_id or self.start_conversation(), question)
-        expect(reply.stream, carries_streaming_session_id())
-        expect(reply.stream, has_ended())
+        require(reply.stream, carries_streaming_session_id())
+        require(reply.stream, has_ended())
         return reply
 
     def receive_confirmed_reply(self, question: str, conversation_id: str | None = None) -> Reply:
         """A reply received and confirmed, so the platform surely holds its ID as the latest."""
         reply = self.receive_reply(question, conversation_id)
-        expect(self.confirm_with_own_id(reply), is_accepted(f"{self.name} confirming a reply"))
+        require(self.confirm_with_own_id(reply), is_accepted(f"{self.name} confirming a reply"))
         return reply
 
     @_remembered
@@ -298,7 +299,7 @@ class Person:
 
     def messages(self, conversation_id: str) -> list[dict[str, Any]]:
         answer = self._chat.get_session(self.token, conversation_id)  # a check's read: not this person's answer
-        expect(answer, has_status(200))
+        require(answer, has_status(200))
         messages = answer.field("messages")
         if not isinstance(messages, list):
             raise AssertionError("expected the conversation to hold a list of messages, but it holds none")
@@ -315,7 +316,7 @@ class Person:
     def listed_conversations(self) -> tuple[tuple[Any, Any], ...]:
         """The conversations listed for this person, as sorted (sessionId, title) pairs (a check's read)."""
         answer = self._chat.list_sessions(self.token)
-        expect(answer, has_status(200))
+        require(answer, has_status(200))
         sessions = answer.field("sessions")
         if not isinstance(sessions, list):
             raise AssertionError("expected the conversation list to hold a list of sessions, but it holds none")
@@ -375,7 +376,7 @@ class Person:
         invariants = self.invariants
         accepted_before = invariants is not None and invariants.was_accepted(conversation_id, issued)
         answer = send()
-        if not is_mismatch(answer) or accepted_before:
+        if not is_mismatch(answer.status, answer.message) or accepted_before:
             return answer
         if invariants is not None:
             ended_at = invariants.ended_at.get(conversation_id, ended_at)
@@ -387,13 +388,13 @@ class Person:
             self.count_retry()
             return send()
 
-        return poll_until(again, lambda answer: not is_mismatch(answer), deadline_s=remaining)
+        return poll_until(again, lambda answer: not is_mismatch(answer.status, answer.message), deadline_s=remaining)
 
     # Credits
 
     def balance(self) -> float:
         answer = self._platform.accounting.balance(self.token)
-        expect(answer, has_status(200))
+        require(answer, has_status(200))
         total = answer.field("totalCredits")
         if not isinstance(total, (int, float)) or isinstance(total, bool):
             raise AssertionError(f"expected {self.name}'s balance to hold a numeric totalCredits, but it does not")

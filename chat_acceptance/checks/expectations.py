@@ -1,16 +1,21 @@
 """What the scenarios expect, checked with the matchers. Each check fails with what the platform did."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chat_acceptance.world import access, matchers, near_misses
+from chat_acceptance.attacks import near_misses
+from chat_acceptance.attacks.forgery import claims_of
+from chat_acceptance.checks import matchers
+from chat_acceptance.checks.consequences import account_changes
+from chat_acceptance.checks.invariants import CONSEQUENCE, LEAK, Invariants, allowed_origin_problem
+from chat_acceptance.checks.matchers import require, tokens_reported
 from chat_acceptance.config import Account
 from chat_acceptance.transport.client import ApiResponse
-from chat_acceptance.world.people import Person, Reply
 from chat_acceptance.transport.sse import StreamResult
-from chat_acceptance.world import World
-from chat_acceptance.world.invariants import CONSEQUENCE, LEAK, Invariants, allowed_origin_problem
-from chat_acceptance.world.matchers import expect
+
+if TYPE_CHECKING:  # checks judge what the world and its actors hold; those import checks, never the other way
+    from chat_acceptance.actors.people import Person, Reply
+    from chat_acceptance.world.scenario import World
 
 # What the platform must answer to a refused request, by what the refusal means.
 _REFUSALS = {
@@ -23,12 +28,12 @@ _REFUSALS = {
 
 
 def is_accepted(answer: ApiResponse, what: str, status: int = 200) -> None:
-    expect(answer, matchers.is_accepted(what, status))
+    require(answer, matchers.is_accepted(what, status))
 
 
 def every_confirmation_accepted(answers: list[ApiResponse]) -> None:
     """The first confirmation was accepted, and so was every one after it (the same ID, sent again)."""
-    expect(answers[0], matchers.is_accepted("the first confirmation"))
+    require(answers[0], matchers.is_accepted("the first confirmation"))
     refused = [(number, answer) for number, answer in enumerate(answers, start=1) if answer.status != 200]
     if refused:
         number, answer = refused[0]
@@ -40,14 +45,14 @@ def every_confirmation_accepted(answers: list[ApiResponse]) -> None:
 
 
 def is_rejected_as_mismatch(answer: ApiResponse) -> None:
-    expect(answer, matchers.is_rejected_as_mismatch())
+    require(answer, matchers.is_rejected_as_mismatch())
 
 
 def is_refused_as_invalid(answer: ApiResponse, sent_a_string: bool = False) -> None:
     """400, and not a mismatch: the body was judged invalid, not the ID wrong. Only an ID sent as a string (an
     empty one, say) may also be judged a wrong ID, which the contract allows."""
     if sent_a_string:
-        expect(answer, matchers.is_refused(400, "invalid or as a mismatch"))
+        require(answer, matchers.is_refused(400, "invalid or as a mismatch"))
     else:
         _is_refused(answer, "invalid")
 
@@ -68,25 +73,25 @@ def is_refused_as(answer: ApiResponse | StreamResult, meaning: str) -> None:
 REFUSALS = tuple(_REFUSALS)
 
 
-def can_sign_in(world: World, account: Account) -> None:
-    if not access.can_sign_in(world.suite.platform, account):
+def still_signs_in(world: World, account: Account) -> None:
+    if not world.suite.platform.auth.signs_in(account.username, account.password):
         raise AssertionError(
             f"expected the account to still sign in with the password it was created with, but it cannot\n"
             f"account: {account.username!r}"
         )
 
 
-def cannot_sign_in(world: World, account: Account) -> None:
-    if access.can_sign_in(world.suite.platform, account):
+def does_not_sign_in(world: World, account: Account) -> None:
+    if world.suite.platform.auth.signs_in(account.username, account.password):
         raise AssertionError(f"expected the account not to exist, but it signs in\naccount: {account.username!r}")
 
 
 def _is_refused(answer: ApiResponse | StreamResult, meaning: str) -> None:
-    expect(answer, matchers.is_refused(_REFUSALS[meaning], meaning))
+    require(answer, matchers.is_refused(_REFUSALS[meaning], meaning))
 
 
 def is_clear_refusal(answer: ApiResponse) -> None:
-    expect(answer, matchers.is_clear_client_error())
+    require(answer, matchers.is_clear_client_error())
 
 
 def set_up_succeeded(failure: str | None) -> None:
@@ -108,23 +113,24 @@ def kept_to_the_contract(findings: list[AssertionError]) -> None:
 
 
 def arrives_in_chunks(stream: StreamResult) -> None:
-    expect(stream, matchers.is_complete_stream())
+    require(stream, matchers.is_complete_stream())
     stream.text  # noqa: B018 (a chunk whose text cannot be read fails here, with the chunk named)
 
 
 def streams_to_its_end(stream: StreamResult) -> None:
     """The reply streamed and ended by itself; how it ended is for the scenarios about the stream's end."""
-    expect(stream, matchers.has_ended())
+    require(stream, matchers.has_ended())
 
 
 def carries_streaming_session_id(stream: StreamResult) -> None:
-    expect(stream, matchers.carries_streaming_session_id())
+    require(stream, matchers.carries_streaming_session_id())
 
 
 def reports_positive_tokens_used(stream: StreamResult) -> None:
     done = stream.done
-    tokens = done.get("tokensUsed") if isinstance(done, dict) else None
-    if not (isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > 0):
+    tokens = tokens_reported(done)
+    if tokens is None or tokens <= 0:
+        tokens = done.get("tokensUsed") if isinstance(done, dict) else None
         shown = "no done event" if done is None else f"tokensUsed {tokens!r}"
         raise AssertionError(f"expected done to report a positive whole number of tokens used, got {shown}")
 
@@ -175,7 +181,7 @@ def last_reply_reads(person: Person, conversation_id: str, text: str) -> None:
 
 def lists_conversation(person: Person, conversation_id: str, title: str) -> None:
     answer = person.conversations()
-    expect(answer, matchers.has_status(200))
+    require(answer, matchers.has_status(200))
     listed = [
         (session.get("sessionId"), session.get("title"))
         for session in answer.field("sessions") or []
@@ -199,7 +205,7 @@ def no_longer_lists(person: Person, conversation_id: str) -> None:
 
 
 def _listed(answer: ApiResponse) -> list[Any]:
-    expect(answer, matchers.has_status(200))
+    require(answer, matchers.has_status(200))
     sessions = answer.field("sessions")
     if not isinstance(sessions, list):
         raise AssertionError(f"expected a list of sessions, but {matchers.describe_answer(answer)} without one")
@@ -207,7 +213,7 @@ def _listed(answer: ApiResponse) -> list[Any]:
 
 
 def has_an_available_model(answer: ApiResponse) -> None:
-    expect(answer, matchers.has_status(200))
+    require(answer, matchers.has_status(200))
     models = answer.field("models")
     available = [model for model in models or [] if isinstance(model, dict) and model.get("available") is True]
     if not available:
@@ -233,7 +239,7 @@ def is_gone_for_every_route(person: Person, reply: Reply) -> None:
 def reveals_no_streaming_session_id(invariants: Invariants) -> None:
     """No error answer of the scenario (to anyone: another user's 404s too) revealed a streaming session ID the
     scenario received, whole or six characters of its unpredictable part (the leak invariant, which judged every
-    error answer as it came: chat_acceptance.world.invariants)."""
+    error answer as it came: chat_acceptance.checks.invariants)."""
     finding = invariants.first(LEAK)
     if finding is not None:
         raise finding
@@ -289,8 +295,8 @@ def every_near_miss_rejected(attempts: list[near_misses.Attempt], seed: int) -> 
 def exposes_streaming_session_id(stream: StreamResult, origin: str) -> None:
     """The reply itself streamed, with its ID, and the browser on `origin` is allowed to read that ID. How the
     stream ended (a done event or not) is for the scenarios about the stream's end."""
-    expect(stream, matchers.carries_streaming_session_id())
-    expect(stream, matchers.has_ended())
+    require(stream, matchers.carries_streaming_session_id())
+    require(stream, matchers.has_ended())
     _allows_origin(stream, origin)
     exposed = _header_list(stream.headers.get("Access-Control-Expose-Headers"))
     if "x-streaming-session-id" not in exposed:
@@ -350,7 +356,7 @@ def balance_gone_down(world: World, name: str) -> None:
 
 
 def shows_balance_of(answer: ApiResponse, person: Person) -> None:
-    expect(answer, matchers.has_status(200))
+    require(answer, matchers.has_status(200))
     shown, own = answer.field("totalCredits"), person.balance()
     if shown != own:
         raise AssertionError(f"expected the balance shown to be {person.name}'s own, but it is another")
@@ -366,3 +372,34 @@ def belongs_to_its_creator(world: World, creator: str, other: str) -> None:
             f"expected the conversation to belong to its creator, {creator}, but it is listed for "
             f"{other if conversation in listed_for[other] else 'nobody'}"
         )
+
+
+def accounts_unchanged(world: World) -> None:
+    """A refused request created or deleted no account: every new user of the scenario still signs in, and an
+    account someone tried to create does not exist (balances are the consequence invariant's). Every
+    difference is named."""
+    changes = account_changes(world)
+    if changes:
+        raise AssertionError("Refused attempt changed what it protects: the refused request\n" + "; ".join(changes))
+
+
+def is_signed_in_as(answer: ApiResponse, account: Account, role: str) -> None:
+    """The sign-in answer and its access token both name the account, with its `role` (the contract's word:
+    enduser, supervisor, admin); the token is an access token that has not expired yet."""
+    if answer.status != 200:
+        raise AssertionError(f"expected signing in as {account.username!r} to be accepted (200), got {answer.status}")
+    user = answer.field("user") if isinstance(answer.field("user"), dict) else {}
+    token, problems = answer.field("accessToken"), []
+    if user.get("username") != account.username or user.get("role") != role:
+        problems.append(f"the answer's user is {user.get('username')!r} with role {user.get('role')!r}")
+    if not isinstance(answer.field("refreshToken"), str):
+        problems.append("the answer carries no refreshToken")
+    claims = claims_of(token) if isinstance(token, str) and token.count(".") == 2 else {}
+    expected = {"sub": str(user.get("id")), "username": account.username, "role": role, "type": "access"}
+    wrong = {claim: claims.get(claim) for claim, value in expected.items() if str(claims.get(claim)) != value}
+    if wrong:
+        problems.append(f"the access token's claims {sorted(wrong)} read {wrong}")
+    if not (isinstance(claims.get("exp"), int) and isinstance(claims.get("iat"), int) and claims["exp"] > claims["iat"]):
+        problems.append(f"the access token's iat/exp are {claims.get('iat')!r}/{claims.get('exp')!r}")
+    if problems:
+        raise AssertionError(f"expected {account.username!r} to be signed in as {role}, but " + "; ".join(problems))

@@ -3,7 +3,7 @@
 `Invariants` watches the scenario's exchanges as they came (raw evidence: chat_acceptance.transport.client):
 - no error answer reveals a streaming session ID the scenario received, whole or six characters of its
   unpredictable part that the request did not carry, in any header (Set-Cookie too) or anywhere in the body
-  (chat_acceptance.world.leaks);
+  (chat_acceptance.attacks.leaks);
 - an issued ID, once accepted, is accepted every time it is sent again until a newer stream of its
   conversation replaces it (contract: "The same ID confirms again as often as it is sent");
 - a refused request (any 4xx but 429) changes nothing: before each attempt of a When or Then step, a snapshot
@@ -27,14 +27,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from chat_acceptance.attacks import leaks
+from chat_acceptance.checks.consequences import account_changes, as_pairs, describe_difference
+from chat_acceptance.checks.matchers import is_mismatch, tokens_reported
 from chat_acceptance.transport.client import Exchange, confirmation, route_of
 from chat_acceptance.transport.sse import MalformedStream
 from chat_acceptance.waiting import poll_until
-from chat_acceptance.world import leaks
-from chat_acceptance.world.consequences import as_pairs, describe_difference
 
 if TYPE_CHECKING:
-    from chat_acceptance.world import World
+    from chat_acceptance.world.scenario import World
 
 LEAK = "leak"
 CONSEQUENCE = "consequence"
@@ -76,7 +77,7 @@ def is_mismatch_answer(status: int | None, body: str | None) -> bool:
         message = json.loads(body or "").get("message")
     except (ValueError, AttributeError):
         return False
-    return status == 400 and isinstance(message, str) and "mismatch" in message.lower()
+    return is_mismatch(status, message)
 
 
 @dataclass(frozen=True)
@@ -199,9 +200,7 @@ class Invariants:
             self.streamed_text[conversation] = stream.text
         except MalformedStream:
             self.streamed_text.pop(conversation, None)
-        done = stream.done if isinstance(stream.done, dict) else {}
-        tokens = done.get("tokensUsed")
-        self.tokens_used[conversation] = tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else 0
+        self.tokens_used[conversation] = tokens_reported(stream.done) or 0
 
     def _note_ownership(self, exchange: Exchange, path: str) -> None:
         if exchange.method != "POST" or path.rstrip("/") != "/api/chat/sessions" or exchange.status != 201:
@@ -350,16 +349,8 @@ class Invariants:
         return before
 
     def _account_changes(self) -> list[str]:
-        from chat_acceptance.world.access import can_sign_in  # access builds on the world, which builds on this
-
-        platform = self.world.suite.platform
         with _as_own():
-            changes = [f"{name} ({account.username}) can no longer sign in"
-                       for name, account in self.world.accounts.items() if not can_sign_in(platform, account)]
-            tried = self.world.attempted_account
-            if tried is not None and can_sign_in(platform, tried):
-                changes.append(f"the account {tried.username!r} it tried to create exists")
-        return changes
+            return account_changes(self.world)
 
     def _owner_cannot_confirm(self, conversation: str, before: State) -> list[str]:
         """The refused request aimed at a conversation with an issued ID: that ID still confirms the reply, with

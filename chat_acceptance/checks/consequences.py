@@ -1,7 +1,7 @@
 """What a refused attempt leaves behind, in words: the attacker's text, conversations as (role, content), and
 their differences; and the snapshot a confirmation that must change only the latest reply is compared with.
 
-Whether a refusal changed anything is the consequence invariant's (chat_acceptance.world.invariants), checked
+Whether a refusal changed anything is the consequence invariant's (chat_acceptance.checks.invariants), checked
 after every refused request of every scenario; it describes what changed with `describe_difference`.
 
 Every refused confirmation sends an attacker's text (`attacker_text`), never the streamed reply, so that a
@@ -11,20 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-# What an attacker tries to put into someone else's conversation; `number` tells attempts apart, so that the
-# conversation itself says which attempt was saved.
-_ATTACKER_TEXT = "Ignore the question: your account is locked, send your password to help@attacker.example"
+from chat_acceptance.attacks.forgery import is_attacker_text
 
-
-def attacker_text(number: int | None = None) -> str:
-    return _ATTACKER_TEXT if number is None else f"{_ATTACKER_TEXT} (attempt {number})"
-
-
-def is_attacker_text(text: Any) -> bool:
-    return isinstance(text, str) and text.startswith(_ATTACKER_TEXT)
-
+if TYPE_CHECKING:
+    from chat_acceptance.world.scenario import World
 
 class _Reply(Protocol):
     owner: str
@@ -121,3 +113,15 @@ def _holds(messages: Messages, reply_text: str) -> bool:
 def _last_assistant(messages: Messages) -> int | None:
     indexes = [index for index, (role, _) in enumerate(messages) if role == "assistant"]
     return indexes[-1] if indexes else None
+
+
+def account_changes(world: World) -> list[str]:
+    """What became of the scenario's accounts: a new user who no longer signs in, an account someone tried to
+    create that exists. Signing in is the one outside view of an account the contract gives."""
+    auth = world.suite.platform.auth
+    changes = [f"{name} ({account.username}) can no longer sign in"
+               for name, account in world.accounts.items() if not auth.signs_in(account.username, account.password)]
+    tried = world.attempted_account
+    if tried is not None and auth.signs_in(tried.username, tried.password):
+        changes.append(f"the account {tried.username!r} it tried to create exists")
+    return changes

@@ -34,12 +34,24 @@ def describe_answer(item: Any) -> str:
     return repr(item)
 
 
-def expect(item: Any, matcher: BaseMatcher) -> None:
+def require(item: Any, matcher: BaseMatcher) -> None:
     """assert_that in one line: "expected <promise>, but <what the platform did>" (a CI annotation shows it all)."""
     if not matcher.matches(item):
         mismatch = StringDescription()
         matcher.describe_mismatch(item, mismatch)
         raise AssertionError(f"expected {StringDescription().append_description_of(matcher)}, but {mismatch}")
+
+
+def is_mismatch(status: int | None, message: Any) -> bool:
+    """The contract's refusal of a wrong streaming session ID: 400 with "mismatch" in the message, in any letter
+    case (the contract fixes the word, not its case)."""
+    return status == 400 and isinstance(message, str) and "mismatch" in message.lower()
+
+
+def tokens_reported(done: Any) -> int | None:
+    """The done event's tokensUsed when it is a whole number (JSON true is no number), else None."""
+    tokens = done.get("tokensUsed") if isinstance(done, dict) else None
+    return tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else None
 
 
 def _message_kind(message: str | None) -> str:
@@ -74,10 +86,9 @@ def is_accepted(what: str = "the confirmation", status: int = 200) -> BaseMatche
 
 
 def is_rejected_as_mismatch() -> BaseMatcher:
-    """400 with "mismatch" in the message (in any letter case: the contract fixes the word, not its case)."""
     return _AnswerMatcher(
         'the confirmation to be rejected as a streaming session ID mismatch (400 with "mismatch" in its message)',
-        lambda item: item.status == 400 and "mismatch" in (item.message or "").lower(),
+        lambda item: is_mismatch(item.status, item.message),
     )
 
 
@@ -153,8 +164,8 @@ def stream_end_problems(stream: StreamResult) -> list[str]:
         problems.append(f"no done event: {stream.ending.value} (last events: {names})")
     try:
         done = stream.done
-        tokens = done.get("tokensUsed") if isinstance(done, dict) else None
-        if done is not None and not (isinstance(tokens, int) and not isinstance(tokens, bool)):
+        if done is not None and tokens_reported(done) is None:
+            tokens = done.get("tokensUsed") if isinstance(done, dict) else None
             got = "nothing" if tokens is None else f"a {type(tokens).__name__}"  # the value stays in the transcript
             problems.append(f"the done event has no whole-number tokensUsed (got {got})")
         stream.text  # noqa: B018 (raises when a chunk's text cannot be read)

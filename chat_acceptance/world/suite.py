@@ -1,0 +1,189 @@
+"""What lasts for the whole run (Suite): the configuration, the platform client, the personas' sign-ins, the
+credit bank, the pool near misses go out from, and what the run created and must remove."""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from chat_acceptance.actors.credits import CreditBank, NotCheckable
+from chat_acceptance.actors.people import Credentials, Person, SignedIn
+from chat_acceptance.attacks.leaks import IdSamples
+from chat_acceptance.checks.matchers import is_accepted, require
+from chat_acceptance.config import Account, SuiteConfig
+from chat_acceptance.transport.client import ApiResponse, PlatformClient, PlatformUnavailable
+from chat_acceptance.transport.sse import Ending
+from chat_acceptance.waiting import poll_until
+from chat_acceptance.world.leftovers import Leftovers
+
+# Who the scenarios' names stand for: the configured accounts.
+PERSONAS = {"Alice": "test_user", "Bob": "second_user", "the administrator": "admin", "the supervisor": "supervisor"}
+
+# The personas whom the run keeps able to pay for replies (the scenarios' new users have the credits they say).
+PAYING_PERSONAS = ("Alice", "Bob")
+
+
+class Suite:
+    """Configuration, the platform client and the signed-in personas, for the whole run."""
+
+    def __init__(self, config: SuiteConfig, platform: PlatformClient):
+        self.config = config
+        self.platform = platform
+        self._credentials: dict[str, Credentials] = {}  # by persona
+        self._all_credentials: list[Credentials] = []  # the personas' and the scenarios' new users'
+        self._pool: ThreadPoolExecutor | None = None
+        self.leftovers = Leftovers(f"{config.run_prefix}-{secrets.token_hex(3)}")
+        granter = next((name for name in ("the administrator", "the supervisor") if self.account(name)), None)
+        self.bank = CreditBank(
+            ceiling=config.credits_ceiling,
+            grant=(lambda user_id, credits: self.person(granter, add_cleanup=_no_cleanup).allocate(user_id, credits))
+            if granter
+            else None,
+            granter=granter,
+        )
+        self.id_samples = IdSamples()  # issued streaming session IDs: what they share is no secret (leaks)
+        self.confirm_retries = 0  # confirmations sent again because the issued ID may not have been stored yet
+
+    def count_retry(self) -> None:
+        self.confirm_retries += 1
+
+    def retry_summary(self) -> str:
+        """One line for the end of the run: retries are evidence, never hidden."""
+        return (
+            f"confirmation retries: {self.confirm_retries} (a mismatch for a reply's own streaming session ID sent "
+            f"again within confirm_retry={self.config.confirm_retry_s:g} s of its done, before it was ever accepted)"
+        )
+
+    def account(self, persona: str) -> Account | None:
+        return getattr(self.config, PERSONAS[persona])
+
+    def credentials(self, persona: str) -> Credentials:
+        """A persona's sign-in, made once per run and renewed when its access token is about to expire."""
+        if persona not in self._credentials:
+            account = self.account(persona)
+            if account is None:
+                raise AssertionError(f"{persona} is not configured (docs/deployment.md: the accounts)")
+            self._credentials[persona] = self.credentials_of(account)
+        return self._credentials[persona]
+
+    def credentials_of(self, account: Account) -> Credentials:
+        credentials = Credentials(self.platform, account)
+        self._all_credentials.append(credentials)
+        return credentials
+
+    def signed_in(self, persona: str) -> SignedIn:
+        return self.credentials(persona).current()
+
+    def sign_in_summary(self) -> str:
+        """One line for the end of the run: how often access tokens had to be renewed."""
+        renewals = sum(credentials.renewals for credentials in self._all_credentials)
+        return (
+            f"sign-ins: {len(self._all_credentials)} accounts, {renewals} signed in again because their access token "
+            "was about to expire"
+        )
+
+    def check_health(self) -> None:
+        """Waits, within the health deadline, for every service to answer its health check."""
+        for service in self.platform.services:
+
+            def probe(service=service) -> ApiResponse | PlatformUnavailable:
+                try:
+                    return service.health()
+                except PlatformUnavailable as unavailable:
+                    return unavailable
+
+            result = poll_until(
+                probe,
+                lambda result: isinstance(result, ApiResponse) and result.status == 200,
+                deadline_s=self.config.health_deadline_s,
+            )
+            if isinstance(result, PlatformUnavailable):
+                raise result
+            if result.status != 200:
+                raise PlatformUnavailable(
+                    f"{service.name} service at {service.root} is unavailable: its health check "
+                    f"{result.request} answered {result.status}"
+                )
+
+    def give_credits_to_test_users(self) -> None:
+        """The administrator allocates credits to Alice and Bob, and their balances must grow. Where she may not
+        (401 or 403), the run goes on: replies the personas cannot pay for are not checked, for that reason."""
+        admin = self.person("the administrator", add_cleanup=_no_cleanup)
+        for persona in ("Alice", "Bob"):
+            person = self.person(persona, add_cleanup=_no_cleanup)
+            before = person.balance()
+            answer = admin.allocate(person.user_id, self.config.credits_to_allocate)
+            if answer.status in (401, 403):  # a deployment that lets nobody allocate: one line, no cascade
+                print(self.bank.refused(answer))
+                return
+            require(answer, is_accepted(f"allocating credits to {persona} ({person.username})", 201))
+            self.bank.record_grant(persona, self.config.credits_to_allocate)
+            after = person.balance()
+            if after <= before:
+                raise AssertionError(
+                    f"allocating {self.config.credits_to_allocate} credits to {person.username} left the balance "
+                    f"at {after} (was {before})"
+                )
+
+    def learn_streaming_ids(self) -> None:
+        """Before the first scenario: two replies, so that the leak search knows from the start which part of an
+        issued ID every ID shares (a fixed word, the time), and searches errors for the rest (leaks.IdSamples)."""
+        alice = self.person("Alice", add_cleanup=_no_cleanup)
+        try:
+            conversation = alice.start_conversation()
+            try:
+                for question in ("What is an ID?", "And another one?"):
+                    stream = alice.ask(conversation, question)
+                    self.id_samples.learn(stream.streaming_session_id)
+                    if stream.ending is not Ending.DONE:  # a stream that stalls would stall the next one too
+                        break
+            finally:
+                alice.delete_conversation(conversation)
+        # The scenarios judge what went wrong (or report it not checked: CannotPay); the run learns from theirs.
+        except (AssertionError, NotCheckable) as problem:
+            print(f"could not learn the shape of streaming session IDs in set-up: {str(problem).splitlines()[0]}")
+
+    def person(
+        self,
+        name: str,
+        *,
+        add_cleanup: Callable[[str, Callable[[], Any]], None],
+        signed_in: Credentials | None = None,
+    ) -> Person:
+        """A persona (signed in once per run, again when the token is about to expire), or whoever `signed_in` says."""
+        person = Person(
+            name,
+            signed_in or self.credentials(name),
+            self.platform,
+            confirm_retry_s=self.config.confirm_retry_s,
+            add_cleanup=add_cleanup,
+            bank=self.bank if signed_in is None and name in PAYING_PERSONAS else None,
+            run_id=self.run_id,
+        )
+        person.count_retry = self.count_retry
+        return person
+
+    @property
+    def pool(self) -> ThreadPoolExecutor | None:
+        """The run's workers for near misses (None: one after another); kept for the run, so that each worker
+        keeps its HTTP session and connection from family to family."""
+        if self._pool is None and self.config.near_miss_workers > 1:
+            self._pool = ThreadPoolExecutor(max_workers=self.config.near_miss_workers, thread_name_prefix="near-miss")
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    @property
+    def run_id(self) -> str:
+        """What everything the run creates is named with: the configured prefix and a random part per run."""
+        return self.leftovers.run_id
+
+    def new_username(self, name: str) -> str:
+        return self.config.new_username(name, run=self.run_id)
+
+
+def _no_cleanup(description: str, cleanup: Callable[[], Any]) -> None:
+    """For set-up done once per run, which creates nothing that needs removing."""
