@@ -79,7 +79,7 @@ from chat_acceptance.transport.client import (
     Timeouts,
 )
 from chat_acceptance.transport.sse import StreamResult
-from chat_acceptance.world.scenario import OTHER_IDS, World
+from chat_acceptance.world.scenario import OtherId, World
 from chat_acceptance.world.suite import Suite
 from suite_tools.load_accounts import CleanedUp, LoadAccount, LoadAccounts, Prepared, RunPlan
 
@@ -104,7 +104,7 @@ STREAM_REQUEST = ("POST", "/api/chat/sessions/{id}/stream")
 NOT_HTTP = ("CHECK", "SSE", "CONFIRM", "LOAD")
 _ID_SEGMENT = re.compile(r"/(sessions|users|balance)/[^/]+")
 
-ANOTHER_USERS_ID = OTHER_IDS[3]  # under load, "the other conversation" is another user's
+ANOTHER_USERS_ID = OtherId.OTHER_CONVERSATION  # under load, "the other conversation" is another user's
 FINISH_MESSAGE, FINISHED_MESSAGE, ACCOUNTS_MESSAGE = "chat-load-finish", "chat-load-finished", "chat-load-accounts"
 FINISH_MARGIN_S = 30  # beyond the stop timeout, for workers to stop their users and report
 # --stop-at-verdict: violations enough to fail the run and to have tried each kind of wrong ID many times over
@@ -365,7 +365,7 @@ class ChatUser(User):
         self.world = World(suite, add_cleanup=lambda description, action: None)  # the run cleans up by prefix
         self.person = suite.person(account.signed_in.username, add_cleanup=self.world.add_cleanup,
                                    signed_in=account.signed_in)
-        self.wrong_kinds = itertools.cycle(OTHER_IDS)
+        self.wrong_kinds = itertools.cycle(OtherId)
         self.ran = False
 
     def on_stop(self) -> None:
@@ -392,7 +392,7 @@ class ChatUser(User):
                 return
             kind, wrong_id = self._wrong_id(reply)
             answer = self.person.confirm(reply, wrong_id)
-            if kind == ANOTHER_USERS_ID:
+            if kind == ANOTHER_USERS_ID.value:
                 self._check(NO_CROSS_SESSION, answer.status != 200, f"another user's ID confirmed: {_said(answer)}")
             rejected = is_rejected_as_mismatch().matches(answer)
             hidden = does_not_reveal(reply.streaming_session_id, "the rejection").matches(answer)
@@ -444,14 +444,14 @@ class ChatUser(User):
                   if conversation != reply.conversation_id and other.streaming_session_id != reply.streaming_session_id]
         world.other_reply = others[len(others) // 2] if others else None
         available = {
-            OTHER_IDS[2]: world.earlier_reply is not None
+            OtherId.EARLIER_REPLY: world.earlier_reply is not None
             and world.earlier_reply.streaming_session_id != reply.streaming_session_id,
             ANOTHER_USERS_ID: world.other_reply is not None,
         }
-        for kind in itertools.islice(self.wrong_kinds, len(OTHER_IDS)):
+        for kind in itertools.islice(self.wrong_kinds, len(OtherId)):
             if available.get(kind, True):
-                return kind, world.other_id(kind)
-        return OTHER_IDS[0], world.other_id(OTHER_IDS[0])
+                return kind.value, world.other_id(kind)
+        return OtherId.MADE_UP.value, world.other_id(OtherId.MADE_UP)
 
     def _check_balance(self) -> None:
         answer = self.platform.accounting.balance(self.person.token)

@@ -298,10 +298,6 @@ FAMILIES: dict[str, Family] = {
     )
 }
 
-# What the feature's Examples table says -> the family.
-BY_DESCRIPTION = {family.described: family for family in FAMILIES.values()}
-
-
 # -- generating --------------------------------------------------------------------------------------------
 
 

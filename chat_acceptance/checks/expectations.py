@@ -1,6 +1,7 @@
 """What the scenarios expect, checked with the matchers. Each check fails with what the platform did."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chat_acceptance.attacks import near_misses
@@ -265,9 +266,10 @@ def kept_the_invariants(invariants: Invariants) -> None:
                             + (f" (+{more} more findings)" if more else ""))
 
 
-def every_near_miss_rejected(attempts: list[near_misses.Attempt], seed: int) -> None:
+def every_near_miss_rejected(world: World) -> None:
     """Every near miss got the mismatch 400; the first that did not is named by family and kind (the value,
     which differs per run as the issued ID does, is on the second line and in the report)."""
+    attempts, seed = world.attempts, world.suite.config.seed
     if not attempts:
         raise AssertionError("no near miss was tried: the family has no candidate for this ID")
     wrong = [attempt for attempt in attempts if not attempt.rejected_as_mismatch]
@@ -383,9 +385,10 @@ def accounts_unchanged(world: World) -> None:
         raise AssertionError("Refused attempt changed what it protects: the refused request\n" + "; ".join(changes))
 
 
-def is_signed_in_as(answer: ApiResponse, account: Account, role: str) -> None:
+def is_signed_in_as(world: World, name: str, role: str) -> None:
     """The sign-in answer and its access token both name the account, with its `role` (the contract's word:
     enduser, supervisor, admin); the token is an access token that has not expired yet."""
+    answer, account = world.answer, world.suite.account(name)
     if answer.status != 200:
         raise AssertionError(f"expected signing in as {account.username!r} to be accepted (200), got {answer.status}")
     user = answer.field("user") if isinstance(answer.field("user"), dict) else {}
@@ -403,3 +406,50 @@ def is_signed_in_as(answer: ApiResponse, account: Account, role: str) -> None:
         problems.append(f"the access token's iat/exp are {claims.get('iat')!r}/{claims.get('exp')!r}")
     if problems:
         raise AssertionError(f"expected {account.username!r} to be signed in as {role}, but " + "; ".join(problems))
+
+
+# -- what a guarded action, let through, must have done (world.access's GuardedAction.shows_effect) -----
+
+
+def account_created(world: World) -> None:
+    if not world.suite.platform.auth.signs_in(world.attempted_account.username, world.attempted_account.password):
+        raise AssertionError(
+            f"expected the new account to sign in, but it cannot\naccount: {world.attempted_account.username!r}"
+        )
+
+
+def carol_gone(world: World) -> None:
+    carol = world.accounts["Carol"]
+    if world.suite.platform.auth.signs_in(carol.username, carol.password):
+        raise AssertionError(
+            "expected Carol to be unable to sign in once her account is deleted, but she still can\n"
+            f"account: {world.accounts['Carol'].username!r}"
+        )
+    # Accounting too must no longer know her (it checks users with auth; a cache must not outlive a deletion).
+    administrator, carol_id = world.person("the administrator"), world.person("Carol").user_id
+    for what, answer in (("credits for her", administrator.allocate(carol_id, 1)),
+                         ("her balance", administrator.balance_of(carol_id))):
+        if answer.status != 404:
+            raise AssertionError(
+                f"expected accounting to answer 404 for {what} once her account is deleted, but {answer.request} "
+                f"answered {answer.status}"
+            )
+
+
+def carol_richer_by(credits: int) -> Callable[[World], None]:
+    def check(world: World) -> None:
+        carol = world.person("Carol")
+        grown = carol.balance_when(lambda now: now - world.starting_balances["Carol"] >= credits)
+        if grown - world.starting_balances["Carol"] != credits:
+            raise AssertionError(
+                f"expected Carol's balance to grow by exactly {credits}, it went from "
+                f"{world.starting_balances['Carol']} to {grown}"
+            )
+
+    return check
+
+
+def shows_carol_balance(world: World) -> None:
+    shown, own = world.answer.field("totalCredits"), world.person("Carol").balance()
+    if shown != own:
+        raise AssertionError(f"expected the balance shown to be Carol's own {own}, it is {shown!r}")

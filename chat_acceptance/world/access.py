@@ -1,9 +1,10 @@
-"""Who may do what: tokens of every kind, every request that needs one, guarded actions by role, what a request
-leaves behind on accounts and balances, claims of identity, browsers.
+"""Who may do what, as actions the steps call, each taking the world: a request sent with a token of some kind,
+a guarded action tried by a role, sign-in attempts, accounts that clash or do not exist, requests from a
+browser's page, malformed requests.
 
-The registries here (TOKEN_KINDS, ROUTES_NEEDING_A_TOKEN, GUARDED_ACTIONS, SIGN_IN_ATTEMPTS) are the words the
-features' Examples tables use; each route is named as ../shared/contract.md writes it, so that
-tests/contract/test_promise_map.py can hold the tables and contract/promises.yaml in step.
+Each kind of token, request and action is a named object here; features/steps/vocabulary.py gives each the words
+the features use. Routes are named as the contract writes them, so that tests/contract/test_promise_map.py can hold
+the features' Examples tables and contract/promises.yaml in step.
 """
 from __future__ import annotations
 
@@ -15,14 +16,15 @@ from typing import TYPE_CHECKING, Any
 from chat_acceptance.actors.people import Person, SignedIn
 from chat_acceptance.attacks.forgery import (
     altered_token,
+    attacker_text,
     expired_token,
     made_up_streaming_id,
     tokens_signed_with_other_keys,
     unsigned_token,
 )
-from chat_acceptance.attacks.malformed import MALFORMATIONS
+from chat_acceptance.checks import expectations
 from chat_acceptance.config import Account
-from chat_acceptance.transport.client import MISSING, ApiResponse, PlatformClient, confirmation, session_path
+from chat_acceptance.transport.client import MISSING, ApiResponse, confirmation, session_path
 from chat_acceptance.transport.sse import StreamResult
 
 if TYPE_CHECKING:
@@ -32,55 +34,49 @@ if TYPE_CHECKING:
 # -- tokens -------------------------------------------------------------------------------------------------
 
 
-def _refresh_token(signed_in: SignedIn, secret: str | None) -> str:
+@dataclass(frozen=True)
+class TokenKind:
+    """A kind of token a person may present: how to make it from her sign-in (and the token signing secret, for
+    the kinds that need it). A kind of several tokens makes each (see send_with_token)."""
+
+    make: Callable[[SignedIn, str | None], tuple[str | None, ...]]
+    # No token, but what a browser would still send: the cookies the auth service set when she signed in (none,
+    # on a deployment that sets none). The contract: no cookie changes who the caller is.
+    with_sign_in_cookies: bool = False
+
+    def headers(self, signed_in: SignedIn) -> dict[str, str]:
+        """What a request with this kind carries besides its token: cookies only when the kind says so."""
+        if not self.with_sign_in_cookies or not signed_in.cookies:
+            return {}
+        return {"Cookie": "; ".join(f"{name}={value}" for name, value in signed_in.cookies.items())}
+
+
+def _refresh_token(signed_in: SignedIn, secret: str | None) -> tuple[str]:
     if not signed_in.refresh_token:
         raise AssertionError(f"signing in as {signed_in.username!r} gave no refreshToken")
-    return signed_in.refresh_token
+    return (signed_in.refresh_token,)
 
 
-def _expired_token(seconds_ago: int) -> Callable[[SignedIn, str | None], str]:
-    def make_expired_token(signed_in: SignedIn, secret: str | None) -> str:
+def _expired_token(seconds_ago: int) -> Callable[[SignedIn, str | None], tuple[str]]:
+    def make_expired_token(signed_in: SignedIn, secret: str | None) -> tuple[str]:
         if not secret:
             raise AssertionError("an expired token needs the token signing secret (JWT_SECRET)")
-        return expired_token(signed_in.access_token, secret, seconds_ago)
+        return (expired_token(signed_in.access_token, secret, seconds_ago),)
 
     return make_expired_token
 
 
-# What a step may call a token -> how to make it from a signed-in user (and the signing secret, if known). A kind
-# that stands for several tokens makes a tuple: each is sent (see send_with_token).
-TOKEN_KINDS: dict[str, Callable[[SignedIn, str | None], str | None | tuple[str, ...]]] = {
-    "no token": lambda signed_in, secret: None,
-    "a token altered to claim the admin role": lambda signed_in, secret: altered_token(
-        signed_in.access_token, role="admin"
-    ),
-    "an unsigned token": lambda signed_in, secret: unsigned_token(signed_in.access_token),
-    "her refresh token": _refresh_token,
-    "an expired token": _expired_token(3600),
-    # Two minutes is beyond any clock-skew leeway a deployment may reasonably allow.
-    "a token that expired two minutes ago": _expired_token(120),
-    "a token signed with a key the platform does not hold": lambda signed_in, secret: tokens_signed_with_other_keys(
-        signed_in.access_token, role="admin"
-    ),
-}
-
-
-# No token, but what a browser would still send: the cookies the auth service set when she signed in (none,
-# on a deployment that sets none). The contract: no cookie changes who the caller is.
-SIGN_IN_COOKIES_ONLY = "only the cookies of her sign-in"
-TOKEN_KINDS[SIGN_IN_COOKIES_ONLY] = lambda signed_in, secret: None
-
-
-def tokens_of_kind(kind: str, signed_in: SignedIn, secret: str | None) -> tuple[str | None, ...]:
-    made = TOKEN_KINDS[kind](signed_in, secret)
-    return made if isinstance(made, tuple) else (made,)
-
-
-def headers_of_kind(kind: str, signed_in: SignedIn) -> dict[str, str]:
-    """What a request with `kind` carries besides its token: cookies only when the step names them."""
-    if kind != SIGN_IN_COOKIES_ONLY or not signed_in.cookies:
-        return {}
-    return {"Cookie": "; ".join(f"{name}={value}" for name, value in signed_in.cookies.items())}
+NO_TOKEN = TokenKind(lambda signed_in, secret: (None,))
+ADMIN_ROLE_CLAIMED = TokenKind(lambda signed_in, secret: (altered_token(signed_in.access_token, role="admin"),))
+UNSIGNED = TokenKind(lambda signed_in, secret: (unsigned_token(signed_in.access_token),))
+REFRESH_TOKEN = TokenKind(_refresh_token)
+EXPIRED_AN_HOUR_AGO = TokenKind(_expired_token(3600))
+# Two minutes is beyond any clock-skew leeway a deployment may reasonably allow.
+EXPIRED_TWO_MINUTES_AGO = TokenKind(_expired_token(120))
+SIGNED_WITH_OTHER_KEYS = TokenKind(
+    lambda signed_in, secret: tokens_signed_with_other_keys(signed_in.access_token, role="admin")
+)
+SIGN_IN_COOKIES_ONLY = TokenKind(lambda signed_in, secret: (None,), with_sign_in_cookies=True)
 
 
 # -- every request that needs an access token ---------------------------------------------------------------
@@ -134,70 +130,75 @@ def _confirm_with(world: World, name: str, token: str | None, headers: dict[str,
     return world.suite.platform.chat.confirm_reply(token, _her_conversation(world, name), body, headers=headers)
 
 
-ROUTES_NEEDING_A_TOKEN: dict[str, TokenRoute] = {
-    "create a user": TokenRoute("POST /api/admin/users", _create_user_with),
-    "delete a user": TokenRoute(
+TOKEN_ROUTES: tuple[TokenRoute, ...] = (
+    TokenRoute("POST /api/admin/users", _create_user_with),
+    TokenRoute(
         "DELETE /api/admin/users/{userId}",
         lambda world, name, token, headers: world.suite.platform.auth.delete_user(
             token, unknown_user_id(), headers=headers
         ),
     ),
-    "give herself credits": TokenRoute(
+    TokenRoute(
         "POST /api/credits/allocate",
         lambda world, name, token, headers: world.suite.platform.accounting.allocate(
             token, world.person(name).user_id, 1, headers=headers
         ),
     ),
-    "check her balance": TokenRoute(
+    TokenRoute(
         "GET /api/credits/balance",
         lambda world, name, token, headers: world.suite.platform.accounting.balance(token, headers=headers),
     ),
-    "look at Bob's balance": TokenRoute(
+    TokenRoute(
         "GET /api/credits/balance/{userId}",
         lambda world, name, token, headers: world.suite.platform.accounting.balance_of(
             token, world.person("Bob").user_id, headers=headers
         ),
     ),
-    "see the models": TokenRoute(
+    TokenRoute(
         "GET /api/models", lambda world, name, token, headers: world.suite.platform.chat.models(token, headers=headers)
     ),
-    "start a conversation": TokenRoute("POST /api/chat/sessions", _start_conversation_with),
-    "list her conversations": TokenRoute(
+    TokenRoute("POST /api/chat/sessions", _start_conversation_with),
+    TokenRoute(
         "GET /api/chat/sessions",
         lambda world, name, token, headers: world.suite.platform.chat.list_sessions(token, headers=headers),
     ),
-    "open her conversation": TokenRoute(
+    TokenRoute(
         "GET /api/chat/sessions/{sessionId}",
         lambda world, name, token, headers: world.suite.platform.chat.get_session(
             token, _her_conversation(world, name), headers=headers
         ),
     ),
-    "delete her conversation": TokenRoute(
+    TokenRoute(
         "DELETE /api/chat/sessions/{sessionId}",
         lambda world, name, token, headers: world.suite.platform.chat.delete_session(
             token, _her_conversation(world, name), headers=headers
         ),
     ),
-    "ask in her conversation": TokenRoute(
+    TokenRoute(
         "POST /api/chat/sessions/{sessionId}/stream",
         lambda world, name, token, headers: world.suite.platform.chat.stream_reply(
             token, _her_conversation(world, name), "Is anybody there?", headers=headers
         ),
     ),
-    "confirm a reply in her conversation": TokenRoute(
+    TokenRoute(
         "POST /api/chat/sessions/{sessionId}/update-stream", _confirm_with
     ),
-}
+)
 
 
-def send_with_token(world: World, name: str, route: str, token_kind: str) -> ApiResponse | StreamResult:
-    """`name` sends `route` presenting a token of `token_kind` (and nothing else the step does not name)."""
+def token_route(route: str) -> TokenRoute:
+    """The request of TOKEN_ROUTES the contract writes as `route`, e.g. "GET /api/chat/sessions"."""
+    return next(candidate for candidate in TOKEN_ROUTES if candidate.route == route)
+
+
+def send_with_token(world: World, name: str, route: TokenRoute, kind: TokenKind) -> ApiResponse | StreamResult:
+    """`name` sends `route` presenting a token of `kind` (and nothing else the step does not name)."""
     signed_in = world.person(name).signed_in
-    send, headers = ROUTES_NEEDING_A_TOKEN[route].send, headers_of_kind(token_kind, signed_in)
+    headers = kind.headers(signed_in)
     # A kind of several tokens: the answer judged is the first that is not a 401 (the one that let a bad token
     # through), or else the last.
-    for token in tokens_of_kind(token_kind, signed_in, world.suite.config.jwt_secret):
-        answer = send(world, name, token, headers)
+    for token in kind.make(signed_in, world.suite.config.jwt_secret):
+        answer = route.send(world, name, token, headers)
         if answer.status != 401:
             break
     return answer
@@ -225,69 +226,23 @@ def _try_to_create_user(world: World, person: Person) -> ApiResponse:
     return answer
 
 
-def _account_created(world: World) -> None:
-    if not world.suite.platform.auth.signs_in(world.attempted_account.username, world.attempted_account.password):
-        raise AssertionError(
-            f"expected the new account to sign in, but it cannot\naccount: {world.attempted_account.username!r}"
-        )
-
-
-def _carol_gone(world: World) -> None:
-    carol = world.accounts["Carol"]
-    if world.suite.platform.auth.signs_in(carol.username, carol.password):
-        raise AssertionError(
-            "expected Carol to be unable to sign in once her account is deleted, but she still can\n"
-            f"account: {world.accounts['Carol'].username!r}"
-        )
-    # Accounting too must no longer know her (it checks users with auth; a cache must not outlive a deletion).
-    administrator, carol_id = world.person("the administrator"), world.person("Carol").user_id
-    for what, answer in (("credits for her", administrator.allocate(carol_id, 1)),
-                         ("her balance", administrator.balance_of(carol_id))):
-        if answer.status != 404:
-            raise AssertionError(
-                f"expected accounting to answer 404 for {what} once her account is deleted, but {answer.request} "
-                f"answered {answer.status}"
-            )
-
-
-def _carol_richer_by(credits: int) -> Callable[[World], None]:
-    def check(world: World) -> None:
-        carol = world.person("Carol")
-        grown = carol.balance_when(lambda now: now - world.starting_balances["Carol"] >= credits)
-        if grown - world.starting_balances["Carol"] != credits:
-            raise AssertionError(
-                f"expected Carol's balance to grow by exactly {credits}, it went from "
-                f"{world.starting_balances['Carol']} to {grown}"
-            )
-
-    return check
-
-
-def _shows_carol_balance(world: World) -> None:
-    shown, own = world.answer.field("totalCredits"), world.person("Carol").balance()
-    if shown != own:
-        raise AssertionError(f"expected the balance shown to be Carol's own {own}, it is {shown!r}")
-
-
-GUARDED_ACTIONS: dict[str, GuardedAction] = {
-    "create a user": GuardedAction("POST /api/admin/users", 201, _try_to_create_user, _account_created),
-    "delete Carol's account": GuardedAction(
-        "DELETE /api/admin/users/{userId}", 200,
-        lambda world, person: person.delete_user(world.person("Carol").user_id), _carol_gone,
-    ),
-    "give Carol 1000 credits": GuardedAction(
-        "POST /api/credits/allocate", 201,
-        lambda world, person: person.allocate(world.person("Carol").user_id, 1000), _carol_richer_by(1000),
-    ),
-    "give herself 1000 credits": GuardedAction(
-        "POST /api/credits/allocate", 201, lambda world, person: person.allocate(person.user_id, 1000),
-        _carol_richer_by(1000),
-    ),
-    "look at Carol's balance": GuardedAction(
-        "GET /api/credits/balance/{userId}", 200,
-        lambda world, person: person.balance_of(world.person("Carol").user_id), _shows_carol_balance,
-    ),
-}
+CREATE_A_USER = GuardedAction("POST /api/admin/users", 201, _try_to_create_user, expectations.account_created)
+DELETE_CAROL = GuardedAction(
+    "DELETE /api/admin/users/{userId}", 200,
+    lambda world, person: person.delete_user(world.person("Carol").user_id), expectations.carol_gone,
+)
+GIVE_CAROL_CREDITS = GuardedAction(
+    "POST /api/credits/allocate", 201,
+    lambda world, person: person.allocate(world.person("Carol").user_id, 1000), expectations.carol_richer_by(1000),
+)
+GIVE_HERSELF_CREDITS = GuardedAction(
+    "POST /api/credits/allocate", 201, lambda world, person: person.allocate(person.user_id, 1000),
+    expectations.carol_richer_by(1000),
+)
+LOOK_AT_CAROL_BALANCE = GuardedAction(
+    "GET /api/credits/balance/{userId}", 200,
+    lambda world, person: person.balance_of(world.person("Carol").user_id), expectations.shows_carol_balance,
+)
 
 
 # -- what a request leaves behind on accounts and balances ---------------------------------------------------
@@ -304,8 +259,9 @@ def create_duplicate_of(world: World, name: str, field: str) -> ApiResponse:
     return answer
 
 
-def act_on_unknown_user(admin: Person, action: str) -> ApiResponse:
-    user_id = unknown_user_id()
+def act_on_unknown_user(world: World, action: str) -> ApiResponse:
+    """The administrator deletes, or looks at the balance of, a user who does not exist."""
+    admin, user_id = world.person("the administrator"), unknown_user_id()
     return admin.delete_user(user_id) if action == "deletes" else admin.balance_of(user_id)
 
 
@@ -315,18 +271,35 @@ def unknown_user_id() -> str:
 
 # -- signing in ---------------------------------------------------------------------------------------------
 
-# How someone may try to sign in as Alice -> the body fields sent (MISSING leaves a field out).
-SIGN_IN_ATTEMPTS: dict[str, Callable[[Account], dict[str, Any]]] = {
-    "as Alice with a wrong password": lambda alice: {"username": alice.username, "password": "Wrong-" + alice.password},
-    "as a user who does not exist": lambda alice: {"username": f"nobody-{secrets.token_hex(4)}", "password": alice.password},
-    "as Alice without a password": lambda alice: {"username": alice.username},
-    "with Alice's password but no username": lambda alice: {"password": alice.password},
-}
+# How someone may try to sign in as Alice -> the body fields sent.
 
 
+def with_wrong_password(alice: Account) -> dict[str, Any]:
+    return {"username": alice.username, "password": "Wrong-" + alice.password}
 
-def try_to_sign_in(platform: PlatformClient, alice: Account, attempt: str) -> ApiResponse:
-    return platform.auth.call("POST", "/api/auth/login", json=SIGN_IN_ATTEMPTS[attempt](alice))
+
+def as_unknown_user(alice: Account) -> dict[str, Any]:
+    return {"username": f"nobody-{secrets.token_hex(4)}", "password": alice.password}
+
+
+def without_password(alice: Account) -> dict[str, Any]:
+    return {"username": alice.username}
+
+
+def without_username(alice: Account) -> dict[str, Any]:
+    return {"password": alice.password}
+
+
+def sign_in_with_password(world: World, name: str) -> ApiResponse:
+    """`name` signs in with her configured password; the answer is the step's to judge."""
+    account = world.suite.account(name)
+    return world.suite.platform.auth.login(account.username, account.password)
+
+
+def try_to_sign_in(world: World, attempt: Callable[[Account], dict[str, Any]]) -> ApiResponse:
+    """Someone tries to sign in as Alice sending the fields `attempt` makes from her account."""
+    alice = world.suite.account("Alice")
+    return world.suite.platform.auth.call("POST", "/api/auth/login", json=attempt(alice))
 
 
 # -- identity claims and browsers ---------------------------------------------------------------------------
@@ -351,32 +324,40 @@ def preflight_question(world: World, name: str) -> ApiResponse:
     return world.suite.platform.chat.call("OPTIONS", path, headers=headers)
 
 
-def ask_sending(platform: PlatformClient, person: Person, conversation_id: str, message: Any) -> StreamResult:
-    """Asks with `message` (any JSON value; MISSING leaves it out) as the question."""
+def ask_sending(world: World, name: str, message: Any) -> StreamResult:
+    """`name` asks in the scenario's reply's conversation with `message` (any JSON value; MISSING leaves it
+    out) as the question."""
     body = {} if message is MISSING else {"message": message}
-    return platform.chat.ask_sending(person.token, conversation_id, body)
+    return world.suite.platform.chat.ask_sending(world.person(name).token, world.reply.conversation_id, body)
 
 
-def confirm_counting(person: Person, reply: Any, text: str, tokens_used: Any) -> ApiResponse:
-    """Confirms a reply with its own streaming session ID, as `text`, counting `tokens_used` (any JSON value)."""
-    return person.confirm_sending(reply, confirmation(text, reply.streaming_session_id, tokens_used))
+def confirm_counting(world: World, name: str, tokens_used: Any) -> ApiResponse:
+    """`name` confirms the scenario's reply with its own streaming session ID, counting `tokens_used` (any JSON
+    value) and sending the attacker's text: a count that is wrongly accepted shows in the conversation."""
+    world.make_sure_reply_id_is_stored()  # before that, every ID gets the mismatch: "invalid" would prove nothing
+    reply = world.reply
+    body = confirmation(attacker_text(), reply.streaming_session_id, tokens_used)
+    return world.person(name).confirm_sending(reply, body)
 
 
 # -- malformed requests ---------------------------------------------------------------------------------
 
-# What a step calls a request -> (service, path for a conversation).
-REQUESTS: dict[str, tuple[str, Callable[[str], str]]] = {
-    "a question": ("chat", lambda conversation: session_path(conversation) + "/stream"),
-    "a reply confirmation": ("chat", lambda conversation: session_path(conversation) + "/update-stream"),
-    "a new conversation": ("chat", lambda conversation: "/api/chat/sessions"),
-    "a log-in": ("auth", lambda conversation: "/api/auth/login"),
-    "a credit allocation": ("accounting", lambda conversation: "/api/credits/allocate"),
-}
+@dataclass(frozen=True)
+class PostRoute:
+    """A POST of the contract a malformed body is sent to: its service and its path for a conversation."""
+
+    service: str
+    path: Callable[[str], str]
 
 
-def send_malformed(
-    platform: PlatformClient, person: Person, conversation_id: str, request: str, malformation: str
-) -> ApiResponse:
-    service, path = REQUESTS[request]
-    api = getattr(platform, service)
-    return api.call("POST", path(conversation_id), token=person.token, content=MALFORMATIONS[malformation])
+QUESTION = PostRoute("chat", lambda conversation: session_path(conversation) + "/stream")
+REPLY_CONFIRMATION = PostRoute("chat", lambda conversation: session_path(conversation) + "/update-stream")
+NEW_CONVERSATION = PostRoute("chat", lambda conversation: "/api/chat/sessions")
+LOG_IN = PostRoute("auth", lambda conversation: "/api/auth/login")
+CREDIT_ALLOCATION = PostRoute("accounting", lambda conversation: "/api/credits/allocate")
+
+
+def send_malformed(world: World, name: str, request: PostRoute, body: bytes) -> ApiResponse:
+    """`name` sends `request`, about the scenario's conversation, with `body` as it is."""
+    api = getattr(world.suite.platform, request.service)
+    return api.call("POST", request.path(world.conversation), token=world.person(name).token, content=body)

@@ -2,6 +2,7 @@
 steps call on it."""
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Callable
 from typing import Any
@@ -27,13 +28,14 @@ from chat_acceptance.transport.client import ApiResponse, Claims, Exchange
 from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.world.suite import PERSONAS, Suite
 
-# The IDs other than a reply's own that a step may confirm it with.
-OTHER_IDS = (
-    "a made-up ID",
-    "an ID shaped like the issued one",
-    "the ID of her earlier reply",
-    "the ID of the reply in her other conversation",
-)
+
+class OtherId(enum.Enum):
+    """The IDs other than a reply's own that it may be confirmed with (the value names the kind in reports)."""
+
+    MADE_UP = "a made-up ID"
+    LOOKALIKE = "an ID shaped like the issued one"
+    EARLIER_REPLY = "the ID of her earlier reply"
+    OTHER_CONVERSATION = "the ID of the reply in her other conversation"
 
 
 class World:
@@ -231,13 +233,13 @@ class World:
         admin = self.person("the administrator")
         self.add_cleanup(f"delete user {username}", lambda: admin.delete_user(str(user_id)))
 
-    def other_id(self, kind: str) -> str:
-        """An ID other than the reply's own, of the kind a step names (one of OTHER_IDS)."""
-        if kind == "a made-up ID":
+    def other_id(self, kind: OtherId) -> str:
+        """An ID other than the reply's own, of the given kind."""
+        if kind is OtherId.MADE_UP:
             return made_up_streaming_id()
-        if kind == "an ID shaped like the issued one":
+        if kind is OtherId.LOOKALIKE:
             return lookalike_of(self.reply.streaming_session_id)
-        source = self.earlier_reply if kind == "the ID of her earlier reply" else self.other_reply
+        source = self.earlier_reply if kind is OtherId.EARLIER_REPLY else self.other_reply
         return source.streaming_session_id
 
     def protect(self, what: str, owner: str) -> consequences.Protected:

@@ -14,7 +14,7 @@ def step_try_route_with_token(context, name, route, token):
 @when("{name:Person} tries to {action:GuardedAction}")
 def step_try_guarded_action(context, name, action):
     world = context.world
-    world.action = access.GUARDED_ACTIONS[action]
+    world.action = action
     world.answer = world.action.attempt(world, world.person(name))
 
 
@@ -41,20 +41,17 @@ def step_nothing_changed(context):
 
 @when("{name:Person} signs in with her password")
 def step_sign_in(context, name):
-    world = context.world
-    account = world.suite.account(name)
-    world.answer = world.suite.platform.auth.login(account.username, account.password)
+    context.world.answer = access.sign_in_with_password(context.world, name)
 
 
 @then("{name:Person} is signed in as {role:Role}")
 def step_signed_in_as(context, name, role):
-    expect.is_signed_in_as(context.world.answer, context.world.suite.account(name), role)
+    expect.is_signed_in_as(context.world, name, role)
 
 
 @when("someone signs in {attempt:SignInAttempt}")
 def step_someone_signs_in(context, attempt):
-    world = context.world
-    world.answer = access.try_to_sign_in(world.suite.platform, world.suite.account("Alice"), attempt)
+    context.world.answer = access.try_to_sign_in(context.world, attempt)
 
 
 @then("nobody can sign in as the user the administrator tried to create")

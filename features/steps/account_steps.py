@@ -2,7 +2,6 @@
 import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import when
 
-from chat_acceptance.attacks import forgery
 from chat_acceptance.world import access
 
 
@@ -13,17 +12,14 @@ def step_create_duplicate(context, what):
 
 @when("the administrator {action:UnknownUserAction} a user who does not exist")
 def step_act_on_unknown_user(context, action):
-    context.world.answer = access.act_on_unknown_user(context.world.person("the administrator"), action)
+    context.world.answer = access.act_on_unknown_user(context.world, action)
 
 
 @when("{name:Person} confirms the reply with its own streaming session ID, counting {count:JsonValue} tokens")
 def step_confirm_counting(context, name, count):
-    world = context.world
-    world.make_sure_reply_id_is_stored()  # before that, every ID gets the mismatch: "invalid" would prove nothing
-    world.answer = access.confirm_counting(world.person(name), world.reply, forgery.attacker_text(), count)
+    context.world.answer = access.confirm_counting(context.world, name, count)
 
 
 @when("{name:Person} asks in that conversation sending {value:JsonValue} as the question")
 def step_ask_sending(context, name, value):
-    world = context.world
-    world.answer = access.ask_sending(world.suite.platform, world.person(name), world.reply.conversation_id, value)
+    context.world.answer = access.ask_sending(context.world, name, value)

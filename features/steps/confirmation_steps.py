@@ -2,7 +2,7 @@
 import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import then, when
 
-from chat_acceptance.attacks import forgery, near_misses
+from chat_acceptance.attacks import forgery
 from chat_acceptance.checks import consequences
 from chat_acceptance.checks import expectations as expect
 
@@ -59,12 +59,12 @@ def step_confirm_someone_elses_reply(context, name, owner, text):
 
 @when("{name:Person}'s reply is confirmed with someone else's text, trying each near miss of its ID: {what:NearMisses}")
 def step_confirm_with_near_misses(context, name, what):
-    context.world.try_near_misses(near_misses.BY_DESCRIPTION[what].name)
+    context.world.try_near_misses(what.name)
 
 
 @then("every attempt is rejected as a streaming session ID mismatch")
 def step_every_attempt_rejected(context):
-    expect.every_near_miss_rejected(context.world.attempts, context.world.suite.config.seed)
+    expect.every_near_miss_rejected(context.world)
 
 
 @then("the confirmation is accepted")

@@ -3,13 +3,12 @@ import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import then, when
 
 from chat_acceptance.checks import expectations as expect
-from chat_acceptance.world.access import send_malformed
+from chat_acceptance.world import access
 
 
 @when("{name:Person} sends {request:Request} with {malformation:Malformation}")
 def step_send_malformed(context, name, request, malformation):
-    world = context.world
-    world.answer = send_malformed(world.suite.platform, world.person(name), world.conversation, request, malformation)
+    context.world.answer = access.send_malformed(context.world, name, request, malformation)
 
 
 @then("the request is refused with a clear error message")

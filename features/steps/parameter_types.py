@@ -4,20 +4,21 @@ import re
 
 import parse
 from behave import register_type
-from vocabulary import ROLES
-
-from chat_acceptance.attacks.malformed import MALFORMATIONS
-from chat_acceptance.attacks.near_misses import BY_DESCRIPTION
-from chat_acceptance.checks.expectations import REFUSALS
-from chat_acceptance.transport.client import MISSING
-from chat_acceptance.world.access import (
+from vocabulary import (
     GUARDED_ACTIONS,
+    MALFORMATIONS,
+    NEAR_MISSES,
+    OTHER_IDS,
+    PEOPLE,
     REQUESTS,
+    ROLES,
     ROUTES_NEEDING_A_TOKEN,
     SIGN_IN_ATTEMPTS,
     TOKEN_KINDS,
 )
-from chat_acceptance.world.scenario import OTHER_IDS
+
+from chat_acceptance.checks.expectations import REFUSALS
+from chat_acceptance.transport.client import MISSING
 
 
 def _choice(words):
@@ -46,19 +47,19 @@ def json_value(text):
 
 
 register_type(
-    Person=_choice(["Alice", "Bob", "Carol", "the administrator", "the supervisor"]),
-    OtherId=_choice(OTHER_IDS),
-    TokenKind=_choice(TOKEN_KINDS),
-    TokenRoute=_choice(ROUTES_NEEDING_A_TOKEN),
-    GuardedAction=_choice(GUARDED_ACTIONS),
+    Person=_choice(PEOPLE),
+    OtherId=_meaning(OTHER_IDS),
+    TokenKind=_meaning(TOKEN_KINDS),
+    TokenRoute=_meaning(ROUTES_NEEDING_A_TOKEN),
+    GuardedAction=_meaning(GUARDED_ACTIONS),
     Refusal=_choice(REFUSALS),
     AccountField=_choice(["username", "email"]),
     Role=_meaning(ROLES),
-    SignInAttempt=_choice(SIGN_IN_ATTEMPTS),
+    SignInAttempt=_meaning(SIGN_IN_ATTEMPTS),
     UnknownUserAction=_choice(["deletes", "looks at the balance of"]),
-    Request=_choice(REQUESTS),
-    Malformation=_choice(MALFORMATIONS),
+    Request=_meaning(REQUESTS),
+    Malformation=_meaning(MALFORMATIONS),
     Identifier=_choice(["user id", "username"]),
-    NearMisses=_choice(BY_DESCRIPTION),
+    NearMisses=_meaning(NEAR_MISSES),
     JsonValue=json_value,
 )

@@ -1,5 +1,6 @@
 """contract/promises.yaml maps every promise of the contract to the scenarios that check it, and stays in step
 with the contract and with the features' Examples tables."""
+import importlib.util
 import re
 from pathlib import Path
 
@@ -7,9 +8,22 @@ import pytest
 from behave.parser import parse_file
 
 from chat_acceptance import contract_map
-from chat_acceptance.world.access import GUARDED_ACTIONS, ROUTES_NEEDING_A_TOKEN, TOKEN_KINDS
+from chat_acceptance.attacks.near_misses import FAMILIES
+from chat_acceptance.world.access import TOKEN_ROUTES
 
 FEATURES = Path(__file__).resolve().parents[2] / "features"
+
+
+def _steps_vocabulary():
+    """features/steps/vocabulary.py: the features' words for the library's objects (not a package: behave loads
+    the steps folder by path)."""
+    spec = importlib.util.spec_from_file_location("vocabulary", FEATURES / "steps" / "vocabulary.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+VOCABULARY = _steps_vocabulary()
 CONTRACT = contract_map.CONTRACT_COPY.read_text()
 MAP = contract_map.load()
 TOKEN_TAGS = {f"behaviour.{kind}_token_refused" for kind in ("missing", "forged", "unsigned", "refresh", "expired")}
@@ -126,8 +140,8 @@ def test_every_route_that_needs_a_token_is_tried_with_every_kind_of_bad_token():
     needs_token -= NEEDS_NO_TOKEN
     tried: dict[str, set[str]] = {}
     for _, row in _rows(_outline("security.feature", "Alice tries to <action> with <token>")):
-        tried.setdefault(row["token"], set()).add(ROUTES_NEEDING_A_TOKEN[row["action"]].route)
-    assert set(tried) == set(TOKEN_KINDS), "token kinds without their Examples table"
+        tried.setdefault(row["token"], set()).add(VOCABULARY.ROUTES_NEEDING_A_TOKEN[row["action"]].route)
+    assert set(tried) == set(VOCABULARY.TOKEN_KINDS), "token kinds without their Examples table"
     missing = {kind: sorted(needs_token - routes) for kind, routes in tried.items() if needs_token - routes}
     assert missing == {}, "routes that need a token which a kind of bad token is not tried against"
 
@@ -147,7 +161,7 @@ def _reserved_to(route: str) -> set[str]:
 def _role_rows(then_step: str) -> set[tuple[str, str]]:
     """(who, route) of each row of the role matrix's outline whose outcome is `then_step`."""
     outline = _outline("security.feature", then_step)
-    return {(row["who"], GUARDED_ACTIONS[row["action"]].route) for _, row in _rows(outline)}
+    return {(row["who"], VOCABULARY.GUARDED_ACTIONS[row["action"]].route) for _, row in _rows(outline)}
 
 
 def test_every_guarded_route_is_refused_to_every_role_it_is_not_reserved_to_and_lets_the_others_through():
@@ -162,3 +176,14 @@ def test_every_guarded_route_is_refused_to_every_role_it_is_not_reserved_to_and_
             missing.append(f"the supervisor refused on {route}")
         missing += [f"{who} let through on {route}" for who in sorted(let_through) if (who, route) not in allowed]
     assert missing == [], "rows the role matrix lacks"
+
+
+def test_every_near_miss_family_has_business_words_for_the_feature():
+    families = set(VOCABULARY.NEAR_MISSES.values())
+    assert {family.name for family in families} == set(FAMILIES), "near-miss families the features cannot name"
+    assert all(not any(word in described.lower() for word in ("sql", "json", "header", "regex"))
+               for described in VOCABULARY.NEAR_MISSES)
+
+
+def test_every_token_route_of_the_library_has_words_in_the_features():
+    assert set(VOCABULARY.ROUTES_NEEDING_A_TOKEN.values()) == set(TOKEN_ROUTES)

@@ -11,7 +11,7 @@ from chat_acceptance.actors.people import Credentials, Person, sign_in
 from chat_acceptance.config import Account
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.transport.client import HttpTransport, PlatformClient, Timeouts
-from chat_acceptance.world.access import SIGN_IN_COOKIES_ONLY, headers_of_kind
+from chat_acceptance.world.access import NO_TOKEN, SIGN_IN_COOKIES_ONLY
 
 SECRET = "a-test-signing-secret-of-at-least-32-bytes!"
 
@@ -63,8 +63,8 @@ def test_cookies_go_only_where_the_step_names_them(server, platform):
     server.reply(login_reply(token(3600)))
     server.reply(json_reply(401, {"message": "no token"}))
     signed_in = sign_in(platform, Account("alice", "pw"))
-    assert headers_of_kind("no token", signed_in) == {}
-    platform.accounting.balance(None, headers=headers_of_kind(SIGN_IN_COOKIES_ONLY, signed_in))
+    assert NO_TOKEN.headers(signed_in) == {}
+    platform.accounting.balance(None, headers=SIGN_IN_COOKIES_ONLY.headers(signed_in))
     assert server.received[1].headers["cookie"] == f"accessToken={signed_in.access_token}"
 
 
