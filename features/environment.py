@@ -23,16 +23,26 @@ from behave.model_type import Status
 from behave.parser import parse_feature
 from behave.tag_expression import make_tag_expression
 
-from chat_acceptance import reporting
 from chat_acceptance.actors.credits import NotCheckable
 from chat_acceptance.attacks import near_misses
-from chat_acceptance.config import ConfigError, SuiteConfig
-from chat_acceptance.contract import ContractChecker
+from chat_acceptance.config.sources import ConfigError
+from chat_acceptance.config.suite_config import SuiteConfig
+from chat_acceptance.contract.checker import ContractChecker
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.reporting import allure_dynamic, baseline, findings
+from chat_acceptance.reporting import (
+    allure_dynamic,
+    attachments,
+    baseline,
+    contract_finding,
+    findings,
+    labels,
+    run_metadata,
+)
 from chat_acceptance.reporting.console import NOT_CHECKED, RunSummary
 from chat_acceptance.reporting.junit import use_reasoned_junit
-from chat_acceptance.transport.client import Connection, HttpTransport, PlatformClient, PlatformUnavailable, Timeouts
+from chat_acceptance.transport.client import PlatformClient
+from chat_acceptance.transport.exchange import PlatformUnavailable
+from chat_acceptance.transport.http_transport import Connection, HttpTransport, Timeouts
 from chat_acceptance.transport.run_health import RunHealth, Throttled
 from chat_acceptance.world.scenario import World
 from chat_acceptance.world.suite import Suite
@@ -84,7 +94,7 @@ def before_all(context):
     _interrupt_on_sigterm()
     context.setup_failure = None
     context.findings_beside_failures = []
-    reporting.name_outline_rows(_parsed_features(context))
+    labels.name_outline_rows(_parsed_features(context))
     try:
         config = SuiteConfig.from_sources(context.config.userdata, _defined_names(context.config), os.environ)
     except (ConfigError, ValueError) as problem:
@@ -117,10 +127,10 @@ def before_all(context):
     context.allure_results = None
     if allure_dynamic.install():
         # Every exchange lands on the running scenario's report, redacted (outside a scenario it is dropped).
-        transport.add_listener(lambda exchange: reporting.attach_exchange(exchange, redactor))
+        transport.add_listener(lambda exchange: attachments.attach_exchange(exchange, redactor))
         context.allure_results = _allure_results_dir(context)
         context.run_environment = _run_environment(config)
-        reporting.write_run_metadata(context.allure_results, environment=context.run_environment, redactor=redactor)
+        run_metadata.write_run_metadata(context.allure_results, environment=context.run_environment, redactor=redactor)
     context.suite = Suite(
         config,
         PlatformClient(
@@ -205,7 +215,7 @@ def before_scenario(context, scenario):
     if health.throttled_service is not None:  # the waiting budget is spent: what is left is not checked
         _not_checked(scenario, health.verdict)
         return
-    reporting.apply_scenario_labels(scenario)
+    labels.apply_scenario_labels(scenario)
     context.world = World(context.suite, add_cleanup=_cleanup_registrar(context, config.keep_resources))
     transport = context.suite.platform.transport
     world = context.world
@@ -244,13 +254,13 @@ def after_step(context, step):
         _not_checked(context.scenario, reason)
         return
     if step.status == "failed" and getattr(context, "world", None) and context.world.exchanges:
-        reporting.attach_failure(context.world.exchanges[-1], context.suite.platform.transport.redactor)
+        attachments.attach_failure(context.world.exchanges[-1], context.suite.platform.transport.redactor)
 
 
 def after_scenario(context, scenario):
     reason = getattr(scenario, "skip_reason", None) or ""
     if reason.startswith(NOT_CHECKED):
-        reporting.mark_not_checked(reason)
+        labels.mark_not_checked(reason)
     outcomes = getattr(context, "outcomes", None)
     if outcomes is not None:
         outcomes.record(scenario)
@@ -259,13 +269,13 @@ def after_scenario(context, scenario):
         return
     redactor = context.suite.platform.transport.redactor
     details = redactor.text("\n".join(str(finding) for finding in world.contract_findings))
-    reporting.attach_text("contract findings", details, redactor)
+    attachments.attach_text("contract findings", details, redactor)
     judged = any(step.name == CONTRACT_STEP and step.status != "skipped" for step in scenario.steps)
     if not judged:  # an earlier step failed: the behaviour verdict stays first, the finding is listed beside it
         finding = _stable(world.contract_findings[0])
         context.findings_beside_failures.append((scenario.name, finding))
         if context.allure_results is not None:
-            reporting.write_contract_finding(context.allure_results, scenario, finding, details)
+            contract_finding.write_contract_finding(context.allure_results, scenario, finding, details)
 
 
 def after_all(context):
@@ -275,7 +285,7 @@ def after_all(context):
     if suite is not None and getattr(context, "allure_results", None) is not None:
         # The HTML report's environment says what the run granted and left behind, as the summary does.
         left = suite.leftovers.remaining
-        reporting.write_run_metadata(
+        run_metadata.write_run_metadata(
             context.allure_results,
             environment={
                 **context.run_environment,

@@ -44,7 +44,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from chat_acceptance.reporting import NEAR_MISS_TIMING, STREAM_TIMING
+from chat_acceptance.reporting.attachments import NEAR_MISS_TIMING, STREAM_TIMING
 from suite_tools import parallel_suite
 from suite_tools.suite_runs import embedded_only, suite_userdata, write_behave_ini
 
@@ -169,7 +169,7 @@ def scenario_timings(results_dir: Path) -> tuple[ScenarioTiming, ...]:
     for result_file in results_dir.glob("*-result.json"):
         result = json.loads(result_file.read_text(encoding="utf-8"))
         attachments = list(_attachments(result))
-        # The run writes each streamed reply's timing as JSON (chat_acceptance.reporting.stream_timing).
+        # The run writes each streamed reply's timing as JSON (chat_acceptance.reporting.attachments.stream_timing).
         durations = [
             json.loads(_read_attachment(results_dir, attachment))["streaming_s"]
             for attachment in attachments

@@ -74,13 +74,14 @@ def _profile_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _profile(reference: str) -> str:
-    from chat_acceptance.config import profile_path
+    from chat_acceptance.config.sources import profile_path
 
     return str(profile_path(reference).resolve())
 
 
 def _show_config(arguments: argparse.Namespace) -> int:
-    from chat_acceptance.config import ConfigError, SuiteConfig, settings_table
+    from chat_acceptance.config.sources import ConfigError
+    from chat_acceptance.config.suite_config import SuiteConfig, settings_table
 
     if arguments.table:
         print(settings_table())
@@ -102,7 +103,8 @@ def _show_config(arguments: argparse.Namespace) -> int:
 def _run(behave_args: list[str], *, jobs: int = 1, scheme: str = "feature", shard: str | None = None,
          record: bool = False) -> int:
     """What `make acceptance` did: a clean results folder, the run, the reports, the baseline's verdict."""
-    from chat_acceptance.config import ConfigError, SuiteConfig
+    from chat_acceptance.config.sources import ConfigError
+    from chat_acceptance.config.suite_config import SuiteConfig
     from chat_acceptance.reporting import baseline
     from suite_tools.parallel_suite import defines_in
 

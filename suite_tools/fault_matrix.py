@@ -28,8 +28,8 @@ from pathlib import Path
 
 from behave.parser import parse_file
 
-from chat_acceptance.reporting import name_outline_rows
 from chat_acceptance.reporting.headlines import first_line
+from chat_acceptance.reporting.labels import name_outline_rows
 from reference_services.faults import FAULTS, Fault
 from suite_tools.suite_runs import ROOT, embedded_only, write_behave_ini
 

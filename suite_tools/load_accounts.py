@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from chat_acceptance.actors.people import Person, SignedIn, sign_in
-from chat_acceptance.config import Account, SuiteConfig
-from chat_acceptance.transport.client import ApiResponse, PlatformClient, PlatformUnavailable
+from chat_acceptance.config.suite_config import Account, SuiteConfig
+from chat_acceptance.transport.client import PlatformClient
+from chat_acceptance.transport.exchange import ApiResponse, PlatformUnavailable
 from chat_acceptance.waiting import poll_until
 
 CONCURRENCY = 8  # set-up and clean-up calls at once: enough to finish fast, few enough not to swamp auth's hashing

@@ -68,16 +68,12 @@ from chat_acceptance.checks.matchers import (
     is_complete_stream,
     is_rejected_as_mismatch,
 )
-from chat_acceptance.config import Account, ConfigError, SuiteConfig
+from chat_acceptance.config.sources import ConfigError
+from chat_acceptance.config.suite_config import Account, SuiteConfig
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.transport.client import (
-    ApiResponse,
-    Exchange,
-    HttpTransport,
-    PlatformClient,
-    PlatformUnavailable,
-    Timeouts,
-)
+from chat_acceptance.transport.client import PlatformClient
+from chat_acceptance.transport.exchange import ApiResponse, Exchange, PlatformUnavailable
+from chat_acceptance.transport.http_transport import HttpTransport, Timeouts
 from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.world.scenario import OtherId, World
 from chat_acceptance.world.suite import Suite

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from chat_acceptance.config import SuiteConfig
+from chat_acceptance.config.suite_config import SuiteConfig
 from suite_tools.suite_runs import (
     FEATURES,
     ROOT,

@@ -8,7 +8,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from chat_acceptance.config import SuiteConfig, defaults
+from chat_acceptance.config.suite_config import SuiteConfig, defaults
 from chat_acceptance.files import SUITE_FILES
 from reference_services.platform import PlatformSettings, RunningPlatform, start_platform
 
@@ -42,7 +42,7 @@ def behave_settings() -> dict[str, object]:
 
 
 def suite_userdata() -> dict[str, object]:
-    """The suite's defaults, as behave userdata (declared in chat_acceptance.config)."""
+    """The suite's defaults, as behave userdata (declared in chat_acceptance.config.suite_config)."""
     return dict(defaults())
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from chat_acceptance.transport.client import ApiResponse
+from chat_acceptance.transport.exchange import ApiResponse
 
 PRICE_SAMPLES = 3  # streams measured before and after, until one shows what a reply costs
 MARGIN = 2  # top up when the estimate would not pay for this many replies

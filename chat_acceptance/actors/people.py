@@ -26,8 +26,9 @@ from chat_acceptance.checks.matchers import (
     require,
     tokens_reported,
 )
-from chat_acceptance.config import Account
-from chat_acceptance.transport.client import ApiResponse, Claims, PlatformClient, confirmation
+from chat_acceptance.config.suite_config import Account
+from chat_acceptance.transport.client import PlatformClient, confirmation
+from chat_acceptance.transport.exchange import ApiResponse, Claims
 from chat_acceptance.transport.sse import MalformedStream, StreamResult
 from chat_acceptance.waiting import poll_until
 

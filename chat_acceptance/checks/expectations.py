@@ -10,8 +10,8 @@ from chat_acceptance.checks import matchers
 from chat_acceptance.checks.consequences import account_changes
 from chat_acceptance.checks.invariants import CONSEQUENCE, LEAK, Invariants, allowed_origin_problem
 from chat_acceptance.checks.matchers import require, tokens_reported
-from chat_acceptance.config import Account
-from chat_acceptance.transport.client import ApiResponse
+from chat_acceptance.config.suite_config import Account
+from chat_acceptance.transport.exchange import ApiResponse
 from chat_acceptance.transport.sse import StreamResult
 
 if TYPE_CHECKING:  # checks judge what the world and its actors hold; those import checks, never the other way

@@ -30,7 +30,8 @@ from urllib.parse import unquote, urlsplit
 from chat_acceptance.attacks import leaks
 from chat_acceptance.checks.consequences import account_changes, as_pairs, describe_difference
 from chat_acceptance.checks.matchers import is_mismatch, tokens_reported
-from chat_acceptance.transport.client import Exchange, confirmation, route_of
+from chat_acceptance.transport.client import confirmation
+from chat_acceptance.transport.exchange import Exchange, route_of
 from chat_acceptance.transport.sse import MalformedStream
 from chat_acceptance.waiting import poll_until
 

@@ -8,7 +8,7 @@ from hamcrest.core.base_matcher import BaseMatcher
 from hamcrest.core.description import Description
 from hamcrest.core.string_description import StringDescription
 
-from chat_acceptance.transport.client import ApiResponse
+from chat_acceptance.transport.exchange import ApiResponse
 from chat_acceptance.transport.sse import Ending, MalformedStream, StreamResult
 
 _INTERNALS_MARKS = ("traceback (most recent call last)", "<html", "<!doctype", "\n    at ", 'file "/')

@@ -31,7 +31,7 @@ from typing import Any
 
 import allure
 
-from chat_acceptance.config import BY_NAME
+from chat_acceptance.config.suite_config import BY_NAME
 from chat_acceptance.reporting.allure_dynamic import current_test
 from chat_acceptance.reporting.headlines import failure_reason, run_stopped
 

@@ -29,9 +29,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from chat_acceptance.reporting import CATEGORIES_FILE
 from chat_acceptance.reporting.baseline import DEFAULT_OUTCOMES, RunOutcomes
 from chat_acceptance.reporting.headlines import run_stopped
+from chat_acceptance.reporting.run_metadata import CATEGORIES_FILE
 
 ROUTE = "<route>"
 SEVERITIES = ("blocker", "critical", "normal", "minor", "trivial")

@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from chat_acceptance.contract_map import ContractMap, load
-from chat_acceptance.reporting import NOT_CHECKED_LABEL
+from chat_acceptance.reporting.labels import NOT_CHECKED_LABEL
 
 _ORDER = ("failed", "broken", "passed", "skipped")
 

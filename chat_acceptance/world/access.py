@@ -23,8 +23,9 @@ from chat_acceptance.attacks.forgery import (
     unsigned_token,
 )
 from chat_acceptance.checks import expectations
-from chat_acceptance.config import Account
-from chat_acceptance.transport.client import MISSING, ApiResponse, confirmation, session_path
+from chat_acceptance.config.suite_config import Account
+from chat_acceptance.transport.client import MISSING, confirmation, session_path
+from chat_acceptance.transport.exchange import ApiResponse
 from chat_acceptance.transport.sse import StreamResult
 
 if TYPE_CHECKING:

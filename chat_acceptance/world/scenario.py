@@ -7,7 +7,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from chat_acceptance import reporting
 from chat_acceptance.actors.credits import NotCheckable
 from chat_acceptance.actors.people import Person, Reply, identity_claims_of
 from chat_acceptance.attacks import forgery, near_misses
@@ -22,9 +21,9 @@ from chat_acceptance.checks.matchers import (
     require,
     stream_end_problems,
 )
-from chat_acceptance.config import Account
-from chat_acceptance.reporting import attach_text
-from chat_acceptance.transport.client import ApiResponse, Claims, Exchange
+from chat_acceptance.config.suite_config import Account
+from chat_acceptance.reporting.attachments import NEAR_MISS_TIMING, attach_json, attach_text
+from chat_acceptance.transport.exchange import ApiResponse, Claims, Exchange
 from chat_acceptance.transport.sse import StreamResult
 from chat_acceptance.world.suite import PERSONAS, Suite
 
@@ -294,7 +293,7 @@ class World:
                 budget_s=config.near_miss_budget_s,
             )
         self.attempts = tried.attempts
-        reporting.attach_text(
+        attach_text(
             f"near misses tried: {family}",
             near_misses.report(
                 family,
@@ -305,8 +304,8 @@ class World:
             ),
             self.suite.platform.transport.redactor,
         )
-        reporting.attach_json(
-            reporting.NEAR_MISS_TIMING,
+        attach_json(
+            NEAR_MISS_TIMING,
             {"sent": len(tried.attempts), "planned": tried.planned, "seconds": round(tried.seconds, 6)},
         )
         return self.attempts

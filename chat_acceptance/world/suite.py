@@ -11,8 +11,9 @@ from chat_acceptance.actors.credits import CreditBank, NotCheckable
 from chat_acceptance.actors.people import Credentials, Person, SignedIn
 from chat_acceptance.attacks.leaks import IdSamples
 from chat_acceptance.checks.matchers import is_accepted, require
-from chat_acceptance.config import Account, SuiteConfig
-from chat_acceptance.transport.client import ApiResponse, PlatformClient, PlatformUnavailable
+from chat_acceptance.config.suite_config import Account, SuiteConfig
+from chat_acceptance.transport.client import PlatformClient
+from chat_acceptance.transport.exchange import ApiResponse, PlatformUnavailable
 from chat_acceptance.transport.sse import Ending
 from chat_acceptance.waiting import poll_until
 from chat_acceptance.world.leftovers import Leftovers

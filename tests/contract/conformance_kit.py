@@ -35,7 +35,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from chat_acceptance.contract import DEFAULT_DOCUMENT, ContractChecker, ContractViolation
+from chat_acceptance.contract.checker import DEFAULT_DOCUMENT, ContractChecker
+from chat_acceptance.contract.violation import ContractViolation
 from reference_services import RunningPlatform
 
 # Hypothesis keeps a cache directory (unicode tables); keep it out of the working tree.

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from chat_acceptance.contract import DEFAULT_DOCUMENT, ContractChecker
+from chat_acceptance.contract.checker import DEFAULT_DOCUMENT, ContractChecker
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from chat_acceptance.contract import DEFAULT_DOCUMENT, ContractChecker, ContractViolation
+from chat_acceptance.contract.checker import DEFAULT_DOCUMENT, ContractChecker
+from chat_acceptance.contract.violation import ContractViolation
 from chat_acceptance.redaction import Redactor
 
 JSON = {"Content-Type": "application/json; charset=utf-8"}

@@ -1,4 +1,4 @@
-"""chat_acceptance.transport.client: the HTTP transport against a scripted server."""
+"""chat_acceptance.transport (http_transport, client): the HTTP transport against a scripted server."""
 from __future__ import annotations
 
 import json
@@ -10,23 +10,19 @@ import pytest
 from scripted_server import Hold, Repeat, Reply, json_reply, sse
 
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.reporting import format_exchange
-from chat_acceptance.transport import client as client_module
+from chat_acceptance.reporting.attachments import format_exchange
+from chat_acceptance.transport import http_transport
 from chat_acceptance.transport.client import (
     MISSING,
     AccountingApi,
-    ApiResponse,
     AuthApi,
     ChatApi,
-    Claims,
-    Exchange,
-    HttpTransport,
     PlatformClient,
-    PlatformUnavailable,
-    Timeouts,
     confirmation,
     session_path,
 )
+from chat_acceptance.transport.exchange import ApiResponse, Claims, Exchange, PlatformUnavailable, route_of
+from chat_acceptance.transport.http_transport import HttpTransport, Timeouts
 from chat_acceptance.transport.sse import Ending
 
 SECRET = "a-test-signing-secret-of-at-least-32-bytes!"
@@ -142,7 +138,7 @@ def test_no_answer_at_all_is_cut_at_the_read_timeout(server, transport):
 
 
 def test_a_too_large_body_is_refused(server, transport, monkeypatch):
-    monkeypatch.setattr(client_module, "_MAX_BODY_BYTES", 1000)
+    monkeypatch.setattr(http_transport, "_MAX_BODY_BYTES", 1000)
     server.reply(Reply(headers=[("Content-Type", "application/json")], body=[b"x" * 400] * 5))
 
     with pytest.raises(PlatformUnavailable) as caught:
@@ -163,7 +159,7 @@ def test_the_default_size_cap_is_ten_mebibytes(server, transport):
 
 
 def test_a_body_just_under_the_cap_is_read(server, transport, monkeypatch):
-    monkeypatch.setattr(client_module, "_MAX_BODY_BYTES", 1000)
+    monkeypatch.setattr(http_transport, "_MAX_BODY_BYTES", 1000)
     server.reply(Reply(headers=[("Content-Type", "text/plain")], body=[b"y" * 500, b"y" * 500]))
 
     answer = AuthApi(transport(), server.url).health()
@@ -362,7 +358,7 @@ def test_user_ids_are_quoted_too(server, transport):
 
 def test_listeners_get_one_raw_exchange_per_call_and_the_report_redacts_it(server, transport):
     """Raw evidence: the checks judge what came, Set-Cookie and secrets included; whatever shows an exchange
-    redacts it (chat_acceptance.reporting.format_exchange)."""
+    redacts it (chat_acceptance.reporting.attachments.format_exchange)."""
     login_answer = {"accessToken": TOKEN, "refreshToken": TOKEN, "user": {"id": "u1", "username": "user1"}}
     server.reply(json_reply(200, login_answer, headers=[("Set-Cookie", f"refresh={TOKEN}; HttpOnly")]))
     server.reply(json_reply(200, {"totalCredits": 5}))
@@ -450,7 +446,7 @@ def test_a_contract_finding_goes_to_the_finding_listeners_so_the_scenario_judges
     ],
 )
 def test_messages_name_the_route_never_an_id(path, route):
-    assert client_module.route_of(path) == route
+    assert route_of(path) == route
 
 
 # ------------------------------------------------------------------------------------------ streams

@@ -5,7 +5,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from chat_acceptance.config import SETTINGS, settings_table
+from chat_acceptance.config.suite_config import SETTINGS, settings_table
 from suite_tools import cli
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,16 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from chat_acceptance.config import (
-    DEFAULT_SEED,
-    ENVIRONMENT_VARIABLES,
-    GROUPS,
-    SETTINGS,
-    Account,
-    ConfigError,
-    SuiteConfig,
-    defaults,
-)
+from chat_acceptance.config.declaration import GROUPS
+from chat_acceptance.config.kinds import DEFAULT_SEED
+from chat_acceptance.config.sources import ConfigError
+from chat_acceptance.config.suite_config import ENVIRONMENT_VARIABLES, SETTINGS, Account, SuiteConfig, defaults
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from scripted_server import json_reply
 
-from chat_acceptance.config import SuiteConfig
+from chat_acceptance.config.suite_config import SuiteConfig
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.transport.client import Connection, HttpTransport, PlatformClient, PlatformUnavailable, Timeouts
+from chat_acceptance.transport.client import PlatformClient
+from chat_acceptance.transport.exchange import PlatformUnavailable
+from chat_acceptance.transport.http_transport import Connection, HttpTransport, Timeouts
 
 TIMEOUTS = Timeouts(2, 2, 5, 100)
 

@@ -8,9 +8,10 @@ import pytest
 from scripted_server import json_reply
 
 from chat_acceptance.actors.people import Credentials, Person, sign_in
-from chat_acceptance.config import Account
+from chat_acceptance.config.suite_config import Account
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.transport.client import HttpTransport, PlatformClient, Timeouts
+from chat_acceptance.transport.client import PlatformClient
+from chat_acceptance.transport.http_transport import HttpTransport, Timeouts
 from chat_acceptance.world.access import NO_TOKEN, SIGN_IN_COOKIES_ONLY
 
 SECRET = "a-test-signing-secret-of-at-least-32-bytes!"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from chat_acceptance.checks import matchers
-from chat_acceptance.transport.client import ApiResponse
+from chat_acceptance.transport.exchange import ApiResponse
 from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
 
 LIBRARY = Path(__file__).resolve().parents[2] / "chat_acceptance"

@@ -14,8 +14,8 @@ import pytest
 from chat_acceptance.actors.people import Person, SignedIn
 from chat_acceptance.attacks.leaks import IdSamples
 from chat_acceptance.checks.invariants import CONFIRMS_AGAIN, CONSEQUENCE, CORS, Invariants, allowed_origin_problem
-from chat_acceptance.config import SuiteConfig
-from chat_acceptance.transport.client import ApiResponse, Claims, Exchange
+from chat_acceptance.config.suite_config import SuiteConfig
+from chat_acceptance.transport.exchange import ApiResponse, Claims, Exchange
 from chat_acceptance.transport.sse import Ending, StreamResult
 from chat_acceptance.world.scenario import World
 

@@ -19,7 +19,7 @@ from chat_acceptance.checks.matchers import (
     is_rejected_as_mismatch,
     require,
 )
-from chat_acceptance.transport.client import ApiResponse
+from chat_acceptance.transport.exchange import ApiResponse
 from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
 
 TOKEN = jwt.encode({"sub": "u1"}, "a-test-signing-secret-of-at-least-32-bytes!", algorithm="HS256")

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from chat_acceptance.config import SETTINGS, ConfigError, SuiteConfig, read_profile
+from chat_acceptance.config.sources import ConfigError, read_profile
+from chat_acceptance.config.suite_config import BY_NAME, SETTINGS, SuiteConfig
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "profiles" / "example.toml"
 PASSWORDS = {
@@ -59,7 +60,7 @@ def test_every_declared_setting_but_the_profile_itself_may_be_written_in_a_profi
         for declared in (item for item in SETTINGS if item.group == group and item.name != "extra_headers"):
             lines.append(f'{declared.name} = {{ env = "V_{declared.name}" }}' if declared.secret
                          else f"{declared.name} = {declared.default!r}".replace("'", '"'))
-    assert set(read_profile(str(write(tmp_path, "\n".join(lines))))) == {
+    assert set(read_profile(str(write(tmp_path, "\n".join(lines))), BY_NAME)) == {
         declared.name for declared in SETTINGS if declared.group and declared.name != "extra_headers"
     }
 

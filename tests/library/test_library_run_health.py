@@ -8,7 +8,9 @@ import pytest
 from scripted_server import Hold, Reply, json_reply, sse
 
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.transport.client import ChatApi, HttpTransport, PlatformUnavailable, Timeouts
+from chat_acceptance.transport.client import ChatApi
+from chat_acceptance.transport.exchange import PlatformUnavailable
+from chat_acceptance.transport.http_transport import HttpTransport, Timeouts
 from chat_acceptance.transport.run_health import (
     PlatformUnhealthy,
     RunHealth,

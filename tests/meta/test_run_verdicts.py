@@ -10,7 +10,7 @@ from pathlib import Path
 
 from meta_kit import separate_deployment
 
-from chat_acceptance.reporting import CATEGORIES_FILE
+from chat_acceptance.reporting.run_metadata import CATEGORIES_FILE
 from suite_tools.fault_matrix import run_suite
 from suite_tools.suite_runs import SEED_SCENARIOS, embedded_only, write_behave_ini
 

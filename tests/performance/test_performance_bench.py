@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 
-from chat_acceptance import reporting
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.reporting import NEAR_MISS_TIMING, STREAM_TIMING, format_exchange, stream_timing
-from chat_acceptance.transport.client import Exchange
+from chat_acceptance.reporting import attachments
+from chat_acceptance.reporting.attachments import NEAR_MISS_TIMING, STREAM_TIMING, format_exchange, stream_timing
+from chat_acceptance.transport.exchange import Exchange
 from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
 from suite_tools import bench
 
@@ -44,9 +44,9 @@ def plain_exchange() -> Exchange:
                                                (plain_exchange(), 0)])
 def test_the_report_carries_a_machine_readable_timing_for_each_reply_that_streamed(monkeypatch, exchange, timings):
     attached = []
-    monkeypatch.setattr(reporting, "current_test", lambda: object())
-    monkeypatch.setattr(reporting.allure, "attach", lambda body, name, attachment_type: attached.append((name, body)))
-    reporting.attach_exchange(exchange, Redactor())
+    monkeypatch.setattr(attachments, "current_test", lambda: object())
+    monkeypatch.setattr(attachments.allure, "attach", lambda body, name, attachment_type: attached.append((name, body)))
+    attachments.attach_exchange(exchange, Redactor())
     written = [json.loads(body) for name, body in attached if name == STREAM_TIMING]
     assert len(written) == timings
     if timings:

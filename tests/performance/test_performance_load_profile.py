@@ -18,16 +18,11 @@ import pytest
 from performance_kit import deployment_environment, platform_environment, run_locust
 
 from chat_acceptance.actors.people import sign_in
-from chat_acceptance.config import Account, SuiteConfig
+from chat_acceptance.config.suite_config import Account, SuiteConfig
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.transport.client import (
-    AuthApi,
-    ChatApi,
-    HttpTransport,
-    PlatformClient,
-    PlatformUnavailable,
-    Timeouts,
-)
+from chat_acceptance.transport.client import AuthApi, ChatApi, PlatformClient
+from chat_acceptance.transport.exchange import PlatformUnavailable
+from chat_acceptance.transport.http_transport import HttpTransport, Timeouts
 from suite_tools import load_run
 from suite_tools.load_accounts import LoadAccounts, RunPlan
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from chat_acceptance.transport.client import Exchange
+from chat_acceptance.transport.exchange import Exchange
 from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
 
 PASSWORD = "User1@123"
@@ -70,12 +70,11 @@ NOTHING_STEPS = """
 """
 
 LABELS_ENVIRONMENT = """
-    from chat_acceptance import reporting
-    from chat_acceptance.reporting import allure_dynamic
+    from chat_acceptance.reporting import allure_dynamic, labels
 
     def before_all(context):
         allure_dynamic.install()
 
     def before_scenario(context, scenario):
-        reporting.apply_scenario_labels(scenario)
+        labels.apply_scenario_labels(scenario)
 """

@@ -8,8 +8,8 @@ from reporting_samples import (
     stream_exchange,
 )
 
-from chat_acceptance import reporting
 from chat_acceptance.redaction import Redactor
+from chat_acceptance.reporting import attachments
 
 
 def assert_no_secret(text):
@@ -18,7 +18,7 @@ def assert_no_secret(text):
 
 
 def test_a_login_shows_its_bodies_without_password_or_tokens():
-    text = reporting.format_exchange(login_exchange(), Redactor())
+    text = attachments.format_exchange(login_exchange(), Redactor())
 
     assert_no_secret(text)
     assert "POST http://127.0.0.1:3000/api/auth/login" in text
@@ -30,7 +30,7 @@ def test_a_login_shows_its_bodies_without_password_or_tokens():
 
 
 def test_a_streamed_reply_shows_its_transcript_and_issued_id():
-    text = reporting.format_exchange(stream_exchange(), Redactor())
+    text = attachments.format_exchange(stream_exchange(), Redactor())
 
     assert_no_secret(text)
     assert "Authorization: Bearer <REDACTED>" in text
@@ -43,13 +43,13 @@ def test_secrets_the_configuration_knows_are_redacted_anywhere():
     exchange = login_exchange()
     leaky = type(exchange)(**{**vars(exchange), "error": f"login failed for user1/{PASSWORD}"})
 
-    assert_no_secret(reporting.format_exchange(leaky, Redactor([PASSWORD])))
+    assert_no_secret(attachments.format_exchange(leaky, Redactor([PASSWORD])))
 
 
 def test_the_title_names_method_path_and_status():
-    assert reporting.exchange_title(stream_exchange(), Redactor()) == "POST /api/chat/sessions/abc123/stream → 200"
+    assert attachments.exchange_title(stream_exchange(), Redactor()) == "POST /api/chat/sessions/abc123/stream → 200"
     unanswered = type(login_exchange())(**{**vars(login_exchange()), "status": None, "error": "refused"})
-    assert reporting.exchange_title(unanswered, Redactor()) == "POST /api/auth/login → no response"
+    assert attachments.exchange_title(unanswered, Redactor()) == "POST /api/auth/login → no response"
 
 
 def test_without_allure_attaching_is_a_no_op():
@@ -57,23 +57,23 @@ def test_without_allure_attaching_is_a_no_op():
         def text(self, text):
             raise AssertionError("nothing should be rendered without Allure")
 
-    reporting.attach_exchange(login_exchange(), Untouchable())
-    reporting.attach_failure(login_exchange(), Untouchable())
-    reporting.attach_text("note", ACCESS_TOKEN, Untouchable())
+    attachments.attach_exchange(login_exchange(), Untouchable())
+    attachments.attach_failure(login_exchange(), Untouchable())
+    attachments.attach_text("note", ACCESS_TOKEN, Untouchable())
 
 
 STEPS = """
     from behave import then, when
     from reporting_samples import login_exchange, stream_exchange
-    from chat_acceptance import reporting
+    from chat_acceptance.reporting import attachments
     from chat_acceptance.redaction import Redactor
 
     @when("user1 logs in and streams a reply")
     def step_impl(context):
         context.last_exchange = stream_exchange()
-        reporting.attach_exchange(login_exchange(), Redactor())
-        reporting.attach_exchange(context.last_exchange, Redactor())
-        reporting.attach_text("a note with a token", login_exchange().response_body, Redactor())
+        attachments.attach_exchange(login_exchange(), Redactor())
+        attachments.attach_exchange(context.last_exchange, Redactor())
+        attachments.attach_text("a note with a token", login_exchange().response_body, Redactor())
 
     @then("the reply is refused")
     def step_impl(context):
@@ -81,7 +81,7 @@ STEPS = """
 """
 
 ENVIRONMENT = """
-    from chat_acceptance import reporting
+    from chat_acceptance.reporting import attachments
     from chat_acceptance.reporting import allure_dynamic
     from chat_acceptance.redaction import Redactor
 
@@ -90,7 +90,7 @@ ENVIRONMENT = """
 
     def after_step(context, step):
         if step.status == "failed":
-            reporting.attach_failure(context.last_exchange, Redactor())
+            attachments.attach_failure(context.last_exchange, Redactor())
 """
 
 FEATURE = """

@@ -9,9 +9,9 @@ import re
 import pytest
 
 from chat_acceptance.checks import matchers
-from chat_acceptance.contract import ContractViolation
-from chat_acceptance.reporting import CATEGORIES_FILE
-from chat_acceptance.transport.client import ApiResponse, PlatformUnavailable
+from chat_acceptance.contract.violation import ContractViolation
+from chat_acceptance.reporting.run_metadata import CATEGORIES_FILE
+from chat_acceptance.transport.exchange import ApiResponse, PlatformUnavailable
 from chat_acceptance.transport.run_health import PlatformUnhealthy
 from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
 
@@ -61,9 +61,9 @@ CASES = [
     ("failed", f"AssertionError: {VIOLATION.stable_line} (+1 more findings in the report)\n", "Contract violation"),
     ("failed", f"AssertionError: {STALLED}\n", "Run stopped: platform stalled or throttled"),
     ("failed", f"AssertionError: {SETUP}\n", "Suite set-up failed"),
-    ("failed", "chat_acceptance.contract.ContractViolation: Contract violation: created_at missing\n",
+    ("failed", "chat_acceptance.contract.violation.ContractViolation: Contract violation: created_at missing\n",
      "Contract violation"),
-    ("failed", f"chat_acceptance.transport.client.PlatformUnavailable: {UNAVAILABLE}\n", "Service unavailable"),
+    ("failed", f"chat_acceptance.transport.exchange.PlatformUnavailable: {UNAVAILABLE}\n", "Service unavailable"),
     ("failed", "AssertionError: expected Carol's balance to grow by exactly 750 credits, it grew by 0\n",
      "Product errors"),
     ("broken", "KeyError: 'sessionId'\n", "Test errors"),

@@ -3,8 +3,9 @@ reports made of them (console lines, reports/findings.md, Allure categories)."""
 import json
 import re
 
-from chat_acceptance.reporting import CATEGORIES_FILE, findings
+from chat_acceptance.reporting import findings
 from chat_acceptance.reporting.findings import Failure, closing_line, group
+from chat_acceptance.reporting.run_metadata import CATEGORIES_FILE
 
 R401 = "expected the request to be refused as unauthenticated (401), but {} answered 403 with another message"
 ROUTES = ["GET /api/models", "GET /api/chat/sessions", "POST /api/credits/allocate", "DELETE /api/admin/users/{userId}"]

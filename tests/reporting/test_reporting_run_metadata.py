@@ -3,14 +3,14 @@ import json
 
 from reporting_samples import ACCESS_TOKEN, PASSWORD
 
-from chat_acceptance import reporting
 from chat_acceptance.redaction import Redactor
+from chat_acceptance.reporting import run_metadata
 
 
 def test_writes_environment_executor_and_categories(tmp_path):
     results = tmp_path / "allure-results"
 
-    reporting.write_run_metadata(
+    run_metadata.write_run_metadata(
         results,
         environment={
             "chat service": "http://127.0.0.1:3002",
@@ -29,11 +29,11 @@ def test_writes_environment_executor_and_categories(tmp_path):
         "note=token <REDACTED>",
     ]
     assert json.loads((results / "executor.json").read_text()) == {"name": "local", "type": "local"}
-    assert (results / "categories.json").read_text() == reporting.CATEGORIES_FILE.read_text()
+    assert (results / "categories.json").read_text() == run_metadata.CATEGORIES_FILE.read_text()
 
 
 def test_secrets_the_redactor_knows_are_hidden_under_any_key(tmp_path):
-    reporting.write_run_metadata(tmp_path, environment={"users": f"user1:{PASSWORD}"}, executor={},
+    run_metadata.write_run_metadata(tmp_path, environment={"users": f"user1:{PASSWORD}"}, executor={},
                                  redactor=Redactor([PASSWORD]))
 
     assert PASSWORD not in (tmp_path / "environment.properties").read_text()
@@ -41,13 +41,13 @@ def test_secrets_the_redactor_knows_are_hidden_under_any_key(tmp_path):
 
 def test_without_an_executor_the_process_environment_decides(tmp_path, monkeypatch):
     monkeypatch.setenv("GITHUB_RUN_ID", "42")
-    reporting.write_run_metadata(tmp_path, environment={}, executor=None)
+    run_metadata.write_run_metadata(tmp_path, environment={}, executor=None)
 
     assert json.loads((tmp_path / "executor.json").read_text())["name"] == "GitHub Actions"
 
 
 def test_executor_on_github_actions():
-    executor = reporting.executor_from({
+    executor = run_metadata.executor_from({
         "CI": "true",
         "GITHUB_RUN_ID": "123456",
         "GITHUB_RUN_NUMBER": "17",
@@ -67,11 +67,11 @@ def test_executor_on_github_actions():
 
 
 def test_executor_on_another_ci():
-    executor = reporting.executor_from({"BUILD_URL": "https://ci.example/job/7/", "BUILD_NUMBER": "7"})
+    executor = run_metadata.executor_from({"BUILD_URL": "https://ci.example/job/7/", "BUILD_NUMBER": "7"})
 
     assert executor == {"name": "CI", "type": "ci", "buildOrder": 7, "buildName": "build #7",
                         "buildUrl": "https://ci.example/job/7/"}
 
 
 def test_executor_elsewhere_is_local():
-    assert reporting.executor_from({}) == {"name": "local", "type": "local"}
+    assert run_metadata.executor_from({}) == {"name": "local", "type": "local"}

@@ -1,16 +1,12 @@
-"""Conformance of every answer the platform gives to its HTTP contract, contract/openapi.yaml.
+"""The contract checker: every answer the platform gives, checked against contract/openapi.yaml.
 
 The suite's HTTP client calls `ContractChecker.check_response` for every response and
-`ContractChecker.check_event` for every Server-Sent Event of a stream. A departure from the document raises
-`ContractViolation`, an AssertionError whose text is one line starting with "Contract violation:" that names
-the operation, the status, the JSON path that is wrong, what the contract demands and what came, e.g.
-
-    Contract violation: POST /api/chat/sessions/{sessionId}/update-stream → 200: $.tokensUsed must be integer, got "12"
-
-The schemas are JSON Schema 2020-12 in the OpenAPI 3.1 dialect; they are compiled once, at load, by
-openapi-schema-validator (jsonschema + referencing), so a check costs tens of microseconds. Paths, statuses,
-content types and headers are looked up here, from the parsed document: the suite knows only a request's
-method and path (not which server it went to) and needs messages that never echo a token or a password.
+`ContractChecker.check_event` for every Server-Sent Event of a stream; a departure from the document raises
+`ContractViolation` (violation.py). The schemas are JSON Schema 2020-12 in the OpenAPI 3.1 dialect; they are
+compiled once, at load, by openapi-schema-validator (jsonschema + referencing), so a check costs tens of
+microseconds. Paths, statuses, content types and headers are looked up here, from the parsed document: the suite
+knows only a request's method and path (not which server it went to) and needs messages that never echo a token
+or a password.
 """
 
 from __future__ import annotations
@@ -23,15 +19,22 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import yaml
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import best_match
 from openapi_schema_validator import OAS31Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from chat_acceptance.contract.violation import (
+    ContractViolation,
+    Problem,
+    describe_error,
+    error_location,
+    is_secret_path,
+    quote,
+    truncate,
+)
 from chat_acceptance.files import SUITE_FILES
-from chat_acceptance.redaction import JWT, REDACTED, Redactor, is_secret_name
-
-__all__ = ["DEFAULT_DOCUMENT", "ContractChecker", "ContractViolation"]
+from chat_acceptance.redaction import Redactor
 
 DEFAULT_DOCUMENT = SUITE_FILES / "contract" / "openapi.yaml"
 
@@ -40,58 +43,8 @@ _DOCUMENT_URI = "urn:chat-acceptance:contract"
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _JSON = "application/json"
 
-_PLAIN_KEY = re.compile(r"[A-Za-z_$][\w$]*")
 _ANNOTATIONS = frozenset({"description", "title", "examples", "example", "deprecated", "readOnly", "writeOnly"})
-_VALUE_LIMIT = 60
-_GOT = re.compile(r", got (.+?)(?= \(\+\d+ more\)$|$)")
 _PROBLEM_LIMIT = 200
-
-
-class ContractViolation(AssertionError):
-    """An answer that the contract does not allow; str() is one line starting with "Contract violation:"."""
-
-    def __init__(
-        self,
-        operation: str,
-        problem: str,
-        *,
-        status: int | None = None,
-        event: str | None = None,
-        location: str = "",
-        more: int = 0,
-    ) -> None:
-        self.operation = operation  # "POST /api/chat/sessions/{sessionId}/stream", or "" when there is none
-        self.status = status
-        self.event = event
-        self.location = location  # "$.tokensUsed", "header Content-Type", ... or ""
-        self.problem = problem
-        self.more = more  # how many further problems the same answer has
-        super().__init__(self._line())
-
-    @property
-    def stable_line(self) -> str:
-        """The line with the value that came reduced to its kind ("got a string"): the same in every run for the
-        same defect, so that reports group it and history links it. The value itself stays in str()."""
-        return _GOT.sub(lambda match: ", got " + _kind_of(match[1]), self._line())
-
-    def _line(self) -> str:
-        where = self.operation
-        if self.status is not None:
-            where += f" → {self.status}"
-        if self.event is not None:
-            where += f", event {self.event}"
-        what = f"{self.location} {self.problem}" if self.location else self.problem
-        if self.more:
-            what += f" (+{self.more} more)"
-        line = f"Contract violation: {where}: {what}" if where else f"Contract violation: {what}"
-        return line.replace("\r", " ").replace("\n", " ")
-
-
-@dataclass(frozen=True)
-class _Problem:
-    location: str
-    text: str
-    others: int = 0  # further problems found at the same place (other schema errors of one body)
 
 
 @dataclass(frozen=True)
@@ -120,9 +73,7 @@ class _Operation:
 
     def response_for(self, status: int) -> _Response | None:
         return (
-            self.responses.get(str(status))
-            or self.responses.get(f"{status // 100}XX")
-            or self.responses.get("default")
+            self.responses.get(str(status)) or self.responses.get(f"{status // 100}XX") or self.responses.get("default")
         )
 
 
@@ -252,18 +203,18 @@ class ContractChecker:
         declared = ", ".join(sorted(name.upper() for name in item.operations))
         self._fail("", f"no operation {wanted} in the contract{answered}; {item.template} declares {declared}")
 
-    def _report(self, operation: str, problems: list[_Problem], **details: Any) -> NoReturn:
+    def _report(self, operation: str, problems: list[Problem], **details: Any) -> NoReturn:
         first = problems[0]
         more = len(problems) - 1 + sum(problem.others for problem in problems)
         self._fail(operation, first.text, location=first.location, more=more, **details)
 
     def _fail(self, operation: str, problem: str, **details: Any) -> NoReturn:
         self.violations_found += 1
-        raise ContractViolation(operation, _truncate(self._redactor.text(problem), _PROBLEM_LIMIT), **details)
+        raise ContractViolation(operation, truncate(self._redactor.text(problem), _PROBLEM_LIMIT), **details)
 
     # ------------------------------------------------------------------ problems of one answer
 
-    def _header_problems(self, response: _Response, headers: Mapping[str, str]) -> Iterator[_Problem]:
+    def _header_problems(self, response: _Response, headers: Mapping[str, str]) -> Iterator[Problem]:
         if not response.headers:
             return
         received = {name.lower(): value for name, value in headers.items()}
@@ -271,49 +222,50 @@ class ContractChecker:
             value = received.get(header.name.lower())
             if value is None:
                 if header.required:
-                    yield _Problem(f"header {header.name}", "is required but missing")
+                    yield Problem(f"header {header.name}", "is required but missing")
                 continue
             if header.validator is not None:
                 error = best_match(header.validator.iter_errors(value))
                 if error is not None:
-                    yield _Problem(f"header {header.name}", _describe_error(error, secret=False))
+                    yield Problem(f"header {header.name}", describe_error(error, secret=False))
 
     def _content_problems(
         self, response: _Response, headers: Mapping[str, str], body: bytes | str | None
-    ) -> Iterator[_Problem]:
+    ) -> Iterator[Problem]:
         if not response.content:
             return
         declared = " or ".join(response.content)
         content_type = _header(headers, "content-type")
-        media_type = content_type.split(";", 1)[0].strip().lower() if content_type is not None else None
-        if media_type in response.content:
-            validator = response.content[media_type]
-            if validator is not None:
-                yield from self._json_problems(validator, body, what="body")
-            return
-        if media_type is None:
-            yield _Problem("header Content-Type", f"is required ({declared}) but missing")
+        if content_type is None:
+            yield Problem("header Content-Type", f"is required ({declared}) but missing")
         else:
-            yield _Problem("header Content-Type", f"must be {declared}, got {_quote(content_type)}")
+            media_type = content_type.split(";", 1)[0].strip().lower()
+            if media_type in response.content:
+                validator = response.content[media_type]
+                if validator is not None:
+                    yield from self._json_problems(validator, body, what="body")
+                return
+            yield Problem("header Content-Type", f"must be {declared}, got {quote(content_type)}")
         # With a single JSON media type declared, the body's problems are worth counting too.
-        if len(response.content) == 1 and _JSON in response.content and response.content[_JSON] is not None:
-            yield from self._json_problems(response.content[_JSON], body, what="body")
+        json_validator = response.content.get(_JSON)
+        if len(response.content) == 1 and json_validator is not None:
+            yield from self._json_problems(json_validator, body, what="body")
 
-    def _json_problems(self, validator: OAS31Validator, text: bytes | str | None, what: str) -> Iterator[_Problem]:
+    def _json_problems(self, validator: OAS31Validator, text: bytes | str | None, what: str) -> Iterator[Problem]:
         if text is None or not text.strip():
-            yield _Problem("$", f"must be JSON, got an empty {what}")
+            yield Problem("$", f"must be JSON, got an empty {what}")
             return
         try:
             instance = json.loads(text, parse_constant=_refuse_constant)
         except ValueError:
-            yield _Problem("$", f"must be JSON, got {_quote(text)}")
+            yield Problem("$", f"must be JSON, got {quote(text)}")
             return
         errors = list(validator.iter_errors(instance))
         if not errors:
             return
         best = best_match(errors)
-        secret = _is_secret_path(best.absolute_path)
-        yield _Problem(_error_location(best), _describe_error(best, secret=secret), others=len(errors) - 1)
+        secret = is_secret_path(best.absolute_path)
+        yield Problem(error_location(best), describe_error(best, secret=secret), others=len(errors) - 1)
 
     # ------------------------------------------------------------------ building
 
@@ -431,107 +383,3 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
         if key.lower() == name:
             return value
     return None
-
-
-# ---------------------------------------------------------------------- helpers: messages
-
-
-def _json_path(parts: Any) -> str:
-    text = "$"
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif _PLAIN_KEY.fullmatch(part):
-            text += f".{part}"
-        else:
-            text += "[" + json.dumps(part) + "]"
-    return text
-
-
-def _error_location(error: ValidationError) -> str:
-    if error.validator == "required":
-        missing = _missing_property(error)
-        return _json_path([*error.absolute_path, missing]) if missing is not None else _json_path(error.absolute_path)
-    return _json_path(error.absolute_path)
-
-
-def _missing_property(error: ValidationError) -> str | None:
-    names = [name for name in error.validator_value if isinstance(error.instance, Mapping) and name not in error.instance]
-    for name in names:  # jsonschema reports one error per missing property, naming it in the message
-        if error.message.startswith(repr(name)):
-            return name
-    return names[0] if names else None
-
-
-def _is_secret_path(parts: Any) -> bool:
-    return any(is_secret_name(part) for part in parts)
-
-
-_TYPE_NAMES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
-
-
-def _type_name(value: Any) -> str:
-    return "null" if value is None else _TYPE_NAMES.get(type(value), type(value).__name__)
-
-
-def _describe_error(error: ValidationError, *, secret: bool) -> str:
-    keyword, expected = error.validator, error.validator_value
-    if keyword == "required":
-        return "is required but missing"
-    demand = {
-        "type": lambda: "must be " + (" or ".join(expected) if isinstance(expected, list) else str(expected)),
-        "minimum": lambda: f"must be >= {expected}",
-        "exclusiveMinimum": lambda: f"must be > {expected}",
-        "maximum": lambda: f"must be <= {expected}",
-        "exclusiveMaximum": lambda: f"must be < {expected}",
-        "minLength": lambda: f"must be at least {expected} character{'s' if expected != 1 else ''} long",
-        "maxLength": lambda: f"must be at most {expected} characters long",
-        "minItems": lambda: f"must have at least {expected} item{'s' if expected != 1 else ''}",
-        "maxItems": lambda: f"must have at most {expected} items",
-        "enum": lambda: "must be one of " + _truncate(json.dumps(expected), _VALUE_LIMIT),
-        "const": lambda: "must be " + _truncate(json.dumps(expected), _VALUE_LIMIT),
-        "pattern": lambda: f"must match {expected}",
-        "format": lambda: f"must be a {expected}",
-    }.get(keyword, lambda: f"fails {keyword} " + _truncate(json.dumps(expected, default=str), _VALUE_LIMIT))()
-    got = f"{REDACTED} ({_type_name(error.instance)})" if secret else _value(error.instance)
-    return f"{demand}, got {got}"
-
-
-def _redacted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            key: (f"{REDACTED} ({_type_name(item)})" if is_secret_name(key) else _redacted(item))
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_redacted(item) for item in value[:20]]
-    if isinstance(value, str):
-        return JWT.sub(REDACTED, value[:1000])
-    return value
-
-
-def _value(value: Any) -> str:
-    return _truncate(json.dumps(_redacted(value), ensure_ascii=False, default=str), _VALUE_LIMIT)
-
-
-def _quote(text: bytes | str) -> str:
-    if isinstance(text, bytes):
-        text = text[:1000].decode("utf-8", errors="replace")
-    return _truncate(json.dumps(JWT.sub(REDACTED, text[:1000]), ensure_ascii=False), _VALUE_LIMIT)
-
-
-def _kind_of(shown: str) -> str:
-    """What kind of JSON value a message shows: '"12"' -> "a string", '{...' -> "an object"."""
-    if shown.startswith(f"{REDACTED} ("):  # a secret field's value, shown only by its type: "<REDACTED> (integer)"
-        type_name = shown.removeprefix(f"{REDACTED} (").rstrip(")")
-        return type_name if type_name == "null" else ("an " if type_name[:1] in "aeiou" else "a ") + type_name
-    kinds = {'"': "a string", "{": "an object", "[": "an array", "t": "a boolean", "f": "a boolean", "n": "null"}
-    if shown[:1] in kinds:
-        return kinds[shown[:1]]
-    if shown[:1].isdigit() or shown[:1] == "-":
-        return "a number"
-    return "something else"
-
-
-def _truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
