@@ -1,13 +1,15 @@
 """behave hooks: the life of a run.
 
 before_all: configuration -> what is selected -> the embedded reference platform (only when no deployment is
-configured) -> the client -> health checks -> sign-ins and credits. Any of these failing stops the run with one
+configured) -> the Suite (`build_suite`) -> the run's reports -> the set-up phases (`set_up`: health checks,
+sign-ins, credits, the IDs' shape; chat_acceptance/world/build.py). Any of these failing stops the run with one
 line, and the run then holds one failed result, "suite set-up", carrying that line: the reports (JUnit, Allure,
 the HTML report) show a failed set-up, never an earlier run, and behave exits non-zero.
 Each scenario gets a World; everything it creates registers its own clean-up, which runs even when the
 scenario fails (`-D keep_resources=on` keeps them for debugging). With contract checks on, each scenario ends
 with one more step, "every answer kept to the contract": the shapes are judged after the scenario's own promise.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,11 +26,8 @@ from behave.parser import parse_feature
 from behave.tag_expression import make_tag_expression
 
 from chat_acceptance.actors.credits import NotCheckable
-from chat_acceptance.attacks import near_misses
 from chat_acceptance.config.sources import ConfigError
 from chat_acceptance.config.suite_config import SuiteConfig
-from chat_acceptance.contract.checker import ContractChecker
-from chat_acceptance.redaction import Redactor
 from chat_acceptance.reporting import (
     allure_dynamic,
     attachments,
@@ -40,26 +39,15 @@ from chat_acceptance.reporting import (
 )
 from chat_acceptance.reporting.console import NOT_CHECKED, RunSummary
 from chat_acceptance.reporting.junit import use_reasoned_junit
-from chat_acceptance.transport.client import PlatformClient
-from chat_acceptance.transport.exchange import PlatformUnavailable
-from chat_acceptance.transport.http_transport import Connection, HttpTransport, Timeouts
-from chat_acceptance.transport.run_health import RunHealth, Throttled
+from chat_acceptance.transport.run_health import Throttled
+from chat_acceptance.world.build import build_suite, set_up
 from chat_acceptance.world.scenario import World
-from chat_acceptance.world.suite import Suite
 
 # What a @needs.<name> tag needs -> whether the configuration grants it.
 NEEDS = {
     "admin": lambda config: config.admin is not None,
     "supervisor": lambda config: config.supervisor is not None,
     "jwt_secret": lambda config: config.jwt_secret is not None,
-}
-
-# Who signs in during set-up -> the settings of their account: one that cannot sign in stops the run naming them.
-SIGN_INS = {
-    "Alice": ("test_user", "test_user_password"),
-    "Bob": ("second_user", "second_user_password"),
-    "the administrator": ("admin_user", "admin_password"),
-    "the supervisor": ("supervisor_user", "supervisor_password"),
 }
 
 # What a run that stops in set-up runs instead of the features: one scenario, failing with the reason.
@@ -112,40 +100,23 @@ def before_all(context):
             )
     except (ConfigError, ValueError) as problem:
         return _stop_run(context, f"configuration: {_one_line(problem)}")
-    # One redaction policy for the run, built from the configuration's secrets, for everything that shows text.
-    redactor = Redactor(config.secrets())
-    checker = ContractChecker.load(redactor=redactor) if config.contract_checks else None
-    timeouts = Timeouts(config.connect_timeout_s, config.read_timeout_s, config.stream_deadline_s, config.stream_event_cap)
-    health = RunHealth(
-        stall_limit=config.stall_limit,
-        throttle_budget_s=config.throttle_budget_s,
-        max_requests_per_second=config.max_requests_per_second,
-        requests_per_minute=config.requests_per_minute,
-    )
-    transport = HttpTransport(timeouts, redactor, checker, health, Connection.of(config))
+    suite = context.suite = build_suite(config)  # nothing sent yet: the run's reports and clean-ups come first
+    transport = suite.platform.transport
     context.add_cleanup(transport.close)
     context.allure_results = None
     if allure_dynamic.install():
         # Every exchange lands on the running scenario's report, redacted (outside a scenario it is dropped).
-        transport.add_listener(lambda exchange: attachments.attach_exchange(exchange, redactor))
+        transport.add_listener(lambda exchange: attachments.attach_exchange(exchange, transport.redactor))
         context.allure_results = _allure_results_dir(context)
         context.run_environment = _run_environment(config)
-        run_metadata.write_run_metadata(context.allure_results, environment=context.run_environment, redactor=redactor)
-    context.suite = Suite(
-        config,
-        PlatformClient(
-            transport,
-            auth_url=config.auth_url,
-            accounting_url=config.accounting_url,
-            chat_url=config.chat_url,
-            health_paths=(config.auth_health_path, config.accounting_health_path, config.chat_health_path),
-        ),
-    )
-    context.add_cleanup(context.suite.close)  # before the transport closes (clean-ups run in reverse)
-    context.contract_checker = checker
+        run_metadata.write_run_metadata(
+            context.allure_results, environment=context.run_environment, redactor=transport.redactor
+        )
+    context.add_cleanup(suite.close)  # before the transport closes (clean-ups run in reverse)
+    context.contract_checker = transport.checker
     try:
         known = baseline.load(config.baseline_file)
-        context.outcomes = baseline.OutcomeRecorder(config.outcomes_dir, known, redact=redactor.text)
+        context.outcomes = baseline.OutcomeRecorder(config.outcomes_dir, known, redact=transport.redactor.text)
     except ValueError as problem:
         return _stop_run(context, f"configuration: baseline {_one_line(problem)}")
     # Printed after everything else (a reporter, not after_all, whose output behave captures).
@@ -154,13 +125,13 @@ def before_all(context):
             context.config,
             notes=[
                 lambda: _findings_beside_failures(context),
-                health.summary,
-                context.suite.sign_in_summary,
-                context.suite.bank.summary,
-                lambda: context.suite.leftovers.summary(context.suite.bank.granted_line()),
+                transport.health.summary,
+                suite.sign_in_summary,
+                suite.bank.summary,
+                lambda: suite.leftovers.summary(suite.bank.granted_line()),
                 lambda: _throttled_line(context),
-                context.suite.retry_summary,
-                lambda: _contract_checks(checker),
+                suite.retry_summary,
+                lambda: _contract_checks(transport.checker),
                 lambda: _seed_note(config),
             ],
         )
@@ -168,39 +139,13 @@ def before_all(context):
     print("chat-acceptance configuration" + (" (embedded reference platform)" if config.embedded else "") + ":")
     print(config.describe())
     print(_seed_note(config) + f", at most {config.near_misses_per_family} near misses per family")
-    near_misses.warm_up()
     try:
-        context.suite.check_health()
-        _sign_in_everyone(context.suite)
-        if config.admin is not None and config.credits_to_allocate > 0:
-            context.suite.give_credits_to_test_users()
-        else:
-            print("no credits allocated in set-up: Alice and Bob must already have credits")
-        context.suite.learn_streaming_ids()
+        set_up(suite)  # the named phases: health, sign-ins, credits, the IDs' shape (chat_acceptance/world/build.py)
     except Throttled as throttled:  # not the platform's fault: every scenario is not checked, none fails
         print(f"throttled in set-up: {_one_line(throttled)}", file=sys.stderr, flush=True)
         return
     except AssertionError as problem:
         return _stop_run(context, _one_line(problem))
-    health.start_watching()  # set-up has its own deadline (health_deadline); from here on, stalls count
-
-
-def _sign_in_everyone(suite: Suite) -> None:
-    """Every configured account signs in now: a wrong password stops the run naming its setting, not a scenario."""
-    for persona, (user_setting, password_setting) in SIGN_INS.items():
-        account = suite.account(persona)
-        if account is None:
-            continue
-        try:
-            suite.signed_in(persona)
-        except PlatformUnavailable:
-            raise
-        except AssertionError as problem:
-            config = suite.config
-            raise AssertionError(
-                f"{config.named(password_setting)}: {persona} cannot sign in as {account.username!r} "
-                f"({user_setting}): {_one_line(problem)}"
-            ) from None
 
 
 def before_scenario(context, scenario):
@@ -402,8 +347,7 @@ def _contract_checks(checker) -> str | None:
 
 
 def _seed_note(config: SuiteConfig) -> str:
-    return (f"generated values: seed {config.seed} (repeat them with -D seed={config.seed}; "
-            "-D seed=random explores)")
+    return f"generated values: seed {config.seed} (repeat them with -D seed={config.seed}; -D seed=random explores)"
 
 
 def _stable(finding: AssertionError) -> str:

@@ -7,7 +7,9 @@
 (`make load` starts the reference platform with uvicorn workers and runs this for you.)
 
 The deployment and accounts come from the same environment variables as the suite (AUTH_SERVICE_URL, ...,
-TEST_USER, ..., ADMIN_USER, ADMIN_PASSWORD; defaults declared in chat_acceptance/config.py).
+TEST_USER, ..., ADMIN_USER, ADMIN_PASSWORD; defaults declared in chat_acceptance/config.py), and each user's
+client is built as the suite's is (chat_acceptance/world/build.py: timeouts, pacing, the deployment's connection
+settings), without contract checks.
 
 Three phases:
 1. Set-up, before the measured phase and outside its clock (suite_tools/load_accounts.py): the administrator
@@ -38,6 +40,7 @@ same environment variables (`python -m suite_tools.load_run --locust-workers 2` 
 master prepares the accounts, hands each worker its share, stops the workers and collects their last figures
 before it cleans up and prints the summary.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -70,11 +73,10 @@ from chat_acceptance.checks.matchers import (
 )
 from chat_acceptance.config.sources import ConfigError
 from chat_acceptance.config.suite_config import Account, SuiteConfig
-from chat_acceptance.redaction import Redactor
 from chat_acceptance.transport.client import PlatformClient
 from chat_acceptance.transport.exchange import ApiResponse, Exchange, PlatformUnavailable
-from chat_acceptance.transport.http_transport import HttpTransport, Timeouts
 from chat_acceptance.transport.sse import StreamResult
+from chat_acceptance.world.build import build_suite, connect
 from chat_acceptance.world.scenario import OtherId, World
 from chat_acceptance.world.suite import Suite
 from suite_tools.load_accounts import CleanedUp, LoadAccount, LoadAccounts, Prepared, RunPlan
@@ -117,17 +119,41 @@ class InvariantViolated(AssertionError):
 @events.init_command_line_parser.add_listener
 def _options(parser) -> None:
     group = parser.add_argument_group("chat-acceptance load profile")
-    group.add_argument("--credits-per-user", type=int, default=100_000, env_var="LOAD_CREDITS_PER_USER",
-                       help="credits the administrator gives each load user (default %(default)s)")
-    group.add_argument("--max-users", type=int, default=200, env_var="LOAD_MAX_USERS",
-                       help="refuse to run more users than this (default %(default)s)")
-    group.add_argument("--allow-remote-target", action="store_true", default=False, env_var="LOAD_ALLOW_REMOTE_TARGET",
-                       help="allow service URLs that are not loopback addresses")
-    group.add_argument("--stop-at-verdict", action="store_true", default=False, env_var="LOAD_STOP_AT_VERDICT",
-                       help="stop as soon as the verdict is known: every invariant checked at least once, or "
-                            f"{VERDICT_VIOLATIONS} violations seen (--run-time still bounds the run); for tests")
-    group.add_argument("--summary-json", default="", env_var="LOAD_SUMMARY_JSON",
-                       help="also write the summary (users, streams/s, percentiles, invariants) to this file")
+    group.add_argument(
+        "--credits-per-user",
+        type=int,
+        default=100_000,
+        env_var="LOAD_CREDITS_PER_USER",
+        help="credits the administrator gives each load user (default %(default)s)",
+    )
+    group.add_argument(
+        "--max-users",
+        type=int,
+        default=200,
+        env_var="LOAD_MAX_USERS",
+        help="refuse to run more users than this (default %(default)s)",
+    )
+    group.add_argument(
+        "--allow-remote-target",
+        action="store_true",
+        default=False,
+        env_var="LOAD_ALLOW_REMOTE_TARGET",
+        help="allow service URLs that are not loopback addresses",
+    )
+    group.add_argument(
+        "--stop-at-verdict",
+        action="store_true",
+        default=False,
+        env_var="LOAD_STOP_AT_VERDICT",
+        help="stop as soon as the verdict is known: every invariant checked at least once, or "
+        f"{VERDICT_VIOLATIONS} violations seen (--run-time still bounds the run); for tests",
+    )
+    group.add_argument(
+        "--summary-json",
+        default="",
+        env_var="LOAD_SUMMARY_JSON",
+        help="also write the summary (users, streams/s, percentiles, invariants) to this file",
+    )
 
 
 # -- the run, one per process -------------------------------------------------------------------------------
@@ -140,10 +166,6 @@ class LoadRun:
     def __init__(self, config: SuiteConfig, options):
         self.config = config
         self.options = options  # on a worker, updated in place with the master's options at the start
-        self.timeouts = Timeouts(
-            config.connect_timeout_s, config.read_timeout_s, config.stream_deadline_s, config.stream_event_cap
-        )
-        self.redactor = Redactor(config.secrets())
         self._lock = threading.Lock()
         self._accounts: list[LoadAccount] = []  # this process's accounts, not yet taken by a user
         self.latest_replies: dict[str, Reply] = {}  # conversation -> its latest complete reply, across users
@@ -152,12 +174,14 @@ class LoadRun:
         self.prepared: Prepared | None = None
         self.cleaned: CleanedUp | None = None
 
+    # Clients and suites built as the acceptance run's are, but without contract checks: they cost the load
+    # generator CPU.
+
     def client(self) -> PlatformClient:
-        transport = HttpTransport(self.timeouts, self.redactor)  # no contract checks: they cost the generator CPU
-        config = self.config
-        return PlatformClient(
-            transport, auth_url=config.auth_url, accounting_url=config.accounting_url, chat_url=config.chat_url
-        )
+        return connect(self.config, contract_checks=False)
+
+    def suite(self) -> Suite:
+        return build_suite(self.config, contract_checks=False)
 
     def accounts(self) -> LoadAccounts:
         credits = int(getattr(self.options, "credits_per_user", None) or 100_000)
@@ -172,7 +196,9 @@ class LoadRun:
         self.add_accounts(self.prepared.accounts)
         for failure in self.prepared.failures[:10]:
             log.error("set-up: %s", failure)
-        print(f"load set-up: {len(self.prepared.accounts)} of {count} ready in {self.prepared.seconds:.1f} s", flush=True)
+        print(
+            f"load set-up: {len(self.prepared.accounts)} of {count} ready in {self.prepared.seconds:.1f} s", flush=True
+        )
 
     def clean_up(self) -> None:
         if self.prepared is None:
@@ -273,10 +299,12 @@ def _test_start(environment, **_kwargs) -> None:
         RUN.prepare(runner.target_user_count or 1, max(workers, 1))
     if isinstance(runner, MasterRunner):
         # Each worker gets its share before its first spawn message (messages to a worker keep their order).
-        workers = sorted(client.id for client in runner.clients.ready + runner.clients.running + runner.clients.spawning)
+        workers = sorted(
+            client.id for client in runner.clients.ready + runner.clients.running + runner.clients.spawning
+        )
         accounts = [account.to_message() for account in RUN.take_all()]
         for index, worker in enumerate(workers):
-            runner.send_message(ACCOUNTS_MESSAGE, accounts[index::len(workers)], client_id=worker)
+            runner.send_message(ACCOUNTS_MESSAGE, accounts[index :: len(workers)], client_id=worker)
     if getattr(environment.parsed_options, "stop_at_verdict", False):
         gevent.spawn(_quit_at_verdict, environment)  # not in the runner's group, which quit() kills
 
@@ -289,8 +317,10 @@ def _quit_at_verdict(environment) -> None:
 
     def verdict_known() -> bool:
         entries = [stats.get(invariant, "CHECK") for invariant in INVARIANTS]
-        return (all(entry.num_requests for entry in entries)
-                or sum(entry.num_failures for entry in entries) >= VERDICT_VIOLATIONS)
+        return (
+            all(entry.num_requests for entry in entries)
+            or sum(entry.num_failures for entry in entries) >= VERDICT_VIOLATIONS
+        )
 
     while not verdict_known():
         gevent.sleep(0.2)  # a gevent yield between looks at the figures; --run-time ends the run regardless
@@ -355,12 +385,13 @@ class ChatUser(User):
             self._count(USER_WITHOUT_ACCOUNT, InvariantViolated("no prepared account was left for this user"))
             raise StopUser()
         self.account = account
-        self.platform = RUN.client()
+        suite = RUN.suite()
+        self.platform = suite.platform
         self.platform.transport.add_listener(self._report_exchange)
-        suite = Suite(RUN.config, self.platform)
         self.world = World(suite, add_cleanup=lambda description, action: None)  # the run cleans up by prefix
-        self.person = suite.person(account.signed_in.username, add_cleanup=self.world.add_cleanup,
-                                   signed_in=account.signed_in)
+        self.person = suite.person(
+            account.signed_in.username, add_cleanup=self.world.add_cleanup, signed_in=account.signed_in
+        )
         self.wrong_kinds = itertools.cycle(OtherId)
         self.ran = False
 
@@ -424,8 +455,9 @@ class ChatUser(User):
 
     def _sign_in_again(self) -> None:
         signed_in = sign_in(self.platform, Account(self.account.signed_in.username, self.account.password))
-        self.person = self.world.suite.person(signed_in.username, add_cleanup=self.world.add_cleanup,
-                                              signed_in=signed_in)
+        self.person = self.world.suite.person(
+            signed_in.username, add_cleanup=self.world.add_cleanup, signed_in=signed_in
+        )
 
     def _confirm_with_right_id(self, reply: Reply) -> None:
         started = time.monotonic()
@@ -436,8 +468,11 @@ class ChatUser(User):
     def _wrong_id(self, reply: Reply) -> tuple[str, str]:
         """The next kind of the suite's other IDs that this moment offers, and the ID (from World.other_id)."""
         world = self.world
-        others = [other for conversation, other in list(RUN.latest_replies.items())
-                  if conversation != reply.conversation_id and other.streaming_session_id != reply.streaming_session_id]
+        others = [
+            other
+            for conversation, other in list(RUN.latest_replies.items())
+            if conversation != reply.conversation_id and other.streaming_session_id != reply.streaming_session_id
+        ]
         world.other_reply = others[len(others) // 2] if others else None
         available = {
             OtherId.EARLIER_REPLY: world.earlier_reply is not None
@@ -469,22 +504,33 @@ class ChatUser(User):
             context={},
         )
         if exchange.status is not None:
-            self._check(NO_5XX, exchange.status < 500, f"{exchange.status} from {exchange.method} {_template(exchange.url)}")
+            self._check(
+                NO_5XX, exchange.status < 500, f"{exchange.status} from {exchange.method} {_template(exchange.url)}"
+            )
 
     def _check(self, invariant: str, holds: bool, detail: str) -> None:
         events.request.fire(
-            request_type="CHECK", name=invariant, response_time=0, response_length=0,
-            exception=None if holds else InvariantViolated(detail[:300]), context={},
+            request_type="CHECK",
+            name=invariant,
+            response_time=0,
+            response_length=0,
+            exception=None if holds else InvariantViolated(detail[:300]),
+            context={},
         )
 
     def _count(self, what: tuple[str, str], failure: Exception | None = None) -> None:
-        events.request.fire(request_type=what[0], name=what[1], response_time=0, response_length=0,
-                            exception=failure, context={})
+        events.request.fire(
+            request_type=what[0], name=what[1], response_time=0, response_length=0, exception=failure, context={}
+        )
 
     def _metric(self, metric: tuple[str, str], seconds: float) -> None:
         events.request.fire(
-            request_type=metric[0], name=metric[1], response_time=seconds * 1000, response_length=0,
-            exception=None, context={},
+            request_type=metric[0],
+            name=metric[1],
+            response_time=seconds * 1000,
+            response_length=0,
+            exception=None,
+            context={},
         )
 
 
@@ -522,8 +568,10 @@ def summary(environment) -> dict[str, Any]:
     elapsed = (stats.last_request_timestamp or 0) - (stats.start_time or 0)
 
     def percentiles(item) -> dict[str, float | None]:
-        return {name: item.get_response_time_percentile(fraction) if item.num_requests else None
-                for name, fraction in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))}
+        return {
+            name: item.get_response_time_percentile(fraction) if item.num_requests else None
+            for name, fraction in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+        }
 
     return {
         "users": entry(USER_RAN).num_requests,
@@ -540,8 +588,13 @@ def summary(environment) -> dict[str, Any]:
         "error_kinds": errors,
         "invariant_violations": sum(item["violations"] for item in invariants.values()),
         "invariants": invariants,
-        "cleanup": {"users_removed": cleaned.users_removed, "conversations_removed": cleaned.conversations_removed,
-                    "seconds": round(cleaned.seconds, 1)} if cleaned else None,
+        "cleanup": {
+            "users_removed": cleaned.users_removed,
+            "conversations_removed": cleaned.conversations_removed,
+            "seconds": round(cleaned.seconds, 1),
+        }
+        if cleaned
+        else None,
     }
 
 
@@ -567,8 +620,10 @@ def summary_table(figures: dict[str, Any]) -> str:
         verdict = "ok" if not counts["violations"] else f"VIOLATED {counts['violations']} times"
         lines.append(f"    {invariant:<42} {counts['checks']:>7} checks  {verdict}")
     if cleanup is not None:
-        lines.append(f"  clean-up                  {cleanup['users_removed']} users and "
-                     f"{cleanup['conversations_removed']} conversations removed in {cleanup['seconds']} s")
+        lines.append(
+            f"  clean-up                  {cleanup['users_removed']} users and "
+            f"{cleanup['conversations_removed']} conversations removed in {cleanup['seconds']} s"
+        )
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
 """What one scenario knows (World): who takes part, what they did, what the platform answered, and the actions
 steps call on it."""
+
 from __future__ import annotations
 
 import enum
@@ -41,35 +42,37 @@ class World:
     """What one scenario knows: who takes part, what they did and what the platform answered."""
 
     def __init__(self, suite: Suite, add_cleanup: Callable[[str, Callable[[], Any]], None]):
-        self.suite = suite
-        self.add_cleanup = add_cleanup
-        self.people: dict[str, Person] = {}
-        self.conversation: str | None = None  # the conversation the scenario is about
-        self.reply: Reply | None = None  # the reply the scenario is about
-        self.earlier_reply: Reply | None = None
-        self.other_reply: Reply | None = None
-        self.answer: ApiResponse | StreamResult | None = None  # what the platform answered to the scenario's action
-        self.starting_balances: dict[str, float] = {}  # the people created for this scenario
-        self.protected: consequences.Protected | None = None  # a conversation before a confirmation of it
+        # Every attribute the scenario's steps and actions share, each in one line. Besides World's own methods,
+        # the steps (features/steps/) and the actions of chat_acceptance.world.access set them.
+        self.suite = suite  # the run's state: configuration, platform client, personas, credit bank
+        self.add_cleanup = add_cleanup  # registers what removes a thing the scenario created, run after it
+        # Who takes part
+        self.people: dict[str, Person] = {}  # everyone the scenario met, by name
         self.accounts: dict[str, Account] = {}  # the sign-in of every new user the scenario created, by name
-        self.attempted_account: Account | None = None  # an account someone tried to create (it may not exist)
-        self.action: Any = None  # the guarded action the scenario tries (chat_acceptance.world.access)
-        self.confirmations: list[ApiResponse] = []  # answers to confirming the same reply again and again
-        self.origin: str | None = None  # the origin of the web page a step acts from
-        self.sent_id: Any = None  # what a confirmation sent as the streaming session ID, when a step chose it
-        self.exchanges: list[Exchange] = []  # every exchange of the scenario, in order
-        # What a Given tolerated because the scenario is not about it (a missing done, a malformed last event):
-        # one line each, also attached to the report; the scenarios about the stream's end judge it.
-        self.stream_findings: list[str] = []
-        # Answers that broke the contract's shapes, in order; the scenario's last step reports them (behaviour first).
-        self.contract_findings: list[AssertionError] = []
-        self.attempts: list[near_misses.Attempt] = []  # near misses tried, with the platform's answers
-        # What every exchange must keep (chat_acceptance.checks.invariants); the run wires it to the transport.
-        self.invariants = Invariants(self, suite.id_samples if suite is not None else IdSamples())
+        self.starting_balances: dict[str, float] = {}  # the balance each new user starts from, by name
         # Whose balance and conversation list a refusal is compared on: everyone, unless other runs use the
         # configured accounts at the same time (shared_accounts); then only the users the scenario created
         # (Alice and Bob among them, given an account of their own when an administrator can create it).
         self.compared: set[str] = set()
+        # What they did
+        self.conversation: str | None = None  # the conversation the scenario is about
+        self.reply: Reply | None = None  # the reply the scenario is about
+        self.earlier_reply: Reply | None = None  # an earlier reply of the same person ("her earlier reply")
+        self.other_reply: Reply | None = None  # her reply in another conversation (under load: another user's)
+        self.attempted_account: Account | None = None  # an account someone tried to create (it may not exist)
+        self.action: Any = None  # the guarded action the scenario tries (chat_acceptance.world.access)
+        self.sent_id: Any = None  # what a confirmation sent as the streaming session ID, when a step chose it
+        self.origin: str | None = None  # the origin of the web page a step acts from (access: browsers)
+        self.protected: consequences.Protected | None = None  # a conversation before a confirmation of it
+        # What the platform answered
+        self.answer: ApiResponse | StreamResult | None = None  # what the platform answered to the scenario's action
+        self.confirmations: list[ApiResponse] = []  # answers to confirming the same reply again and again
+        self.attempts: list[near_misses.Attempt] = []  # near misses tried, with the platform's answers
+        self.exchanges: list[Exchange] = []  # every exchange of the scenario, in order (the run records them)
+        # Answers that broke the contract's shapes, in order; the scenario's last step reports them (behaviour first).
+        self.contract_findings: list[AssertionError] = []
+        # What every exchange must keep (chat_acceptance.checks.invariants); the run wires it to the transport.
+        self.invariants = Invariants(self, suite.id_samples if suite is not None else IdSamples())
 
     def owner(self) -> str | None:
         """Whose conversation the scenario is about: the reply's owner, else whoever the scenario met first."""
@@ -86,8 +89,12 @@ class World:
         if not any(person.signed_in.access_token == token for person in self.people.values()):
             return Claims()
         claims, where = identity_claims_of(owner), self.suite.config.identity_claims
-        return Claims(*(part if name in where else {} for name, part in
-                        (("headers", claims.headers), ("query", claims.query), ("body", claims.body))))
+        return Claims(
+            *(
+                part if name in where else {}
+                for name, part in (("headers", claims.headers), ("query", claims.query), ("body", claims.body))
+            )
+        )
 
     def _meet(self, name: str, person: Person, *, created: bool) -> Person:
         person.invariants = self.invariants
@@ -111,22 +118,28 @@ class World:
         scenario-fresh funded account, so that a refusal is compared on their balances and lists too (an
         administrator is needed to create it; without one they stay shared, and are not compared)."""
         config = self.suite.config
-        return (config.shared_accounts and name in ("Alice", "Bob") and config.admin is not None
-                and config.credits_to_allocate > 0)
+        return (
+            config.shared_accounts
+            and name in ("Alice", "Bob")
+            and config.admin is not None
+            and config.credits_to_allocate > 0
+        )
 
     def received_reply(
         self, name: str, question: str, conversation_id: str | None = None, *, confirmed: bool = False
     ) -> Reply:
         """A reply `name` has received (and, if `confirmed`, confirmed) for a Given: the stream must issue its ID
-        and end; anything else wrong with its end is recorded, not judged here."""
+        and end; anything else wrong with its end is attached to the report, not judged here (the scenarios
+        about the stream's end judge it)."""
         person = self.person(name)
         receive = person.receive_confirmed_reply if confirmed else person.receive_reply
         reply = receive(question, conversation_id)
         for problem in stream_end_problems(reply.stream):
-            finding = f"{name}'s reply to {question!r}: {problem}"
-            self.stream_findings.append(finding)
-            attach_text(f"stream finding (judged by the scenarios about the stream's end): {problem}", finding,
-                        self.suite.platform.transport.redactor)
+            attach_text(
+                f"stream finding (judged by the scenarios about the stream's end): {problem}",
+                f"{name}'s reply to {question!r}: {problem}",
+                self.suite.platform.transport.redactor,
+            )
         return reply
 
     def new_user(self, name: str) -> Person:
@@ -172,8 +185,10 @@ class World:
         self.new_user(name)
         reply = self.spend_all_credits(name)
         if reply is None:
-            raise NotCheckable(f"{name} was refused a reply for want of credits at once, though she held what a "
-                               "reply costs as far as the run has seen: no reply of hers to keep confirmable")
+            raise NotCheckable(
+                f"{name} was refused a reply for want of credits at once, though she held what a "
+                "reply costs as far as the run has seen: no reply of hers to keep confirmable"
+            )
         require(reply.stream, carries_streaming_session_id())
         require(reply.stream, has_ended())
         return reply
@@ -259,15 +274,16 @@ class World:
     def make_sure_reply_id_is_stored(self) -> None:
         """A deployment may store the issued ID a little after done; before that, every ID gets the mismatch, and
         a refusal sent then would prove nothing. Confirming with the own ID and text first makes sure it is."""
-        person = self.person(self.reply.owner)
+        reply = self._the_reply()
+        person = self.person(reply.owner)
         with self.invariants.setting_up():
-            answer = person.confirm_with_own_id(self.reply)
+            answer = person.confirm_with_own_id(reply)
         require(answer, is_accepted(f"{person.name} confirming the reply first"))
 
     def confirm_again(self, name: str, times: int) -> list[ApiResponse]:
         """`name` confirms the scenario's reply with its own ID `times` times, the repeats through the run's pool;
         their exchanges reach this step's report."""
-        person, reply = self.person(name), self.reply
+        person, reply = self.person(name), self._the_reply()
         with self.invariants.batch():
             answers = [person.confirm_with_own_id(reply)]  # seen as it happens: it may wait for a late store
             with self.suite.platform.transport.delivered_here():
@@ -279,11 +295,11 @@ class World:
         attacker's text (numbered, so that a saved one says which attempt it was), a few at once and within the
         family's time budget, and attaches to the report every value sent and the answer, and how many were
         tried in how long. The attempts are one batch for the consequence invariant."""
-        reply, config = self.reply, self.suite.config
+        reply, config = self._the_reply(), self.suite.config
         person = self.person(reply.owner)
         self.make_sure_reply_id_is_stored()
-        candidates = near_misses.near_misses(
-            reply.streaming_session_id, family, run_seed=config.seed, limit=config.near_misses_per_family
+        candidates = near_misses.near_misses(  # no ID at all (None) is refused as an empty one
+            reply.streaming_session_id or "", family, run_seed=config.seed, limit=config.near_misses_per_family
         )
         with self.invariants.batch(), self.suite.platform.transport.delivered_here():  # exchanges: this step's
             tried = near_misses.try_all(
@@ -326,6 +342,13 @@ class World:
         if answer is None:
             raise AssertionError(f"{name} has not asked the platform anything in this scenario")
         return answer
+
+    def _the_reply(self) -> Reply:
+        """The reply the scenario is about: a step that needs it before a Given received one is a scenario's
+        mistake."""
+        if self.reply is None:
+            raise AssertionError("no reply has been received in this scenario")
+        return self.reply
 
     def reply_of(self, name: str) -> Reply:
         """The scenario's reply, which must be `name`'s."""

@@ -1,5 +1,7 @@
 """What lasts for the whole run (Suite): the configuration, the platform client, the personas' sign-ins, the
-credit bank, the pool near misses go out from, and what the run created and must remove."""
+credit bank, the pool near misses go out from, and what the run created and must remove. Runners build and
+set it up with chat_acceptance.world.build."""
+
 from __future__ import annotations
 
 import secrets
@@ -7,15 +9,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from chat_acceptance.actors.credits import CreditBank, NotCheckable
+from chat_acceptance.actors.credits import CreditBank
 from chat_acceptance.actors.people import Credentials, Person, SignedIn
 from chat_acceptance.attacks.leaks import IdSamples
-from chat_acceptance.checks.matchers import is_accepted, require
 from chat_acceptance.config.suite_config import Account, SuiteConfig
 from chat_acceptance.transport.client import PlatformClient
-from chat_acceptance.transport.exchange import ApiResponse, PlatformUnavailable
-from chat_acceptance.transport.sse import Ending
-from chat_acceptance.waiting import poll_until
 from chat_acceptance.world.leftovers import Leftovers
 
 # Who the scenarios' names stand for: the configured accounts.
@@ -38,7 +36,7 @@ class Suite:
         granter = next((name for name in ("the administrator", "the supervisor") if self.account(name)), None)
         self.bank = CreditBank(
             ceiling=config.credits_ceiling,
-            grant=(lambda user_id, credits: self.person(granter, add_cleanup=_no_cleanup).allocate(user_id, credits))
+            grant=(lambda user_id, credits: self.person(granter, add_cleanup=no_cleanup).allocate(user_id, credits))
             if granter
             else None,
             granter=granter,
@@ -57,7 +55,8 @@ class Suite:
         )
 
     def account(self, persona: str) -> Account | None:
-        return getattr(self.config, PERSONAS[persona])
+        account: Account | None = getattr(self.config, PERSONAS[persona])
+        return account
 
     def credentials(self, persona: str) -> Credentials:
         """A persona's sign-in, made once per run and renewed when its access token is about to expire."""
@@ -83,67 +82,6 @@ class Suite:
             f"sign-ins: {len(self._all_credentials)} accounts, {renewals} signed in again because their access token "
             "was about to expire"
         )
-
-    def check_health(self) -> None:
-        """Waits, within the health deadline, for every service to answer its health check."""
-        for service in self.platform.services:
-
-            def probe(service=service) -> ApiResponse | PlatformUnavailable:
-                try:
-                    return service.health()
-                except PlatformUnavailable as unavailable:
-                    return unavailable
-
-            result = poll_until(
-                probe,
-                lambda result: isinstance(result, ApiResponse) and result.status == 200,
-                deadline_s=self.config.health_deadline_s,
-            )
-            if isinstance(result, PlatformUnavailable):
-                raise result
-            if result.status != 200:
-                raise PlatformUnavailable(
-                    f"{service.name} service at {service.root} is unavailable: its health check "
-                    f"{result.request} answered {result.status}"
-                )
-
-    def give_credits_to_test_users(self) -> None:
-        """The administrator allocates credits to Alice and Bob, and their balances must grow. Where she may not
-        (401 or 403), the run goes on: replies the personas cannot pay for are not checked, for that reason."""
-        admin = self.person("the administrator", add_cleanup=_no_cleanup)
-        for persona in ("Alice", "Bob"):
-            person = self.person(persona, add_cleanup=_no_cleanup)
-            before = person.balance()
-            answer = admin.allocate(person.user_id, self.config.credits_to_allocate)
-            if answer.status in (401, 403):  # a deployment that lets nobody allocate: one line, no cascade
-                print(self.bank.refused(answer))
-                return
-            require(answer, is_accepted(f"allocating credits to {persona} ({person.username})", 201))
-            self.bank.record_grant(persona, self.config.credits_to_allocate)
-            after = person.balance()
-            if after <= before:
-                raise AssertionError(
-                    f"allocating {self.config.credits_to_allocate} credits to {person.username} left the balance "
-                    f"at {after} (was {before})"
-                )
-
-    def learn_streaming_ids(self) -> None:
-        """Before the first scenario: two replies, so that the leak search knows from the start which part of an
-        issued ID every ID shares (a fixed word, the time), and searches errors for the rest (leaks.IdSamples)."""
-        alice = self.person("Alice", add_cleanup=_no_cleanup)
-        try:
-            conversation = alice.start_conversation()
-            try:
-                for question in ("What is an ID?", "And another one?"):
-                    stream = alice.ask(conversation, question)
-                    self.id_samples.learn(stream.streaming_session_id)
-                    if stream.ending is not Ending.DONE:  # a stream that stalls would stall the next one too
-                        break
-            finally:
-                alice.delete_conversation(conversation)
-        # The scenarios judge what went wrong (or report it not checked: CannotPay); the run learns from theirs.
-        except (AssertionError, NotCheckable) as problem:
-            print(f"could not learn the shape of streaming session IDs in set-up: {str(problem).splitlines()[0]}")
 
     def person(
         self,
@@ -186,5 +124,5 @@ class Suite:
         return self.config.new_username(name, run=self.run_id)
 
 
-def _no_cleanup(description: str, cleanup: Callable[[], Any]) -> None:
+def no_cleanup(description: str, cleanup: Callable[[], Any]) -> None:
     """For set-up done once per run, which creates nothing that needs removing."""

@@ -31,11 +31,13 @@ LINES: dict[str, list[str]] = {
     "checks/expectations.py:_allows_origin": ["expected Access-Control-Allow-Origin to name the page's origin"],
     "actors/people.py:listed_conversations": ["expected the conversation list to hold a list of sessions"],
     "world/suite.py:credentials": ["is not configured"],
-    "world/suite.py:give_credits_to_test_users": ["left the balance"],
+    "world/build.py:fund_personas": ["left the balance"],
+    "world/build.py:sign_in_personas": ["cannot sign in as"],
     "world/scenario.py:person": ["has not been introduced in this scenario"],
     "world/scenario.py:conversation_of": ["has no conversation in this scenario"],
     "world/scenario.py:told": ["has not asked the platform anything"],
     "world/scenario.py:reply_of": ["has received no reply"],
+    "world/scenario.py:_the_reply": ["no reply has been received in this scenario"],
     "world/access.py:_refresh_token": ["gave no refreshToken"],
     "world/access.py:_expired_token": ["an expired token needs the token signing secret"],
     "world/access.py:make_expired_token": ["an expired token needs the token signing secret"],
@@ -94,7 +96,7 @@ ROUTE = "route_of("
 # Usernames that are the same on every run: the configured accounts (Alice, Bob, the administrator, the
 # supervisor), never the scenario-fresh ones (Carol, ghost-...).
 CONFIGURED_ACCOUNTS = {"world/access.py:_refresh_token", "checks/expectations.py:is_signed_in_as",
-                       "world/suite.py:give_credits_to_test_users"}
+                       "world/build.py:fund_personas", "world/build.py:sign_in_personas"}
 
 
 def _render(node: ast.expr) -> str:
