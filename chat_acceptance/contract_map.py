@@ -5,6 +5,7 @@ tests/contract/test_promise_map.py can read contract.md, cut it into statements 
 rows) and route statuses, and name exactly what no promise covers. contract/contract.md is the copy the map
 was written against; the same test compares it with the live contract beside the repository.
 """
+
 from __future__ import annotations
 
 import functools
@@ -170,7 +171,7 @@ def route_statuses(text: str) -> dict[str, set[int]]:
             current = f"{match.group(1)} {match.group(2)}"
             routes.setdefault(current, set())
             section_routes.append((current, bool(_RESERVED.search(stripped))))
-            stripped = stripped[match.end():]
+            stripped = stripped[match.end() :]
         in_rule = bool(stripped) and (in_rule or stripped.startswith("Every /api route"))  # to the sentence's end
         if current is not None:
             routes[current] |= {int(status) for status in _STATUS.findall(stripped)}

@@ -9,6 +9,7 @@ back, so they are what a run leaves behind.
 A deployment where no configured account may allocate gets one line, once; the scenarios that then cannot pay
 are not checked (CannotPay), never failed in a Given.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -4,6 +4,7 @@ Methods that set something up (start a conversation, receive a reply) check that
 when it did not; methods that try something the scenario judges (confirm, open, delete) return the answer.
 Everything a person creates registers its own clean-up.
 """
+
 from __future__ import annotations
 
 import functools

@@ -4,6 +4,7 @@ Streaming session IDs are opaque: nothing here parses one. A look-alike is made 
 keeping each one's kind (digit, hex letter, letter), so it has the issued ID's shape whatever that shape is.
 Access tokens are JWTs by contract, so their claims may be read and rewritten.
 """
+
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
 """Malformed bodies: what no client should send, which the platform must refuse clearly."""
+
 from __future__ import annotations
 
 MALFORMATIONS: dict[str, bytes] = {

@@ -7,6 +7,7 @@ after every refused request of every scenario; it describes what changed with `d
 Every refused confirmation sends an attacker's text (`attacker_text`), never the streamed reply, so that a
 platform that saves before it checks is caught by what the conversation then holds.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ from chat_acceptance.attacks.forgery import is_attacker_text
 
 if TYPE_CHECKING:
     from chat_acceptance.world.scenario import World
+
 
 class _Reply(Protocol):
     owner: str
@@ -30,7 +32,6 @@ class _Owner(Protocol):
     def messages_when(self, conversation_id: str, ready: Callable[[list[dict[str, Any]]], bool]) -> list[dict]: ...
 
     def messages(self, conversation_id: str) -> list[dict[str, Any]]: ...
-
 
 
 Messages = tuple[tuple[Any, Any], ...]
@@ -54,8 +55,9 @@ def as_pairs(messages: Iterable[Any]) -> Messages:
     )
 
 
-def protect(what: str, *, owner: _Owner | None, conversation_id: str | None = None, reply: _Reply | None = None
-            ) -> Protected:
+def protect(
+    what: str, *, owner: _Owner | None, conversation_id: str | None = None, reply: _Reply | None = None
+) -> Protected:
     """Snapshots the conversation before the confirmation. With a reply, the snapshot waits (within the owner's
     bounded window) until the conversation holds it: a deployment may save a reply a little after done."""
     conversation_id = conversation_id or (reply.conversation_id if reply else None)
@@ -119,8 +121,11 @@ def account_changes(world: World) -> list[str]:
     """What became of the scenario's accounts: a new user who no longer signs in, an account someone tried to
     create that exists. Signing in is the one outside view of an account the contract gives."""
     auth = world.suite.platform.auth
-    changes = [f"{name} ({account.username}) can no longer sign in"
-               for name, account in world.accounts.items() if not auth.signs_in(account.username, account.password)]
+    changes = [
+        f"{name} ({account.username}) can no longer sign in"
+        for name, account in world.accounts.items()
+        if not auth.signs_in(account.username, account.password)
+    ]
     tried = world.attempted_account
     if tried is not None and auth.signs_in(tried.username, tried.password):
         changes.append(f"the account {tried.username!r} it tried to create exists")

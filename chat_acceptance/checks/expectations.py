@@ -1,4 +1,5 @@
 """What the scenarios expect, checked with the matchers. Each check fails with what the platform did."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -189,7 +190,9 @@ def lists_conversation(person: Person, conversation_id: str, title: str) -> None
     ]
     if (conversation_id, title) not in listed:
         titled = "is listed with another title" if conversation_id in dict(listed) else "is not listed"
-        raise AssertionError(f"expected {person.name}'s conversations to list the new one titled {title!r}, but it {titled}")
+        raise AssertionError(
+            f"expected {person.name}'s conversations to list the new one titled {title!r}, but it {titled}"
+        )
 
 
 def does_not_list_others(answer: ApiResponse, conversation_id: str, owner: str) -> None:
@@ -228,9 +231,13 @@ def is_gone_for_every_route(person: Person, reply: Reply) -> None:
         "confirming its reply": person.confirm(reply, reply.streaming_session_id),
         "deleting it again": person.delete_conversation(reply.conversation_id),
     }
-    wrong = [f"{route}: {matchers.describe_answer(answer)}" for route, answer in attempts.items() if answer.status != 404]
+    wrong = [
+        f"{route}: {matchers.describe_answer(answer)}" for route, answer in attempts.items() if answer.status != 404
+    ]
     if wrong:
-        raise AssertionError("expected the request to be refused as not found (404) for a deleted conversation; " + "; ".join(wrong))
+        raise AssertionError(
+            "expected the request to be refused as not found (404) for a deleted conversation; " + "; ".join(wrong)
+        )
 
 
 # Streaming session IDs
@@ -252,8 +259,10 @@ def changed_nothing(invariants: Invariants) -> None:
     if finding is not None:
         raise finding
     if invariants.refusals_compared == 0:
-        raise AssertionError("no refused attempt of this scenario was compared with what it protects: expected the "
-                             "attempt to be refused, or the scenario to record what it protects before it")
+        raise AssertionError(
+            "no refused attempt of this scenario was compared with what it protects: expected the "
+            "attempt to be refused, or the scenario to record what it protects before it"
+        )
 
 
 def kept_the_invariants(invariants: Invariants) -> None:
@@ -261,8 +270,11 @@ def kept_the_invariants(invariants: Invariants) -> None:
     finding = invariants.first()
     if finding is not None:
         more = len(invariants.findings) - 1
-        raise type(finding)(finding.kind, finding.headline, str(finding).partition("\n")[2]
-                            + (f" (+{more} more findings)" if more else ""))
+        raise type(finding)(
+            finding.kind,
+            finding.headline,
+            str(finding).partition("\n")[2] + (f" (+{more} more findings)" if more else ""),
+        )
 
 
 def every_near_miss_rejected(attempts: list[near_misses.Attempt], seed: int) -> None:
@@ -399,7 +411,9 @@ def is_signed_in_as(answer: ApiResponse, account: Account, role: str) -> None:
     wrong = {claim: claims.get(claim) for claim, value in expected.items() if str(claims.get(claim)) != value}
     if wrong:
         problems.append(f"the access token's claims {sorted(wrong)} read {wrong}")
-    if not (isinstance(claims.get("exp"), int) and isinstance(claims.get("iat"), int) and claims["exp"] > claims["iat"]):
+    if not (
+        isinstance(claims.get("exp"), int) and isinstance(claims.get("iat"), int) and claims["exp"] > claims["iat"]
+    ):
         problems.append(f"the access token's iat/exp are {claims.get('iat')!r}/{claims.get('exp')!r}")
     if problems:
         raise AssertionError(f"expected {account.username!r} to be signed in as {role}, but " + "; ".join(problems))

@@ -1,4 +1,5 @@
 """PyHamcrest matchers that read as the contract does and say what the platform did when they fail."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -29,8 +30,10 @@ def describe_answer(item: Any) -> str:
             return f"{answered}{_message_kind(item.message)}"
         # A deadline's or a cap's detail is a setting (the same every run); a broken connection's is not.
         detail = f" ({item.detail})" if item.detail and item.ending in (Ending.DEADLINE, Ending.EVENT_CAP) else ""
-        return (f"{answered}; the stream ended: {item.ending.value}{detail}; events: {names}; "
-                f"streaming session ID: {issued}")
+        return (
+            f"{answered}; the stream ended: {item.ending.value}{detail}; events: {names}; "
+            f"streaming session ID: {issued}"
+        )
     return repr(item)
 
 
@@ -179,5 +182,3 @@ def carries_streaming_session_id() -> BaseMatcher:
         "a stream carrying its streaming session ID (an X-Streaming-Session-Id header)",
         lambda item: item.status == 200 and bool(item.streaming_session_id),
     )
-
-

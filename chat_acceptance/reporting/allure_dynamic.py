@@ -14,6 +14,7 @@ before_scenario hooks, the steps, the after_scenario hook and the scenario's cle
 So `allure.dynamic.*` works anywhere from before_scenario to after_scenario; outside a scenario (before_all,
 before_feature) there is no test result and the call does nothing. No queueing is needed.
 """
+
 from __future__ import annotations
 
 from enum import Enum
@@ -76,8 +77,9 @@ class DynamicMetadata:
         test = current_test()
         if test is None:
             return
-        parameter = Parameter(name=name, value=represent(value), excluded=excluded or None,
-                              mode=mode.value if mode else None)
+        parameter = Parameter(
+            name=name, value=represent(value), excluded=excluded or None, mode=mode.value if mode else None
+        )
         # allure-behave leaves parameters None outside Scenario Outlines.
         others = [existing for existing in test.parameters or [] if existing.name != name]
         test.parameters = [*others, parameter]

@@ -17,6 +17,7 @@ headline, and the running scenario's Allure result is marked "known defect" (see
 A scenario's identity is its feature file and its name, with an outline's example row written out rather than
 numbered, so that adding or moving examples does not change it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -187,9 +188,7 @@ class Verdict:
             for name, (recorded, today) in sorted(self.changed.items())
         ]
         lines += [f"  NOT RUN (a known defect must run to be known): {name}" for name in sorted(self.not_run)]
-        lines += [
-            f"  NOW PASSES (remove it from the baseline): {name}" for name in sorted(self.now_passing)
-        ]
+        lines += [f"  NOW PASSES (remove it from the baseline): {name}" for name in sorted(self.now_passing)]
         lines.append("baseline verdict: " + ("pass" if self.passed else "FAIL"))
         return "\n".join(lines)
 
@@ -230,8 +229,10 @@ def main(argv: list[str] | None = None) -> int:
             return args.behave_status or 1
         failures = outcomes.failures()
         write(args.baseline, failures)
-        print(f"acceptance baseline: recorded {len(failures)} known defect(s) of {len(outcomes.scenarios)} scenarios "
-              f"run in {args.baseline}; commit it")
+        print(
+            f"acceptance baseline: recorded {len(failures)} known defect(s) of {len(outcomes.scenarios)} scenarios "
+            f"run in {args.baseline}; commit it"
+        )
         return 0
     known = load(args.baseline)
     if known is None:

@@ -10,6 +10,7 @@
   throttling, health, the seed), which environment.py registers as functions, then the findings (failures
   grouped by headline, worst first: findings.py) and, last, "N findings in M failing scenarios".
 """
+
 from __future__ import annotations
 
 import sys
@@ -25,7 +26,6 @@ from chat_acceptance.reporting.headlines import FAILED, failure_reason, status
 # How a scenario's skip reason begins when its promise could not be checked on this deployment (features/
 # environment.py): listed in the summary, JUnit's <skipped message>, the promise table; never counted as passed.
 NOT_CHECKED = "NOT CHECKED"
-
 
 
 class ConsoleFormatter(PrettyFormatter):

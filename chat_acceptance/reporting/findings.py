@@ -18,6 +18,7 @@ ties: more failing scenarios first, then the headline's alphabetical order, so t
 The console summary (console.py), reports/findings.md and the Allure categories (one per finding) all come
 from `group`. The run's last console line is `closing_line`: "N findings in M failing scenarios".
 """
+
 from __future__ import annotations
 
 import argparse
@@ -75,7 +76,7 @@ class Finding:
 
     @property
     def kind(self) -> str:
-        """"run stopped", "contract shape", or the worst severity among its scenarios' tags."""
+        """ "run stopped", "contract shape", or the worst severity among its scenarios' tags."""
         if run_stopped(self.headline):
             return "run stopped"
         if self.headline.startswith(CONTRACT):

@@ -4,6 +4,7 @@ reads the same on every run for the same defect (the values that differ per run 
 The console summary, the baseline of known defects, the findings report and the fault matrix all read
 failures through here, so that they agree on what a failure says.
 """
+
 from __future__ import annotations
 
 import re

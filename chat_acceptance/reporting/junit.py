@@ -1,4 +1,5 @@
 """JUnit that says why a scenario was not checked: behave's reporter writes an empty <skipped/>."""
+
 from __future__ import annotations
 
 from behave.model_type import Status

@@ -3,6 +3,7 @@
 The reader never hangs and never invents anything: every stream has an overall deadline and an event cap,
 the response is always closed, and a missing X-Streaming-Session-Id header stays missing (None).
 """
+
 from __future__ import annotations
 
 import codecs

@@ -5,6 +5,7 @@ entered at the end of the run (a scenario interrupted before its clean-up, a cle
 platform) is tried once more, and what then remains is listed in the run's summary, with the credits the run
 granted (the contract has no route to take them back).
 """
+
 from __future__ import annotations
 
 import itertools
