@@ -12,9 +12,9 @@ import json as jsonlib
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, ContextManager
+from typing import Any
 
 from chat_acceptance.actors.credits import CreditBank
 from chat_acceptance.attacks.forgery import claims_of
@@ -245,7 +245,7 @@ class Person:
 
     # Conversations
 
-    def _setting_up(self) -> ContextManager[None]:
+    def _setting_up(self) -> AbstractContextManager[None]:
         """What this person sets up is no attempt the scenario judges (chat_acceptance.checks.invariants)."""
         return self.invariants.setting_up() if self.invariants is not None else nullcontext()
 

@@ -89,7 +89,7 @@ def only_last_reply_changed(protected: Protected, text: str) -> None:
 
 def describe_difference(before: Messages, now: Messages) -> str:
     """The first difference between two message lists, in words (the attacker's text named as such)."""
-    for index, (old, new) in enumerate(zip(before, now)):
+    for index, (old, new) in enumerate(zip(before, now, strict=False)):  # lengths may differ: told below
         if old != new:
             return f"message {index + 1} was {_shown(old)}, now {_shown(new)}"
     if len(now) > len(before):

@@ -297,7 +297,8 @@ class Invariants:
                     Finding(
                         LEAK,
                         f"Another user's conversation revealed: the {exchange.status} answer to {exchange.method} "
-                        f"{route_of(urlsplit(exchange.url).path)} names {what}; expected it not to exist for anyone but its owner",
+                        f"{route_of(urlsplit(exchange.url).path)} names {what}; "
+                        "expected it not to exist for anyone but its owner",
                         f"{asker} was answered {answer[:300]!r}",
                     )
                 )
@@ -441,7 +442,7 @@ class Invariants:
         state = State(chat)
         if not reads:
             return state
-        results = dict(zip(reads, _POOL.map(_read, reads.values())))
+        results = dict(zip(reads, _POOL.map(_read, reads.values()), strict=True))
         for (part, key), value in results.items():
             getattr(state, part)[key] = value
         return state

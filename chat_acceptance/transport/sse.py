@@ -21,7 +21,7 @@ import urllib3.exceptions
 STREAMING_SESSION_ID_HEADER = "X-Streaming-Session-Id"
 
 
-class Ending(str, enum.Enum):
+class Ending(enum.StrEnum):
     """How a stream ended, in words a report reader understands."""
 
     DONE = "done event received"
