@@ -27,6 +27,7 @@ import zlib
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import quote
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -408,6 +409,16 @@ def shown(value: str) -> str:
 # -- trying them -------------------------------------------------------------------------------------------
 
 
+class Answer(Protocol):
+    """What a confirmation answered, as far as a near miss is judged: its status and error message."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def message(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class Attempt:
     near_miss: NearMiss
@@ -437,14 +448,14 @@ class Tried:
 
 def try_all(
     near_misses: list[NearMiss],
-    confirm: Callable[[str, int], object],
+    confirm: Callable[[str, int], Answer],
     *,
     pool: Executor | None = None,
     budget_s: float = math.inf,
     clock: Callable[[], float] = time.monotonic,
 ) -> Tried:
     """Confirms once with each near miss: `confirm(value, number)` sends it with attempt `number`'s text and
-    returns the answer (anything with .status and .message).
+    returns the answer (an Answer: its .status and .message).
 
     With a `pool`, as many go out at once as it has workers (a slow confirmation need not make a family slow);
     none starts once `budget_s` has passed since the first, so a slow platform costs each family a bounded time.
