@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 import yaml
 
@@ -55,11 +56,23 @@ class ContractMap:
         return [entry.quote for entry in (*self.promises, *self.context)]
 
 
+class _Entry(TypedDict):
+    """A promise or a context statement as contract/promises.yaml writes it."""
+
+    id: str
+    quote: str
+    checked_by: NotRequired[list[str] | None]
+    reason: NotRequired[str]
+    route: NotRequired[str | None]
+    status: NotRequired[int | None]
+    words: NotRequired[str]
+
+
 @functools.cache
 def load(path: Path = MAP_FILE) -> ContractMap:
     document = yaml.safe_load(path.read_text())
 
-    def entry(raw: dict) -> Promise:
+    def entry(raw: _Entry) -> Promise:
         return Promise(
             id=raw["id"],
             quote=normalise(raw["quote"]),
@@ -78,7 +91,8 @@ def load(path: Path = MAP_FILE) -> ContractMap:
 @functools.cache
 def section_of(quote: str, text: str | None = None) -> str:
     """The anchor of the contract's heading under which a quote stands ("" when none holds it)."""
-    anchor, sections = "", {}
+    anchor = ""
+    sections: dict[str, str] = {}  # anchor -> the text under its heading
     for line in (CONTRACT_COPY.read_text() if text is None else text).splitlines():
         if line.startswith("#"):
             anchor = re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")

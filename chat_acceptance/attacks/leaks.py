@@ -153,7 +153,7 @@ def _with_decoded_strings(body: str) -> str:
         return body
     strings: list[str] = []
 
-    def collect(value) -> None:
+    def collect(value: object) -> None:
         if isinstance(value, str):
             strings.append(value)
         elif isinstance(value, dict):

@@ -20,16 +20,23 @@ if TYPE_CHECKING:
     from chat_acceptance.world.scenario import World
 
 
-class _Reply(Protocol):
-    owner: str
-    conversation_id: str
-    text: str
+class _Reply(Protocol):  # read-only: a Reply is frozen, and its text is a property
+    @property
+    def owner(self) -> str: ...
+
+    @property
+    def conversation_id(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
 
 
 class _Owner(Protocol):
     name: str
 
-    def messages_when(self, conversation_id: str, ready: Callable[[list[dict[str, Any]]], bool]) -> list[dict]: ...
+    def messages_when(
+        self, conversation_id: str, ready: Callable[[list[dict[str, Any]]], bool]
+    ) -> list[dict[str, Any]]: ...
 
     def messages(self, conversation_id: str) -> list[dict[str, Any]]: ...
 
@@ -73,7 +80,7 @@ def protect(
 
 def only_last_reply_changed(protected: Protected, text: str) -> None:
     """Compared with the snapshot, the last assistant message now reads `text`, and nothing else changed."""
-    if protected.messages is None or protected.owner is None:
+    if protected.messages is None or protected.owner is None or protected.conversation_id is None:
         raise AssertionError("no conversation was recorded before the confirmation")
     last = _last_assistant(protected.messages)
     if last is None:

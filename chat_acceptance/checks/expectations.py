@@ -225,7 +225,7 @@ def has_an_available_model(answer: ApiResponse) -> None:
 
 def is_gone_for_every_route(person: Person, reply: Reply) -> None:
     """Opening, asking, confirming and deleting again must all answer 404; every route that does not is named."""
-    attempts = {
+    attempts: dict[str, matchers.Answer] = {
         "opening it": person.open_conversation(reply.conversation_id),
         "asking in it": person.ask(reply.conversation_id, "Are you still there?"),
         "confirming its reply": person.confirm(reply, reply.streaming_session_id),

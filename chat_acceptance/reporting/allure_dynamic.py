@@ -17,15 +17,19 @@ before_feature) there is no test result and the call does nothing. No queueing i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING
 
 import allure_commons
 from allure_behave.formatter import AllureFormatter
 from allure_behave.listener import AllureListener
 from allure_commons.model2 import Label, Parameter, TestResult
-from allure_commons.types import ALLURE_UNIQUE_LABELS
+from allure_commons.types import ALLURE_UNIQUE_LABELS, LabelType, ParameterMode
 from allure_commons.utils import represent
+
+if TYPE_CHECKING:
+    from behave.model import Rule
 
 _PLUGIN_NAME = "chat_acceptance.reporting.allure_dynamic"
 
@@ -55,7 +59,7 @@ class DynamicMetadata:
     """The allure.dynamic hooks that allure-behave's listener lacks, applied to the running test."""
 
     @allure_commons.hookimpl
-    def add_label(self, label_type, labels):
+    def add_label(self, label_type: LabelType | str, labels: Iterable[Enum | str]) -> None:
         test = current_test()
         if test is None:
             return
@@ -67,13 +71,13 @@ class DynamicMetadata:
                 test.labels.append(Label(name=name, value=value))
 
     @allure_commons.hookimpl
-    def add_title(self, test_title):
+    def add_title(self, test_title: str) -> None:
         test = current_test()
         if test is not None:
             test.name = test_title
 
     @allure_commons.hookimpl
-    def add_parameter(self, name, value, excluded, mode):
+    def add_parameter(self, name: str, value: object, excluded: bool | None, mode: ParameterMode | None) -> None:
         test = current_test()
         if test is None:
             return
@@ -91,10 +95,11 @@ def _allure_listener() -> AllureListener | None:
     return next((plugin for plugin in plugins if isinstance(plugin, AllureListener)), None)
 
 
-def _wrap_rule_scenarios(formatter: AllureFormatter, rule) -> None:
+def _wrap_rule_scenarios(formatter: AllureFormatter, rule: Rule) -> None:
     # What AllureFormatter.feature() does for the feature's own scenarios; behave calls rule() before running them.
     formatter._wrap_scenario(rule.scenarios)  # pylint: disable=protected-access
 
 
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, Enum) else value
+def _plain(value: Enum | str) -> str:
+    # A label's type or value: allure's enums (LabelType, Severity) hold strings.
+    return str(value.value) if isinstance(value, Enum) else value
