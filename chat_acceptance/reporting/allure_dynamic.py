@@ -97,7 +97,7 @@ def _allure_listener() -> AllureListener | None:
 
 def _wrap_rule_scenarios(formatter: AllureFormatter, rule: Rule) -> None:
     # What AllureFormatter.feature() does for the feature's own scenarios; behave calls rule() before running them.
-    formatter._wrap_scenario(rule.scenarios)  # pylint: disable=protected-access
+    formatter._wrap_scenario(rule.scenarios)  # allure-behave's own wrapping, not public API
 
 
 def _plain(value: Enum | str) -> str:

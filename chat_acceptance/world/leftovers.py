@@ -50,7 +50,7 @@ class Leftovers:
         for number, (description, remove) in entries:
             try:
                 _removed(remove())
-            except Exception as problem:  # noqa: BLE001 - listed in the summary, the sweep goes on
+            except Exception as problem:  # any: listed in the summary, and the sweep goes on
                 self.failed[description] = " ".join(str(problem).split())[:200]
                 continue
             with self._lock:
