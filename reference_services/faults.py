@@ -739,7 +739,8 @@ _ALL = (
         "foreign_reply_unconfirmable",
         "foreign_session_undeletable",
         scenario="Another user cannot read Alice's conversation",
-        headline="expected the request to be refused as not found (404), but GET /api/chat/sessions/{sessionId} answered 200",
+        headline="expected the request to be refused as not found (404), but GET /api/chat/sessions/{sessionId} "
+        "answered 200",
     ),
     _defect(
         "sample_secret_accepted",

@@ -426,8 +426,8 @@ def table(bench: Bench) -> str:
     slow = bench.slow
     if slow is not None:
         lines.append(
-            f"slow platform          {slow.seconds:6.2f} s   (whole suite, {SLOW_FAULT}: {slow.near_misses} near misses "
-            f"in {slow.near_misses_s:.1f} s)   target < {SLOW_TARGET_S:g} s and passing  {_ok(slow.met)}"
+            f"slow platform          {slow.seconds:6.2f} s   (whole suite, {SLOW_FAULT}: {slow.near_misses} near "
+            f"misses in {slow.near_misses_s:.1f} s)   target < {SLOW_TARGET_S:g} s and passing  {_ok(slow.met)}"
         )
     stalled = bench.stalled
     if stalled is not None:

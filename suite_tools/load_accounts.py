@@ -20,6 +20,7 @@ call it directly.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import itertools
@@ -133,7 +134,7 @@ class LoadAccounts:
             if not configured:
                 return Prepared([], ["no configured test account could sign in"], time.monotonic() - started)
             turns = itertools.cycle(configured)
-            jobs = [lambda account=next(turns): self._with_conversation(*account) for _ in range(count)]
+            jobs = [functools.partial(self._with_conversation, *next(turns)) for _ in range(count)]
         else:
             jobs = [
                 lambda username=username: self._new_user(admin, username) for username in self.plan.usernames(count)
@@ -268,7 +269,7 @@ class LoadAccounts:
                 if not (isinstance(session, dict) and self.plan.owns_title(session.get("title"))):
                     continue
                 conversation_id = str(session.get("sessionId"))
-                deleted = _retrying(lambda: person.delete_conversation(conversation_id))
+                deleted = _retrying(functools.partial(person.delete_conversation, conversation_id))
                 if isinstance(deleted, ApiResponse) and deleted.status in (200, 204, 404):
                     removed += deleted.status != 404
                 else:

@@ -1,6 +1,7 @@
 """Runs the acceptance suite in parallel behave processes (behavex) against one platform for the whole run.
 
-    python -m suite_tools.parallel_suite --jobs 2 [--scheme feature|scenario] [behavex options: --tags=..., -D name=value, ...]
+    python -m suite_tools.parallel_suite --jobs 2 [--scheme feature|scenario] \\
+        [behavex options: --tags=..., -D name=value, ...]
 
 `make acceptance JOBS=2` calls it. What it does:
 

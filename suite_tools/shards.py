@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shards: {problem}", file=sys.stderr)
         return 2
     print(
-        f"merged {len(arguments.shards)} shards into {arguments.into}: {results} Allure results, {cases} JUnit testcases"
+        f"merged {len(arguments.shards)} shards into {arguments.into}: {results} Allure results, "
+        f"{cases} JUnit testcases"
     )
     return 0
 
