@@ -409,7 +409,7 @@ def shown(value: str) -> str:
 # -- trying them -------------------------------------------------------------------------------------------
 
 
-class Answer(Protocol):
+class ConfirmationAnswer(Protocol):
     """What a confirmation answered, as far as a near miss is judged: its status and error message."""
 
     @property
@@ -448,14 +448,14 @@ class Tried:
 
 def try_all(
     near_misses: list[NearMiss],
-    confirm: Callable[[str, int], Answer],
+    confirm: Callable[[str, int], ConfirmationAnswer],
     *,
     pool: Executor | None = None,
     budget_s: float = math.inf,
     clock: Callable[[], float] = time.monotonic,
 ) -> Tried:
     """Confirms once with each near miss: `confirm(value, number)` sends it with attempt `number`'s text and
-    returns the answer (an Answer: its .status and .message).
+    returns the answer (its .status and .message).
 
     With a `pool`, as many go out at once as it has workers (a slow confirmation need not make a family slow);
     none starts once `budget_s` has passed since the first, so a slow platform costs each family a bounded time.

@@ -106,12 +106,13 @@ class OutcomeRecorder:
         self.outcomes: dict[str, Outcome] = {}
 
     def record(self, scenario: Scenario, reason: str | None = None) -> None:
-        if status(scenario) in ("skipped", "untested"):
+        verdict = status(scenario)
+        if verdict in ("skipped", "untested"):
             return
         identity = scenario_identity(scenario)
-        failed = status(scenario) != "passed"
+        failed = verdict != "passed"
         if failed:
-            # What the findings report groups by (reporting/findings.py)
+            # What the findings report groups by (reporting/findings.py): headline, name, place and tags
             self.outcomes[identity] = Outcome(
                 status="failed",
                 reason=self.redact(reason or failure_reason(scenario)),
