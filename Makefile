@@ -69,11 +69,14 @@ check: $(INSTALLED) ## the fast tier of the tests (no suite runs, no processes, 
 
 # Lint, format and types as pyproject.toml configures them: ruff over the repository, mypy strict on the library,
 # and the import layers. `make test` (and `make check`) run the same: tests/architecture/test_tooling.py, test_layers.py.
+# Every tool runs, so that one look shows every problem; the target fails when any of them did.
 lint: $(INSTALLED) ## ruff check, ruff format --check, mypy (strict, the library) and the import layers
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
-	$(BIN)/lint-imports
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/mypy || status=1; \
+	$(BIN)/lint-imports || status=1; \
+	exit $$status
 
 # The fault matrix as a table: each switch, the expected and the actual verdict, the failing scenario, time.
 faults: $(INSTALLED) ## the fault matrix as a table: each switch, expected and actual verdict
