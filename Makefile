@@ -29,7 +29,7 @@ PROFILE ?=
 # What acceptance and baseline hand to the one command (suite_tools/cli.py, installed as chat-acceptance).
 RUN_OPTIONS = $(if $(PROFILE),--profile $(PROFILE)) $(if $(BASELINE),-D baseline=$(BASELINE))
 
-.PHONY: check help acceptance baseline test faults report bench load install docs clean
+.PHONY: check lint help acceptance baseline test faults report bench load install docs clean
 
 # The first target, so that a bare `make` lists the others: every target line with a `## ` comment.
 help: ## list the targets
@@ -66,6 +66,17 @@ test: $(INSTALLED) ## every test: library, platform, contract, reports, docs, CI
 # The fast tier: every test not marked slow (tests/conftest.py says which are), in under a minute.
 check: $(INSTALLED) ## the fast tier of the tests (no suite runs, no processes, no HTML report): under a minute
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not slow" -q
+
+# Lint, format and types as pyproject.toml configures them: ruff over the repository, mypy strict on the library,
+# and the import layers. `make test` (and `make check`) run the same: tests/architecture/test_tooling.py, test_layers.py.
+# Every tool runs, so that one look shows every problem; the target fails when any of them did.
+lint: $(INSTALLED) ## ruff check, ruff format --check, mypy (strict, the library) and the import layers
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/mypy || status=1; \
+	$(BIN)/lint-imports || status=1; \
+	exit $$status
 
 # The fault matrix as a table: each switch, the expected and the actual verdict, the failing scenario, time.
 faults: $(INSTALLED) ## the fault matrix as a table: each switch, expected and actual verdict

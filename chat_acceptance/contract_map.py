@@ -5,6 +5,7 @@ tests/contract/test_promise_map.py can read contract.md, cut it into statements 
 rows) and route statuses, and name exactly what no promise covers. contract/contract.md is the copy the map
 was written against; the same test compares it with the live contract beside the repository.
 """
+
 from __future__ import annotations
 
 import functools
@@ -12,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 import yaml
 
@@ -54,11 +56,23 @@ class ContractMap:
         return [entry.quote for entry in (*self.promises, *self.context)]
 
 
+class _Entry(TypedDict):
+    """A promise or a context statement as contract/promises.yaml writes it."""
+
+    id: str
+    quote: str
+    checked_by: NotRequired[list[str] | None]
+    reason: NotRequired[str]
+    route: NotRequired[str | None]
+    status: NotRequired[int | None]
+    words: NotRequired[str]
+
+
 @functools.cache
 def load(path: Path = MAP_FILE) -> ContractMap:
     document = yaml.safe_load(path.read_text())
 
-    def entry(raw: dict) -> Promise:
+    def entry(raw: _Entry) -> Promise:
         return Promise(
             id=raw["id"],
             quote=normalise(raw["quote"]),
@@ -77,7 +91,8 @@ def load(path: Path = MAP_FILE) -> ContractMap:
 @functools.cache
 def section_of(quote: str, text: str | None = None) -> str:
     """The anchor of the contract's heading under which a quote stands ("" when none holds it)."""
-    anchor, sections = "", {}
+    anchor = ""
+    sections: dict[str, str] = {}  # anchor -> the text under its heading
     for line in (CONTRACT_COPY.read_text() if text is None else text).splitlines():
         if line.startswith("#"):
             anchor = re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
@@ -170,7 +185,7 @@ def route_statuses(text: str) -> dict[str, set[int]]:
             current = f"{match.group(1)} {match.group(2)}"
             routes.setdefault(current, set())
             section_routes.append((current, bool(_RESERVED.search(stripped))))
-            stripped = stripped[match.end():]
+            stripped = stripped[match.end() :]
         in_rule = bool(stripped) and (in_rule or stripped.startswith("Every /api route"))  # to the sentence's end
         if current is not None:
             routes[current] |= {int(status) for status in _STATUS.findall(stripped)}

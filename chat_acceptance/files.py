@@ -3,6 +3,7 @@
 In a checkout they are the repository's. Installed (pip install, pipx), the wheel carries copies of them under
 <prefix>/share/chat-acceptance (pyproject.toml, [tool.setuptools.data-files]), laid out as in the repository.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,9 @@ def suite_files() -> Path:
         candidate = Path(prefix) / _INSTALLED
         if (candidate / "features" / "environment.py").is_file():
             return candidate
-    raise FileNotFoundError(f"the suite's files are neither in a checkout ({_CHECKOUT}) nor in {sys.prefix}/{_INSTALLED}")
+    raise FileNotFoundError(
+        f"the suite's files are neither in a checkout ({_CHECKOUT}) nor in {sys.prefix}/{_INSTALLED}"
+    )
 
 
 SUITE_FILES = suite_files()

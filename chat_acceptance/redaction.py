@@ -5,6 +5,7 @@ the values of fields and headers that carry credentials, and every secret value 
 This module is the one policy: the run builds one Redactor from its configuration and hands it to the
 client, the contract checker and the reports; the rules below are the only definition of what is secret.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,10 +46,7 @@ class Redactor:
 
     def json(self, value: Any) -> Any:
         if isinstance(value, Mapping):
-            return {
-                key: REDACTED if is_secret_name(key) and value[key] else self.json(value[key])
-                for key in value
-            }
+            return {key: REDACTED if is_secret_name(key) and value[key] else self.json(value[key]) for key in value}
         if isinstance(value, list):
             return [self.json(item) for item in value]
         if isinstance(value, str):
@@ -77,4 +75,3 @@ class Redactor:
             scheme, _, credential = value.partition(" ")
             return f"{scheme} {REDACTED}" if credential else REDACTED
         return self.text(value)
-

@@ -1,4 +1,5 @@
 """Waiting without fixed sleeps: poll a check until it holds or a bounded deadline passes."""
+
 from __future__ import annotations
 
 import time

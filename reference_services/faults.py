@@ -72,7 +72,7 @@ _ALL = (
         "update-stream accepts any streaming session ID",
         "wrong_id_rejected",
         scenario="A reply confirmed with any other ID is rejected as a mismatch (a made-up ID)",
-        headline="expected the confirmation to be rejected as a streaming session ID mismatch (400 with \"mismatch\" "
+        headline='expected the confirmation to be rejected as a streaming session ID mismatch (400 with "mismatch" '
         "in its message), but POST /api/chat/sessions/{sessionId}/update-stream answered 200",
     ),
     _defect(
@@ -81,7 +81,7 @@ _ALL = (
         "mismatch 400",
         "wrong_id_rejected",
         scenario="A reply confirmed with any other ID is rejected as a mismatch (an ID shaped like the issued one)",
-        headline="expected the confirmation to be rejected as a streaming session ID mismatch (400 with \"mismatch\" "
+        headline='expected the confirmation to be rejected as a streaming session ID mismatch (400 with "mismatch" '
         "in its message), but POST /api/chat/sessions/{sessionId}/update-stream answered 200",
     ),
     _defect(
@@ -89,7 +89,7 @@ _ALL = (
         "accepts any ID ever issued for this session",
         "earlier_stream_id_rejected",
         scenario="The ID of an earlier reply in the same conversation is rejected",
-        headline="expected the confirmation to be rejected as a streaming session ID mismatch (400 with \"mismatch\" "
+        headline='expected the confirmation to be rejected as a streaming session ID mismatch (400 with "mismatch" '
         "in its message), but POST /api/chat/sessions/{sessionId}/update-stream answered 200",
     ),
     _defect(
@@ -97,7 +97,7 @@ _ALL = (
         "accepts any ID the platform ever issued, for any session",
         "other_session_id_rejected",
         scenario="The ID of a reply in another conversation is rejected",
-        headline="expected the confirmation to be rejected as a streaming session ID mismatch (400 with \"mismatch\" "
+        headline='expected the confirmation to be rejected as a streaming session ID mismatch (400 with "mismatch" '
         "in its message), but POST /api/chat/sessions/{sessionId}/update-stream answered 200",
     ),
     _defect(
@@ -114,7 +114,7 @@ _ALL = (
         "a wrong ID gets a 500",
         "wrong_id_rejected",
         scenario="A reply confirmed with any other ID is rejected as a mismatch (a made-up ID)",
-        headline="expected the confirmation to be rejected as a streaming session ID mismatch (400 with \"mismatch\" "
+        headline='expected the confirmation to be rejected as a streaming session ID mismatch (400 with "mismatch" '
         "in its message), but POST /api/chat/sessions/{sessionId}/update-stream answered 500",
     ),
     _defect(
@@ -122,7 +122,7 @@ _ALL = (
         "a wrong ID gets a 400 whose message does not mention a mismatch",
         "wrong_id_rejected",
         scenario="A reply confirmed with any other ID is rejected as a mismatch (a made-up ID)",
-        headline="expected the confirmation to be rejected as a streaming session ID mismatch (400 with \"mismatch\" "
+        headline='expected the confirmation to be rejected as a streaming session ID mismatch (400 with "mismatch" '
         "in its message), but POST /api/chat/sessions/{sessionId}/update-stream answered 400 with another "
         "message",
     ),
@@ -739,7 +739,8 @@ _ALL = (
         "foreign_reply_unconfirmable",
         "foreign_session_undeletable",
         scenario="Another user cannot read Alice's conversation",
-        headline="expected the request to be refused as not found (404), but GET /api/chat/sessions/{sessionId} answered 200",
+        headline="expected the request to be refused as not found (404), but GET /api/chat/sessions/{sessionId} "
+        "answered 200",
     ),
     _defect(
         "sample_secret_accepted",
@@ -878,7 +879,7 @@ _ALL = (
     _defect(
         "spent_allocations_pass_credit_check",
         "the balance the chat service checks before streaming adds up what unexpired allocations granted, spent or "
-        "not (\"has an unexpired allocation\" instead of \"balance > 0\"): a user who spent down to zero streams free",
+        'not ("has an unexpired allocation" instead of "balance > 0"): a user who spent down to zero streams free',
         "no_credits_no_stream",
         scenario="A user without credits gets no reply",
         headline="expected the request to be refused as insufficient credits (402), but POST "

@@ -30,6 +30,7 @@ the unit tests check what bench computes, never how fast anything is.
 Runs happen in scratch directories (their own behave.ini, their own Allure results), always against the
 embedded reference platform, and never touch reports/.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -220,7 +221,10 @@ def _read_attachment(results_dir: Path, attachment: Mapping) -> str:
 def measure_startup(model_chunk_delay: float) -> Startup:
     completed = subprocess.run(
         [sys.executable, "-c", _STARTUP_PROBE, str(model_chunk_delay)],
-        capture_output=True, text=True, timeout=STARTUP_TIMEOUT_S, check=True,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_TIMEOUT_S,
+        check=True,
     )
     return Startup(**json.loads(completed.stdout.strip().splitlines()[-1]))
 
@@ -234,7 +238,11 @@ def run_serial(tags: str | None = None, results_dir: Path | None = None) -> Suit
         command = [sys.executable, "-m", "behave", "--no-color", *(["--tags", tags] if tags else [])]
         started = time.monotonic()
         completed = subprocess.run(
-            command, cwd=scratch, env=embedded_only(os.environ), capture_output=True, text=True,
+            command,
+            cwd=scratch,
+            env=embedded_only(os.environ),
+            capture_output=True,
+            text=True,
             timeout=SUITE_TIMEOUT_S,
         )
         seconds = time.monotonic() - started
@@ -337,8 +345,17 @@ def scenario_rows(runs: Sequence[SuiteTiming]) -> list[Row]:
     for key, timing in first.items():
         wall, floor = statistics.median(walls[key]), statistics.median(floors[key])
         target = CORE_FACTOR * floor + CORE_ALLOWANCE_S if timing.core else None
-        rows.append(Row(timing.name, timing.core, wall, floor, timing.streams, target,
-                        None if target is None else wall <= target))
+        rows.append(
+            Row(
+                timing.name,
+                timing.core,
+                wall,
+                floor,
+                timing.streams,
+                target,
+                None if target is None else wall <= target,
+            )
+        )
     return sorted(rows, key=lambda row: (not row.core, -row.wall_s))
 
 
@@ -350,7 +367,9 @@ def verdicts(bench: Bench) -> list[str]:
         missed.append(f"embedded start-up {startup:.2f} s is not under {STARTUP_TARGET_S:g} s")
     keep_alive = _median(startup.keep_alive_s for startup in bench.startups)
     if keep_alive is not None and keep_alive >= KEEP_ALIVE_TARGET_S:
-        missed.append(f"keep-alive round trip {keep_alive * 1000:.1f} ms is not under {KEEP_ALIVE_TARGET_S * 1000:g} ms")
+        missed.append(
+            f"keep-alive round trip {keep_alive * 1000:.1f} ms is not under {KEEP_ALIVE_TARGET_S * 1000:g} ms"
+        )
     serial = _median(run.seconds for run in bench.serial)
     if serial is not None and serial >= SERIAL_SUITE_TARGET_S:
         missed.append(f"whole suite serial {serial:.1f} s is not under {SERIAL_SUITE_TARGET_S:g} s")
@@ -407,8 +426,8 @@ def table(bench: Bench) -> str:
     slow = bench.slow
     if slow is not None:
         lines.append(
-            f"slow platform          {slow.seconds:6.2f} s   (whole suite, {SLOW_FAULT}: {slow.near_misses} near misses "
-            f"in {slow.near_misses_s:.1f} s)   target < {SLOW_TARGET_S:g} s and passing  {_ok(slow.met)}"
+            f"slow platform          {slow.seconds:6.2f} s   (whole suite, {SLOW_FAULT}: {slow.near_misses} near "
+            f"misses in {slow.near_misses_s:.1f} s)   target < {SLOW_TARGET_S:g} s and passing  {_ok(slow.met)}"
         )
     stalled = bench.stalled
     if stalled is not None:
@@ -495,7 +514,9 @@ def to_json(bench: Bench) -> dict:
 
 
 def _scenario_count(runs: Sequence[SuiteTiming]) -> int:
-    return len({(timing.feature, timing.name) for run in runs for timing in run.scenarios if timing.status != "skipped"})
+    return len(
+        {(timing.feature, timing.name) for run in runs for timing in run.scenarios if timing.status != "skipped"}
+    )
 
 
 def _median(values: Iterable[float]) -> float | None:
@@ -510,19 +531,31 @@ def _ok(met: bool) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m suite_tools.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="rounds of measurement (default %(default)s)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2,
-                        help="processes for the parallel run; 1 skips it (default: the cores, %(default)s)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="processes for the parallel run; 1 skips it (default: the cores, %(default)s)",
+    )
     parser.add_argument("--tags", help="only the scenarios matching this behave tag expression")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--no-stall", dest="stall", action="store_false",
-                        help="skip the stalled platform's verdict (about 35 s)")
-    parser.add_argument("--no-slow", dest="slow", action="store_false",
-                        help=f"skip the slow platform's run ({SLOW_FAULT}, about 100 s)")
+    parser.add_argument(
+        "--no-stall", dest="stall", action="store_false", help="skip the stalled platform's verdict (about 35 s)"
+    )
+    parser.add_argument(
+        "--no-slow", dest="slow", action="store_false", help=f"skip the slow platform's run ({SLOW_FAULT}, about 100 s)"
+    )
     arguments = parser.parse_args(argv)
     if arguments.repeat < 1 or arguments.jobs < 1:
         parser.error("--repeat and --jobs must be at least 1")
-    bench = measure(repeat=arguments.repeat, jobs=arguments.jobs, tags=arguments.tags, stall=arguments.stall,
-                    slow=arguments.slow, progress=lambda line: print(line, flush=True))
+    bench = measure(
+        repeat=arguments.repeat,
+        jobs=arguments.jobs,
+        tags=arguments.tags,
+        stall=arguments.stall,
+        slow=arguments.slow,
+        progress=lambda line: print(line, flush=True),
+    )
     print()
     print(table(bench))
     missed = verdicts(bench)

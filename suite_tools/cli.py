@@ -8,6 +8,7 @@
 
 Reports go to ./reports. The features run from the checkout or, installed, from the copies the wheel carries.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,27 +27,54 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=PROGRAM, description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, summary in (
-        ("run", "run the suite (against the embedded reference platform, or the profile's deployment), then the "
-                "reports; with a baseline file, fail only on what changed"),
+        (
+            "run",
+            "run the suite (against the embedded reference platform, or the profile's deployment), then the "
+            "reports; with a baseline file, fail only on what changed",
+        ),
         ("baseline", "run the suite and record its failures as the known defects (the baseline setting's file)"),
     ):
-        command = commands.add_parser(name, help=summary, description=summary, allow_abbrev=False,
-                                      epilog="Any other option goes to behave: --tags=@core, --name=..., "
-                                             "-D name=value (docs/configuration.md), feature paths.")
+        command = commands.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            allow_abbrev=False,
+            epilog="Any other option goes to behave: --tags=@core, --name=..., "
+            "-D name=value (docs/configuration.md), feature paths.",
+        )
         _profile_option(command)
         if name == "run":
-            command.add_argument("--jobs", type=int, default=1, help="behave processes at once (behavex; "
-                                 "needs the 'parallel' extra); default 1")
-            command.add_argument("--scheme", choices=("feature", "scenario"), default="feature",
-                                 help="with --jobs: one process per feature (default) or per scenario")
-            command.add_argument("--shard", metavar="K/N", help="only shard K of N of the scenarios (a CI matrix "
-                                 "job); no HTML report: merge the shards, then `report`")
-    commands.add_parser("report", help="build the HTML report and reports/promises.md from reports/allure-results",
-                        description="build the HTML report and reports/promises.md from reports/allure-results")
-    commands.add_parser("serve", help="run the reference platform until Ctrl-C (its own --help lists options)",
-                        add_help=False)
-    config = commands.add_parser("config", help="print the resolved configuration, secrets redacted",
-                                 description="print every setting, its value and where it came from")
+            command.add_argument(
+                "--jobs",
+                type=int,
+                default=1,
+                help="behave processes at once (behavex; needs the 'parallel' extra); default 1",
+            )
+            command.add_argument(
+                "--scheme",
+                choices=("feature", "scenario"),
+                default="feature",
+                help="with --jobs: one process per feature (default) or per scenario",
+            )
+            command.add_argument(
+                "--shard",
+                metavar="K/N",
+                help="only shard K of N of the scenarios (a CI matrix "
+                "job); no HTML report: merge the shards, then `report`",
+            )
+    commands.add_parser(
+        "report",
+        help="build the HTML report and reports/promises.md from reports/allure-results",
+        description="build the HTML report and reports/promises.md from reports/allure-results",
+    )
+    commands.add_parser(
+        "serve", help="run the reference platform until Ctrl-C (its own --help lists options)", add_help=False
+    )
+    config = commands.add_parser(
+        "config",
+        help="print the resolved configuration, secrets redacted",
+        description="print every setting, its value and where it came from",
+    )
     _profile_option(config)
     config.add_argument("-D", "--define", action="append", default=[], metavar="NAME=VALUE", help="set a setting")
     config.add_argument("--table", action="store_true", help="print the settings table of docs/configuration.md")
@@ -100,8 +128,9 @@ def _show_config(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _run(behave_args: list[str], *, jobs: int = 1, scheme: str = "feature", shard: str | None = None,
-         record: bool = False) -> int:
+def _run(
+    behave_args: list[str], *, jobs: int = 1, scheme: str = "feature", shard: str | None = None, record: bool = False
+) -> int:
     """What `make acceptance` did: a clean results folder, the run, the reports, the baseline's verdict."""
     from chat_acceptance.config.sources import ConfigError
     from chat_acceptance.config.suite_config import SuiteConfig
@@ -139,8 +168,17 @@ def _run(behave_args: list[str], *, jobs: int = 1, scheme: str = "feature", shar
     else:
         status = behave(behave_args)
     if record:
-        return baseline.main(["record", "--outcomes", outcomes, "--baseline", known or baseline.DEFAULT_BASELINE,
-                              "--behave-status", str(status)])
+        return baseline.main(
+            [
+                "record",
+                "--outcomes",
+                outcomes,
+                "--baseline",
+                known or baseline.DEFAULT_BASELINE,
+                "--behave-status",
+                str(status),
+            ]
+        )
     if shard:
         print(f"shard {shard}: {RESULTS} and {JUNIT} (merge the shards for the HTML report)")
     else:
@@ -150,8 +188,9 @@ def _run(behave_args: list[str], *, jobs: int = 1, scheme: str = "feature", shar
             findings.main(["--outcomes", outcomes])
         _report()
     if baseline_file and Path(baseline_file).is_file():
-        return baseline.main(["check", "--outcomes", outcomes, "--baseline", baseline_file,
-                              "--behave-status", str(status)])
+        return baseline.main(
+            ["check", "--outcomes", outcomes, "--baseline", baseline_file, "--behave-status", str(status)]
+        )
     return status
 
 

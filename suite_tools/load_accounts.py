@@ -17,8 +17,10 @@ the conversations it started, by their title.
 Nothing here imports Locust: the locustfile calls it from the master (or the single process), and the tests
 call it directly.
 """
+
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import itertools
@@ -79,9 +81,14 @@ class LoadAccount:
     def to_message(self) -> dict[str, Any]:
         """For the master to hand the account to a worker (Locust messages carry plain data)."""
         signed_in = self.signed_in
-        return {"username": signed_in.username, "user_id": signed_in.user_id, "access_token": signed_in.access_token,
-                "refresh_token": signed_in.refresh_token, "conversation_id": self.conversation_id,
-                "password": self.password}
+        return {
+            "username": signed_in.username,
+            "user_id": signed_in.user_id,
+            "access_token": signed_in.access_token,
+            "refresh_token": signed_in.refresh_token,
+            "conversation_id": self.conversation_id,
+            "password": self.password,
+        }
 
     @classmethod
     def from_message(cls, data: dict[str, Any]) -> LoadAccount:
@@ -120,16 +127,19 @@ class LoadAccounts:
         started = time.monotonic()
         admin = self._admin()
         if self.config.admin is not None and admin is None:
-            return Prepared([], [f"the administrator {self.config.admin.username!r} could not sign in"],
-                            time.monotonic() - started)
+            return Prepared(
+                [], [f"the administrator {self.config.admin.username!r} could not sign in"], time.monotonic() - started
+            )
         if admin is None:
             configured = self._configured_accounts()
             if not configured:
                 return Prepared([], ["no configured test account could sign in"], time.monotonic() - started)
             turns = itertools.cycle(configured)
-            jobs = [lambda account=next(turns): self._with_conversation(*account) for _ in range(count)]
+            jobs = [functools.partial(self._with_conversation, *next(turns)) for _ in range(count)]
         else:
-            jobs = [lambda username=username: self._new_user(admin, username) for username in self.plan.usernames(count)]
+            jobs = [
+                lambda username=username: self._new_user(admin, username) for username in self.plan.usernames(count)
+            ]
         outcomes = self._run_all(jobs)
         return Prepared(
             [outcome for outcome in outcomes if isinstance(outcome, LoadAccount)],
@@ -142,8 +152,11 @@ class LoadAccounts:
         try:
             administrator = self._person("the administrator", admin, platform)
             password = self.plan.password(username)
-            created = _retrying(lambda: administrator.create_user(
-                username=username, email=f"{username}@load.example.com", password=password))
+            created = _retrying(
+                lambda: administrator.create_user(
+                    username=username, email=f"{username}@load.example.com", password=password
+                )
+            )
             # 400 (taken) after an attempt that got no answer: it was created then; signing in proves it is ours.
             if not (isinstance(created, ApiResponse) and created.status in (201, 400)):
                 return f"creating {username}: {_said(created)}"
@@ -174,8 +187,10 @@ class LoadAccounts:
     def _configured_accounts(self) -> list[tuple[SignedIn, str]]:
         platform = self.client()
         try:
-            signed = [(_retrying(lambda account=account: sign_in(platform, account)), account.password)
-                      for account in (self.config.test_user, self.config.second_user)]
+            signed = [
+                (_retrying(lambda account=account: sign_in(platform, account)), account.password)
+                for account in (self.config.test_user, self.config.second_user)
+            ]
         finally:
             platform.transport.close()
         return [(signed_in, password) for signed_in, password in signed if isinstance(signed_in, SignedIn)]
@@ -195,10 +210,14 @@ class LoadAccounts:
             result.failures.append(f"the administrator {self.config.admin.username!r} could not sign in to clean up")
             jobs = []
         elif admin is None:
-            jobs = [lambda account=account: self._remove_conversations(*account) for account in self._configured_accounts()]
+            jobs = [
+                lambda account=account: self._remove_conversations(*account) for account in self._configured_accounts()
+            ]
         else:
-            jobs = [lambda username=username: self._remove_user(admin, username, known_by_name.get(username))
-                    for username in self.plan.usernames(count)]
+            jobs = [
+                lambda username=username: self._remove_user(admin, username, known_by_name.get(username))
+                for username in self.plan.usernames(count)
+            ]
         for users, conversations, failures in self._run_all(jobs):
             result.users_removed += users
             result.conversations_removed += conversations
@@ -212,7 +231,9 @@ class LoadAccounts:
             if known is not None:
                 signed_in = known.signed_in
             else:
-                signed_in = _retrying(lambda: _signed_in_or_none(platform, Account(username, self.plan.password(username))))
+                signed_in = _retrying(
+                    lambda: _signed_in_or_none(platform, Account(username, self.plan.password(username)))
+                )
                 if signed_in is None:
                     return 0, 0, []  # never created (or already removed)
                 if not isinstance(signed_in, SignedIn):
@@ -249,7 +270,7 @@ class LoadAccounts:
                 if not (isinstance(session, dict) and self.plan.owns_title(session.get("title"))):
                     continue
                 conversation_id = str(session.get("sessionId"))
-                deleted = _retrying(lambda: person.delete_conversation(conversation_id))
+                deleted = _retrying(functools.partial(person.delete_conversation, conversation_id))
                 if isinstance(deleted, ApiResponse) and deleted.status in (200, 204, 404):
                     removed += deleted.status != 404
                 else:
@@ -273,8 +294,13 @@ class LoadAccounts:
 
     def _person(self, name: str, signed_in: SignedIn, platform: PlatformClient) -> Person:
         # What a run creates is found by its prefix at the end, not by per-object clean-ups.
-        return Person(name, signed_in, platform, confirm_retry_s=self.config.confirm_retry_s,
-                      add_cleanup=lambda description, action: None)
+        return Person(
+            name,
+            signed_in,
+            platform,
+            confirm_retry_s=self.config.confirm_retry_s,
+            add_cleanup=lambda description, action: None,
+        )
 
     @staticmethod
     def _run_all(jobs: list[Callable[[], T]]) -> list[T]:
@@ -298,6 +324,7 @@ def _retrying(action: Callable[[], T]) -> T | PlatformUnavailable | AssertionErr
     A step whose request the client gave up on may have been done by the server: every step above is safe to
     repeat (or is found by name at the end).
     """
+
     def attempt() -> Any:
         try:
             return action()

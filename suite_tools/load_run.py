@@ -15,6 +15,7 @@ them out, counts and cleans up) and N worker processes, all on 127.0.0.1, all st
 Exit status: Locust's (1 when a request failed or an invariant was violated), 2 when the platform could not start.
 To load another deployment, run locust directly (see locustfile.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,8 +84,11 @@ def served_platform(workers: int, *, model_chunk_delay: float) -> Iterator[Serve
         stack.callback(shutil.rmtree, data_dir, True)
         urls: dict[str, str] = {}
         # Each service learns the URLs of those it calls: accounting calls auth, chat calls accounting.
-        for service, needs in (("auth", {}), ("accounting", {"REFERENCE_AUTH_URL": "auth"}),
-                               ("chat", {"REFERENCE_AUTH_URL": "auth", "REFERENCE_ACCOUNTING_URL": "accounting"})):
+        for service, needs in (
+            ("auth", {}),
+            ("accounting", {"REFERENCE_AUTH_URL": "auth"}),
+            ("chat", {"REFERENCE_AUTH_URL": "auth", "REFERENCE_ACCOUNTING_URL": "accounting"}),
+        ):
             environment = {**base, **{variable: urls[name] for variable, name in needs.items()}}
             urls[service] = stack.enter_context(_served(service, workers, environment, data_dir))
         for service, url in urls.items():
@@ -98,13 +102,19 @@ def _served(service: str, workers: int, environment: Mapping[str, str], data_dir
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "reference_services.serve", service, "--workers", str(workers), "--port", "0"],
-            stdout=log, stderr=subprocess.STDOUT, env=dict(environment), start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=dict(environment),
+            start_new_session=True,
         )
     try:
         # serve prints "<service> http://127.0.0.1:<port> (N worker(s))" once its socket is bound.
         found = poll_until(
-            lambda: _SERVING.search(log_path.read_text()), lambda match: match is not None or process.poll() is not None,
-            deadline_s=START_DEADLINE_S, interval_s=0.02, max_interval_s=0.2,
+            lambda: _SERVING.search(log_path.read_text()),
+            lambda match: match is not None or process.poll() is not None,
+            deadline_s=START_DEADLINE_S,
+            interval_s=0.02,
+            max_interval_s=0.2,
         )
         if found is None:
             raise PlatformStartError(f"{service} did not start: {log_path.read_text()[-1000:]}")
@@ -151,26 +161,66 @@ def parse_seconds(text: str) -> int:
 
 
 def locust_command(
-    *, users: int, spawn_rate: float, run_time_s: int, summary_json: Path | None, locust_workers: int = 0,
+    *,
+    users: int,
+    spawn_rate: float,
+    run_time_s: int,
+    summary_json: Path | None,
+    locust_workers: int = 0,
     master_port: int | None = None,
 ) -> list[str]:
     """The single process's command, or with locust_workers the master's (bound to 127.0.0.1 only)."""
     command = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
-        "--users", str(users), "--spawn-rate", str(spawn_rate), "--run-time", f"{run_time_s}s",
-        "--stop-timeout", str(STOP_TIMEOUT_S), "--loglevel", "WARNING",
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--only-summary",
+        "--users",
+        str(users),
+        "--spawn-rate",
+        str(spawn_rate),
+        "--run-time",
+        f"{run_time_s}s",
+        "--stop-timeout",
+        str(STOP_TIMEOUT_S),
+        "--loglevel",
+        "WARNING",
     ]
     if locust_workers:
-        command += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port),
-                    "--expect-workers", str(locust_workers), "--expect-workers-max-wait", str(START_DEADLINE_S)]
+        command += [
+            "--master",
+            "--master-bind-host",
+            "127.0.0.1",
+            "--master-bind-port",
+            str(master_port),
+            "--expect-workers",
+            str(locust_workers),
+            "--expect-workers-max-wait",
+            str(START_DEADLINE_S),
+        ]
     if summary_json is not None:
         command += ["--summary-json", str(summary_json)]
     return command
 
 
 def locust_worker_command(master_port: int) -> list[str]:
-    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker", "--master-host", "127.0.0.1",
-            "--master-port", str(master_port), "--loglevel", "WARNING"]
+    return [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--worker",
+        "--master-host",
+        "127.0.0.1",
+        "--master-port",
+        str(master_port),
+        "--loglevel",
+        "WARNING",
+    ]
 
 
 def free_port() -> int:
@@ -180,26 +230,43 @@ def free_port() -> int:
 
 
 def run_load(
-    *, users: int, spawn_rate: float, run_time_s: int, workers: int, model_chunk_delay: float,
-    summary_json: Path | None = None, environ: Mapping[str, str] | None = None, locust_workers: int = 0,
+    *,
+    users: int,
+    spawn_rate: float,
+    run_time_s: int,
+    workers: int,
+    model_chunk_delay: float,
+    summary_json: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    locust_workers: int = 0,
 ) -> int:
     """Serves the platform, runs Locust against it (distributed with locust_workers > 0); returns Locust's exit
     status (the master's when distributed)."""
     environ = dict(os.environ if environ is None else environ)
     with served_platform(workers, model_chunk_delay=model_chunk_delay) as platform:
-        print(f"platform: auth {platform.auth_url}, accounting {platform.accounting_url}, chat {platform.chat_url} "
-              f"({workers} uvicorn worker(s) each, model chunk delay {model_chunk_delay:g} s)", flush=True)
+        print(
+            f"platform: auth {platform.auth_url}, accounting {platform.accounting_url}, chat {platform.chat_url} "
+            f"({workers} uvicorn worker(s) each, model chunk delay {model_chunk_delay:g} s)",
+            flush=True,
+        )
         shape = f"a master and {locust_workers} worker(s)" if locust_workers else "one process"
         print(f"locust: {users} users, spawn rate {spawn_rate:g}/s, run time {run_time_s} s, {shape}", flush=True)
         master_port = free_port() if locust_workers else None
-        command = locust_command(users=users, spawn_rate=spawn_rate, run_time_s=run_time_s, summary_json=summary_json,
-                                 locust_workers=locust_workers, master_port=master_port)
+        command = locust_command(
+            users=users,
+            spawn_rate=spawn_rate,
+            run_time_s=run_time_s,
+            summary_json=summary_json,
+            locust_workers=locust_workers,
+            master_port=master_port,
+        )
         environment = {**environ, **platform.environment()}
         hard_stop_s = run_time_s + STOP_TIMEOUT_S + HARD_STOP_MARGIN_S
         with ExitStack() as stack:
             for _ in range(locust_workers):
-                worker = subprocess.Popen(locust_worker_command(master_port), cwd=ROOT, env=environment,
-                                          start_new_session=True)
+                worker = subprocess.Popen(
+                    locust_worker_command(master_port), cwd=ROOT, env=environment, start_new_session=True
+                )
                 stack.callback(_stop, worker)  # a worker that outlives its master is stopped here
             try:
                 completed = subprocess.run(command, cwd=ROOT, env=environment, timeout=hard_stop_s)
@@ -215,11 +282,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spawn-rate", type=float, default=50, help="users started per second (default %(default)s)")
     parser.add_argument("--run-time", type=parse_seconds, default=20, help="e.g. 20s, 2m (default 20s)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers per service (default %(default)s)")
-    parser.add_argument("--model-chunk-delay", type=float,
-                        default=float(suite_userdata().get("model_chunk_delay") or 0),
-                        help="seconds between the reference model's chunks (default: the suite's, %(default)s)")
-    parser.add_argument("--locust-workers", type=int, default=0,
-                        help="run Locust as a master and this many worker processes (default: one process)")
+    parser.add_argument(
+        "--model-chunk-delay",
+        type=float,
+        default=float(suite_userdata().get("model_chunk_delay") or 0),
+        help="seconds between the reference model's chunks (default: the suite's, %(default)s)",
+    )
+    parser.add_argument(
+        "--locust-workers",
+        type=int,
+        default=0,
+        help="run Locust as a master and this many worker processes (default: one process)",
+    )
     parser.add_argument("--summary-json", type=Path, help="also write the load summary to this file")
     arguments = parser.parse_args(argv)
     if arguments.users < 1 or arguments.workers < 1 or arguments.run_time < 1 or arguments.spawn_rate <= 0:
@@ -228,9 +302,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--locust-workers must not be negative")
     try:
         return run_load(
-            users=arguments.users, spawn_rate=arguments.spawn_rate, run_time_s=arguments.run_time,
-            workers=arguments.workers, model_chunk_delay=arguments.model_chunk_delay,
-            summary_json=arguments.summary_json, locust_workers=arguments.locust_workers,
+            users=arguments.users,
+            spawn_rate=arguments.spawn_rate,
+            run_time_s=arguments.run_time,
+            workers=arguments.workers,
+            model_chunk_delay=arguments.model_chunk_delay,
+            summary_json=arguments.summary_json,
+            locust_workers=arguments.locust_workers,
         )
     except PlatformStartError as problem:
         print(f"load run: the platform could not start: {problem}", file=sys.stderr)

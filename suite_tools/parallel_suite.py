@@ -1,6 +1,7 @@
 """Runs the acceptance suite in parallel behave processes (behavex) against one platform for the whole run.
 
-    python -m suite_tools.parallel_suite --jobs 2 [--scheme feature|scenario] [behavex options: --tags=..., -D name=value, ...]
+    python -m suite_tools.parallel_suite --jobs 2 [--scheme feature|scenario] \\
+        [behavex options: --tags=..., -D name=value, ...]
 
 `make acceptance JOBS=2` calls it. What it does:
 
@@ -19,6 +20,7 @@
 behave reads its configuration from a scratch directory's behave.ini: pyproject's [tool.behave] userdata, the
 Allure formatter writing to the results directory, no console formatter and no JUnit of its own.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -115,9 +117,16 @@ def run(
     with tempfile.TemporaryDirectory(prefix="parallel-suite-") as scratch:
         write_behave_ini(Path(scratch), formats={"allure": results_dir.resolve()})
         command = [
-            sys.executable, "-m", "behavex", *(str(path) for path in features_longest_first()),
-            "--parallel-processes", str(jobs), "--parallel-scheme", scheme,
-            "--output-folder", str(output_dir.resolve()),
+            sys.executable,
+            "-m",
+            "behavex",
+            *(str(path) for path in features_longest_first()),
+            "--parallel-processes",
+            str(jobs),
+            "--parallel-scheme",
+            scheme,
+            "--output-folder",
+            str(output_dir.resolve()),
             "--no-color",
             *behavex_args,
         ]
@@ -126,8 +135,12 @@ def run(
         with platform_environment(environ, defines_in(behavex_args)) as environment:
             # behavex keeps some files in the temporary directory under fixed names: one of its own per run.
             completed = subprocess.run(
-                command, cwd=scratch, env={**environment, "TMPDIR": scratch}, timeout=RUN_TIMEOUT_S,
-                capture_output=capture, text=True,
+                command,
+                cwd=scratch,
+                env={**environment, "TMPDIR": scratch},
+                timeout=RUN_TIMEOUT_S,
+                capture_output=capture,
+                text=True,
             )
     seconds = time.monotonic() - started
     if junit_dir is not None:
@@ -152,12 +165,24 @@ def main(argv: list[str] | None = None) -> int:
         epilog="Any other argument goes to behavex (e.g. --tags=@core, -D stream_deadline=30).",
     )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="behave processes at once")
-    parser.add_argument("--scheme", choices=("feature", "scenario"), default="feature",
-                        help="one process per feature (default: fewer set-ups) or per scenario")
-    parser.add_argument("--results", type=Path, default=ROOT / "reports" / "allure-results",
-                        help="Allure results directory (default: %(default)s)")
-    parser.add_argument("--output", type=Path, default=ROOT / "reports" / "behavex",
-                        help="behavex's output folder, emptied first (default: %(default)s)")
+    parser.add_argument(
+        "--scheme",
+        choices=("feature", "scenario"),
+        default="feature",
+        help="one process per feature (default: fewer set-ups) or per scenario",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=ROOT / "reports" / "allure-results",
+        help="Allure results directory (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=ROOT / "reports" / "behavex",
+        help="behavex's output folder, emptied first (default: %(default)s)",
+    )
     arguments, behavex_args = parser.parse_known_args(argv)
     if arguments.jobs < 1:
         parser.error(f"--jobs must be at least 1, not {arguments.jobs}")
@@ -167,8 +192,11 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     result = run(
-        arguments.jobs, scheme=arguments.scheme, behavex_args=behavex_args,
-        results_dir=arguments.results, output_dir=arguments.output,
+        arguments.jobs,
+        scheme=arguments.scheme,
+        behavex_args=behavex_args,
+        results_dir=arguments.results,
+        output_dir=arguments.output,
     )
     print(f"parallel run took {result.seconds:.1f} s (exit status {result.exit_code})")
     return result.exit_code

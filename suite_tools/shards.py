@@ -16,6 +16,7 @@ scenario skipped with a reason in every shard stays skipped. `make report` (or
 `python -m chat_acceptance.reporting.html_report`) then builds one HTML report and appends one run to
 reports/allure-history.jsonl.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -90,7 +91,9 @@ def _merge_allure(shard_dirs: list[Path], into: Path) -> int:
             if item.name.endswith("-result.json"):
                 result = json.loads(item.read_text(encoding="utf-8"))
                 key = result.get("historyId") or result.get("fullName") or item.name
-                if key not in chosen or (chosen[key][1].get("status") == "skipped" and result.get("status") != "skipped"):
+                if key not in chosen or (
+                    chosen[key][1].get("status") == "skipped" and result.get("status") != "skipped"
+                ):
                     chosen[key] = (item, result)
             elif item.is_file() and not (into / item.name).exists():  # attachments (unique names), metadata once
                 shutil.copyfile(item, into / item.name)
@@ -153,7 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     except ShardError as problem:
         print(f"shards: {problem}", file=sys.stderr)
         return 2
-    print(f"merged {len(arguments.shards)} shards into {arguments.into}: {results} Allure results, {cases} JUnit testcases")
+    print(
+        f"merged {len(arguments.shards)} shards into {arguments.into}: {results} Allure results, "
+        f"{cases} JUnit testcases"
+    )
     return 0
 
 

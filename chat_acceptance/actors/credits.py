@@ -9,6 +9,7 @@ back, so they are what a run leaves behind.
 A deployment where no configured account may allocate gets one line, once; the scenarios that then cannot pay
 are not checked (CannotPay), never failed in a Given.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -59,10 +60,9 @@ class CreditBank:
     def before_stream(self, person: Payer) -> None:
         """Called before `person` streams: measures the price on the first streams, tops her up when needed."""
         learning = self._samples < PRICE_SAMPLES
-        estimate = self._estimates.get(person.name)
-        read = learning or estimate is None
-        if read:
-            estimate = person.balance()
+        known = None if learning else self._estimates.get(person.name)
+        read = known is None
+        estimate = person.balance() if known is None else known
         need = MARGIN * self.price if self.price else 1
         if estimate < need:
             if not read:  # the estimate may be stale (a late charge, another allocation)

@@ -4,6 +4,7 @@ Methods that set something up (start a conversation, receive a reply) check that
 when it did not; methods that try something the scenario judges (confirm, open, delete) return the answer.
 Everything a person creates registers its own clean-up.
 """
+
 from __future__ import annotations
 
 import functools
@@ -11,9 +12,9 @@ import json as jsonlib
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, ContextManager
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeGuard, TypeVar
 
 from chat_acceptance.actors.credits import CreditBank
 from chat_acceptance.attacks.forgery import claims_of
@@ -31,6 +32,9 @@ from chat_acceptance.transport.client import PlatformClient, confirmation
 from chat_acceptance.transport.exchange import ApiResponse, Claims
 from chat_acceptance.transport.sse import MalformedStream, StreamResult
 from chat_acceptance.waiting import poll_until
+
+if TYPE_CHECKING:
+    from chat_acceptance.checks.invariants import Invariants
 
 AddCleanup = Callable[[str, Callable[[], Any]], None]
 
@@ -80,7 +84,7 @@ def _renew_at(token: str, asked_at: float) -> float | None:
     """
     try:
         claims = claims_of(token)
-    except (ValueError, IndexError, UnicodeDecodeError):
+    except (ValueError, IndexError):  # UnicodeDecodeError is a ValueError
         return None  # not a JWT the suite can read: nothing says it expires
     exp, iat = claims.get("exp"), claims.get("iat")
     if not _is_number(exp):
@@ -89,7 +93,7 @@ def _renew_at(token: str, asked_at: float) -> float | None:
     return asked_at + lifetime - 1 - min(RENEWAL_MARGIN_S, lifetime / 4)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -109,9 +113,10 @@ class Credentials:
     def current(self) -> SignedIn:
         signed_in = self._signed_in
         if signed_in is None or signed_in.renew_at is not None and time.monotonic() >= signed_in.renew_at:
-            self._signed_in = sign_in(self._platform, self._account)
+            renewed = self._signed_in = sign_in(self._platform, self._account)
             self.renewals += signed_in is not None
-        return self._signed_in
+            signed_in = renewed
+        return signed_in
 
 
 def _readable_text(data: str) -> str:
@@ -151,11 +156,17 @@ class Reply:
         return max(0, tokens_reported(self.stream.done) or 0)
 
 
-def _remembered(action: Callable[..., Any]) -> Callable[..., Any]:
+_Arguments = ParamSpec("_Arguments")
+_Answer = TypeVar("_Answer", ApiResponse, StreamResult)
+
+
+def _remembered(
+    action: Callable[Concatenate[Person, _Arguments], _Answer],
+) -> Callable[Concatenate[Person, _Arguments], _Answer]:
     """Marks a Person's action: its answer becomes what this person was last told (`Person.last_answer`)."""
 
     @functools.wraps(action)
-    def remembering(self: Person, *args: Any, **kwargs: Any) -> Any:
+    def remembering(self: Person, /, *args: _Arguments.args, **kwargs: _Arguments.kwargs) -> _Answer:
         self.last_answer = action(self, *args, **kwargs)
         return self.last_answer
 
@@ -222,7 +233,7 @@ class Person:
         self.last_answer: ApiResponse | StreamResult | None = None
         # The scenario's invariants (chat_acceptance.checks.invariants), which know which IDs were accepted and
         # when each reply ended; None outside a scenario.
-        self.invariants: Any = None
+        self.invariants: Invariants | None = None
         self.count_retry: Callable[[], None] = lambda: None  # the run counts every confirmation sent again
 
     @property
@@ -245,7 +256,7 @@ class Person:
 
     # Conversations
 
-    def _setting_up(self) -> ContextManager[None]:
+    def _setting_up(self) -> AbstractContextManager[None]:
         """What this person sets up is no attempt the scenario judges (chat_acceptance.checks.invariants)."""
         return self.invariants.setting_up() if self.invariants is not None else nullcontext()
 
@@ -306,7 +317,9 @@ class Person:
             raise AssertionError("expected the conversation to hold a list of messages, but it holds none")
         return messages
 
-    def messages_when(self, conversation_id: str, ready: Callable[[list[dict[str, Any]]], bool]) -> list[dict]:
+    def messages_when(
+        self, conversation_id: str, ready: Callable[[list[dict[str, Any]]], bool]
+    ) -> list[dict[str, Any]]:
         """The conversation's messages once `ready` holds, or as they are when the bounded window ends.
 
         A deployment may finish saving a reply a little after the done event, as it may store the streaming
@@ -360,7 +373,10 @@ class Person:
         """Confirms with the issued ID `times` times, each sent once (an ID once accepted confirms every time it
         is sent; contract: "confirms again"), a few at once with a `pool`, so that a slow confirmation costs its
         time once per round, not once per send."""
-        again = lambda _: self.confirm(reply, reply.streaming_session_id)  # noqa: E731
+
+        def again(_: int) -> ApiResponse:
+            return self.confirm(reply, reply.streaming_session_id)
+
         return list(pool.map(again, range(times))) if pool is not None else [again(n) for n in range(times)]
 
     def confirm_body(self, conversation_id: str, body: Any) -> ApiResponse:

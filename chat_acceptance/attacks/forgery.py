@@ -4,6 +4,7 @@ Streaming session IDs are opaque: nothing here parses one. A look-alike is made 
 keeping each one's kind (digit, hex letter, letter), so it has the issued ID's shape whatever that shape is.
 Access tokens are JWTs by contract, so their claims may be read and rewritten.
 """
+
 from __future__ import annotations
 
 import base64
@@ -58,8 +59,12 @@ def _next_of_same_kind(character: str) -> str:
 
 
 def claims_of(token: str) -> dict[str, Any]:
-    """The token's claims, read without checking the signature (the client cannot check it anyway)."""
-    return json.loads(_b64decode(token.split(".")[1]))
+    """The token's claims, read without checking the signature (the client cannot check it anyway); ValueError
+    when its payload is not a JSON object."""
+    claims = json.loads(_b64decode(token.split(".")[1]))
+    if not isinstance(claims, dict):
+        raise ValueError(f"the token's payload is {type(claims).__name__}, not an object of claims")
+    return claims
 
 
 def altered_token(token: str, **claims: Any) -> str:

@@ -15,6 +15,7 @@ which carries the time too, shares digits with it without revealing anything. So
 issued IDs what they have in common at their start and at their end (`IdSamples`); the rest, where they differ,
 is what nobody may be shown. Until two different IDs are known, the whole ID counts as unpredictable.
 """
+
 from __future__ import annotations
 
 import base64
@@ -152,7 +153,7 @@ def _with_decoded_strings(body: str) -> str:
         return body
     strings: list[str] = []
 
-    def collect(value) -> None:
+    def collect(value: object) -> None:
         if isinstance(value, str):
             strings.append(value)
         elif isinstance(value, dict):

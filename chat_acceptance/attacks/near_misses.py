@@ -16,6 +16,7 @@ Each candidate carries its family and a `kind` that is the same in every run ("a
 failure's first line names the family and the kind, and the value itself (which differs per run, as the ID
 does) goes to the report.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,6 +27,7 @@ import zlib
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import quote
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -53,9 +55,27 @@ _WHITESPACE = (" ", "\t", "\n", "\r\n", "\u00a0", "\u3000", "\u2003", "\u200b", 
 # Characters that look like ASCII ones but are not (Cyrillic and Greek), and letters that Unicode case
 # folding maps onto ASCII ones: a casefold/lower() compare accepts them.
 _LOOKALIKES = {
-    "a": "\u0430", "c": "\u0441", "e": "\u0435", "o": "\u043e", "p": "\u0440", "x": "\u0445", "y": "\u0443",
-    "i": "\u0456", "s": "\u0455", "A": "\u0391", "B": "\u0392", "E": "\u0395", "H": "\u0397", "K": "\u039a",
-    "M": "\u039c", "O": "\u039f", "P": "\u03a1", "T": "\u03a4", "X": "\u03a7", "0": "\u041e", "1": "\u0406",
+    "a": "\u0430",
+    "c": "\u0441",
+    "e": "\u0435",
+    "o": "\u043e",
+    "p": "\u0440",
+    "x": "\u0445",
+    "y": "\u0443",
+    "i": "\u0456",
+    "s": "\u0455",
+    "A": "\u0391",
+    "B": "\u0392",
+    "E": "\u0395",
+    "H": "\u0397",
+    "K": "\u039a",
+    "M": "\u039c",
+    "O": "\u039f",
+    "P": "\u03a1",
+    "T": "\u03a4",
+    "X": "\u03a7",
+    "0": "\u041e",
+    "1": "\u0406",
     "-": "\u2010",
 }
 _CASE_FOLDING = {"k": "\u212a", "K": "\u212a", "s": "\u017f", "S": "\u017f", "i": "\u0130", "I": "\u0131"}
@@ -99,7 +119,10 @@ def _letter_case_fixed(issued: str) -> list[tuple[str, str]]:
     folding = next((index for index, char in enumerate(issued) if char in _CASE_FOLDING), None)
     if folding is not None:
         fixed.append(
-            ("a letter as a Unicode letter that case-folds to it", _replace(issued, folding, _CASE_FOLDING[issued[folding]]))
+            (
+                "a letter as a Unicode letter that case-folds to it",
+                _replace(issued, folding, _CASE_FOLDING[issued[folding]]),
+            )
         )
     return fixed
 
@@ -205,8 +228,10 @@ def _whitespace_fixed(issued: str) -> list[tuple[str, str]]:
 
 def _whitespace_strategy(issued: str) -> st.SearchStrategy[tuple[str, str]]:
     spaces = st.lists(st.sampled_from(_WHITESPACE), max_size=3).map("".join)
-    return st.tuples(spaces, spaces).filter(lambda sides: sides[0] or sides[1]).map(
-        lambda sides: ("whitespace around it", sides[0] + issued + sides[1])
+    return (
+        st.tuples(spaces, spaces)
+        .filter(lambda sides: sides[0] or sides[1])
+        .map(lambda sides: ("whitespace around it", sides[0] + issued + sides[1]))
     )
 
 
@@ -254,12 +279,16 @@ def _encodings_fixed(issued: str) -> list[tuple[str, str]]:
     ]
     lookalike = next((index for index, char in enumerate(issued) if char in _LOOKALIKES), None)
     if lookalike is not None:
-        fixed.append(("a character as a Unicode look-alike", _replace(issued, lookalike, _LOOKALIKES[issued[lookalike]])))
+        fixed.append(
+            ("a character as a Unicode look-alike", _replace(issued, lookalike, _LOOKALIKES[issued[lookalike]]))
+        )
     letter = next((index for index, char in enumerate(issued) if char.isascii() and char.isalpha()), None)
     if letter is not None:
         accented = issued[letter] + "\u0301"
         fixed.append(("an accent on a letter, decomposed (NFD)", _replace(issued, letter, accented)))
-        fixed.append(("an accent on a letter, composed (NFC)", _replace(issued, letter, unicodedata.normalize("NFC", accented))))
+        fixed.append(
+            ("an accent on a letter, composed (NFC)", _replace(issued, letter, unicodedata.normalize("NFC", accented)))
+        )
     fixed.append(("HTML character references", "".join(f"&#{ord(char)};" for char in issued)))
     return fixed
 
@@ -267,7 +296,10 @@ def _encodings_fixed(issued: str) -> list[tuple[str, str]]:
 def _encodings_strategy(issued: str) -> st.SearchStrategy[tuple[str, str]]:
     encoders = st.sampled_from(
         (
-            ("percent-encoded", lambda char: quote(char, safe="") if quote(char, safe="") != char else _percent_encoded(char)),
+            (
+                "percent-encoded",
+                lambda char: quote(char, safe="") if quote(char, safe="") != char else _percent_encoded(char),
+            ),
             ("full-width", _full_width),
             ("a Unicode look-alike", lambda char: _LOOKALIKES.get(char, _full_width(char))),
         )
@@ -284,7 +316,9 @@ FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
         Family("letter case", "the same ID in other letter case", _letter_case_fixed, _letter_case_strategy),
-        Family("one character changed", "the ID with one character changed", _one_character_fixed, _one_character_strategy),
+        Family(
+            "one character changed", "the ID with one character changed", _one_character_fixed, _one_character_strategy
+        ),
         Family("shortened", "a shortened copy of the ID", _shortened_fixed, _shortened_strategy),
         Family("characters added", "the ID with characters added", _appended_fixed, _appended_strategy),
         Family("whitespace", "the ID with spaces or line breaks around it", _whitespace_fixed, _whitespace_strategy),
@@ -371,6 +405,16 @@ def shown(value: str) -> str:
 # -- trying them -------------------------------------------------------------------------------------------
 
 
+class ConfirmationAnswer(Protocol):
+    """What a confirmation answered, as far as a near miss is judged: its status and error message."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def message(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class Attempt:
     near_miss: NearMiss
@@ -400,14 +444,14 @@ class Tried:
 
 def try_all(
     near_misses: list[NearMiss],
-    confirm: Callable[[str, int], object],
+    confirm: Callable[[str, int], ConfirmationAnswer],
     *,
     pool: Executor | None = None,
     budget_s: float = math.inf,
     clock: Callable[[], float] = time.monotonic,
 ) -> Tried:
     """Confirms once with each near miss: `confirm(value, number)` sends it with attempt `number`'s text and
-    returns the answer (anything with .status and .message).
+    returns the answer (its .status and .message).
 
     With a `pool`, as many go out at once as it has workers (a slow confirmation need not make a family slow);
     none starts once `budget_s` has passed since the first, so a slow platform costs each family a bounded time.

@@ -7,6 +7,7 @@ after every refused request of every scenario; it describes what changed with `d
 Every refused confirmation sends an attacker's text (`attacker_text`), never the streamed reply, so that a
 platform that saves before it checks is caught by what the conversation then holds.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -18,19 +19,26 @@ from chat_acceptance.attacks.forgery import is_attacker_text
 if TYPE_CHECKING:
     from chat_acceptance.world.scenario import World
 
-class _Reply(Protocol):
-    owner: str
-    conversation_id: str
-    text: str
+
+class _Reply(Protocol):  # read-only: a Reply is frozen, and its text is a property
+    @property
+    def owner(self) -> str: ...
+
+    @property
+    def conversation_id(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
 
 
 class _Owner(Protocol):
     name: str
 
-    def messages_when(self, conversation_id: str, ready: Callable[[list[dict[str, Any]]], bool]) -> list[dict]: ...
+    def messages_when(
+        self, conversation_id: str, ready: Callable[[list[dict[str, Any]]], bool]
+    ) -> list[dict[str, Any]]: ...
 
     def messages(self, conversation_id: str) -> list[dict[str, Any]]: ...
-
 
 
 Messages = tuple[tuple[Any, Any], ...]
@@ -54,8 +62,9 @@ def as_pairs(messages: Iterable[Any]) -> Messages:
     )
 
 
-def protect(what: str, *, owner: _Owner | None, conversation_id: str | None = None, reply: _Reply | None = None
-            ) -> Protected:
+def protect(
+    what: str, *, owner: _Owner | None, conversation_id: str | None = None, reply: _Reply | None = None
+) -> Protected:
     """Snapshots the conversation before the confirmation. With a reply, the snapshot waits (within the owner's
     bounded window) until the conversation holds it: a deployment may save a reply a little after done."""
     conversation_id = conversation_id or (reply.conversation_id if reply else None)
@@ -71,7 +80,7 @@ def protect(what: str, *, owner: _Owner | None, conversation_id: str | None = No
 
 def only_last_reply_changed(protected: Protected, text: str) -> None:
     """Compared with the snapshot, the last assistant message now reads `text`, and nothing else changed."""
-    if protected.messages is None or protected.owner is None:
+    if protected.messages is None or protected.owner is None or protected.conversation_id is None:
         raise AssertionError("no conversation was recorded before the confirmation")
     last = _last_assistant(protected.messages)
     if last is None:
@@ -87,7 +96,7 @@ def only_last_reply_changed(protected: Protected, text: str) -> None:
 
 def describe_difference(before: Messages, now: Messages) -> str:
     """The first difference between two message lists, in words (the attacker's text named as such)."""
-    for index, (old, new) in enumerate(zip(before, now)):
+    for index, (old, new) in enumerate(zip(before, now, strict=False)):  # lengths may differ: told below
         if old != new:
             return f"message {index + 1} was {_shown(old)}, now {_shown(new)}"
     if len(now) > len(before):
@@ -119,8 +128,11 @@ def account_changes(world: World) -> list[str]:
     """What became of the scenario's accounts: a new user who no longer signs in, an account someone tried to
     create that exists. Signing in is the one outside view of an account the contract gives."""
     auth = world.suite.platform.auth
-    changes = [f"{name} ({account.username}) can no longer sign in"
-               for name, account in world.accounts.items() if not auth.signs_in(account.username, account.password)]
+    changes = [
+        f"{name} ({account.username}) can no longer sign in"
+        for name, account in world.accounts.items()
+        if not auth.signs_in(account.username, account.password)
+    ]
     tried = world.attempted_account
     if tried is not None and auth.signs_in(tried.username, tried.password):
         changes.append(f"the account {tried.username!r} it tried to create exists")

@@ -1,4 +1,5 @@
 """What the scenarios expect, checked with the matchers. Each check fails with what the platform did."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -190,7 +191,9 @@ def lists_conversation(person: Person, conversation_id: str, title: str) -> None
     ]
     if (conversation_id, title) not in listed:
         titled = "is listed with another title" if conversation_id in dict(listed) else "is not listed"
-        raise AssertionError(f"expected {person.name}'s conversations to list the new one titled {title!r}, but it {titled}")
+        raise AssertionError(
+            f"expected {person.name}'s conversations to list the new one titled {title!r}, but it {titled}"
+        )
 
 
 def does_not_list_others(answer: ApiResponse, conversation_id: str, owner: str) -> None:
@@ -223,15 +226,19 @@ def has_an_available_model(answer: ApiResponse) -> None:
 
 def is_gone_for_every_route(person: Person, reply: Reply) -> None:
     """Opening, asking, confirming and deleting again must all answer 404; every route that does not is named."""
-    attempts = {
+    attempts: dict[str, matchers.Answer] = {
         "opening it": person.open_conversation(reply.conversation_id),
         "asking in it": person.ask(reply.conversation_id, "Are you still there?"),
         "confirming its reply": person.confirm(reply, reply.streaming_session_id),
         "deleting it again": person.delete_conversation(reply.conversation_id),
     }
-    wrong = [f"{route}: {matchers.describe_answer(answer)}" for route, answer in attempts.items() if answer.status != 404]
+    wrong = [
+        f"{route}: {matchers.describe_answer(answer)}" for route, answer in attempts.items() if answer.status != 404
+    ]
     if wrong:
-        raise AssertionError("expected the request to be refused as not found (404) for a deleted conversation; " + "; ".join(wrong))
+        raise AssertionError(
+            "expected the request to be refused as not found (404) for a deleted conversation; " + "; ".join(wrong)
+        )
 
 
 # Streaming session IDs
@@ -253,8 +260,10 @@ def changed_nothing(invariants: Invariants) -> None:
     if finding is not None:
         raise finding
     if invariants.refusals_compared == 0:
-        raise AssertionError("no refused attempt of this scenario was compared with what it protects: expected the "
-                             "attempt to be refused, or the scenario to record what it protects before it")
+        raise AssertionError(
+            "no refused attempt of this scenario was compared with what it protects: expected the "
+            "attempt to be refused, or the scenario to record what it protects before it"
+        )
 
 
 def kept_the_invariants(invariants: Invariants) -> None:
@@ -262,8 +271,11 @@ def kept_the_invariants(invariants: Invariants) -> None:
     finding = invariants.first()
     if finding is not None:
         more = len(invariants.findings) - 1
-        raise type(finding)(finding.kind, finding.headline, str(finding).partition("\n")[2]
-                            + (f" (+{more} more findings)" if more else ""))
+        raise type(finding)(
+            finding.kind,
+            finding.headline,
+            str(finding).partition("\n")[2] + (f" (+{more} more findings)" if more else ""),
+        )
 
 
 def every_near_miss_rejected(world: World) -> None:
@@ -397,12 +409,17 @@ def is_signed_in_as(world: World, name: str, role: str) -> None:
         problems.append(f"the answer's user is {user.get('username')!r} with role {user.get('role')!r}")
     if not isinstance(answer.field("refreshToken"), str):
         problems.append("the answer carries no refreshToken")
-    claims = claims_of(token) if isinstance(token, str) and token.count(".") == 2 else {}
+    try:
+        claims = claims_of(token) if isinstance(token, str) and token.count(".") == 2 else {}
+    except ValueError:  # no JSON object of claims in it: every expected claim is named as missing below
+        claims = {}
     expected = {"sub": str(user.get("id")), "username": account.username, "role": role, "type": "access"}
     wrong = {claim: claims.get(claim) for claim, value in expected.items() if str(claims.get(claim)) != value}
     if wrong:
         problems.append(f"the access token's claims {sorted(wrong)} read {wrong}")
-    if not (isinstance(claims.get("exp"), int) and isinstance(claims.get("iat"), int) and claims["exp"] > claims["iat"]):
+    if not (
+        isinstance(claims.get("exp"), int) and isinstance(claims.get("iat"), int) and claims["exp"] > claims["iat"]
+    ):
         problems.append(f"the access token's iat/exp are {claims.get('iat')!r}/{claims.get('exp')!r}")
     if problems:
         raise AssertionError(f"expected {account.username!r} to be signed in as {role}, but " + "; ".join(problems))

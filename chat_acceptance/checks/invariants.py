@@ -14,6 +14,7 @@
 Findings are kept, first line stable, and judged by the scenario's own steps about them and by the step the run
 adds to every scenario (features/environment.py), behaviour first.
 """
+
 from __future__ import annotations
 
 import json
@@ -222,8 +223,9 @@ class Invariants:
 
     def _person_with(self, authorization: str) -> str | None:
         token = authorization.removeprefix("Bearer ")
-        return next((name for name, person in self.world.people.items() if person.signed_in.access_token == token),
-                    None)
+        return next(
+            (name for name, person in self.world.people.items() if person.signed_in.access_token == token), None
+        )
 
     def note_accepted(self, conversation: str, issued: str) -> None:
         self.accepted.setdefault(conversation, set()).add(issued)
@@ -234,8 +236,12 @@ class Invariants:
     # -- the invariants ----------------------------------------------------------------------------------
 
     def _check_leaks(self, exchange: Exchange) -> None:
-        request_parts = [exchange.url, unquote(exchange.url), exchange.request_body,
-                         *(f"{name}: {value}" for name, value in exchange.request_headers.items())]
+        request_parts = [
+            exchange.url,
+            unquote(exchange.url),
+            exchange.request_body,
+            *(f"{name}: {value}" for name, value in exchange.request_headers.items()),
+        ]
         for issued in dict.fromkeys(self.issued):
             found = leaks.leaks_in(
                 issued,
@@ -247,15 +253,19 @@ class Invariants:
             )
             if found:
                 leak = found[0]
-                shown = "the whole issued streaming session ID" if leak.whole else "part of the issued streaming session ID"
-                self._add(Finding(
-                    LEAK,
-                    f"Streaming session ID revealed: the {exchange.status} answer to {exchange.method} "
-                    f"{route_of(urlsplit(exchange.url).path)} shows {shown} in {leak.where}; "
-                    "expected no error to reveal it",
-                    f"{exchange.method} {exchange.url} revealed {leak.revealed!r} of {issued!r}"
-                    + (f"; {len(found) - 1} more part(s) of that answer did too" if len(found) > 1 else ""),
-                ))
+                shown = (
+                    "the whole issued streaming session ID" if leak.whole else "part of the issued streaming session ID"
+                )
+                self._add(
+                    Finding(
+                        LEAK,
+                        f"Streaming session ID revealed: the {exchange.status} answer to {exchange.method} "
+                        f"{route_of(urlsplit(exchange.url).path)} shows {shown} in {leak.where}; "
+                        "expected no error to reveal it",
+                        f"{exchange.method} {exchange.url} revealed {leak.revealed!r} of {issued!r}"
+                        + (f"; {len(found) - 1} more part(s) of that answer did too" if len(found) > 1 else ""),
+                    )
+                )
                 return
 
     def _check_foreign_conversation_hidden(self, exchange: Exchange, conversation: str) -> None:
@@ -266,20 +276,33 @@ class Invariants:
         if owner is None or asker is None or asker == owner or owner not in self.world.people:
             return
         person = self.world.person(owner)
-        details = {"its owner's username": person.username, "its owner's user ID": person.user_id,
-                   "its title": self.titles.get(conversation)}
-        sent = "\n".join([exchange.url, unquote(exchange.url), exchange.request_body or "",
-                          *(f"{name}: {value}" for name, value in exchange.request_headers.items())])
-        answer = "\n".join([exchange.response_body or "",
-                            *(f"{name}: {value}" for name, value in exchange.response_headers.items())])
+        details = {
+            "its owner's username": person.username,
+            "its owner's user ID": person.user_id,
+            "its title": self.titles.get(conversation),
+        }
+        sent = "\n".join(
+            [
+                exchange.url,
+                unquote(exchange.url),
+                exchange.request_body or "",
+                *(f"{name}: {value}" for name, value in exchange.request_headers.items()),
+            ]
+        )
+        answer = "\n".join(
+            [exchange.response_body or "", *(f"{name}: {value}" for name, value in exchange.response_headers.items())]
+        )
         for what, value in details.items():
             if value and value in answer and value not in sent:
-                self._add(Finding(
-                    LEAK,
-                    f"Another user's conversation revealed: the {exchange.status} answer to {exchange.method} "
-                    f"{route_of(urlsplit(exchange.url).path)} names {what}; expected it not to exist for anyone but its owner",
-                    f"{asker} was answered {answer[:300]!r}",
-                ))
+                self._add(
+                    Finding(
+                        LEAK,
+                        f"Another user's conversation revealed: the {exchange.status} answer to {exchange.method} "
+                        f"{route_of(urlsplit(exchange.url).path)} names {what}; "
+                        "expected it not to exist for anyone but its owner",
+                        f"{asker} was answered {answer[:300]!r}",
+                    )
+                )
                 return
 
     def _check_allowed_origin(self, exchange: Exchange) -> None:
@@ -289,12 +312,14 @@ class Invariants:
             return
         problem = allowed_origin_problem(origin, exchange.response_headers)
         if problem is not None:
-            self._add(Finding(
-                CORS,
-                "expected Access-Control-Allow-Origin to name the page's origin (or * without credentials), but "
-                f"the answer to {exchange.method} {route_of(urlsplit(exchange.url).path)} does not",
-                f"{problem}; the page's origin is {origin!r}",
-            ))
+            self._add(
+                Finding(
+                    CORS,
+                    "expected Access-Control-Allow-Origin to name the page's origin (or * without credentials), but "
+                    f"the answer to {exchange.method} {route_of(urlsplit(exchange.url).path)} does not",
+                    f"{problem}; the page's origin is {origin!r}",
+                )
+            )
 
     def _check_confirms_again(self, exchange: Exchange, conversation: str) -> None:
         try:
@@ -306,14 +331,16 @@ class Invariants:
         if exchange.status == 200:
             self.note_accepted(conversation, claimed)
         elif is_mismatch_answer(exchange.status, exchange.response_body) and self.was_accepted(conversation, claimed):
-            self._add(Finding(
-                CONFIRMS_AGAIN,
-                "Issued streaming session ID refused after it was accepted: the latest stream's ID confirmed the "
-                f"reply once, then the confirmation answered {exchange.status}; expected it to confirm again every "
-                "time it is sent",
-                f"POST {route_of(urlsplit(exchange.url).path)} answered {exchange.status} "
-                f"{(exchange.response_body or '')[:200]}",
-            ))
+            self._add(
+                Finding(
+                    CONFIRMS_AGAIN,
+                    "Issued streaming session ID refused after it was accepted: the latest stream's ID confirmed the "
+                    f"reply once, then the confirmation answered {exchange.status}; expected it to confirm again every "
+                    "time it is sent",
+                    f"POST {route_of(urlsplit(exchange.url).path)} answered {exchange.status} "
+                    f"{(exchange.response_body or '')[:200]}",
+                )
+            )
 
     def _check_refusal(self, exchange: Exchange, conversation: str | None, count: int = 1) -> None:
         before, self._snapshot = self._snapshot, None
@@ -344,8 +371,13 @@ class Invariants:
         changes = self._account_changes()
         if changes:
             route = f"{exchange.method} {route_of(urlsplit(exchange.url).path)}"
-            self._add(Finding(CONSEQUENCE, f"Refused attempt changed what it protects: {route} answered "
-                                           f"{exchange.status}", "; ".join(changes)))
+            self._add(
+                Finding(
+                    CONSEQUENCE,
+                    f"Refused attempt changed what it protects: {route} answered {exchange.status}",
+                    "; ".join(changes),
+                )
+            )
             return None
         return before
 
@@ -368,8 +400,10 @@ class Invariants:
         with _as_own():
             answer = owner.confirm_until_stored(conversation, issued, lambda: owner.confirm_body(conversation, body))
         if answer.status != 200:
-            return [f"{owner_name}'s own streaming session ID no longer confirms the reply: {answer.request} "
-                    f"answered {answer.status} {answer.text[:200]}"]
+            return [
+                f"{owner_name}'s own streaming session ID no longer confirms the reply: {answer.request} "
+                f"answered {answer.status} {answer.text[:200]}"
+            ]
         self.note_accepted(conversation, issued)
         return []
 
@@ -388,7 +422,9 @@ class Invariants:
             replies = [content for role, content in pairs if role == "assistant"]
             return bool(replies) and replies[-1] == text
 
-        return lambda: poll_until(lambda: as_pairs(person.messages(conversation)), saved, deadline_s=max(remaining, 0.0))
+        return lambda: poll_until(
+            lambda: as_pairs(person.messages(conversation)), saved, deadline_s=max(remaining, 0.0)
+        )
 
     # -- reading the state -----------------------------------------------------------------------------------
 
@@ -407,7 +443,7 @@ class Invariants:
         state = State(chat)
         if not reads:
             return state
-        results = dict(zip(reads, _POOL.map(_read, reads.values())))
+        results = dict(zip(reads, _POOL.map(_read, reads.values()), strict=True))
         for (part, key), value in results.items():
             getattr(state, part)[key] = value
         return state
@@ -464,8 +500,10 @@ def _differences(before: State, after: State) -> list[str]:
     for name, was in before.listed.items():
         now = after.listed.get(name)
         if now != was:
-            changes.append(f"{name}'s list of conversations changed: {len(was) if isinstance(was, tuple) else was} "
-                           f"listed before, {len(now) if isinstance(now, tuple) else now} now")
+            changes.append(
+                f"{name}'s list of conversations changed: {len(was) if isinstance(was, tuple) else was} "
+                f"listed before, {len(now) if isinstance(now, tuple) else now} now"
+            )
     for conversation, was in before.conversations.items():
         now = after.conversations.get(conversation)
         if now != was:

@@ -1,20 +1,24 @@
 """PyHamcrest matchers that read as the contract does and say what the platform did when they fail."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from hamcrest.core.base_matcher import BaseMatcher
 from hamcrest.core.description import Description
+from hamcrest.core.matcher import Matcher
 from hamcrest.core.string_description import StringDescription
 
 from chat_acceptance.transport.exchange import ApiResponse
 from chat_acceptance.transport.sse import Ending, MalformedStream, StreamResult
 
+Answer = ApiResponse | StreamResult  # what the platform answered a request: a plain answer or a stream
+_Judged = TypeVar("_Judged", bound=Answer)
 _INTERNALS_MARKS = ("traceback (most recent call last)", "<html", "<!doctype", "\n    at ", 'file "/')
 
 
-def describe_answer(item: Any) -> str:
+def describe_answer(item: object) -> str:
     """What the platform did, in one line that reads the same in every run for the same defect: the route (never
     one run's IDs), the status, how a stream ended and which events came. Bodies and IDs stay in the report's
     attachments."""
@@ -29,12 +33,14 @@ def describe_answer(item: Any) -> str:
             return f"{answered}{_message_kind(item.message)}"
         # A deadline's or a cap's detail is a setting (the same every run); a broken connection's is not.
         detail = f" ({item.detail})" if item.detail and item.ending in (Ending.DEADLINE, Ending.EVENT_CAP) else ""
-        return (f"{answered}; the stream ended: {item.ending.value}{detail}; events: {names}; "
-                f"streaming session ID: {issued}")
+        return (
+            f"{answered}; the stream ended: {item.ending.value}{detail}; events: {names}; "
+            f"streaming session ID: {issued}"
+        )
     return repr(item)
 
 
-def require(item: Any, matcher: BaseMatcher) -> None:
+def require(item: _Judged, matcher: Matcher[_Judged]) -> None:
     """assert_that in one line: "expected <promise>, but <what the platform did>" (a CI annotation shows it all)."""
     if not matcher.matches(item):
         mismatch = StringDescription()
@@ -61,38 +67,38 @@ def _message_kind(message: str | None) -> str:
     return ' with a message mentioning "mismatch"' if "mismatch" in message.lower() else " with another message"
 
 
-class _AnswerMatcher(BaseMatcher):
-    def __init__(self, expectation: str, check: Callable[[Any], bool]):
+class _AnswerMatcher(BaseMatcher[_Judged]):
+    def __init__(self, expectation: str, check: Callable[[_Judged], bool]):
         self._expectation = expectation
         self._check = check
 
-    def _matches(self, item: Any) -> bool:
+    def _matches(self, item: _Judged) -> bool:
         return self._check(item)
 
     def describe_to(self, description: Description) -> None:
         description.append_text(self._expectation)
 
-    def describe_mismatch(self, item: Any, mismatch_description: Description) -> None:
+    def describe_mismatch(self, item: _Judged, mismatch_description: Description) -> None:
         mismatch_description.append_text(describe_answer(item))
 
 
-def has_status(*statuses: int) -> BaseMatcher:
+def has_status(*statuses: int) -> BaseMatcher[Answer]:
     shown = " or ".join(str(status) for status in statuses)
     return _AnswerMatcher(f"an answer with status {shown}", lambda item: item.status in statuses)
 
 
-def is_accepted(what: str = "the confirmation", status: int = 200) -> BaseMatcher:
+def is_accepted(what: str = "the confirmation", status: int = 200) -> BaseMatcher[Answer]:
     return _AnswerMatcher(f"{what} to be accepted ({status})", lambda item: item.status == status)
 
 
-def is_rejected_as_mismatch() -> BaseMatcher:
+def is_rejected_as_mismatch() -> BaseMatcher[Answer]:
     return _AnswerMatcher(
         'the confirmation to be rejected as a streaming session ID mismatch (400 with "mismatch" in its message)',
         lambda item: is_mismatch(item.status, item.message),
     )
 
 
-def is_refused(status: int, meaning: str) -> BaseMatcher:
+def is_refused(status: int, meaning: str) -> BaseMatcher[Answer]:
     """The status the contract fixes for the refusal, and only that: an error body without "message" is a
     contract-shape finding, reported by the contract check, not a refusal that went wrong."""
     if meaning == "invalid":  # a 400 that says mismatch is another refusal: the ID was judged, not the body
@@ -103,7 +109,7 @@ def is_refused(status: int, meaning: str) -> BaseMatcher:
     return _AnswerMatcher(f"the request to be refused as {meaning} ({status})", lambda item: item.status == status)
 
 
-def is_clear_client_error() -> BaseMatcher:
+def is_clear_client_error() -> BaseMatcher[ApiResponse]:
     return _AnswerMatcher(
         "the request to be refused with a clear message: a 4xx status and a JSON error whose message is "
         "text, with no stack trace or HTML",
@@ -125,14 +131,14 @@ def _strings_in(value: Any) -> list[str]:
     return [text for item in value for text in _strings_in(item)] if isinstance(value, list) else []
 
 
-def does_not_reveal(secret: str, where: str) -> BaseMatcher:
+def does_not_reveal(secret: str, where: str) -> BaseMatcher[ApiResponse]:
     return _AnswerMatcher(
         f"{where} not to reveal the issued streaming session ID",
         lambda item: secret not in item.text,
     )
 
 
-def is_complete_stream() -> BaseMatcher:
+def is_complete_stream() -> BaseMatcher[StreamResult]:
     """200, then one or more chunks, then done as the last event."""
 
     def complete(item: StreamResult) -> bool:
@@ -148,7 +154,7 @@ def is_complete_stream() -> BaseMatcher:
     return _AnswerMatcher("a stream of one or more chunks followed by done", complete)
 
 
-def has_ended() -> BaseMatcher:
+def has_ended() -> BaseMatcher[StreamResult]:
     """The stream finished by itself (done, an error event, or the server closing it): what a reply needs to be
     confirmed. How it ended is judged by the scenarios about the stream's end (stream_end_problems)."""
     ended = (Ending.DONE, Ending.ERROR, Ending.CLOSED_EARLY)
@@ -174,10 +180,8 @@ def stream_end_problems(stream: StreamResult) -> list[str]:
     return problems
 
 
-def carries_streaming_session_id() -> BaseMatcher:
+def carries_streaming_session_id() -> BaseMatcher[StreamResult]:
     return _AnswerMatcher(
         "a stream carrying its streaming session ID (an X-Streaming-Session-Id header)",
         lambda item: item.status == 200 and bool(item.streaming_session_id),
     )
-
-

@@ -14,17 +14,22 @@ before_scenario hooks, the steps, the after_scenario hook and the scenario's cle
 So `allure.dynamic.*` works anywhere from before_scenario to after_scenario; outside a scenario (before_all,
 before_feature) there is no test result and the call does nothing. No queueing is needed.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING
 
 import allure_commons
 from allure_behave.formatter import AllureFormatter
 from allure_behave.listener import AllureListener
 from allure_commons.model2 import Label, Parameter, TestResult
-from allure_commons.types import ALLURE_UNIQUE_LABELS
+from allure_commons.types import ALLURE_UNIQUE_LABELS, LabelType, ParameterMode
 from allure_commons.utils import represent
+
+if TYPE_CHECKING:
+    from behave.model import Rule
 
 _PLUGIN_NAME = "chat_acceptance.reporting.allure_dynamic"
 
@@ -54,7 +59,7 @@ class DynamicMetadata:
     """The allure.dynamic hooks that allure-behave's listener lacks, applied to the running test."""
 
     @allure_commons.hookimpl
-    def add_label(self, label_type, labels):
+    def add_label(self, label_type: LabelType | str, labels: Iterable[Enum | str]) -> None:
         test = current_test()
         if test is None:
             return
@@ -66,18 +71,19 @@ class DynamicMetadata:
                 test.labels.append(Label(name=name, value=value))
 
     @allure_commons.hookimpl
-    def add_title(self, test_title):
+    def add_title(self, test_title: str) -> None:
         test = current_test()
         if test is not None:
             test.name = test_title
 
     @allure_commons.hookimpl
-    def add_parameter(self, name, value, excluded, mode):
+    def add_parameter(self, name: str, value: object, excluded: bool | None, mode: ParameterMode | None) -> None:
         test = current_test()
         if test is None:
             return
-        parameter = Parameter(name=name, value=represent(value), excluded=excluded or None,
-                              mode=mode.value if mode else None)
+        parameter = Parameter(
+            name=name, value=represent(value), excluded=excluded or None, mode=mode.value if mode else None
+        )
         # allure-behave leaves parameters None outside Scenario Outlines.
         others = [existing for existing in test.parameters or [] if existing.name != name]
         test.parameters = [*others, parameter]
@@ -89,10 +95,11 @@ def _allure_listener() -> AllureListener | None:
     return next((plugin for plugin in plugins if isinstance(plugin, AllureListener)), None)
 
 
-def _wrap_rule_scenarios(formatter: AllureFormatter, rule) -> None:
+def _wrap_rule_scenarios(formatter: AllureFormatter, rule: Rule) -> None:
     # What AllureFormatter.feature() does for the feature's own scenarios; behave calls rule() before running them.
-    formatter._wrap_scenario(rule.scenarios)  # pylint: disable=protected-access
+    formatter._wrap_scenario(rule.scenarios)  # allure-behave's own wrapping, not public API
 
 
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, Enum) else value
+def _plain(value: Enum | str) -> str:
+    # A label's type or value: allure's enums (LabelType, Severity) hold strings.
+    return str(value.value) if isinstance(value, Enum) else value

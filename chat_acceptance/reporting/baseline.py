@@ -17,6 +17,7 @@ headline, and the running scenario's Allure result is marked "known defect" (see
 A scenario's identity is its feature file and its name, with an outline's example row written out rather than
 numbered, so that adding or moving examples does not change it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,13 +28,16 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 import allure
 
 from chat_acceptance.config.suite_config import BY_NAME
 from chat_acceptance.reporting.allure_dynamic import current_test
-from chat_acceptance.reporting.headlines import failure_reason, run_stopped
+from chat_acceptance.reporting.headlines import failure_reason, run_stopped, status
+
+if TYPE_CHECKING:
+    from behave.model import Scenario
 
 DEFAULT_BASELINE = BY_NAME["baseline"].default
 DEFAULT_OUTCOMES = BY_NAME["scenario_outcomes"].default
@@ -41,7 +45,17 @@ KNOWN_DEFECT_TAG = "known-defect"
 _OUTLINE_SUFFIX = re.compile(r" -- @\d+\.\d+.*$")
 
 
-def scenario_identity(scenario: Any) -> str:
+class Outcome(TypedDict):
+    """A scenario's outcome as a run writes it; a failure also says what the findings report groups by."""
+
+    status: str  # "passed" or "failed"
+    reason: NotRequired[str]  # the headline
+    name: NotRequired[str]
+    location: NotRequired[str]
+    tags: NotRequired[list[str]]  # their severity ranks the finding
+
+
+def scenario_identity(scenario: Scenario) -> str:
     """E.g. "security.feature: The <service> service refuses <token> | chat | lists her conversations | no token"."""
     name = _OUTLINE_SUFFIX.sub("", scenario.name)
     row = getattr(scenario, "_row", None)  # the example row of a scenario generated from an outline
@@ -89,24 +103,25 @@ class OutcomeRecorder:
         self.outcomes_dir = Path(outcomes_dir)
         self.known = known or {}
         self.redact = redact  # a reason is written to files that get committed: never a secret
-        self.outcomes: dict[str, dict[str, str]] = {}
+        self.outcomes: dict[str, Outcome] = {}
 
-    def record(self, scenario: Any, reason: str | None = None) -> None:
-        status = scenario.status.name
-        if status in ("skipped", "untested"):
+    def record(self, scenario: Scenario, reason: str | None = None) -> None:
+        verdict = status(scenario)
+        if verdict in ("skipped", "untested"):
             return
         identity = scenario_identity(scenario)
-        failed = status != "passed"
-        self.outcomes[identity] = {"status": "failed" if failed else "passed"}
+        failed = verdict != "passed"
         if failed:
-            # What the findings report groups by (reporting/findings.py): the headline, the scenario's name, where
-            # it is and its tags (their severity ranks the finding).
-            self.outcomes[identity].update(
+            # What the findings report groups by (reporting/findings.py): headline, name, place and tags
+            self.outcomes[identity] = Outcome(
+                status="failed",
                 reason=self.redact(reason or failure_reason(scenario)),
                 name=scenario.name,
                 location=str(getattr(scenario, "location", "")),
                 tags=sorted(getattr(scenario, "effective_tags", ())),
             )
+        else:
+            self.outcomes[identity] = Outcome(status="passed")
         mark_in_report(identity, failed, self.known)
 
     def write(self, *, aborted: bool) -> Path:
@@ -135,10 +150,11 @@ def mark_in_report(identity: str, failed: bool, known: Mapping[str, str]) -> Non
 @dataclass(frozen=True)
 class RunOutcomes:
     aborted: bool
-    scenarios: dict[str, dict[str, str]]
+    scenarios: dict[str, Outcome]
 
     @classmethod
     def read(cls, outcomes_dir: str | os.PathLike[str]) -> RunOutcomes | None:
+        scenarios: dict[str, Outcome]
         files = sorted(Path(outcomes_dir).glob("outcomes-*.json"))
         if not files:
             return None
@@ -187,9 +203,7 @@ class Verdict:
             for name, (recorded, today) in sorted(self.changed.items())
         ]
         lines += [f"  NOT RUN (a known defect must run to be known): {name}" for name in sorted(self.not_run)]
-        lines += [
-            f"  NOW PASSES (remove it from the baseline): {name}" for name in sorted(self.now_passing)
-        ]
+        lines += [f"  NOW PASSES (remove it from the baseline): {name}" for name in sorted(self.now_passing)]
         lines.append("baseline verdict: " + ("pass" if self.passed else "FAIL"))
         return "\n".join(lines)
 
@@ -230,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
             return args.behave_status or 1
         failures = outcomes.failures()
         write(args.baseline, failures)
-        print(f"acceptance baseline: recorded {len(failures)} known defect(s) of {len(outcomes.scenarios)} scenarios "
-              f"run in {args.baseline}; commit it")
+        print(
+            f"acceptance baseline: recorded {len(failures)} known defect(s) of {len(outcomes.scenarios)} scenarios "
+            f"run in {args.baseline}; commit it"
+        )
         return 0
     known = load(args.baseline)
     if known is None:

@@ -10,10 +10,12 @@
   throttling, health, the seed), which environment.py registers as functions, then the findings (failures
   grouped by headline, worst first: findings.py) and, last, "N findings in M failing scenarios".
 """
+
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TextIO
 
 from behave.formatter.pretty import PrettyFormatter
 from behave.formatter.progress import ScenarioStepProgressFormatter
@@ -22,19 +24,23 @@ from behave.reporter.base import Reporter
 from chat_acceptance.reporting import findings
 from chat_acceptance.reporting.headlines import FAILED, failure_reason, status
 
+if TYPE_CHECKING:  # behave publishes no types: its classes name what is meant, and mypy reads them as Any
+    from behave.configuration import Configuration
+    from behave.formatter.base import Formatter, StreamOpener
+    from behave.model import Feature
+
 # How a scenario's skip reason begins when its promise could not be checked on this deployment (features/
 # environment.py): listed in the summary, JUnit's <skipped message>, the promise table; never counted as passed.
 NOT_CHECKED = "NOT CHECKED"
 
 
-
-class ConsoleFormatter(PrettyFormatter):
+class ConsoleFormatter(PrettyFormatter):  # type: ignore[misc]  # behave publishes no types
     """pretty on a terminal; progress3 (compact) anywhere else."""
 
     name = "console"
     description = "pretty on a terminal, one compact line per scenario elsewhere"
 
-    def __new__(cls, stream_opener, config):
+    def __new__(cls, stream_opener: StreamOpener, config: Configuration) -> Formatter:
         if _is_terminal(stream_opener):
             return super().__new__(cls)
         compact = ScenarioStepProgressFormatter.__new__(ScenarioStepProgressFormatter)
@@ -42,22 +48,24 @@ class ConsoleFormatter(PrettyFormatter):
         return compact
 
 
-def _is_terminal(stream_opener) -> bool:
+def _is_terminal(stream_opener: StreamOpener) -> bool:
     stream = getattr(stream_opener, "stream", None) or sys.stdout
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
 
 
-class RunSummary(Reporter):
+class RunSummary(Reporter):  # type: ignore[misc]  # behave publishes no types
     """Prints, after everything else, the failing scenarios with their reasons and then the run's notes."""
 
-    def __init__(self, config, notes: Iterable[Callable[[], str | None]] = (), stream=None):
+    def __init__(
+        self, config: Configuration, notes: Iterable[Callable[[], str | None]] = (), stream: TextIO | None = None
+    ):
         super().__init__(config)
         self.notes = list(notes)
         self.stream = stream or sys.stdout
-        self.features = []
+        self.features: list[Feature] = []
 
-    def feature(self, feature) -> None:
+    def feature(self, feature: Feature) -> None:
         self.features.append(feature)
 
     def end(self) -> None:
@@ -85,7 +93,7 @@ class RunSummary(Reporter):
         self.stream.flush()
 
 
-def failing_scenarios(features) -> Iterable[findings.Failure]:
+def failing_scenarios(features: Iterable[Feature]) -> Iterable[findings.Failure]:
     """Every scenario that failed, with its headline and tags, in run order."""
     for feature in features:
         for scenario in feature.walk_scenarios():
@@ -95,7 +103,7 @@ def failing_scenarios(features) -> Iterable[findings.Failure]:
                 )
 
 
-def not_checked(features) -> Iterable[tuple[str, str, str]]:
+def not_checked(features: Iterable[Feature]) -> Iterable[tuple[str, str, str]]:
     """(location, name, reason) of every scenario whose promise could not be checked on this deployment."""
     for feature in features:
         for scenario in feature.walk_scenarios():

@@ -18,6 +18,7 @@ ties: more failing scenarios first, then the headline's alphabetical order, so t
 The console summary (console.py), reports/findings.md and the Allure categories (one per finding) all come
 from `group`. The run's last console line is `closing_line`: "N findings in M failing scenarios".
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,9 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
-from chat_acceptance.reporting.baseline import DEFAULT_OUTCOMES, RunOutcomes
+from chat_acceptance.reporting.baseline import DEFAULT_OUTCOMES, Outcome, RunOutcomes
 from chat_acceptance.reporting.headlines import run_stopped
 from chat_acceptance.reporting.run_metadata import CATEGORIES_FILE
 
@@ -75,7 +77,7 @@ class Finding:
 
     @property
     def kind(self) -> str:
-        """"run stopped", "contract shape", or the worst severity among its scenarios' tags."""
+        """ "run stopped", "contract shape", or the worst severity among its scenarios' tags."""
         if run_stopped(self.headline):
             return "run stopped"
         if self.headline.startswith(CONTRACT):
@@ -148,17 +150,26 @@ def markdown(findings: list[Finding]) -> str:
     return "\n".join(lines)
 
 
-def categories(findings: list[Finding], static: list[dict]) -> list[dict]:
+class Category(TypedDict):
+    """An Allure category, as reporting/categories.json holds them."""
+
+    name: str
+    description: str
+    matchedStatuses: list[str]
+    messageRegex: str
+
+
+def categories(findings: list[Finding], static: list[Category]) -> list[Category]:
     """Allure categories: the run-stopping ones of reporting/categories.json, then one per finding, worst first
     (its regex matches the message of each of its scenarios, whichever route it names)."""
     stopping = [category for category in static if category.get("name") in _RUN_CATEGORIES]
     per_finding = [
-        {
-            "name": f"{number}. [{finding.kind}] {finding.headline}",
-            "description": f"{_scenarios(finding.count)}; routes: {', '.join(finding.routes) or '(none named)'}",
-            "matchedStatuses": ["failed", "broken"],
-            "messageRegex": _message_regex(finding.headline),
-        }
+        Category(
+            name=f"{number}. [{finding.kind}] {finding.headline}",
+            description=f"{_scenarios(finding.count)}; routes: {', '.join(finding.routes) or '(none named)'}",
+            matchedStatuses=["failed", "broken"],
+            messageRegex=_message_regex(finding.headline),
+        )
         for number, finding in enumerate(findings, 1)
         if finding.kind != "run stopped"
     ]
@@ -178,7 +189,7 @@ def _scenarios(count: int) -> str:
 # -- from the outcomes a run wrote (baseline.OutcomeRecorder) -------------------------------------------------
 
 
-def failures_from(outcomes: Mapping[str, Mapping]) -> list[Failure]:
+def failures_from(outcomes: Mapping[str, Outcome]) -> list[Failure]:
     """The failures among recorded outcomes (identity -> outcome), in identity order."""
     return [
         Failure(
@@ -204,7 +215,7 @@ def write_reports(
         Path(output).parent.mkdir(parents=True, exist_ok=True)
         Path(output).write_text(markdown(found), encoding="utf-8")
     if allure_results and Path(allure_results).is_dir():
-        static = json.loads(static_categories.read_text())
+        static: list[Category] = json.loads(static_categories.read_text())
         (Path(allure_results) / "categories.json").write_text(
             json.dumps(categories(found, static), indent=2, ensure_ascii=False), encoding="utf-8"
         )

@@ -4,12 +4,16 @@ reads the same on every run for the same defect (the values that differ per run 
 The console summary, the baseline of known defects, the findings report and the fault matrix all read
 failures through here, so that they agree on what a failure says.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from behave.model_type import Status
+
+if TYPE_CHECKING:  # behave publishes no types: its classes name what is meant, and mypy reads them as Any
+    from behave.model import Feature, Scenario, Step
 
 FAILED = {"failed", "error", "hook_error", "undefined"}
 _ASSERTION_PREFIX = re.compile(r"^(?:ASSERT FAILED|Assertion Failed|AssertionError):")
@@ -23,7 +27,7 @@ def first_line(text: str) -> str:
     return _ASSERTION_PREFIX.sub("", line).strip()
 
 
-def failure_reason(scenario: Any) -> str:
+def failure_reason(scenario: Scenario) -> str:
     """The headline of the first failed step's message (or the hook's), which says what broke."""
     for step in scenario.all_steps:
         if status(step) in FAILED:
@@ -37,6 +41,6 @@ def run_stopped(headline: str) -> bool:
     return headline.startswith(RUN_STOPPED)
 
 
-def status(entity: Any) -> str:
+def status(entity: Feature | Scenario | Step) -> str:
     value = entity.status
     return value.name if isinstance(value, Status) else str(value)

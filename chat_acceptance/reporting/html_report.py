@@ -6,6 +6,7 @@ Prints one line. Exit status: 0 when the report was written, and also when it wa
 missing or older than Allure 3 needs (the caller keeps the suite's own exit status); 1 when generation failed
 (no results, npm ci or allure failed or timed out, no index.html); 2 for wrong arguments.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,11 +36,21 @@ class ReportFailed(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m chat_acceptance.reporting.html_report", description=__doc__.split("\n")[0])
-    parser.add_argument("--results", type=Path, default=Path("reports/allure-results"),
-                        help="the Allure results directory behave wrote (default: %(default)s)")
-    parser.add_argument("--output", type=Path, default=Path("reports/allure-report"),
-                        help="where index.html goes; the run history sits beside it (default: %(default)s)")
+    parser = argparse.ArgumentParser(
+        prog="python -m chat_acceptance.reporting.html_report", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=Path("reports/allure-results"),
+        help="the Allure results directory behave wrote (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path("reports/allure-report"),
+        help="where index.html goes; the run history sits beside it (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     node = shutil.which("node")
@@ -49,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         version = _node_version(node)
         if version < MIN_NODE:
-            print(f"HTML report skipped: Node.js {_dotted(version)} is too old "
-                  f"(Allure 3 needs Node.js >= {_dotted(MIN_NODE)})")
+            print(
+                f"HTML report skipped: Node.js {_dotted(version)} is too old "
+                f"(Allure 3 needs Node.js >= {_dotted(MIN_NODE)})"
+            )
             return 0
         index = generate(node, args.results.resolve(), args.output.resolve())
     except ReportFailed as failure:
@@ -69,8 +82,12 @@ def generate(node: str, results: Path, output: Path) -> Path:
     _install_allure()
     # The history (one line per run, for trends) lives beside the report; allurerc.mjs reads this variable.
     history = {**os.environ, "ALLURE_HISTORY_FILE": str(output.parent / "allure-history.jsonl")}
-    _run([node, str(ALLURE_CLI), "generate", str(results), "--config", str(CONFIG_FILE), "--output", str(output)],
-         timeout_s=GENERATE_TIMEOUT_S, what="allure generate", env=history)
+    _run(
+        [node, str(ALLURE_CLI), "generate", str(results), "--config", str(CONFIG_FILE), "--output", str(output)],
+        timeout_s=GENERATE_TIMEOUT_S,
+        what="allure generate",
+        env=history,
+    )
     if not index.is_file():
         raise ReportFailed(f"allure generate wrote no {index}")
     return index
@@ -103,9 +120,17 @@ def _run(command: list[str], *, timeout_s: float, what: str, env: dict[str, str]
     that would otherwise keep the output pipe open, and the wait would never end.
     """
     try:
-        process = subprocess.Popen(command, cwd=REPORTING_DIR, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=REPORTING_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
     except OSError as error:
         raise ReportFailed(f"{what} could not start: {error}") from None
     with process:

@@ -8,6 +8,7 @@ failed when one failed or broke, passed when all that ran passed, NOT CHECKED (w
 of it could not be checked on this deployment and none failed, skipped or not run otherwise. A promise no
 scenario checks shows its reason. Prints one line; exits 1 when there are no results to read.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -19,6 +19,7 @@ The transport asks it before every request (`admit`) and tells it what came of e
 
 Its verdicts read the same in every run (no IDs, no timings), so reports group them and history links them.
 """
+
 from __future__ import annotations
 
 import math
@@ -271,8 +272,11 @@ class RunHealth:
             f"throttling: {self.throttled_answers} answers were 429 Too Many Requests; waited {self.waited_s:.1f} s "
             f"of the {self.throttle_budget_s:g} s budget"
         ]
-        announced = [f"{service} {window.limit}" + (f"/{window.window_s:g} s" if window.window_s else "")
-                     for service, window in sorted(self.windows.items()) if window.limit]
+        announced = [
+            f"{service} {window.limit}" + (f"/{window.window_s:g} s" if window.window_s else "")
+            for service, window in sorted(self.windows.items())
+            if window.limit
+        ]
         if announced:
             parts.append("rate limits announced: " + ", ".join(announced))
         if self.stalls or self.connection_failures:

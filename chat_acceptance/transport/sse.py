@@ -3,6 +3,7 @@
 The reader never hangs and never invents anything: every stream has an overall deadline and an event cap,
 the response is always closed, and a missing X-Streaming-Session-Id header stays missing (None).
 """
+
 from __future__ import annotations
 
 import codecs
@@ -20,7 +21,7 @@ import urllib3.exceptions
 STREAMING_SESSION_ID_HEADER = "X-Streaming-Session-Id"
 
 
-class Ending(str, enum.Enum):
+class Ending(enum.StrEnum):
     """How a stream ended, in words a report reader understands."""
 
     DONE = "done event received"

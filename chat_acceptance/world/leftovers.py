@@ -5,6 +5,7 @@ entered at the end of the run (a scenario interrupted before its clean-up, a cle
 platform) is tried once more, and what then remains is listed in the run's summary, with the credits the run
 granted (the contract has no route to take them back).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -49,7 +50,7 @@ class Leftovers:
         for number, (description, remove) in entries:
             try:
                 _removed(remove())
-            except Exception as problem:  # noqa: BLE001 - listed in the summary, the sweep goes on
+            except Exception as problem:  # any: listed in the summary, and the sweep goes on
                 self.failed[description] = " ".join(str(problem).split())[:200]
                 continue
             with self._lock:

@@ -57,7 +57,11 @@ def chat_caller(
     """Who is calling: the access token alone decides."""
     if faults.on("identity_from_header") and x_user_id:
         return replace(caller, id=x_user_id)
-    if faults.on("identity_header_on_writes") and x_user_id and request.url.path.endswith(("/stream", "/update-stream")):
+    if (
+        faults.on("identity_header_on_writes")
+        and x_user_id
+        and request.url.path.endswith(("/stream", "/update-stream"))
+    ):
         return replace(caller, id=x_user_id)
     return caller
 
@@ -218,7 +222,9 @@ def update_stream(
         if faults.on("wrong_id_vague_400"):
             raise ApiError(400, "streaming_id_vague")
         if faults.on("mismatch_charges_caller"):  # charged at the top of the handler, never refunded
-            anyio.from_thread.run(replies.credits.charge, caller.id, max(body.tokens_used, 1) * replies.credits_per_token)
+            anyio.from_thread.run(
+                replies.credits.charge, caller.id, max(body.tokens_used, 1) * replies.credits_per_token
+            )
         if faults.on("expected_id_in_field") or faults.on("last_stream_cookie"):
             refusal = error_response(request, 400, "streaming_id_mismatch")
             if faults.on("expected_id_in_field"):

@@ -109,9 +109,13 @@ class ReplyStreamer:
         byte of the stream goes out, so that confirming right after `done` never races the store."""
         streaming_session_id = new_streaming_session_id(self.faults)
         # late_id_store stores it after the done event instead (see events()); shape_only_id_check never does.
-        record = not (self.faults.on("late_id_store") or self.faults.on("shape_only_id_check") or stored_later(self.faults))
+        record = not (
+            self.faults.on("late_id_store") or self.faults.on("shape_only_id_check") or stored_later(self.faults)
+        )
         # SQLite writes may wait for another worker's lock: off the event loop, which serves every other stream.
-        await anyio.to_thread.run_sync(self._store_question, session.id, message, streaming_session_id if record else None)
+        await anyio.to_thread.run_sync(
+            self._store_question, session.id, message, streaming_session_id if record else None
+        )
         return streaming_session_id
 
     async def _first_reply(self, session_id: str) -> bool:
@@ -180,7 +184,9 @@ class ReplyStreamer:
         if faults.on("late_id_store") or stored_later(faults):
             asyncio.get_running_loop().call_later(
                 LATER_ID_STORE_SECONDS if stored_later(faults) else LATE_ID_STORE_SECONDS,
-                self.store.record_stream, session.id, streaming_session_id,
+                self.store.record_stream,
+                session.id,
+                streaming_session_id,
             )
         if not faults.on("no_done_event"):
             reported_tokens = 0 if faults.on("zero_tokens_used") else tokens_used

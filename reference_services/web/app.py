@@ -40,9 +40,7 @@ def new_service_app(
     if faults.on("rate_limited"):
         middleware.append(Middleware(RateLimit, limit=RATE_LIMIT_PER_SECOND, window_s=1))
     if faults.on("strict_rate_limit") and service == "chat-service":
-        middleware.append(
-            Middleware(RateLimit, limit=STRICT_RATE_LIMIT, window_s=STRICT_RATE_WINDOW_S, announce=True)
-        )
+        middleware.append(Middleware(RateLimit, limit=STRICT_RATE_LIMIT, window_s=STRICT_RATE_WINDOW_S, announce=True))
     if faults.on("rate_limit_reset_header"):  # the epoch second the next rate window starts
         middleware.append(Middleware(SetHeader, name="X-RateLimit-Reset", value=lambda: str(int(time.time()) + 1)))
     if faults.on("cors_other_origin"):  # a gateway's fixed origin written over the one CORS answered
@@ -57,7 +55,9 @@ def new_service_app(
             allow_origins=["*"],
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=(
-                ["Content-Type"] if faults.on("cors_preflight_without_authorization") else ["Authorization", "Content-Type"]
+                ["Content-Type"]
+                if faults.on("cors_preflight_without_authorization")
+                else ["Authorization", "Content-Type"]
             ),
             max_age=600,
         )

@@ -177,12 +177,16 @@ class RateLimit:
             start, count = now, 0
         self._windows[client] = (start, count + 1)
         reset = start + self.window_s
-        announced = [
-            (b"x-ratelimit-limit", str(self.limit).encode()),
-            (b"x-ratelimit-remaining", str(max(0, self.limit - count - 1)).encode()),
-            (b"x-ratelimit-reset", str(math.ceil(reset)).encode()),
-            (b"ratelimit-policy", f"{self.limit};w={self.window_s}".encode()),
-        ] if self.announce else []
+        announced = (
+            [
+                (b"x-ratelimit-limit", str(self.limit).encode()),
+                (b"x-ratelimit-remaining", str(max(0, self.limit - count - 1)).encode()),
+                (b"x-ratelimit-reset", str(math.ceil(reset)).encode()),
+                (b"ratelimit-policy", f"{self.limit};w={self.window_s}".encode()),
+            ]
+            if self.announce
+            else []
+        )
         if count < self.limit:
 
             async def send_announcing(message: Message) -> None:
@@ -194,10 +198,16 @@ class RateLimit:
             return
         body = json.dumps({"message": "Too many requests: slow down"}).encode()
         retry_after = str(max(1, math.ceil(reset - now)))
-        await send({
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [(b"content-type", b"application/json"), (b"retry-after", retry_after.encode()),
-                        (b"content-length", str(len(body)).encode()), *announced],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"retry-after", retry_after.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    *announced,
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
