@@ -400,7 +400,7 @@ def accounts_unchanged(world: World) -> None:
 def is_signed_in_as(world: World, name: str, role: str) -> None:
     """The sign-in answer and its access token both name the account, with its `role` (the contract's word:
     enduser, supervisor, admin); the token is an access token that has not expired yet."""
-    answer, account = world.answer, world.suite.account(name)
+    answer, account = world.the_answer(), world.suite.configured_account(name)
     if answer.status != 200:
         raise AssertionError(f"expected signing in as {account.username!r} to be accepted (200), got {answer.status}")
     user = answer.field("user") if isinstance(answer.field("user"), dict) else {}
@@ -429,10 +429,10 @@ def is_signed_in_as(world: World, name: str, role: str) -> None:
 
 
 def account_created(world: World) -> None:
-    if not world.suite.platform.auth.signs_in(world.attempted_account.username, world.attempted_account.password):
-        raise AssertionError(
-            f"expected the new account to sign in, but it cannot\naccount: {world.attempted_account.username!r}"
-        )
+    account = world.attempted_account
+    if account is None or not world.suite.platform.auth.signs_in(account.username, account.password):
+        shown = account.username if account is not None else "none was tried"
+        raise AssertionError(f"expected the new account to sign in, but it cannot\naccount: {shown!r}")
 
 
 def carol_gone(world: World) -> None:
@@ -467,6 +467,6 @@ def carol_richer_by(credits: int) -> Callable[[World], None]:
 
 
 def shows_carol_balance(world: World) -> None:
-    shown, own = world.answer.field("totalCredits"), world.person("Carol").balance()
+    shown, own = world.the_answer().field("totalCredits"), world.person("Carol").balance()
     if shown != own:
         raise AssertionError(f"expected the balance shown to be Carol's own {own}, it is {shown!r}")

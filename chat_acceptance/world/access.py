@@ -24,7 +24,7 @@ from chat_acceptance.attacks.forgery import (
 )
 from chat_acceptance.checks import expectations
 from chat_acceptance.config.suite_config import Account
-from chat_acceptance.transport.client import MISSING, confirmation, session_path
+from chat_acceptance.transport.client import MISSING, AccountingApi, AuthApi, ChatApi, confirmation, session_path
 from chat_acceptance.transport.exchange import ApiResponse
 from chat_acceptance.transport.sse import StreamResult
 
@@ -293,13 +293,13 @@ def without_username(alice: Account) -> dict[str, Any]:
 
 def sign_in_with_password(world: World, name: str) -> ApiResponse:
     """`name` signs in with her configured password; the answer is the step's to judge."""
-    account = world.suite.account(name)
+    account = world.suite.configured_account(name)
     return world.suite.platform.auth.login(account.username, account.password)
 
 
 def try_to_sign_in(world: World, attempt: Callable[[Account], dict[str, Any]]) -> ApiResponse:
     """Someone tries to sign in as Alice sending the fields `attempt` makes from her account."""
-    alice = world.suite.account("Alice")
+    alice = world.suite.configured_account("Alice")
     return world.suite.platform.auth.call("POST", "/api/auth/login", json=attempt(alice))
 
 
@@ -329,14 +329,14 @@ def ask_sending(world: World, name: str, message: Any) -> StreamResult:
     """`name` asks in the scenario's reply's conversation with `message` (any JSON value; MISSING leaves it
     out) as the question."""
     body = {} if message is MISSING else {"message": message}
-    return world.suite.platform.chat.ask_sending(world.person(name).token, world.reply.conversation_id, body)
+    return world.suite.platform.chat.ask_sending(world.person(name).token, world.the_reply().conversation_id, body)
 
 
 def confirm_counting(world: World, name: str, tokens_used: Any) -> ApiResponse:
     """`name` confirms the scenario's reply with its own streaming session ID, counting `tokens_used` (any JSON
     value) and sending the attacker's text: a count that is wrongly accepted shows in the conversation."""
     world.make_sure_reply_id_is_stored()  # before that, every ID gets the mismatch: "invalid" would prove nothing
-    reply = world.reply
+    reply = world.the_reply()
     body = confirmation(attacker_text(), reply.streaming_session_id, tokens_used)
     return world.person(name).confirm_sending(reply, body)
 
@@ -360,5 +360,5 @@ CREDIT_ALLOCATION = PostRoute("accounting", lambda conversation: "/api/credits/a
 
 def send_malformed(world: World, name: str, request: PostRoute, body: bytes) -> ApiResponse:
     """`name` sends `request`, about the scenario's conversation, with `body` as it is."""
-    api = getattr(world.suite.platform, request.service)
-    return api.call("POST", request.path(world.conversation), token=world.person(name).token, content=body)
+    api: AuthApi | AccountingApi | ChatApi = getattr(world.suite.platform, request.service)
+    return api.call("POST", request.path(world.the_conversation()), token=world.person(name).token, content=body)

@@ -251,10 +251,15 @@ class World:
         """An ID other than the reply's own, of the given kind."""
         if kind is OtherId.MADE_UP:
             return made_up_streaming_id()
-        if kind is OtherId.LOOKALIKE:
-            return lookalike_of(self.reply.streaming_session_id)
-        source = self.earlier_reply if kind is OtherId.EARLIER_REPLY else self.other_reply
-        return source.streaming_session_id
+        source = {
+            OtherId.LOOKALIKE: self.reply,
+            OtherId.EARLIER_REPLY: self.earlier_reply,
+            OtherId.OTHER_CONVERSATION: self.other_reply,
+        }[kind]
+        issued = source.streaming_session_id if source is not None else None
+        if issued is None:
+            raise AssertionError(f"the scenario has no such reply to take the ID from\nasked for: {kind.value}")
+        return lookalike_of(issued) if kind is OtherId.LOOKALIKE else issued
 
     def protect(self, what: str, owner: str) -> consequences.Protected:
         """Snapshots `owner`'s conversation (the scenario's reply's, or the one it started) before a
@@ -274,7 +279,7 @@ class World:
     def make_sure_reply_id_is_stored(self) -> None:
         """A deployment may store the issued ID a little after done; before that, every ID gets the mismatch, and
         a refusal sent then would prove nothing. Confirming with the own ID and text first makes sure it is."""
-        reply = self._the_reply()
+        reply = self.the_reply()
         person = self.person(reply.owner)
         with self.invariants.setting_up():
             answer = person.confirm_with_own_id(reply)
@@ -283,7 +288,7 @@ class World:
     def confirm_again(self, name: str, times: int) -> list[ApiResponse]:
         """`name` confirms the scenario's reply with its own ID `times` times, the repeats through the run's pool;
         their exchanges reach this step's report."""
-        person, reply = self.person(name), self._the_reply()
+        person, reply = self.person(name), self.the_reply()
         with self.invariants.batch():
             answers = [person.confirm_with_own_id(reply)]  # seen as it happens: it may wait for a late store
             with self.suite.platform.transport.delivered_here():
@@ -295,7 +300,7 @@ class World:
         attacker's text (numbered, so that a saved one says which attempt it was), a few at once and within the
         family's time budget, and attaches to the report every value sent and the answer, and how many were
         tried in how long. The attempts are one batch for the consequence invariant."""
-        reply, config = self._the_reply(), self.suite.config
+        reply, config = self.the_reply(), self.suite.config
         person = self.person(reply.owner)
         self.make_sure_reply_id_is_stored()
         candidates = near_misses.near_misses(  # no ID at all (None) is refused as an empty one
@@ -343,12 +348,25 @@ class World:
             raise AssertionError(f"{name} has not asked the platform anything in this scenario")
         return answer
 
-    def _the_reply(self) -> Reply:
+    def the_reply(self) -> Reply:
         """The reply the scenario is about: a step that needs it before a Given received one is a scenario's
         mistake."""
         if self.reply is None:
             raise AssertionError("no reply has been received in this scenario")
         return self.reply
+
+    def the_answer(self) -> ApiResponse:
+        """The platform's answer to the scenario's last request, which must be an answer, not a stream."""
+        if not isinstance(self.answer, ApiResponse):
+            raise AssertionError(f"the scenario's last request got {type(self.answer).__name__}, not an answer")
+        return self.answer
+
+    def the_conversation(self) -> str:
+        """The conversation the scenario is about: a step that needs it before a Given started one is a
+        scenario's mistake."""
+        if self.conversation is None:
+            raise AssertionError("no conversation has been started in this scenario")
+        return self.conversation
 
     def reply_of(self, name: str) -> Reply:
         """The scenario's reply, which must be `name`'s."""

@@ -58,13 +58,17 @@ class Suite:
         account: Account | None = getattr(self.config, PERSONAS[persona])
         return account
 
+    def configured_account(self, persona: str) -> Account:
+        """A persona's account, which a scenario naming her needs."""
+        account = self.account(persona)
+        if account is None:
+            raise AssertionError(f"{persona} is not configured (docs/deployment.md: the accounts)")
+        return account
+
     def credentials(self, persona: str) -> Credentials:
         """A persona's sign-in, made once per run and renewed when its access token is about to expire."""
         if persona not in self._credentials:
-            account = self.account(persona)
-            if account is None:
-                raise AssertionError(f"{persona} is not configured (docs/deployment.md: the accounts)")
-            self._credentials[persona] = self.credentials_of(account)
+            self._credentials[persona] = self.credentials_of(self.configured_account(persona))
         return self._credentials[persona]
 
     def credentials_of(self, account: Account) -> Credentials:
