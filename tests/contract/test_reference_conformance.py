@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conformance_kit import DOCUMENT, HTTP_METHODS, Conformance, NonConformance, targets
+from tests.contract.conformance_kit import DOCUMENT, HTTP_METHODS, Conformance, NonConformance, targets
 from schemathesis import GenerationMode
 
 from reference_services import PlatformSettings, RunningPlatform, start_platform

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from scripted_server import ScriptedServer
+from tests.library.scripted_server import ScriptedServer
 
 
 @pytest.fixture

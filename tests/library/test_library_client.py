@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 import jwt
 import pytest
-from scripted_server import Hold, Repeat, Reply, json_reply, sse
+from tests.library.scripted_server import Hold, Repeat, Reply, json_reply, sse
 
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.reporting import format_exchange

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from scripted_server import json_reply
+from tests.library.scripted_server import json_reply
 
 from chat_acceptance.config import SuiteConfig
 from chat_acceptance.redaction import Redactor

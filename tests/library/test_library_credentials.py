@@ -5,7 +5,7 @@ import time
 
 import jwt
 import pytest
-from scripted_server import json_reply
+from tests.library.scripted_server import json_reply
 
 from chat_acceptance.actors.people import Credentials, Person, sign_in
 from chat_acceptance.config import Account

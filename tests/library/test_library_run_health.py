@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from scripted_server import Hold, Reply, json_reply, sse
+from tests.library.scripted_server import Hold, Reply, json_reply, sse
 
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.transport.client import ChatApi, HttpTransport, PlatformUnavailable, Timeouts

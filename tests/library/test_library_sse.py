@@ -7,7 +7,7 @@ import time
 
 import pytest
 import sseclient
-from scripted_server import Abort, Hold, Raw, Repeat, Reply, WaitFor, sse
+from tests.library.scripted_server import Abort, Hold, Raw, Repeat, Reply, WaitFor, sse
 
 from chat_acceptance.transport.sse import (
     Ending,

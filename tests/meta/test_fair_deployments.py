@@ -11,7 +11,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import requests
-from meta_kit import separate_deployment
+from tests.meta.meta_kit import separate_deployment
 
 from chat_acceptance.waiting import poll_until
 from suite_tools.fault_matrix import run_suite

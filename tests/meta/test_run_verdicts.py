@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from meta_kit import separate_deployment
+from tests.meta.meta_kit import separate_deployment
 
 from chat_acceptance.reporting import CATEGORIES_FILE
 from suite_tools.fault_matrix import run_suite

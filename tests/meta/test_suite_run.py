@@ -4,7 +4,7 @@ import re
 import secrets
 
 import pytest
-from meta_kit import free_port, separate_deployment
+from tests.meta.meta_kit import free_port, separate_deployment
 
 from chat_acceptance.reporting import html_report
 from suite_tools.fault_matrix import run_suite

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from performance_kit import deployment_environment, platform_environment, run_locust
+from tests.performance.performance_kit import deployment_environment, platform_environment, run_locust
 
 from chat_acceptance.actors.people import sign_in
 from chat_acceptance.config import Account, SuiteConfig

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
-from reference_testkit import FAST, PlatformClient
+from tests.reference_services.reference_testkit import FAST, PlatformClient
 
 from reference_services import PlatformSettings, RunningPlatform, start_platform
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from reference_testkit import bad_tokens
+from tests.reference_services.reference_testkit import bad_tokens
 
 from reference_services.accounting.storage import CreditStore, new_allocation
 

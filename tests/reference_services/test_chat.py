@@ -6,7 +6,7 @@ import asyncio
 import re
 
 import pytest
-from reference_testkit import bad_tokens, raw_http, sse_events
+from tests.reference_services.reference_testkit import bad_tokens, raw_http, sse_events
 
 from reference_services.chat.storage import ChatStore
 from reference_services.chat.streaming import ReplyStreamer

@@ -15,7 +15,7 @@ import time
 import jwt
 import pytest
 import requests
-from reference_testkit import PlatformClient, bad_tokens, poll_until, raw_http
+from tests.reference_services.reference_testkit import PlatformClient, bad_tokens, poll_until, raw_http
 
 from reference_services.faults import FAULTS, ActiveFaults, Fault, UnknownFaultError
 from reference_services.wording import ALTERNATIVE, STANDARD

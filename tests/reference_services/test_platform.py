@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from reference_testkit import FAST, PlatformClient, poll_until
+from tests.reference_services.reference_testkit import FAST, PlatformClient, poll_until
 
 from reference_services import PlatformSettings, start_platform
 from reference_services.faults import FAULTS, UnknownFaultError

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from reference_testkit import FAST, PlatformClient, poll_until, sse_events
+from tests.reference_services.reference_testkit import FAST, PlatformClient, poll_until, sse_events
 
 from reference_services import PlatformSettings, start_platform
 

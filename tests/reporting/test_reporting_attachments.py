@@ -1,5 +1,5 @@
 """Exchanges become readable attachments without a single secret in them."""
-from reporting_samples import (
+from tests.reporting.reporting_samples import (
     ACCESS_TOKEN,
     PASSWORD,
     SECRETS,
@@ -64,7 +64,7 @@ def test_without_allure_attaching_is_a_no_op():
 
 STEPS = """
     from behave import then, when
-    from reporting_samples import login_exchange, stream_exchange
+    from tests.reporting.reporting_samples import login_exchange, stream_exchange
     from chat_acceptance import reporting
     from chat_acceptance.redaction import Redactor
 

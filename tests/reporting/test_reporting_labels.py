@@ -1,6 +1,6 @@
 """apply_scenario_labels: epic, story, the Rule's tags, severity and contract links from tags."""
 import pytest
-from reporting_samples import LABELS_ENVIRONMENT, NOTHING_STEPS
+from tests.reporting.reporting_samples import LABELS_ENVIRONMENT, NOTHING_STEPS
 
 FEATURE = """
     @epic.Streaming_replies @core

@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from reporting_samples import LABELS_ENVIRONMENT, NOTHING_STEPS
+from tests.reporting.reporting_samples import LABELS_ENVIRONMENT, NOTHING_STEPS
 
 from chat_acceptance.contract_map import ContractMap, Promise, load
 from chat_acceptance.reporting import promise_table

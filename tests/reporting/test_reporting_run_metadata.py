@@ -1,7 +1,7 @@
 """write_run_metadata writes what Allure shows about the run, without secrets."""
 import json
 
-from reporting_samples import ACCESS_TOKEN, PASSWORD
+from tests.reporting.reporting_samples import ACCESS_TOKEN, PASSWORD
 
 from chat_acceptance import reporting
 from chat_acceptance.redaction import Redactor
