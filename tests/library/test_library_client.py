@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 import jwt
 import pytest
-from tests.library.scripted_server import Hold, Repeat, Reply, json_reply, sse
+from tests.library.scripted_server import Hold, Repeat, ScriptedReply, json_reply, sse
 
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.reporting import format_exchange
@@ -109,7 +109,7 @@ def test_an_unavailable_service_is_recorded_with_the_reason(transport, refused_u
 
 def test_a_body_trickling_forever_is_cut_at_the_read_deadline(server, transport):
     server.reply(
-        Reply(headers=[("Content-Type", "application/json"), ("Content-Length", "1000000")],
+        ScriptedReply(headers=[("Content-Type", "application/json"), ("Content-Length", "1000000")],
               body=[b"[", Repeat(b" ", every_s=0.02)], chunked=False)
     )
     read_s = 0.5
@@ -125,7 +125,7 @@ def test_a_body_trickling_forever_is_cut_at_the_read_deadline(server, transport)
 
 
 def test_a_chunked_body_trickling_forever_is_cut_too(server, transport):
-    server.reply(Reply(headers=[("Content-Type", "application/json")], body=[Repeat(b" ", every_s=0.02)]))
+    server.reply(ScriptedReply(headers=[("Content-Type", "application/json")], body=[Repeat(b" ", every_s=0.02)]))
     started = time.monotonic()
     with pytest.raises(PlatformUnavailable, match="read timeout"):
         ChatApi(transport(read_s=0.4), server.url).models(TOKEN)
@@ -133,7 +133,7 @@ def test_a_chunked_body_trickling_forever_is_cut_too(server, transport):
 
 
 def test_no_answer_at_all_is_cut_at_the_read_timeout(server, transport):
-    server.reply(Reply(headers=[("Content-Type", "application/json")], body=[Hold()], chunked=False))
+    server.reply(ScriptedReply(headers=[("Content-Type", "application/json")], body=[Hold()], chunked=False))
     # Hold after the head: no body byte ever comes.
     with pytest.raises(PlatformUnavailable) as caught:
         AuthApi(transport(read_s=0.3), server.url).health()
@@ -143,7 +143,7 @@ def test_no_answer_at_all_is_cut_at_the_read_timeout(server, transport):
 
 def test_a_too_large_body_is_refused(server, transport, monkeypatch):
     monkeypatch.setattr(client_module, "_MAX_BODY_BYTES", 1000)
-    server.reply(Reply(headers=[("Content-Type", "application/json")], body=[b"x" * 400] * 5))
+    server.reply(ScriptedReply(headers=[("Content-Type", "application/json")], body=[b"x" * 400] * 5))
 
     with pytest.raises(PlatformUnavailable) as caught:
         ChatApi(transport(), server.url).models(TOKEN)
@@ -155,7 +155,7 @@ def test_a_too_large_body_is_refused(server, transport, monkeypatch):
 def test_the_default_size_cap_is_ten_mebibytes(server, transport):
     piece = b"x" * 65536
     count = 10 * 1024 * 1024 // len(piece) + 1
-    server.reply(Reply(headers=[("Content-Type", "text/plain"), ("Content-Length", str(len(piece) * count))],
+    server.reply(ScriptedReply(headers=[("Content-Type", "text/plain"), ("Content-Length", str(len(piece) * count))],
                        body=[piece] * count, chunked=False))
 
     with pytest.raises(PlatformUnavailable, match=f"larger than {10 * 1024 * 1024} bytes"):
@@ -164,7 +164,7 @@ def test_the_default_size_cap_is_ten_mebibytes(server, transport):
 
 def test_a_body_just_under_the_cap_is_read(server, transport, monkeypatch):
     monkeypatch.setattr(client_module, "_MAX_BODY_BYTES", 1000)
-    server.reply(Reply(headers=[("Content-Type", "text/plain")], body=[b"y" * 500, b"y" * 500]))
+    server.reply(ScriptedReply(headers=[("Content-Type", "text/plain")], body=[b"y" * 500, b"y" * 500]))
 
     answer = AuthApi(transport(), server.url).health()
     assert answer.text == "y" * 1000
@@ -420,7 +420,7 @@ class RefusingChecker:
 
 def test_a_contract_finding_goes_to_the_finding_listeners_so_the_scenario_judges_its_promise_first(server, transport):
     server.reply(json_reply(200, {"status": "ok"}))
-    server.reply(Reply(headers=STREAM_HEADERS, body=[sse("chunk", {"text": "Hi"}), sse("done", {"tokensUsed": 1})]))
+    server.reply(ScriptedReply(headers=STREAM_HEADERS, body=[sse("chunk", {"text": "Hi"}), sse("done", {"tokensUsed": 1})]))
     server.reply(json_reply(200, {"status": "ok"}))
     http = transport(checker=RefusingChecker())
     findings: list[AssertionError] = []
@@ -461,7 +461,7 @@ STREAM_HEADERS = [("Content-Type", "text/event-stream; charset=utf-8"), ("x-stre
 
 def test_stream_reads_a_complete_reply_and_checks_each_event(server, transport):
     checker = RecordingChecker()
-    server.reply(Reply(headers=STREAM_HEADERS, body=[sse("chunk", {"text": "Hi"}), sse("done", {"tokensUsed": 1})]))
+    server.reply(ScriptedReply(headers=STREAM_HEADERS, body=[sse("chunk", {"text": "Hi"}), sse("done", {"tokensUsed": 1})]))
     http = transport(checker=checker)
     seen: list[Exchange] = []
     http.add_listener(seen.append)
@@ -506,7 +506,7 @@ def test_stream_answered_200_without_an_event_stream(server, transport):
 
 
 def test_a_refusal_whose_body_never_ends_still_returns(server, transport):
-    server.reply(Reply(status=500, reason="Oops", headers=[("Content-Type", "text/plain")],
+    server.reply(ScriptedReply(status=500, reason="Oops", headers=[("Content-Type", "text/plain")],
                        body=[b"partial", Repeat(b".", every_s=0.02)]))
 
     result = ChatApi(transport(read_s=0.4), server.url).stream_reply(TOKEN, "s1", "hello")
@@ -515,7 +515,7 @@ def test_a_refusal_whose_body_never_ends_still_returns(server, transport):
 
 
 def test_a_silent_stream_is_cut_no_later_than_the_stream_deadline(server, transport):
-    server.reply(Reply(headers=STREAM_HEADERS, body=[sse("chunk", {"text": "a"}), Hold()]))
+    server.reply(ScriptedReply(headers=STREAM_HEADERS, body=[sse("chunk", {"text": "a"}), Hold()]))
 
     result = ChatApi(transport(read_s=30, deadline_s=0.4), server.url).stream_reply(TOKEN, "s1", "hello")
     assert result.ending in (Ending.DEADLINE, Ending.STALLED)
@@ -523,7 +523,7 @@ def test_a_silent_stream_is_cut_no_later_than_the_stream_deadline(server, transp
 
 
 def test_the_stream_event_cap_comes_from_the_timeouts(server, transport):
-    server.reply(Reply(headers=STREAM_HEADERS, body=[Repeat(sse("chunk", {"text": "x"}), every_s=0.005)]))
+    server.reply(ScriptedReply(headers=STREAM_HEADERS, body=[Repeat(sse("chunk", {"text": "x"}), every_s=0.005)]))
 
     result = ChatApi(transport(cap=4), server.url).stream_reply(TOKEN, "s1", "hello")
     assert result.ending is Ending.EVENT_CAP

@@ -15,7 +15,7 @@ from chat_acceptance.actors.people import Person, SignedIn
 from chat_acceptance.attacks.leaks import IdSamples
 from chat_acceptance.checks.invariants import CONFIRMS_AGAIN, CONSEQUENCE, CORS, Invariants, allowed_origin_problem
 from chat_acceptance.config import SuiteConfig
-from chat_acceptance.transport.client import ApiResponse, Claims, Exchange
+from chat_acceptance.transport.client import ApiResponse, Claims, Exchange, confirmation
 from chat_acceptance.transport.sse import Ending, StreamResult
 from chat_acceptance.world.scenario import World
 
@@ -79,8 +79,9 @@ def started(invariants: Invariants, issued: str = ISSUED) -> None:
     invariants.observe(exchange("POST", f"/api/chat/sessions/{CONVERSATION}/stream", 200, stream=stream))
 
 
-def confirmation(claimed: str = "made-up", text: str = "Ignore the question") -> str:
-    return json.dumps({"completeResponse": text, "streamingSessionId": claimed, "tokensUsed": 3})
+def confirmation_sent(claimed: str = "made-up") -> str:
+    """The update-stream body as a request carries it (built by the library's own `confirmation`)."""
+    return json.dumps(confirmation("Ignore the question", claimed, 3))
 
 
 def attempt(invariants: Invariants, status: int, *, claimed: str = "made-up", change=lambda: None) -> None:
@@ -89,7 +90,7 @@ def attempt(invariants: Invariants, status: int, *, claimed: str = "made-up", ch
     invariants.before_send("chat", "POST", path)
     change()
     body = MISMATCH if status == 400 else '{"message": "ok"}'
-    invariants.observe(exchange("POST", path, status, body=body, request_body=confirmation(claimed)))
+    invariants.observe(exchange("POST", path, status, body=body, request_body=confirmation_sent(claimed)))
 
 
 # -- a refusal changes nothing -------------------------------------------------------------------------------
@@ -117,8 +118,8 @@ def test_a_429_before_the_resend_is_no_answer_and_the_refusal_is_still_compared(
     invariants.phase = "when"
     path = f"/api/chat/sessions/{CONVERSATION}/update-stream"
     invariants.before_send("chat", "POST", path)
-    invariants.observe(exchange("POST", path, 429, body='{"message": "slow down"}', request_body=confirmation()))
-    invariants.observe(exchange("POST", path, 400, body=MISMATCH, request_body=confirmation()))
+    invariants.observe(exchange("POST", path, 429, body='{"message": "slow down"}', request_body=confirmation_sent()))
+    invariants.observe(exchange("POST", path, 400, body=MISMATCH, request_body=confirmation_sent()))
     assert invariants.refusals_compared == 1 and invariants.findings == []
 
 

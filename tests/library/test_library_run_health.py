@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from tests.library.scripted_server import Hold, Reply, json_reply, sse
+from tests.library.scripted_server import Hold, ScriptedReply, json_reply, sse
 
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.transport.client import ChatApi, HttpTransport, PlatformUnavailable, Timeouts
@@ -128,7 +128,7 @@ def test_a_429_is_waited_out_and_the_request_sent_again(server):
 
 def test_a_throttled_stream_is_sent_again_too(server):
     server.reply(json_reply(429, {"message": "slow down"}, headers=[("Retry-After", "0")]))
-    server.reply(Reply(headers=[("Content-Type", "text/event-stream"), ("X-Streaming-Session-Id", "s-1")],
+    server.reply(ScriptedReply(headers=[("Content-Type", "text/event-stream"), ("X-Streaming-Session-Id", "s-1")],
                        body=[sse("chunk", {"text": "hi"}), sse("done", {"tokensUsed": 1})]))
     transport = transport_with(RunHealth())
 
@@ -160,7 +160,7 @@ def test_silent_streams_in_a_row_make_every_later_request_fail_at_once(server):
     transport = transport_with(health, read_s=0.3)
     chat = ChatApi(transport, server.url)
     for _ in range(2):
-        server.reply(Reply(headers=[("Content-Type", "text/event-stream"), ("X-Streaming-Session-Id", "s")],
+        server.reply(ScriptedReply(headers=[("Content-Type", "text/event-stream"), ("X-Streaming-Session-Id", "s")],
                            body=[sse("chunk", {"text": "a"}), Hold()]))
         assert chat.stream_reply("token", "ses", "hello?").ending.name == "STALLED"
 

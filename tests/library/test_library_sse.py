@@ -7,7 +7,7 @@ import time
 
 import pytest
 import sseclient
-from tests.library.scripted_server import Abort, Hold, Raw, Repeat, Reply, WaitFor, sse
+from tests.library.scripted_server import Abort, Hold, Raw, Repeat, ScriptedReply, WaitFor, sse
 
 from chat_acceptance.transport.sse import (
     Ending,
@@ -38,7 +38,7 @@ def one_byte_pieces(*events: bytes) -> list[bytes]:
 def read(server, open_stream):
     """read(reply, deadline_s=5, max_events=100, read_timeout=2) -> (StreamResult, response)."""
 
-    def read_(reply: Reply, *, deadline_s: float = 5, max_events: int = 100, read_timeout: float = 2.0):
+    def read_(reply: ScriptedReply, *, deadline_s: float = 5, max_events: int = 100, read_timeout: float = 2.0):
         server.reply(reply)
         response, started = open_stream(read_timeout)
         closes = []
@@ -52,8 +52,8 @@ def read(server, open_stream):
     return read_
 
 
-def stream_reply(*body, chunked: bool = True, headers=STREAM_HEADERS) -> Reply:
-    return Reply(headers=headers, body=list(body), chunked=chunked)
+def stream_reply(*body, chunked: bool = True, headers=STREAM_HEADERS) -> ScriptedReply:
+    return ScriptedReply(headers=headers, body=list(body), chunked=chunked)
 
 
 # ------------------------------------------------------------------------------------------ the happy path

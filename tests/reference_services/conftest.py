@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
-from tests.reference_services.reference_testkit import FAST, PlatformClient
+from tests.reference_services.reference_testkit import FAST, ReferenceClient
 
 from reference_services import PlatformSettings, RunningPlatform, start_platform
 
@@ -51,12 +51,12 @@ def platform() -> Iterator[RunningPlatform]:
 
 
 @pytest.fixture(scope="session")
-def api(platform: RunningPlatform) -> PlatformClient:
-    return PlatformClient(platform)
+def api(platform: RunningPlatform) -> ReferenceClient:
+    return ReferenceClient(platform)
 
 
 @pytest.fixture(scope="session")
-def funded(api: PlatformClient) -> str:
+def funded(api: ReferenceClient) -> str:
     """A user of its own with plenty of credits (balances stay exact: nothing else touches them)."""
     return api.user_with_credits(1_000_000)
 
@@ -66,8 +66,8 @@ def platform_with() -> Callable:
     """Starts a platform of its own, e.g. with faults: `with platform_with("late_id_store") as (platform, api):`."""
 
     @contextmanager
-    def start(*faults: str, **settings) -> Iterator[tuple[RunningPlatform, PlatformClient]]:
+    def start(*faults: str, **settings) -> Iterator[tuple[RunningPlatform, ReferenceClient]]:
         with start_platform(PlatformSettings(faults=frozenset(faults), **{**FAST, **settings})) as running:
-            yield running, PlatformClient(running)
+            yield running, ReferenceClient(running)
 
     return start

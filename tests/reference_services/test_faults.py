@@ -15,7 +15,7 @@ import time
 import jwt
 import pytest
 import requests
-from tests.reference_services.reference_testkit import PlatformClient, bad_tokens, poll_until, raw_http
+from tests.reference_services.reference_testkit import ReferenceClient, bad_tokens, eventually, raw_http
 
 from reference_services.faults import FAULTS, ActiveFaults, Fault, UnknownFaultError
 from reference_services.wording import ALTERNATIVE, STANDARD
@@ -23,13 +23,13 @@ from reference_services.wording import ALTERNATIVE, STANDARD
 MADE_UP_ID = "stream-1700000000000-deadbeef"
 
 
-def streamed(api: PlatformClient, user: str = "user1"):
+def streamed(api: ReferenceClient, user: str = "user1"):
     """A session of `user` (given credits) with one completed stream."""
     assert api.allocate(user, 5000).status_code == 201
     return api.streamed_session(user)
 
 
-def is_mismatch(response) -> bool:
+def refused_as_mismatch(response) -> bool:
     return response.status_code == 400 and "mismatch" in response.json()["message"].lower()
 
 
@@ -76,7 +76,7 @@ def test_shape_only_id_check(platform_with):
     with platform_with("shape_only_id_check") as (_, api):
         session_id, _ = streamed(api)
         assert api.confirm("user1", session_id, MADE_UP_ID).status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, "not-the-shape"))
+        assert refused_as_mismatch(api.confirm("user1", session_id, "not-the-shape"))
 
 
 def test_accept_earlier_stream_id(platform_with):
@@ -85,7 +85,7 @@ def test_accept_earlier_stream_id(platform_with):
         api.stream("user1", session_id)
         assert api.confirm("user1", session_id, earlier.streaming_session_id).status_code == 200
         _, other = api.streamed_session("user1")
-        assert is_mismatch(api.confirm("user1", session_id, other.streaming_session_id))
+        assert refused_as_mismatch(api.confirm("user1", session_id, other.streaming_session_id))
 
 
 def test_accept_other_session_id(platform_with):
@@ -93,14 +93,14 @@ def test_accept_other_session_id(platform_with):
         session_id, _ = streamed(api)
         _, other = api.streamed_session("user1")
         assert api.confirm("user1", session_id, other.streaming_session_id).status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
 
 
 def test_reveal_expected_id(platform_with):
     with platform_with("reveal_expected_id") as (_, api):
         session_id, result = streamed(api)
         response = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(response) and result.streaming_session_id in response.json()["message"]
+        assert refused_as_mismatch(response) and result.streaming_session_id in response.json()["message"]
 
 
 def test_wrong_id_500(platform_with):
@@ -129,7 +129,7 @@ def test_falsy_id_skips_check(platform_with):
         session_id, _ = streamed(api)
         assert api.confirm("user1", session_id, None).status_code == 200
         assert api.confirm("user1", session_id, "").status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
 
 
 def test_confirmation_not_saved(platform_with):
@@ -168,7 +168,7 @@ def test_no_done_event(platform_with):
         assert result.payloads("chunk") and result.payloads("done") == [] and result.ended == "closed"
 
 
-def streamed_until_closed(api: PlatformClient):
+def streamed_until_closed(api: ReferenceClient):
     assert api.allocate("user1", 5000).status_code == 201
     session_id = api.new_session("user1")
     return session_id, api.stream("user1", session_id)
@@ -209,7 +209,7 @@ def test_hang_after_chunks(platform_with):
         hung.close()
 
 
-def streamed_until_closed_or_timeout(api: PlatformClient):
+def streamed_until_closed_or_timeout(api: ReferenceClient):
     assert api.allocate("user1", 5000).status_code == 201
     session_id = api.new_session("user1")
     return session_id, api.stream("user1", session_id, read_timeout=0.5)
@@ -448,7 +448,7 @@ def test_header_upper_case(platform_with):
         assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
 
 
-def wire_header_line(platform, api: PlatformClient) -> bytes:
+def wire_header_line(platform, api: ReferenceClient) -> bytes:
     """The streaming ID's header line as written on the wire."""
     assert api.allocate("user1", 5000).status_code == 201
     session_id = api.new_session("user1")
@@ -465,8 +465,8 @@ def wire_header_line(platform, api: PlatformClient) -> bytes:
 def test_late_id_store(platform_with):
     with platform_with("late_id_store") as (_, api):
         session_id, result = streamed(api)
-        assert is_mismatch(api.confirm("user1", session_id, result.streaming_session_id))
-        poll_until(lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, timeout=2)
+        assert refused_as_mismatch(api.confirm("user1", session_id, result.streaming_session_id))
+        eventually(lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, deadline_s=2)
 
 
 def test_chatty_sse(platform_with):
@@ -539,7 +539,7 @@ def test_wordings_cover_the_same_messages():
 # --- issue 14: real deployments ---
 
 
-def login_without_a_jar(api: PlatformClient, username: str = "user1") -> requests.Response:
+def login_without_a_jar(api: ReferenceClient, username: str = "user1") -> requests.Response:
     """Log-in, keeping nothing: the test sends a cookie only where it says so."""
     response = api.login(username)
     api.http.cookies.clear()
@@ -574,8 +574,8 @@ def test_short_lived_tokens(platform_with):
         claims = jwt.decode(token, options={"verify_signature": False})
         assert claims["exp"] - claims["iat"] == 3
         assert api.request("GET", "chat", "/api/chat/sessions", token=token).status_code == 200
-        assert poll_until(
-            lambda: api.request("GET", "chat", "/api/chat/sessions", token=token).status_code == 401, timeout=6
+        assert eventually(
+            lambda: api.request("GET", "chat", "/api/chat/sessions", token=token).status_code == 401, deadline_s=6
         )
 
 
@@ -731,7 +731,7 @@ def test_rate_limited(platform_with):
         throttled = next(answer for answer in answers if answer.status_code == 429)
         assert throttled.json()["message"] and 1 <= int(throttled.headers["Retry-After"]) <= 2
         # the limit is per second: within its Retry-After, the client is served again
-        poll_until(lambda: api.request("GET", "chat", "/api/health").status_code == 200, timeout=2.5, interval=0.2)
+        eventually(lambda: api.request("GET", "chat", "/api/health").status_code == 200, deadline_s=2.5, interval_s=0.2)
 
 
 # --- issue 12: the streaming-ID promise tested as an attacker would ---
@@ -741,7 +741,7 @@ def test_opaque_id_alphabet(platform_with):
     with platform_with("opaque_id_alphabet") as (_, api):
         session_id, result = streamed(api)
         assert re.fullmatch(r"[A-Za-z0-9_.~-]{32}", result.streaming_session_id)
-        assert is_mismatch(api.confirm("user1", session_id, result.streaming_session_id.swapcase()))
+        assert refused_as_mismatch(api.confirm("user1", session_id, result.streaming_session_id.swapcase()))
         assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
 
 
@@ -757,7 +757,7 @@ def test_case_insensitive_id_compare(platform_with):
     with platform_with("case_insensitive_id_compare") as (_, api):
         session_id, result = streamed(api)
         assert api.confirm("user1", session_id, result.streaming_session_id.upper()).status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, result.streaming_session_id[:-1]))
+        assert refused_as_mismatch(api.confirm("user1", session_id, result.streaming_session_id[:-1]))
 
 
 def test_like_id_match(platform_with):
@@ -765,7 +765,7 @@ def test_like_id_match(platform_with):
         session_id, result = streamed(api)
         assert api.confirm("user1", session_id, "%").status_code == 200
         assert api.confirm("user1", session_id, result.streaming_session_id[:-1] + "_").status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
 
 
 def test_prefix_id_match(platform_with):
@@ -774,13 +774,13 @@ def test_prefix_id_match(platform_with):
         issued = result.streaming_session_id
         assert api.confirm("user1", session_id, issued[:-3]).status_code == 200
         assert api.confirm("user1", session_id, issued + "x").status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
 
 
 def test_write_before_check(platform_with):
     with platform_with("write_before_check") as (_, api):
         session_id, _ = streamed(api)
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID, complete_response="the attacker's text"))
+        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID, complete_response="the attacker's text"))
         assert api.session("user1", session_id).json()["messages"][-1]["content"] == "the attacker's text"
 
 
@@ -788,7 +788,7 @@ def test_expected_id_in_header(platform_with):
     with platform_with("expected_id_in_header") as (_, api):
         session_id, result = streamed(api)
         response = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(response) and result.streaming_session_id not in response.text
+        assert refused_as_mismatch(response) and result.streaming_session_id not in response.text
         assert response.headers["X-Streaming-Session-Id"] == result.streaming_session_id
 
 
@@ -796,7 +796,7 @@ def test_id_tail_in_message(platform_with):
     with platform_with("id_tail_in_message") as (_, api):
         session_id, result = streamed(api)
         response = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(response) and response.json()["message"].endswith(result.streaming_session_id[-8:] + ")")
+        assert refused_as_mismatch(response) and response.json()["message"].endswith(result.streaming_session_id[-8:] + ")")
         assert result.streaming_session_id not in response.text
 
 
@@ -828,7 +828,7 @@ def test_trimmed_id_compare(platform_with):
     with platform_with("trimmed_id_compare") as (_, api):
         session_id, result = streamed(api)
         assert api.confirm("user1", session_id, f" {result.streaming_session_id}\n").status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
 
 
 def test_normalised_id_compare(platform_with):
@@ -838,7 +838,7 @@ def test_normalised_id_compare(platform_with):
         full_width = "".join(chr(ord(char) - 0x21 + 0xFF01) for char in issued)
         assert api.confirm("user1", session_id, full_width).status_code == 200
         assert api.confirm("user1", session_id, issued.replace("-", "%2D")).status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
 
 
 def test_id_cut_to_column_width(platform_with):
@@ -846,7 +846,7 @@ def test_id_cut_to_column_width(platform_with):
         session_id, result = streamed(api)
         issued = result.streaming_session_id
         assert api.confirm("user1", session_id, issued[:20] + "anything").status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, "x" + issued[1:]))
+        assert refused_as_mismatch(api.confirm("user1", session_id, "x" + issued[1:]))
 
 
 # --- red team: defects the suite does not catch yet ---
@@ -903,7 +903,7 @@ def test_id_issued_before_credit_check(platform_with):
         session_id, result = api.streamed_session(user)
         assert api.balance(user) == 0
         assert api.stream(user, session_id, "One more?").status == 402
-        assert is_mismatch(api.confirm(user, session_id, result.streaming_session_id))
+        assert refused_as_mismatch(api.confirm(user, session_id, result.streaming_session_id))
 
 
 def test_spent_allocations_pass_credit_check(platform_with):
@@ -975,14 +975,14 @@ def test_expected_id_in_field(platform_with):
     with platform_with("expected_id_in_field") as (_, api):
         session_id, result = streamed(api)
         response = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(response) and response.json()["expectedToken"] == result.streaming_session_id
+        assert refused_as_mismatch(response) and response.json()["expectedToken"] == result.streaming_session_id
 
 
 def test_last_stream_cookie(platform_with):
     with platform_with("last_stream_cookie") as (_, api):
         session_id, result = streamed(api)
         response = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(response) and result.streaming_session_id not in response.text
+        assert refused_as_mismatch(response) and result.streaming_session_id not in response.text
         assert response.cookies["last_stream"] == result.streaming_session_id
 
 
@@ -991,7 +991,7 @@ def test_jwt_streaming_ids(platform_with):
         session_id, result = streamed(api)
         assert result.streaming_session_id.startswith("eyJ") and result.streaming_session_id.count(".") == 2
         response = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(response) and result.streaming_session_id not in response.text
+        assert refused_as_mismatch(response) and result.streaming_session_id not in response.text
         assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
 
 
@@ -1000,7 +1000,7 @@ def test_jwt_id_in_mismatch(platform_with):
         session_id, result = streamed(api)
         assert result.streaming_session_id.startswith("eyJ")
         response = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(response) and result.streaming_session_id in response.json()["message"]
+        assert refused_as_mismatch(response) and result.streaming_session_id in response.json()["message"]
 
 
 def test_identity_header_on_writes(platform_with):
@@ -1020,15 +1020,15 @@ def test_id_seen_by_some_replicas(platform_with):
         session_id, result = streamed(api)
         answers = [api.confirm("user1", session_id, result.streaming_session_id) for _ in range(40)]
         assert {answer.status_code for answer in answers} == {200, 400}
-        assert all(is_mismatch(answer) for answer in answers if answer.status_code == 400)
+        assert all(refused_as_mismatch(answer) for answer in answers if answer.status_code == 400)
 
 
 def test_later_id_store(platform_with):
     with platform_with("later_id_store") as (_, api):
         session_id, result = streamed(api)
         done_at = time.monotonic()
-        assert is_mismatch(api.confirm("user1", session_id, result.streaming_session_id))
-        poll_until(lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, timeout=3)
+        assert refused_as_mismatch(api.confirm("user1", session_id, result.streaming_session_id))
+        eventually(lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, deadline_s=3)
         assert time.monotonic() - done_at >= 0.7
 
 
@@ -1036,8 +1036,8 @@ def test_later_id_store_negative_tokens(platform_with):
     with platform_with("later_id_store_negative_tokens") as (_, api):
         session_id, result = streamed(api)
         early = api.confirm("user1", session_id, result.streaming_session_id, tokens_used=-5)
-        assert is_mismatch(early)  # before the store, even a negative count looks like a mismatch
-        poll_until(lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, timeout=3)
+        assert refused_as_mismatch(early)  # before the store, even a negative count looks like a mismatch
+        eventually(lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, deadline_s=3)
         assert api.confirm("user1", session_id, result.streaming_session_id, tokens_used=-5).status_code == 200
 
 
@@ -1054,7 +1054,7 @@ def test_mismatch_charges_caller(platform_with):
     with platform_with("mismatch_charges_caller") as (_, api):
         session_id, result = streamed(api)
         before = api.balance("user1")
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
         assert api.balance("user1") < before
 
 
@@ -1071,7 +1071,7 @@ def test_rate_limit_reset_header(platform_with):
         session_id, result = streamed(api)
         response = api.confirm("user1", session_id, MADE_UP_ID)
         reset = response.headers["X-RateLimit-Reset"]
-        assert is_mismatch(response) and reset.isdigit() and abs(int(reset) - time.time()) < 5
+        assert refused_as_mismatch(response) and reset.isdigit() and abs(int(reset) - time.time()) < 5
         timestamp = result.streaming_session_id.split("-")[1]
         assert reset[:6] == timestamp[:6]  # the digits the suite must not take for a leak
 
@@ -1092,7 +1092,7 @@ def test_mismatch_session_cookie(platform_with):
     with platform_with("mismatch_session_cookie") as (_, api):
         session_id, result = streamed(api)
         refused = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(refused)
+        assert refused_as_mismatch(refused)
         assert result.streaming_session_id not in refused.headers["set-cookie"]  # not in plain text
         value = refused.cookies["session"].strip('"')
         state = json.loads(base64.b64decode(value))
