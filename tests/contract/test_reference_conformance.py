@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.contract.conformance_kit import DOCUMENT, HTTP_METHODS, Conformance, NonConformance, targets
 from schemathesis import GenerationMode
 
 from reference_services import PlatformSettings, RunningPlatform, start_platform
+from tests.contract.conformance_kit import DOCUMENT, HTTP_METHODS, Conformance, NonConformance, targets
 
 FAST = {"model_chunk_delay": 0.0, "password_iterations": 1000}
 TARGETS = {target.name: target for target in targets()}

@@ -5,6 +5,7 @@ written separately: with chunked transfer encoding every bytes piece is one HTTP
 delimited by closing the connection (`Connection: close`, no length). Steps can wait on threading.Event objects
 the test controls, signal one, hold the connection silent, or repeat a piece (heartbeats) until the client goes.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ import socket
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 # Nothing in the server waits longer than this, so a broken test fails instead of hanging.
 SAFETY_S = 10.0
@@ -59,7 +60,7 @@ class Abort:
     """Close the connection at once: no terminating chunk."""
 
 
-Step = Union[bytes, str, WaitFor, Signal, Hold, Repeat, Raw, Abort]
+Step = bytes | str | WaitFor | Signal | Hold | Repeat | Raw | Abort
 
 
 @dataclass

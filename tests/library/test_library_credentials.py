@@ -1,17 +1,18 @@
 """No ambient credentials, and access tokens renewed from their exp claim: against a scripted server."""
+
 from __future__ import annotations
 
 import time
 
 import jwt
 import pytest
-from tests.library.scripted_server import json_reply
 
 from chat_acceptance.actors.people import Credentials, Person, sign_in
 from chat_acceptance.config import Account
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.transport.client import HttpTransport, PlatformClient, Timeouts
 from chat_acceptance.world.access import SIGN_IN_COOKIES_ONLY, headers_of_kind
+from tests.library.scripted_server import json_reply
 
 SECRET = "a-test-signing-secret-of-at-least-32-bytes!"
 

@@ -1,4 +1,5 @@
 """Profiles: one TOML file per deployment, every key a declared setting, secrets only named by variable."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,10 @@ from chat_acceptance.config import SETTINGS, ConfigError, SuiteConfig, read_prof
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "profiles" / "example.toml"
 PASSWORDS = {
-    "EXAMPLE_TEST_USER_PASSWORD": "alice-pw", "EXAMPLE_SECOND_USER_PASSWORD": "bob-pw",
-    "EXAMPLE_ADMIN_PASSWORD": "admin-pw", "EXAMPLE_SUPERVISOR_PASSWORD": "sup-pw",
+    "EXAMPLE_TEST_USER_PASSWORD": "alice-pw",
+    "EXAMPLE_SECOND_USER_PASSWORD": "bob-pw",
+    "EXAMPLE_ADMIN_PASSWORD": "admin-pw",
+    "EXAMPLE_SUPERVISOR_PASSWORD": "sup-pw",
 }
 SERVICES = "[services]\n" + "".join(
     f"{name}_service_url = 'https://{name}.test'\n" for name in ("auth", "accounting", "chat")
@@ -57,8 +60,11 @@ def test_every_declared_setting_but_the_profile_itself_may_be_written_in_a_profi
     for group in dict.fromkeys(declared.group for declared in SETTINGS if declared.group):
         lines.append(f"[{group}]")
         for declared in (item for item in SETTINGS if item.group == group and item.name != "extra_headers"):
-            lines.append(f'{declared.name} = {{ env = "V_{declared.name}" }}' if declared.secret
-                         else f"{declared.name} = {declared.default!r}".replace("'", '"'))
+            lines.append(
+                f'{declared.name} = {{ env = "V_{declared.name}" }}'
+                if declared.secret
+                else f"{declared.name} = {declared.default!r}".replace("'", '"')
+            )
     assert set(read_profile(str(profile_file(tmp_path, "\n".join(lines))))) == {
         declared.name for declared in SETTINGS if declared.group and declared.name != "extra_headers"
     }
@@ -76,7 +82,9 @@ def test_an_unknown_key_names_the_nearest_known_one(tmp_path):
     assert problem(profile_file(tmp_path, "[tls]\nchat_service_url = 'https://x'\n")).endswith(
         "unknown key tls.chat_service_url; did you mean services.chat_service_url?"
     )
-    assert "unknown key timeout; did you mean timeouts?" in problem(profile_file(tmp_path, "[timeout]\nread_timeout = 3\n"))
+    assert "unknown key timeout; did you mean timeouts?" in problem(
+        profile_file(tmp_path, "[timeout]\nread_timeout = 3\n")
+    )
 
 
 def test_a_secret_written_in_the_file_is_refused(tmp_path):
@@ -87,24 +95,29 @@ def test_a_secret_written_in_the_file_is_refused(tmp_path):
 
 def test_a_missing_secret_names_the_setting_and_its_variable():
     environ = {name: value for name, value in PASSWORDS.items() if name != "EXAMPLE_SUPERVISOR_PASSWORD"}
-    assert problem(EXAMPLE, environ).startswith(
-        "supervisor_password: $EXAMPLE_SUPERVISOR_PASSWORD, named in profile"
-    )
+    assert problem(EXAMPLE, environ).startswith("supervisor_password: $EXAMPLE_SUPERVISOR_PASSWORD, named in profile")
 
 
 def test_with_a_profile_a_password_left_at_its_default_is_missing(tmp_path):
     message = problem(profile_file(tmp_path, "[accounts]\nsupervisor_user = 'sup'\n" + SERVICES), {})
     assert message.startswith("test_user_password is not set for profile")
-    skipped = profile_file(tmp_path, "[accounts]\n" + "".join(
-        f"{user} = ''\n" for user in ("admin_user", "supervisor_user")
-    ) + "test_user_password = { env = 'A' }\nsecond_user_password = { env = 'B' }\n" + SERVICES)
+    skipped = profile_file(
+        tmp_path,
+        "[accounts]\n"
+        + "".join(f"{user} = ''\n" for user in ("admin_user", "supervisor_user"))
+        + "test_user_password = { env = 'A' }\nsecond_user_password = { env = 'B' }\n"
+        + SERVICES,
+    )
     assert config_from(skipped, {"A": "a", "B": "b"}).admin is None  # an account left out needs no password
 
 
 def test_headers_may_come_from_the_environment_and_a_secret_looking_one_is_redacted(tmp_path):
-    path = profile_file(tmp_path, "[requests.extra_headers]\nX-Api-Key = { env = 'GATEWAY_KEY' }\nX-Tenant = 'qa'\n"
-                 "[accounts]\nadmin_user = ''\nsupervisor_user = ''\n"
-                 "test_user_password = { env = 'A' }\nsecond_user_password = { env = 'B' }\n")
+    path = profile_file(
+        tmp_path,
+        "[requests.extra_headers]\nX-Api-Key = { env = 'GATEWAY_KEY' }\nX-Tenant = 'qa'\n"
+        "[accounts]\nadmin_user = ''\nsupervisor_user = ''\n"
+        "test_user_password = { env = 'A' }\nsecond_user_password = { env = 'B' }\n",
+    )
     config = config_from(path, {"GATEWAY_KEY": "gk-123456", "A": "a", "B": "b"})
     assert config.extra_headers == {"X-Api-Key": "gk-123456", "X-Tenant": "qa"}
     assert "gk-123456" in config.secrets() and "gk-123456" not in config.describe()
@@ -128,12 +141,17 @@ def test_tls_files_must_exist_and_templates_keep_their_placeholders(tmp_path):
 
 
 def test_created_accounts_follow_the_templates():
-    defines = {"username_template": "qa_{name}_{hex}", "email_template": "{username}@qa.test",
-               "password_template": "Aa1!{token}#9"}
+    defines = {
+        "username_template": "qa_{name}_{hex}",
+        "email_template": "{username}@qa.test",
+        "password_template": "Aa1!{token}#9",
+    }
     config = SuiteConfig.from_sources(defines, list(defines), {})
     username = config.new_username("Carol", run="chat-acceptance-1a2b3c")
     assert username.startswith("qa_carol_") and len(username) == len("qa_carol_") + 8
-    assert config.new_username("Carol", run="r").startswith("r-carol-") == (config.username_template == "{run}-{name}-{hex}")
+    assert config.new_username("Carol", run="r").startswith("r-carol-") == (
+        config.username_template == "{run}-{name}-{hex}"
+    )
     assert SuiteConfig().new_username("Carol", run="chat-acceptance-1a2b3c").startswith("chat-acceptance-1a2b3c-carol-")
     assert config.new_email(username) == f"{username}@qa.test"
     password = config.new_password()

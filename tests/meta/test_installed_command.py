@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.meta.meta_kit import separate_deployment
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,6 +2,7 @@
 
 These tests check what the tools do and compute, never how fast anything is: the speed checks are `make bench`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator

@@ -11,9 +11,9 @@ from contextlib import contextmanager
 
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
-from tests.reference_services.reference_testkit import FAST, ReferenceClient
 
 from reference_services import PlatformSettings, RunningPlatform, start_platform
+from tests.reference_services.reference_testkit import FAST, ReferenceClient
 
 # Hypothesis (under Schemathesis) keeps a cache directory; keep it out of the working tree.
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "reference-services-hypothesis"))

@@ -6,6 +6,7 @@ import time
 
 import jwt
 import pytest
+
 from tests.reference_services.reference_testkit import PASSWORDS, bad_tokens
 
 

@@ -15,10 +15,10 @@ import time
 import jwt
 import pytest
 import requests
-from tests.reference_services.reference_testkit import ReferenceClient, bad_tokens, eventually, raw_http
 
 from reference_services.faults import FAULTS, ActiveFaults, Fault, UnknownFaultError
 from reference_services.wording import ALTERNATIVE, STANDARD
+from tests.reference_services.reference_testkit import ReferenceClient, bad_tokens, eventually, raw_http
 
 MADE_UP_ID = "stream-1700000000000-deadbeef"
 
@@ -307,7 +307,12 @@ def test_non_admin_allocation(platform_with):
 def test_supervisor_refused(platform_with):
     with platform_with("supervisor_refused") as (_, api):
         assert api.allocate("user2", 77, by="supervisor1").status_code == 403
-        assert api.request("GET", "accounting", f"/api/credits/balance/{api.user_id('user2')}", user="supervisor1").status_code == 403
+        assert (
+            api.request(
+                "GET", "accounting", f"/api/credits/balance/{api.user_id('user2')}", user="supervisor1"
+            ).status_code
+            == 403
+        )
         assert api.allocate("user2", 77, by="admin").status_code == 201
 
 
@@ -355,9 +360,10 @@ def test_cors_preflight_without_authorization(platform_with):
                 "Access-Control-Request-Headers": "authorization, content-type",
             },
         )
-        assert preflight.status_code == 400 and "authorization" not in preflight.headers.get(
-            "Access-Control-Allow-Headers", ""
-        ).lower()
+        assert (
+            preflight.status_code == 400
+            and "authorization" not in preflight.headers.get("Access-Control-Allow-Headers", "").lower()
+        )
 
 
 # --- credits ---
@@ -466,7 +472,9 @@ def test_late_id_store(platform_with):
     with platform_with("late_id_store") as (_, api):
         session_id, result = streamed(api)
         assert refused_as_mismatch(api.confirm("user1", session_id, result.streaming_session_id))
-        eventually(lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, deadline_s=2)
+        eventually(
+            lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, deadline_s=2
+        )
 
 
 def test_chatty_sse(platform_with):
@@ -553,8 +561,11 @@ def test_access_token_cookie(platform_with):
         assert login.cookies["accessToken"] == login.json()["accessToken"]
         assert "httponly" in login.headers["set-cookie"].lower()
         cookie = {"Cookie": f"accessToken={login.cookies['accessToken']}"}
-        for service, path in (("auth", "/api/admin/users"), ("accounting", "/api/credits/balance"),
-                              ("chat", "/api/chat/sessions")):
+        for service, path in (
+            ("auth", "/api/admin/users"),
+            ("accounting", "/api/credits/balance"),
+            ("chat", "/api/chat/sessions"),
+        ):
             method = "POST" if service == "auth" else "GET"
             assert api.request(method, service, path, headers=cookie, json={}).status_code == 401, service
 
@@ -599,7 +610,7 @@ def test_malformed_last_event(platform_with):
         body = api.request(
             "POST", "chat", f"/api/chat/sessions/{session_id}/stream", user="user1", json={"message": "x"}
         ).text
-        last = body[body.rindex("event: done"):]
+        last = body[body.rindex("event: done") :]
         assert last.endswith("}\n") and not last.endswith("\n\n")  # the done event is never finished
 
 
@@ -616,8 +627,13 @@ def test_auth_errors_without_message(platform_with):
 
 
 def _new_user_body(username: str, email: str | None = None) -> dict:
-    return {"username": username, "email": email or f"{username}@example.com", "password": "Str0ng!pass",
-            "role": "enduser", "skipVerification": True}
+    return {
+        "username": username,
+        "email": email or f"{username}@example.com",
+        "password": "Str0ng!pass",
+        "role": "enduser",
+        "skipVerification": True,
+    }
 
 
 def test_login_any_password(platform_with):
@@ -629,7 +645,10 @@ def test_login_any_password(platform_with):
 def test_login_reports_default_role(platform_with):
     with platform_with("login_reports_default_role") as (_, api):
         assert api.login("admin").json()["user"]["role"] == "enduser"
-        assert api.request("POST", "auth", "/api/admin/users", user="admin", json=_new_user_body("kept")).status_code == 201
+        assert (
+            api.request("POST", "auth", "/api/admin/users", user="admin", json=_new_user_body("kept")).status_code
+            == 201
+        )
 
 
 def test_models_open(platform_with):
@@ -640,7 +659,9 @@ def test_models_open(platform_with):
 
 def test_cors_origin_404(platform_with):
     with platform_with("cors_origin_404") as (_, api):
-        response = api.request("GET", "chat", "/api/chat/sessions", user="user1", headers={"Origin": "http://a.example"})
+        response = api.request(
+            "GET", "chat", "/api/chat/sessions", user="user1", headers={"Origin": "http://a.example"}
+        )
         assert response.status_code == 404 and response.headers["Access-Control-Allow-Origin"]
         assert api.request("GET", "chat", "/api/chat/sessions", user="user1").status_code == 200
 
@@ -654,7 +675,10 @@ def test_negative_tokens_used_accepted(platform_with):
 def test_enduser_deletes_users(platform_with):
     with platform_with("enduser_deletes_users") as (_, api):
         victim = api.new_user()
-        assert api.request("POST", "auth", "/api/admin/users", user="user1", json=_new_user_body("mallory1")).status_code == 403
+        assert (
+            api.request("POST", "auth", "/api/admin/users", user="user1", json=_new_user_body("mallory1")).status_code
+            == 403
+        )
         assert api.request("DELETE", "auth", f"/api/admin/users/{api.user_id(victim)}", user="user1").status_code == 200
 
 
@@ -662,12 +686,18 @@ def test_supervisor_manages_users(platform_with):
     with platform_with("supervisor_manages_users") as (_, api):
         created = api.request("POST", "auth", "/api/admin/users", user="supervisor1", json=_new_user_body("supmade1"))
         assert created.status_code == 201
-        assert api.request("POST", "auth", "/api/admin/users", user="user1", json=_new_user_body("supmade2")).status_code == 403
+        assert (
+            api.request("POST", "auth", "/api/admin/users", user="user1", json=_new_user_body("supmade2")).status_code
+            == 403
+        )
 
 
 def test_forbidden_creation_stored(platform_with):
     with platform_with("forbidden_creation_stored") as (_, api):
-        assert api.request("POST", "auth", "/api/admin/users", user="user1", json=_new_user_body("ghost")).status_code == 403
+        assert (
+            api.request("POST", "auth", "/api/admin/users", user="user1", json=_new_user_body("ghost")).status_code
+            == 403
+        )
         assert api.login("ghost", "Str0ng!pass").status_code == 200
 
 
@@ -780,7 +810,9 @@ def test_prefix_id_match(platform_with):
 def test_write_before_check(platform_with):
     with platform_with("write_before_check") as (_, api):
         session_id, _ = streamed(api)
-        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID, complete_response="the attacker's text"))
+        assert refused_as_mismatch(
+            api.confirm("user1", session_id, MADE_UP_ID, complete_response="the attacker's text")
+        )
         assert api.session("user1", session_id).json()["messages"][-1]["content"] == "the attacker's text"
 
 
@@ -796,7 +828,9 @@ def test_id_tail_in_message(platform_with):
     with platform_with("id_tail_in_message") as (_, api):
         session_id, result = streamed(api)
         response = api.confirm("user1", session_id, MADE_UP_ID)
-        assert refused_as_mismatch(response) and response.json()["message"].endswith(result.streaming_session_id[-8:] + ")")
+        assert refused_as_mismatch(response) and response.json()["message"].endswith(
+            result.streaming_session_id[-8:] + ")"
+        )
         assert result.streaming_session_id not in response.text
 
 
@@ -804,8 +838,12 @@ def test_confirm_edits_first_reply(platform_with):
     with platform_with("confirm_edits_first_reply") as (_, api):
         session_id, first = streamed(api)
         second = api.stream("user1", session_id, "And again")
-        assert api.confirm("user1", session_id, second.streaming_session_id, complete_response="edited").status_code == 200
-        replies = [m["content"] for m in api.session("user1", session_id).json()["messages"] if m["role"] == "assistant"]
+        assert (
+            api.confirm("user1", session_id, second.streaming_session_id, complete_response="edited").status_code == 200
+        )
+        replies = [
+            m["content"] for m in api.session("user1", session_id).json()["messages"] if m["role"] == "assistant"
+        ]
         assert replies == ["edited", second.text]
 
 
@@ -1028,7 +1066,9 @@ def test_later_id_store(platform_with):
         session_id, result = streamed(api)
         done_at = time.monotonic()
         assert refused_as_mismatch(api.confirm("user1", session_id, result.streaming_session_id))
-        eventually(lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, deadline_s=3)
+        eventually(
+            lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, deadline_s=3
+        )
         assert time.monotonic() - done_at >= 0.7
 
 
@@ -1037,7 +1077,9 @@ def test_later_id_store_negative_tokens(platform_with):
         session_id, result = streamed(api)
         early = api.confirm("user1", session_id, result.streaming_session_id, tokens_used=-5)
         assert refused_as_mismatch(early)  # before the store, even a negative count looks like a mismatch
-        eventually(lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, deadline_s=3)
+        eventually(
+            lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, deadline_s=3
+        )
         assert api.confirm("user1", session_id, result.streaming_session_id, tokens_used=-5).status_code == 200
 
 
@@ -1060,10 +1102,14 @@ def test_mismatch_charges_caller(platform_with):
 
 def test_cors_other_origin(platform_with):
     with platform_with("cors_other_origin") as (_, api):
-        response = api.request("GET", "chat", "/api/chat/sessions", user="user1", headers={"Origin": "https://a.example"})
+        response = api.request(
+            "GET", "chat", "/api/chat/sessions", user="user1", headers={"Origin": "https://a.example"}
+        )
         assert response.status_code == 200
         assert response.headers["Access-Control-Allow-Origin"] == "https://portal.example.net"
-        assert "access-control-allow-origin" not in api.request("GET", "chat", "/api/chat/sessions", user="user1").headers
+        assert (
+            "access-control-allow-origin" not in api.request("GET", "chat", "/api/chat/sessions", user="user1").headers
+        )
 
 
 def test_rate_limit_reset_header(platform_with):
@@ -1082,8 +1128,10 @@ def test_rate_limit_reset_header(platform_with):
 def test_session_owner_from_body(platform_with):
     with platform_with("session_owner_from_body") as (_, api):
         planted = api.new_session("user2", title="From support", userId=api.user_id("user1"))
-        assert planted in {session["sessionId"] for session in api.request(
-            "GET", "chat", "/api/chat/sessions", user="user1").json()["sessions"]}
+        assert planted in {
+            session["sessionId"]
+            for session in api.request("GET", "chat", "/api/chat/sessions", user="user1").json()["sessions"]
+        }
         assert api.session("user1", planted).status_code == 200
         assert api.session("user2", planted).status_code == 404  # not even its creator's
 

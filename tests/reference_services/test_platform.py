@@ -11,11 +11,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from tests.reference_services.reference_testkit import FAST, ReferenceClient, eventually
 
 from reference_services import PlatformSettings, start_platform
 from reference_services.faults import FAULTS, UnknownFaultError
 from reference_services.settings import ServiceSettings, SettingsError
+from tests.reference_services.reference_testkit import FAST, ReferenceClient, eventually
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from tests.reference_services.reference_testkit import raw_http
 
 POST_ROUTES = [

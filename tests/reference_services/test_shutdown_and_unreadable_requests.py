@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from tests.reference_services.reference_testkit import FAST, ReferenceClient, eventually, sse_events
 
 from reference_services import PlatformSettings, start_platform
+from tests.reference_services.reference_testkit import FAST, ReferenceClient, eventually, sse_events
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SLOW_STREAM = {"model_chunk_delay": 0.3, "model_chunks": 20}  # a stream that is surely in flight when stopped
@@ -115,7 +115,10 @@ def test_sigterm_to_served_workers_ends_streams_with_an_error_event_and_no_trace
         with log.open("w") as output:
             process = subprocess.Popen(
                 [sys.executable, "-m", "reference_services.serve", "chat", "--workers", "2", "--port", str(port)],
-                cwd=REPOSITORY, env=environment, stdout=output, stderr=subprocess.STDOUT,
+                cwd=REPOSITORY,
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
             )
         try:
             served = ReferenceClient(platform, chat_url=f"http://127.0.0.1:{port}")

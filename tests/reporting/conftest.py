@@ -1,4 +1,5 @@
 """Runs behave with the Allure formatter on a throwaway feature and reads what it wrote."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,7 @@
 """Exchanges become readable attachments without a single secret in them."""
+
+from chat_acceptance import reporting
+from chat_acceptance.redaction import Redactor
 from tests.reporting.reporting_samples import (
     ACCESS_TOKEN,
     PASSWORD,
@@ -7,9 +10,6 @@ from tests.reporting.reporting_samples import (
     login_exchange,
     stream_exchange,
 )
-
-from chat_acceptance import reporting
-from chat_acceptance.redaction import Redactor
 
 
 def assert_no_secret(text):
