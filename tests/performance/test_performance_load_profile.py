@@ -52,8 +52,8 @@ def left_behind(data_dir: Path) -> tuple[int, int]:
     return users, conversations
 
 
-def test_a_run_checks_every_invariant_finds_no_violation_and_leaves_nothing_behind(embedded_platform, tmp_path):
-    platform = embedded_platform()
+def test_a_run_checks_every_invariant_finds_no_violation_and_leaves_nothing_behind(reference_platform, tmp_path):
+    platform = reference_platform()
     run = run_locust(platform_environment(platform), tmp_path, *CHECKED_RUN)
     assert run.exit_code == 0, run.output[-3000:]
     summary = run.summary
@@ -87,8 +87,8 @@ def test_a_run_checks_every_invariant_finds_no_violation_and_leaves_nothing_behi
         ("no_id_header", "every stream completes with an ID"),
     ],
 )
-def test_a_platform_that_breaks_an_invariant_under_load_fails_the_run(embedded_platform, tmp_path, fault, violated):
-    platform = embedded_platform(fault)
+def test_a_platform_that_breaks_an_invariant_under_load_fails_the_run(reference_platform, tmp_path, fault, violated):
+    platform = reference_platform(fault)
     run = run_locust(platform_environment(platform), tmp_path, *CHECKED_RUN)
     assert run.exit_code == 1, run.output[-3000:]
     assert run.summary["invariants"][violated]["violations"] > 0, run.summary["invariants"]
@@ -97,15 +97,15 @@ def test_a_platform_that_breaks_an_invariant_under_load_fails_the_run(embedded_p
         assert run.summary["errors"] == 0, run.summary["error_kinds"]
 
 
-def test_a_headless_run_without_a_run_time_is_refused(embedded_platform, tmp_path):
-    platform = embedded_platform()
+def test_a_headless_run_without_a_run_time_is_refused(reference_platform, tmp_path):
+    platform = reference_platform()
     run = run_locust(platform_environment(platform), tmp_path, "--users", "2")
     assert run.exit_code == 2
     assert "--run-time" in run.output
 
 
-def test_too_many_users_are_refused(embedded_platform, tmp_path):
-    platform = embedded_platform()
+def test_too_many_users_are_refused(reference_platform, tmp_path):
+    platform = reference_platform()
     run = run_locust(platform_environment(platform), tmp_path, "--users", "5", "--max-users", "4", "-t", "3s")
     assert run.exit_code == 2
     assert "--max-users" in run.output
@@ -170,8 +170,8 @@ def test_a_run_time_that_is_not_one_is_refused(text):
         load_run.parse_seconds(text)
 
 
-def test_without_an_administrator_the_users_take_turns_with_the_configured_accounts(embedded_platform, tmp_path):
-    platform = embedded_platform()
+def test_without_an_administrator_the_users_take_turns_with_the_configured_accounts(reference_platform, tmp_path):
+    platform = reference_platform()
     client = PlatformClient(
         HttpTransport(Timeouts(3, 10, 15, 10_000), Redactor()),
         auth_url=platform.auth_url,
@@ -209,8 +209,8 @@ def gives_up_once(call):
     return once, given_up
 
 
-def test_users_and_conversations_whose_creation_the_client_gave_up_on_are_found_and_removed(embedded_platform):
-    platform = embedded_platform()
+def test_users_and_conversations_whose_creation_the_client_gave_up_on_are_found_and_removed(reference_platform):
+    platform = reference_platform()
     config = SuiteConfig.from_sources(
         load_run.suite_userdata(),
         [],

@@ -62,8 +62,8 @@ def test_a_failing_scenario_fails_the_parallel_run_with_the_serial_verdicts(tmp_
     assert list((tmp_path / "junit").glob("TESTS-*.xml")), "the JUnit reports are copied for CI"
 
 
-def test_a_configured_deployment_is_tested_as_it_is(embedded_platform, tmp_path):
-    platform = embedded_platform()
+def test_a_configured_deployment_is_tested_as_it_is(reference_platform, tmp_path):
+    platform = reference_platform()
     environ = {
         **_without_deployment(),
         "AUTH_SERVICE_URL": platform.auth_url,

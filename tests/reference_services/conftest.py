@@ -62,12 +62,13 @@ def funded(api: ReferenceClient) -> str:
 
 
 @pytest.fixture
-def platform_with() -> Callable:
-    """Starts a platform of its own, e.g. with faults: `with platform_with("late_id_store") as (platform, api):`."""
+def platform_with(reference_platform: Callable[..., RunningPlatform]) -> Callable:
+    """Starts a platform of its own, e.g. with faults: `with platform_with("late_id_store") as (platform, api):`;
+    it stops when the block ends."""
 
     @contextmanager
     def start(*faults: str, **settings) -> Iterator[tuple[RunningPlatform, ReferenceClient]]:
-        with start_platform(PlatformSettings(faults=frozenset(faults), **{**FAST, **settings})) as running:
+        with reference_platform(*faults, **settings) as running:
             yield running, ReferenceClient(running)
 
     return start
