@@ -79,71 +79,19 @@ def private_ca(tmp_path_factory) -> tuple[Path, Path, Path]:
     folder = tmp_path_factory.mktemp("tls")
     ca, ca_key, cert, key, request = (folder / name for name in ("ca.pem", "ca.key", "cert.pem", "key.pem", "req.csr"))
 
-    def run(*arguments: str) -> None:
-        subprocess.run(["openssl", *arguments], check=True, capture_output=True, timeout=60)
+    def run(*arguments: str | Path) -> None:
+        subprocess.run(["openssl", *map(str, arguments)], check=True, capture_output=True, timeout=60)
 
-    run(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=Test CA",
-        "-keyout",
-        str(ca_key),
-        "-out",
-        str(ca),
-    )
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(request))
+    def signed(out: Path, subject: str, key_file: Path, *extra: str | Path) -> None:
+        """A new key and a certificate `out` for `subject`, signed by the CA."""
+        run(*"req -newkey rsa:2048 -nodes -subj".split(), subject, "-keyout", key_file, "-out", request)
+        run(*"x509 -req -CAcreateserial -days 1 -CA".split(), ca, "-CAkey", ca_key, "-in", request, *extra, "-out", out)
+
+    run(*"req -x509 -newkey rsa:2048 -nodes -days 1 -subj".split(), "/CN=Test CA", "-keyout", ca_key, "-out", ca)
     extensions = folder / "san.cnf"
     extensions.write_text("subjectAltName = IP:127.0.0.1\n")
-    run(
-        "x509",
-        "-req",
-        "-in",
-        str(request),
-        "-CA",
-        str(ca),
-        "-CAkey",
-        str(ca_key),
-        "-CAcreateserial",
-        "-days",
-        "1",
-        "-extfile",
-        str(extensions),
-        "-out",
-        str(cert),
-    )
-    run(
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=chat-acceptance",
-        "-keyout",
-        str(folder / "client.key"),
-        "-out",
-        str(request),
-    )
-    run(
-        "x509",
-        "-req",
-        "-in",
-        str(request),
-        "-CA",
-        str(ca),
-        "-CAkey",
-        str(ca_key),
-        "-CAcreateserial",
-        "-days",
-        "1",
-        "-out",
-        str(folder / "client.pem"),
-    )
+    signed(cert, "/CN=127.0.0.1", key, "-extfile", extensions)
+    signed(folder / "client.pem", "/CN=chat-acceptance", folder / "client.key")
     return ca, cert, key
 
 
