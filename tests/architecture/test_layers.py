@@ -1,5 +1,6 @@
 """The layers of ARCHITECTURE.md hold: import-linter's contracts (pyproject.toml) for the packages, and a look at
 the imports of features/ (steps and hooks are not a package)."""
+
 import ast
 import shutil
 import subprocess
@@ -14,8 +15,11 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 def _lint_imports(root: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(LINT_IMPORTS), "--config", str(root / "pyproject.toml"), "--no-cache"],
-        cwd=root, env={"PYTHONPATH": str(root), "PATH": str(LINT_IMPORTS.parent)},
-        capture_output=True, text=True, timeout=120,
+        cwd=root,
+        env={"PYTHONPATH": str(root), "PATH": str(LINT_IMPORTS.parent)},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -1,6 +1,7 @@
 """The CI templates under ci/ work as written: each validates against its CI's schema (check-jsonschema's built-in
 copies, no network), a fresh repository without secrets runs against the embedded platform, and each keeps the
 report's history, caches its downloads, runs one pipeline per branch at a time and publishes even after a failure."""
+
 import os
 import re
 import subprocess
@@ -22,8 +23,12 @@ def _template(name: str) -> dict:
 
 
 def _schema_check(schema: str, *paths: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, paths)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def _steps(job: dict) -> dict[str, dict]:
@@ -45,10 +50,13 @@ def test_each_template_validates_against_its_ci_schema(name):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize(("name", "before", "after"), [
-    ("github-actions.yml", "checks: write", "checks: writ"),
-    ("gitlab-ci.yml", "when: always", "when: allways"),
-])
+@pytest.mark.parametrize(
+    ("name", "before", "after"),
+    [
+        ("github-actions.yml", "checks: write", "checks: writ"),
+        ("gitlab-ci.yml", "when: always", "when: allways"),
+    ],
+)
 def test_the_schema_check_catches_a_broken_template(tmp_path, name, before, after):
     broken = tmp_path / name
     broken.write_text((CI / name).read_text().replace(before, after))
@@ -83,8 +91,13 @@ def test_an_unset_secret_is_not_passed_on_and_a_set_one_arrives_whole(tmp_path):
     github_env.touch()
     env = {name: "" for name in step["env"]}
     env.update(AUTH_SERVICE_URL="https://auth.staging.example", ADMIN_PASSWORD="pa=ss\nword with spaces")
-    result = subprocess.run(["bash", "-e", "-c", step["run"]], env={"PATH": os.environ["PATH"], **env,
-                            "GITHUB_ENV": str(github_env)}, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        env={"PATH": os.environ["PATH"], **env, "GITHUB_ENV": str(github_env)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     assert "pa=ss" not in result.stdout, "the step printed a secret"
     passed = _parse_github_env(github_env.read_text())
@@ -182,8 +195,12 @@ def test_the_sharded_workflow_states_the_shard_count_once_and_publishes_after_a_
 
 
 def _gitlab_jobs() -> list[tuple[str, dict]]:
-    return [(f"{name}:{job_id}", job) for name in GITLAB for job_id, job in _template(name).items()
-            if isinstance(job, dict) and "script" in job]
+    return [
+        (f"{name}:{job_id}", job)
+        for name in GITLAB
+        for job_id, job in _template(name).items()
+        if isinstance(job, dict) and "script" in job
+    ]
 
 
 @pytest.mark.parametrize(("job_id", "job"), _gitlab_jobs())

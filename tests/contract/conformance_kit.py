@@ -235,20 +235,33 @@ class Conformance:
 
     def _session(self, *, streamed: bool) -> tuple[str, str | None]:
         """A new session of the test user and, if streamed, the streaming session ID of its one reply."""
-        session_id = self._call("POST", "chat", "/api/chat/sessions", self.user_token, {"title": "conformance"},
-                                expect=201).json()["sessionId"]
+        session_id = self._call(
+            "POST", "chat", "/api/chat/sessions", self.user_token, {"title": "conformance"}, expect=201
+        ).json()["sessionId"]
         if not streamed:
             return session_id, None
-        with self._call("POST", "chat", f"/api/chat/sessions/{session_id}/stream", self.user_token,
-                        {"message": "Hello"}, expect=200, stream=True) as response:
+        with self._call(
+            "POST",
+            "chat",
+            f"/api/chat/sessions/{session_id}/stream",
+            self.user_token,
+            {"message": "Hello"},
+            expect=200,
+            stream=True,
+        ) as response:
             for _ in response.iter_content(chunk_size=None):
                 pass  # read to the end: the reply is saved and the ID confirmable
             return session_id, response.headers["X-Streaming-Session-Id"]
 
     def _throwaway_user_id(self) -> str:
         username = _unique_username()
-        body = {"username": username, "email": f"{username}@example.com", "password": "Throwaway1!",
-                "role": "enduser", "skipVerification": True}
+        body = {
+            "username": username,
+            "email": f"{username}@example.com",
+            "password": "Throwaway1!",
+            "role": "enduser",
+            "skipVerification": True,
+        }
         return self._call("POST", "auth", "/api/admin/users", self.admin_token, body, expect=201).json()["userId"]
 
     # ------------------------------------------------------------------ plumbing
@@ -257,8 +270,9 @@ class Conformance:
         body = {"username": username, "password": password}
         return self._call("POST", "auth", "/api/auth/login", None, body, expect=200).json()
 
-    def _call(self, method: str, service: str, path: str, token: str | None, body: Any, *, expect: int,
-              stream: bool = False) -> requests.Response:
+    def _call(
+        self, method: str, service: str, path: str, token: str | None, body: Any, *, expect: int, stream: bool = False
+    ) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         url = getattr(self.platform, f"{service}_url") + path
         response = self.http.request(method, url, json=body, headers=headers, timeout=TIMEOUT, stream=stream)

@@ -30,7 +30,11 @@ CONTRACT_OPERATIONS: dict[tuple[str, str], tuple[set[str], set[str]]] = {
     ("post", "/api/chat/sessions/{sessionId}/stream"): ({"chat"}, {"200", "401", "402", "404"} | BODY),
     ("post", "/api/chat/sessions/{sessionId}/update-stream"): ({"chat"}, {"200", "401", "404"} | BODY),
 }
-SERVICE_ROOTS = {"auth": "http://localhost:3000", "accounting": "http://localhost:3001", "chat": "http://localhost:3002"}
+SERVICE_ROOTS = {
+    "auth": "http://localhost:3000",
+    "accounting": "http://localhost:3001",
+    "chat": "http://localhost:3002",
+}
 UNAUTHENTICATED = {("get", "/health"), ("get", "/api/health"), ("post", "/api/auth/login")}
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

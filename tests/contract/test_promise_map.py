@@ -47,8 +47,11 @@ def _outline(feature_file: str, step_text: str):
 
 
 def _rows(outline) -> list[tuple[str, dict[str, str]]]:
-    return [(examples.name, dict(zip(examples.table.headings, row, strict=True)))
-            for examples in outline.examples for row in examples.table.rows]
+    return [
+        (examples.name, dict(zip(examples.table.headings, row, strict=True)))
+        for examples in outline.examples
+        for row in examples.table.rows
+    ]
 
 
 # -- the map and the contract -------------------------------------------------------------------------------
@@ -117,9 +120,13 @@ def test_a_new_status_of_a_route_is_named():
 
 
 def test_a_new_route_is_named_with_its_statuses_and_the_sections_401():
-    grown = CONTRACT.replace("- GET /api/credits/balance →", "- GET /api/credits/history → 200 · 404\n- GET /api/credits/balance →")
+    grown = CONTRACT.replace(
+        "- GET /api/credits/balance →", "- GET /api/credits/history → 200 · 404\n- GET /api/credits/balance →"
+    )
     assert contract_map.unmapped_statuses(grown, MAP) == [
-        "GET /api/credits/history → 200", "GET /api/credits/history → 401", "GET /api/credits/history → 404",
+        "GET /api/credits/history → 200",
+        "GET /api/credits/history → 401",
+        "GET /api/credits/history → 404",
     ]
 
 
@@ -147,8 +154,11 @@ def test_every_route_that_needs_a_token_is_tried_with_every_kind_of_bad_token():
 
 
 def test_every_401_for_a_token_is_checked_by_every_kind_of_bad_token():
-    unchecked = [p.id for p in MAP.promises
-                 if p.status == 401 and p.route not in NEEDS_NO_TOKEN and not TOKEN_TAGS <= set(p.checked_by)]
+    unchecked = [
+        p.id
+        for p in MAP.promises
+        if p.status == 401 and p.route not in NEEDS_NO_TOKEN and not TOKEN_TAGS <= set(p.checked_by)
+    ]
     assert unchecked == []
 
 

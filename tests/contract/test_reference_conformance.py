@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conformance_kit import DOCUMENT, HTTP_METHODS, Conformance, NonConformance, targets
 from schemathesis import GenerationMode
 
 from reference_services import PlatformSettings, RunningPlatform, start_platform
+from tests.contract.conformance_kit import DOCUMENT, HTTP_METHODS, Conformance, NonConformance, targets
+from tests.reference_services.reference_testkit import FAST
 
-FAST = {"model_chunk_delay": 0.0, "password_iterations": 1000}
+# The quick settings, and streams that end at once: the run sends them by the hundred.
+INSTANT_MODEL = {**FAST, "model_chunk_delay": 0.0}
 TARGETS = {target.name: target for target in targets()}
 RUNS = [
     pytest.param(target, mode, id=f"{target.name}-{mode.value}")
@@ -28,7 +30,7 @@ RUNS = [
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[RunningPlatform]:
-    with start_platform(PlatformSettings(**FAST)) as running:
+    with start_platform(PlatformSettings(**INSTANT_MODEL)) as running:
         yield running
 
 
@@ -55,9 +57,9 @@ CONTRACT_BREAKING_FAULTS = {
 
 
 @pytest.mark.parametrize("fault", CONTRACT_BREAKING_FAULTS)
-def test_the_run_catches_a_reference_fault_that_breaks_the_contract(fault):
+def test_the_run_catches_a_reference_fault_that_breaks_the_contract(fault, reference_platform):
     name, mode, finders = CONTRACT_BREAKING_FAULTS[fault]
-    with start_platform(PlatformSettings(faults=frozenset({fault}), **FAST)) as faulty:
+    with reference_platform(fault, **INSTANT_MODEL) as faulty:
         with pytest.raises(NonConformance) as caught:
             Conformance(faulty).run(TARGETS[name], mode)
     for finder in finders:

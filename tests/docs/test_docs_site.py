@@ -1,5 +1,6 @@
 """The documentation: a README read in five minutes, a site that builds strictly (mkdocs, Material), `make help`,
 and Markdown whose every link resolves to a file inside the repository."""
+
 import os
 import re
 import shutil
@@ -20,8 +21,11 @@ NOT_DOCUMENTATION = {"node_modules", "site", "reports", "build"}
 def _markdown_files() -> list[Path]:
     files = []
     for folder, subfolders, names in os.walk(ROOT):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".") and name not in NOT_DOCUMENTATION
-                         and not name.endswith(".egg-info")]
+        subfolders[:] = [
+            name
+            for name in subfolders
+            if not name.startswith(".") and name not in NOT_DOCUMENTATION and not name.endswith(".egg-info")
+        ]
         files += [Path(folder) / name for name in names if name.endswith(".md")]
     return sorted(files)
 
@@ -68,11 +72,15 @@ def test_every_link_resolves_inside_the_repository(path):
 
 
 def test_a_link_outside_the_repository_or_to_a_missing_file_is_caught():
-    markdown = ("[the contract](../../shared/contract.md) [gone](gone.md) [web](https://example.com/x) "
-                "[abs](/etc/passwd) `[in code](gone.md)` [here](#top) [real](index.md#where-to-go)")
+    markdown = (
+        "[the contract](../../shared/contract.md) [gone](gone.md) [web](https://example.com/x) "
+        "[abs](/etc/passwd) `[in code](gone.md)` [here](#top) [real](index.md#where-to-go)"
+    )
     assert broken_links(ROOT / "docs" / "a-page.md", markdown) == [
-        "../../shared/contract.md: leaves the repository", "gone.md: no such file",
-        "https://example.com/x: leaves the repository", "/etc/passwd: leaves the repository",
+        "../../shared/contract.md: leaves the repository",
+        "gone.md: no such file",
+        "https://example.com/x: leaves the repository",
+        "/etc/passwd: leaves the repository",
     ]
 
 
@@ -83,8 +91,14 @@ def test_the_readme_reads_in_five_minutes():
 
 def test_the_readme_gives_the_commands_the_report_the_warning_and_the_way_into_the_docs():
     readme = (ROOT / "README.md").read_text()
-    for needed in ("make acceptance", "make test", "--profile staging", "reports/allure-report/index.html",
-                   "staging", "never at production"):
+    for needed in (
+        "make acceptance",
+        "make test",
+        "--profile staging",
+        "reports/allure-report/index.html",
+        "staging",
+        "never at production",
+    ):
         assert needed in readme, needed
     linked = {target.split("#")[0] for target in _links(readme)}
     assert {"docs/getting-started.md", "docs/deployment.md", "docs/ci.md", "docs/reports.md"} <= linked
@@ -94,8 +108,11 @@ def test_the_readme_gives_the_commands_the_report_the_warning_and_the_way_into_t
 HISTORY = re.compile(r"\bissues? \d|\banother branch\b|\bother sessions\b|\bthe seed's\b|\.\./shared\b", re.I)
 
 
-@pytest.mark.parametrize("path", [path for path in _markdown_files() if path != ROOT / "contract" / "contract.md"],
-                         ids=lambda path: path.relative_to(ROOT).as_posix())
+@pytest.mark.parametrize(
+    "path",
+    [path for path in _markdown_files() if path != ROOT / "contract" / "contract.md"],
+    ids=lambda path: path.relative_to(ROOT).as_posix(),
+)
 def test_the_documentation_speaks_of_the_product_not_of_its_history(path):
     assert HISTORY.findall(path.read_text()) == []
 
@@ -106,7 +123,10 @@ def test_the_documentation_speaks_of_the_product_not_of_its_history(path):
 def _build(config: Path, site: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(config), "--site-dir", str(site)],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
 
 
@@ -121,11 +141,15 @@ def test_the_site_builds_strictly_with_every_page(tmp_path):
     assert "X-Streaming-Session-Id" in (tmp_path / "site" / "contract" / "index.html").read_text()
 
 
-@pytest.mark.parametrize(("page", "text"), [
-    ("a-page-outside-the-nav.md", "# Orphan\n"),
-    ("index.md", "# Home\n\n[gone](no-such-page.md)\n"),
-    ("index.md", "# Home\n\n[gone](ci.md#no-such-heading)\n"),
-], ids=["page outside the nav", "missing page", "missing heading"])
+@pytest.mark.parametrize(
+    ("page", "text"),
+    [
+        ("a-page-outside-the-nav.md", "# Orphan\n"),
+        ("index.md", "# Home\n\n[gone](no-such-page.md)\n"),
+        ("index.md", "# Home\n\n[gone](ci.md#no-such-heading)\n"),
+    ],
+    ids=["page outside the nav", "missing page", "missing heading"],
+)
 def test_a_strict_build_fails_on_a_page_outside_the_nav_or_a_broken_link(tmp_path, page, text):
     copy = tmp_path / "repo"
     shutil.copytree(ROOT / "docs", copy / "docs")
@@ -143,8 +167,9 @@ def test_a_strict_build_fails_on_a_page_outside_the_nav_or_a_broken_link(tmp_pat
 def test_make_help_lists_every_target_on_one_screen():
     makefile = (ROOT / "Makefile").read_text()
     targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.M))
-    result = subprocess.run(["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=30)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
     lines = result.stdout.splitlines()
     assert result.returncode == 0 and len(lines) <= 24
     listed = {re.match(r"\s+make (\S+)\s+\S", line)[1] for line in lines}

@@ -1,4 +1,5 @@
 """Fixtures of the library tests: a scripted HTTP server per test, and a way to open a stream from it."""
+
 from __future__ import annotations
 
 import socket
@@ -7,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from scripted_server import ScriptedServer
+
+from tests.library.scripted_server import ScriptedServer
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
 """A tiny scripted HTTP server for the library tests: raw sockets, one scripted reply per connection.
 
-A test queues a Reply (status line, headers, a body made of steps) and then makes its request. Each body step is
+A test queues a ScriptedReply (status line, headers, a body made of steps) and then makes its request. Each body step is
 written separately: with chunked transfer encoding every bytes piece is one HTTP chunk; without it the body is
 delimited by closing the connection (`Connection: close`, no length). Steps can wait on threading.Event objects
 the test controls, signal one, hold the connection silent, or repeat a piece (heartbeats) until the client goes.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ import socket
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 # Nothing in the server waits longer than this, so a broken test fails instead of hanging.
 SAFETY_S = 10.0
@@ -59,11 +60,13 @@ class Abort:
     """Close the connection at once: no terminating chunk."""
 
 
-Step = Union[bytes, str, WaitFor, Signal, Hold, Repeat, Raw, Abort]
+Step = bytes | str | WaitFor | Signal | Hold | Repeat | Raw | Abort
 
 
 @dataclass
-class Reply:
+class ScriptedReply:
+    """The reply the server writes on its next connection (named apart from the library's people.Reply)."""
+
     status: int = 200
     reason: str = "OK"
     headers: Sequence[tuple[str, str]] = ()
@@ -83,15 +86,17 @@ class Received:
 
 
 @dataclass
-class Connection:
+class ServedConnection:
+    """What the server saw of one connection: the request, and whether the client went or the handler is done."""
+
     received: Received | None = None
     client_gone: threading.Event = field(default_factory=threading.Event)  # a write failed: the client closed
     finished: threading.Event = field(default_factory=threading.Event)  # the handler is done with the socket
 
 
-def json_reply(status: int, value: Any, *, reason: str = "", headers: Sequence[tuple[str, str]] = ()) -> Reply:
+def json_reply(status: int, value: Any, *, reason: str = "", headers: Sequence[tuple[str, str]] = ()) -> ScriptedReply:
     body = json.dumps(value).encode()
-    return Reply(
+    return ScriptedReply(
         status=status,
         reason=reason or "Whatever",
         headers=[("Content-Type", "application/json"), ("Content-Length", str(len(body))), *headers],
@@ -121,21 +126,21 @@ class ScriptedServer:
         self._listener.settimeout(0.05)
         self.port = self._listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._replies: queue.Queue[Reply] = queue.Queue()
+        self._replies: queue.Queue[ScriptedReply] = queue.Queue()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._threads: list[threading.Thread] = []
-        self.connections: list[Connection] = []
+        self.connections: list[ServedConnection] = []
         self.errors: list[str] = []
         self._acceptor = threading.Thread(target=self._accept_loop, name="scripted-server", daemon=True)
         self._acceptor.start()
 
     # ------------------------------------------------------------------------------------------ test side
 
-    def reply(self, reply: Reply) -> Connection:
-        """Queues `reply` for the next connection; returns the Connection record it will fill."""
-        connection = Connection()
+    def reply(self, reply: ScriptedReply) -> ServedConnection:
+        """Queues `reply` for the next connection; returns the ServedConnection record it will fill."""
+        connection = ServedConnection()
         self._replies.put((reply, connection))
         return connection
 
@@ -184,7 +189,7 @@ class ScriptedServer:
         try:
             reply, connection = self._replies.get_nowait()
         except queue.Empty:
-            reply, connection = json_reply(599, {"message": "no scripted reply"}), Connection()
+            reply, connection = json_reply(599, {"message": "no scripted reply"}), ServedConnection()
         with self._lock:
             self.connections.append(connection)
         try:
@@ -223,7 +228,7 @@ class ScriptedServer:
             body += piece
         return Received(method, target, headers, body)
 
-    def _write_reply(self, sock: socket.socket, reply: Reply, connection: Connection) -> None:
+    def _write_reply(self, sock: socket.socket, reply: ScriptedReply, connection: ServedConnection) -> None:
         head = [f"HTTP/1.1 {reply.status} {reply.reason}"]
         names = {name.lower() for name, _ in reply.headers}
         head += [f"{name}: {value}" for name, value in reply.headers]
@@ -268,7 +273,7 @@ class ScriptedServer:
             if event.wait(0.02) or self._stop.is_set():
                 return
 
-    def _hold(self, sock: socket.socket, connection: Connection) -> None:
+    def _hold(self, sock: socket.socket, connection: ServedConnection) -> None:
         """Silent until shutdown; notices a client that goes away (recv returns b"")."""
         sock.settimeout(0.02)
         for _ in range(int(SAFETY_S / 0.02)):
@@ -281,7 +286,7 @@ class ScriptedServer:
             except TimeoutError:
                 continue
 
-    def _repeat(self, write, step: Repeat, connection: Connection) -> None:
+    def _repeat(self, write, step: Repeat, connection: ServedConnection) -> None:
         for _ in range(int(SAFETY_S / step.every_s)):
             if self._stop.is_set() or (step.stop is not None and step.stop.is_set()):
                 return

@@ -4,11 +4,11 @@ checks as the runner asks, and set-up phases that stop the run with one line nam
 from __future__ import annotations
 
 import pytest
-from scripted_server import json_reply
 
 from chat_acceptance.config.suite_config import SuiteConfig
 from chat_acceptance.contract.checker import ContractChecker
 from chat_acceptance.world.build import build_suite, check_health, set_up, sign_in_personas
+from tests.library.scripted_server import json_reply
 
 
 def config_for(server, **defines: str) -> SuiteConfig:

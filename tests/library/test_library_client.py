@@ -7,7 +7,6 @@ from urllib.parse import unquote
 
 import jwt
 import pytest
-from scripted_server import Hold, Repeat, Reply, json_reply, sse
 
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.reporting.attachments import format_exchange
@@ -24,6 +23,7 @@ from chat_acceptance.transport.client import (
 from chat_acceptance.transport.exchange import ApiResponse, Claims, Exchange, PlatformUnavailable, route_of
 from chat_acceptance.transport.http_transport import HttpTransport, Timeouts
 from chat_acceptance.transport.sse import Ending
+from tests.library.scripted_server import Hold, Repeat, ScriptedReply, json_reply, sse
 
 SECRET = "a-test-signing-secret-of-at-least-32-bytes!"
 TOKEN = jwt.encode({"sub": "u1", "username": "user1", "role": "enduser", "type": "access"}, SECRET, algorithm="HS256")
@@ -61,7 +61,7 @@ class RecordingChecker:
 
 def assert_one_line(message: str) -> None:
     assert "\n" not in message and "\r" not in message, message
-    assert "Traceback" not in message and "File \"" not in message, message
+    assert "Traceback" not in message and 'File "' not in message, message
 
 
 # ------------------------------------------------------------------------------------------ unavailable
@@ -105,8 +105,11 @@ def test_an_unavailable_service_is_recorded_with_the_reason(transport, refused_u
 
 def test_a_body_trickling_forever_is_cut_at_the_read_deadline(server, transport):
     server.reply(
-        Reply(headers=[("Content-Type", "application/json"), ("Content-Length", "1000000")],
-              body=[b"[", Repeat(b" ", every_s=0.02)], chunked=False)
+        ScriptedReply(
+            headers=[("Content-Type", "application/json"), ("Content-Length", "1000000")],
+            body=[b"[", Repeat(b" ", every_s=0.02)],
+            chunked=False,
+        )
     )
     read_s = 0.5
     started = time.monotonic()
@@ -121,7 +124,7 @@ def test_a_body_trickling_forever_is_cut_at_the_read_deadline(server, transport)
 
 
 def test_a_chunked_body_trickling_forever_is_cut_too(server, transport):
-    server.reply(Reply(headers=[("Content-Type", "application/json")], body=[Repeat(b" ", every_s=0.02)]))
+    server.reply(ScriptedReply(headers=[("Content-Type", "application/json")], body=[Repeat(b" ", every_s=0.02)]))
     started = time.monotonic()
     with pytest.raises(PlatformUnavailable, match="read timeout"):
         ChatApi(transport(read_s=0.4), server.url).models(TOKEN)
@@ -129,7 +132,7 @@ def test_a_chunked_body_trickling_forever_is_cut_too(server, transport):
 
 
 def test_no_answer_at_all_is_cut_at_the_read_timeout(server, transport):
-    server.reply(Reply(headers=[("Content-Type", "application/json")], body=[Hold()], chunked=False))
+    server.reply(ScriptedReply(headers=[("Content-Type", "application/json")], body=[Hold()], chunked=False))
     # Hold after the head: no body byte ever comes.
     with pytest.raises(PlatformUnavailable) as caught:
         AuthApi(transport(read_s=0.3), server.url).health()
@@ -139,7 +142,7 @@ def test_no_answer_at_all_is_cut_at_the_read_timeout(server, transport):
 
 def test_a_too_large_body_is_refused(server, transport, monkeypatch):
     monkeypatch.setattr(http_transport, "_MAX_BODY_BYTES", 1000)
-    server.reply(Reply(headers=[("Content-Type", "application/json")], body=[b"x" * 400] * 5))
+    server.reply(ScriptedReply(headers=[("Content-Type", "application/json")], body=[b"x" * 400] * 5))
 
     with pytest.raises(PlatformUnavailable) as caught:
         ChatApi(transport(), server.url).models(TOKEN)
@@ -151,8 +154,13 @@ def test_a_too_large_body_is_refused(server, transport, monkeypatch):
 def test_the_default_size_cap_is_ten_mebibytes(server, transport):
     piece = b"x" * 65536
     count = 10 * 1024 * 1024 // len(piece) + 1
-    server.reply(Reply(headers=[("Content-Type", "text/plain"), ("Content-Length", str(len(piece) * count))],
-                       body=[piece] * count, chunked=False))
+    server.reply(
+        ScriptedReply(
+            headers=[("Content-Type", "text/plain"), ("Content-Length", str(len(piece) * count))],
+            body=[piece] * count,
+            chunked=False,
+        )
+    )
 
     with pytest.raises(PlatformUnavailable, match=f"larger than {10 * 1024 * 1024} bytes"):
         AuthApi(transport(), server.url).health()
@@ -160,7 +168,7 @@ def test_the_default_size_cap_is_ten_mebibytes(server, transport):
 
 def test_a_body_just_under_the_cap_is_read(server, transport, monkeypatch):
     monkeypatch.setattr(http_transport, "_MAX_BODY_BYTES", 1000)
-    server.reply(Reply(headers=[("Content-Type", "text/plain")], body=[b"y" * 500, b"y" * 500]))
+    server.reply(ScriptedReply(headers=[("Content-Type", "text/plain")], body=[b"y" * 500, b"y" * 500]))
 
     answer = AuthApi(transport(), server.url).health()
     assert answer.text == "y" * 1000
@@ -188,7 +196,9 @@ def test_every_call_has_a_connect_and_read_timeout(server, transport, monkeypatc
     http = transport(read_s=7.0)
     sent = []
     original = http._session.send
-    monkeypatch.setattr(http._session, "send", lambda request, **options: (sent.append(options), original(request, **options))[1])
+    monkeypatch.setattr(
+        http._session, "send", lambda request, **options: (sent.append(options), original(request, **options))[1]
+    )
     server.reply(json_reply(200, {"status": "ok"}))
     server.reply(json_reply(402, {"message": "no credits"}))
 
@@ -244,8 +254,11 @@ def test_raw_content_is_sent_as_is_as_json(server, transport):
 
 # ------------------------------------------------------------------------------------------ identity claims
 
-CLAIMS = Claims(headers={"X-User-Id": "alice-id"}, query={"userId": "alice-id", "user": "alice"},
-                body={"userId": "alice-id", "owner": "alice-id"})
+CLAIMS = Claims(
+    headers={"X-User-Id": "alice-id"},
+    query={"userId": "alice-id", "user": "alice"},
+    body={"userId": "alice-id", "owner": "alice-id"},
+)
 
 
 def test_claims_go_in_headers_and_query_of_every_request_with_a_token(server, transport):
@@ -269,13 +282,20 @@ def test_claims_go_in_a_write_s_json_body_without_replacing_its_own_fields(serve
     assert json.loads(received.body) == {"completeResponse": "r", "owner": "mine", "userId": "alice-id"}
 
 
-@pytest.mark.parametrize("method, path, body", [
-    ("POST", "/api/credits/allocate", {"userId": "carol", "credits": 5}),  # the contract's userId names whom to credit
-    ("POST", "/api/admin/users", {"username": "carol"}),  # and whom to create
-    ("POST", "/api/chat/sessions/s1/update-stream", None),  # a JSON null is no object to add to
-    ("POST", "/api/chat/sessions/s1/update-stream", ["a list"]),
-    ("GET", "/api/chat/sessions", {"title": "a read"}),  # reads get no body fields
-])
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        (
+            "POST",
+            "/api/credits/allocate",
+            {"userId": "carol", "credits": 5},
+        ),  # the contract's userId names whom to credit
+        ("POST", "/api/admin/users", {"username": "carol"}),  # and whom to create
+        ("POST", "/api/chat/sessions/s1/update-stream", None),  # a JSON null is no object to add to
+        ("POST", "/api/chat/sessions/s1/update-stream", ["a list"]),
+        ("GET", "/api/chat/sessions", {"title": "a read"}),  # reads get no body fields
+    ],
+)
 def test_claims_never_change_a_body_that_names_a_user_or_is_no_object_of_a_write(method, path, body):
     assert CLAIMS.body_for(method, path, body) == body
 
@@ -295,7 +315,11 @@ def test_no_claims_without_a_token_and_a_stopped_source_adds_none(server, transp
 def test_confirmation_leaves_a_missing_id_out_and_keeps_a_null_one():
     assert confirmation("reply", MISSING, 3) == {"completeResponse": "reply", "tokensUsed": 3}
     assert confirmation("reply", None, 3) == {"completeResponse": "reply", "streamingSessionId": None, "tokensUsed": 3}
-    assert confirmation("reply", "sid", 0) == {"completeResponse": "reply", "streamingSessionId": "sid", "tokensUsed": 0}
+    assert confirmation("reply", "sid", 0) == {
+        "completeResponse": "reply",
+        "streamingSessionId": "sid",
+        "tokensUsed": 0,
+    }
     assert confirmation("reply", {"$ne": ""}, 1)["streamingSessionId"] == {"$ne": ""}
 
 
@@ -327,7 +351,7 @@ def test_an_opaque_id_arrives_as_one_segment(server, transport, session_id):
     [received] = server.received
     prefix = "/api/chat/sessions/"
     assert received.target.startswith(prefix), received.target
-    segment = received.target[len(prefix):]
+    segment = received.target[len(prefix) :]
     assert "/" not in segment and "?" not in segment and "#" not in segment
     assert unquote(segment) == session_id
 
@@ -340,7 +364,7 @@ def test_a_dot_segment_id_stays_inside_the_sessions_collection(server, transport
     [received] = server.received
     prefix = "/api/chat/sessions/"
     assert received.target.startswith(prefix), received.target
-    assert unquote(received.target[len(prefix):]) == session_id
+    assert unquote(received.target[len(prefix) :]) == session_id
 
 
 def test_user_ids_are_quoted_too(server, transport):
@@ -371,7 +395,12 @@ def test_listeners_get_one_raw_exchange_per_call_and_the_report_redacts_it(serve
 
     assert len(seen) == 2
     login, balance = seen
-    assert (login.service, login.method, login.url, login.status) == ("auth", "POST", server.url + "/api/auth/login", 200)
+    assert (login.service, login.method, login.url, login.status) == (
+        "auth",
+        "POST",
+        server.url + "/api/auth/login",
+        200,
+    )
     assert json.loads(login.request_body) == {"username": "user1", "password": PASSWORD}
     assert json.loads(login.response_body) == login_answer
     assert login.response_headers["Set-Cookie"] == f"refresh={TOKEN}; HttpOnly"
@@ -416,7 +445,9 @@ class RefusingChecker:
 
 def test_a_contract_finding_goes_to_the_finding_listeners_so_the_scenario_judges_its_promise_first(server, transport):
     server.reply(json_reply(200, {"status": "ok"}))
-    server.reply(Reply(headers=STREAM_HEADERS, body=[sse("chunk", {"text": "Hi"}), sse("done", {"tokensUsed": 1})]))
+    server.reply(
+        ScriptedReply(headers=STREAM_HEADERS, body=[sse("chunk", {"text": "Hi"}), sse("done", {"tokensUsed": 1})])
+    )
     server.reply(json_reply(200, {"status": "ok"}))
     http = transport(checker=RefusingChecker())
     findings: list[AssertionError] = []
@@ -425,8 +456,10 @@ def test_a_contract_finding_goes_to_the_finding_listeners_so_the_scenario_judges
     assert AuthApi(http, server.url).health().status == 200
     assert ChatApi(http, server.url).stream_reply(TOKEN, "s1", "hello").text == "Hi"
     assert [str(finding).split(":", 2)[1] for finding in findings] == [
-        " GET /health → 200", " POST /api/chat/sessions/s1/stream → 200",
-        " POST /api/chat/sessions/s1/stream → 200, event chunk", " POST /api/chat/sessions/s1/stream → 200, event done",
+        " GET /health → 200",
+        " POST /api/chat/sessions/s1/stream → 200",
+        " POST /api/chat/sessions/s1/stream → 200, event chunk",
+        " POST /api/chat/sessions/s1/stream → 200, event done",
     ]
     stop()
     with pytest.raises(AssertionError, match="Contract violation"):  # no listener (set-up, load): it raises
@@ -457,7 +490,9 @@ STREAM_HEADERS = [("Content-Type", "text/event-stream; charset=utf-8"), ("x-stre
 
 def test_stream_reads_a_complete_reply_and_checks_each_event(server, transport):
     checker = RecordingChecker()
-    server.reply(Reply(headers=STREAM_HEADERS, body=[sse("chunk", {"text": "Hi"}), sse("done", {"tokensUsed": 1})]))
+    server.reply(
+        ScriptedReply(headers=STREAM_HEADERS, body=[sse("chunk", {"text": "Hi"}), sse("done", {"tokensUsed": 1})])
+    )
     http = transport(checker=checker)
     seen: list[Exchange] = []
     http.add_listener(seen.append)
@@ -502,8 +537,14 @@ def test_stream_answered_200_without_an_event_stream(server, transport):
 
 
 def test_a_refusal_whose_body_never_ends_still_returns(server, transport):
-    server.reply(Reply(status=500, reason="Oops", headers=[("Content-Type", "text/plain")],
-                       body=[b"partial", Repeat(b".", every_s=0.02)]))
+    server.reply(
+        ScriptedReply(
+            status=500,
+            reason="Oops",
+            headers=[("Content-Type", "text/plain")],
+            body=[b"partial", Repeat(b".", every_s=0.02)],
+        )
+    )
 
     result = ChatApi(transport(read_s=0.4), server.url).stream_reply(TOKEN, "s1", "hello")
     assert result.ending is Ending.REFUSED
@@ -511,7 +552,7 @@ def test_a_refusal_whose_body_never_ends_still_returns(server, transport):
 
 
 def test_a_silent_stream_is_cut_no_later_than_the_stream_deadline(server, transport):
-    server.reply(Reply(headers=STREAM_HEADERS, body=[sse("chunk", {"text": "a"}), Hold()]))
+    server.reply(ScriptedReply(headers=STREAM_HEADERS, body=[sse("chunk", {"text": "a"}), Hold()]))
 
     result = ChatApi(transport(read_s=30, deadline_s=0.4), server.url).stream_reply(TOKEN, "s1", "hello")
     assert result.ending in (Ending.DEADLINE, Ending.STALLED)
@@ -519,7 +560,7 @@ def test_a_silent_stream_is_cut_no_later_than_the_stream_deadline(server, transp
 
 
 def test_the_stream_event_cap_comes_from_the_timeouts(server, transport):
-    server.reply(Reply(headers=STREAM_HEADERS, body=[Repeat(sse("chunk", {"text": "x"}), every_s=0.005)]))
+    server.reply(ScriptedReply(headers=STREAM_HEADERS, body=[Repeat(sse("chunk", {"text": "x"}), every_s=0.005)]))
 
     result = ChatApi(transport(cap=4), server.url).stream_reply(TOKEN, "s1", "hello")
     assert result.ending is Ending.EVENT_CAP
@@ -530,7 +571,9 @@ def test_platform_client_shares_one_transport(transport):
     http = transport()
     platform = PlatformClient(http, auth_url="http://a", accounting_url="http://b", chat_url="http://c")
     assert [(api.name, api.root) for api in platform.services] == [
-        ("auth", "http://a"), ("accounting", "http://b"), ("chat", "http://c")
+        ("auth", "http://a"),
+        ("accounting", "http://b"),
+        ("chat", "http://c"),
     ]
     assert all(api.transport is http for api in platform.services)
 

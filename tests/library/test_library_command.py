@@ -1,4 +1,5 @@
 """The command's own rules (suite_tools/cli.py), and docs/configuration.md listing every setting as declared."""
+
 from __future__ import annotations
 
 import re
@@ -49,8 +50,9 @@ def test_the_makefile_hands_profile_jobs_shard_baseline_and_behave_options_to_th
     assert (
         ".venv/bin/chat-acceptance run --profile staging -D baseline=known.json --jobs 2 --scheme feature "
         "--shard 1/3 --tags=@critical"
-    ) in planned("acceptance", "PROFILE=staging", "BASELINE=known.json", "JOBS=2", "SHARD=1/3",
-                 "BEHAVE_ARGS=--tags=@critical")
+    ) in planned(
+        "acceptance", "PROFILE=staging", "BASELINE=known.json", "JOBS=2", "SHARD=1/3", "BEHAVE_ARGS=--tags=@critical"
+    )
     assert ".venv/bin/chat-acceptance run   --jobs 1 --scheme feature" in planned("acceptance")
     assert ".venv/bin/chat-acceptance baseline --profile qa.toml" in planned("baseline", "PROFILE=qa.toml")
     assert ".venv/bin/chat-acceptance report" in planned("report")

@@ -1,4 +1,5 @@
 """chat_acceptance.config: where each setting comes from, how it is parsed, and that secrets never show."""
+
 from __future__ import annotations
 
 import tomllib
@@ -98,9 +99,14 @@ def test_pyproject_declares_no_setting_of_its_own():
 
 
 def test_environment_beats_userdata():
-    config = build(environ={"TEST_USER": "alice", "TEST_USER_PASSWORD": "from-env", "JWT_SECRET": "env-secret", **{
-        ENVIRONMENT_VARIABLES[name]: url for name, url in URLS.items()
-    }})
+    config = build(
+        environ={
+            "TEST_USER": "alice",
+            "TEST_USER_PASSWORD": "from-env",
+            "JWT_SECRET": "env-secret",
+            **{ENVIRONMENT_VARIABLES[name]: url for name, url in URLS.items()},
+        }
+    )
 
     assert config.test_user == Account("alice", "from-env")
     assert config.jwt_secret == "env-secret"
@@ -134,7 +140,9 @@ def test_urls_are_stripped_and_all_three_given_means_not_embedded():
     assert config.embedded is False
 
 
-@pytest.mark.parametrize("given", [["auth_service_url"], ["auth_service_url", "chat_service_url"], ["chat_service_url"]])
+@pytest.mark.parametrize(
+    "given", [["auth_service_url"], ["auth_service_url", "chat_service_url"], ["chat_service_url"]]
+)
 def test_some_but_not_all_urls_is_an_error(given):
     message = config_error(userdata={name: URLS[name] for name in given})
     assert "all three" in message
@@ -148,8 +156,15 @@ def test_a_url_that_is_not_http_is_an_error_naming_its_source():
 
 def test_with_platform_takes_the_running_platforms_urls_and_secret():
     # The embedded platform is started with a configured secret when there is one, so it is always the platform's.
-    running = build().with_platform(auth_url="http://a", accounting_url="http://b", chat_url="http://c", jwt_secret="emb")
-    assert (running.auth_url, running.chat_url, running.jwt_secret, running.embedded) == ("http://a", "http://c", "emb", True)
+    running = build().with_platform(
+        auth_url="http://a", accounting_url="http://b", chat_url="http://c", jwt_secret="emb"
+    )
+    assert (running.auth_url, running.chat_url, running.jwt_secret, running.embedded) == (
+        "http://a",
+        "http://c",
+        "emb",
+        True,
+    )
 
 
 # ------------------------------------------------------------------------------------------ parsing
@@ -160,10 +175,19 @@ def test_with_platform_takes_the_running_platforms_urls_and_secret():
     [
         ({"userdata": {"read_timeout": "ten"}}, "read_timeout='ten' (from userdata read_timeout) is not a number"),
         ({"defines": {"read_timeout": "1s"}}, "read_timeout='1s' (from -D read_timeout) is not a number"),
-        ({"defines": {"stream_event_cap": "2.5"}}, "stream_event_cap='2.5' (from -D stream_event_cap) is not a whole number"),
-        ({"userdata": {"credits_to_allocate": "lots"}}, "credits_to_allocate='lots' (from userdata credits_to_allocate) is not a whole number"),
+        (
+            {"defines": {"stream_event_cap": "2.5"}},
+            "stream_event_cap='2.5' (from -D stream_event_cap) is not a whole number",
+        ),
+        (
+            {"userdata": {"credits_to_allocate": "lots"}},
+            "credits_to_allocate='lots' (from userdata credits_to_allocate) is not a whole number",
+        ),
         ({"defines": {"connect_timeout": "0"}}, "connect_timeout='0' (from -D connect_timeout) must be greater than 0"),
-        ({"defines": {"stream_deadline": "-1"}}, "stream_deadline='-1' (from -D stream_deadline) must be greater than 0"),
+        (
+            {"defines": {"stream_deadline": "-1"}},
+            "stream_deadline='-1' (from -D stream_deadline) must be greater than 0",
+        ),
         ({"defines": {"confirm_retry": "-0.5"}}, "confirm_retry='-0.5' (from -D confirm_retry) must be at least 0"),
         ({"defines": {"keep_resources": "maybe"}}, "keep_resources='maybe' (from -D keep_resources) is not on/off"),
         ({"environ": {"TEST_USER": "  "}}, "test_user is required but empty (from $TEST_USER)"),
@@ -180,7 +204,9 @@ def test_a_bad_value_with_a_newline_stays_one_line():
 
 
 def test_numbers_are_parsed():
-    config = build(defines={"read_timeout": "2.5", "stream_event_cap": "7", "confirm_retry": "0", "model_chunk_delay": "0"})
+    config = build(
+        defines={"read_timeout": "2.5", "stream_event_cap": "7", "confirm_retry": "0", "model_chunk_delay": "0"}
+    )
     assert config.read_timeout_s == 2.5
     assert config.stream_event_cap == 7
     assert config.confirm_retry_s == 0 and config.model_chunk_delay_s == 0
@@ -198,8 +224,20 @@ def test_a_number_that_is_not_finite_is_an_error(value):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("on", True), ("ON", True), ("yes", True), ("1", True), ("true", True), (True, True),
-     ("off", False), ("no", False), ("0", False), ("False", False), (False, False), (" off ", False)],
+    [
+        ("on", True),
+        ("ON", True),
+        ("yes", True),
+        ("1", True),
+        ("true", True),
+        (True, True),
+        ("off", False),
+        ("no", False),
+        ("0", False),
+        ("False", False),
+        (False, False),
+        (" off ", False),
+    ],
 )
 def test_flags(value, expected):
     assert build(defines={"keep_resources": value}).keep_resources is expected
@@ -261,7 +299,9 @@ def test_the_supervisor_comes_from_its_own_variables_and_stays_secret():
     )
     assert config.supervisor == Account("sup", "sup-secret")
     assert "sup-secret" in config.secrets() and "sup-secret" not in repr(config) + config.describe()
-    assert build(defines={"supervisor_user": ""}).supervisor is None  # not configured: the scenarios that need one are skipped
+    assert (
+        build(defines={"supervisor_user": ""}).supervisor is None
+    )  # not configured: the scenarios that need one are skipped
 
 
 # ------------------------------------------------------------------------------------------ typos and health
@@ -317,9 +357,16 @@ def test_near_misses_per_family_is_a_whole_number_above_zero():
 
 
 def test_the_settings_for_honest_deployments_are_parsed():
-    config = build(defines={"requests_per_minute": "chat=30, auth=120", "near_miss_workers": "3",
-                            "near_miss_budget": "7.5", "credits_ceiling": "0", "spend_down_replies": "5",
-                            "run_prefix": "team-a"})
+    config = build(
+        defines={
+            "requests_per_minute": "chat=30, auth=120",
+            "near_miss_workers": "3",
+            "near_miss_budget": "7.5",
+            "credits_ceiling": "0",
+            "spend_down_replies": "5",
+            "run_prefix": "team-a",
+        }
+    )
     assert config.requests_per_minute == {"chat": 30.0, "auth": 120.0}
     assert (config.near_miss_workers, config.near_miss_budget_s, config.credits_ceiling) == (3, 7.5, 0)
     assert (config.spend_down_replies, config.run_prefix) == (5, "team-a")
@@ -329,7 +376,9 @@ def test_the_settings_for_honest_deployments_are_parsed():
 
 @pytest.mark.parametrize("rates", ["chat", "chat=fast", "mail=30", "chat=0", "chat=-1"])
 def test_a_rate_that_is_not_service_equals_requests_per_minute_is_an_error(rates):
-    with pytest.raises(ConfigError, match=r"^requests_per_minute=.* must be service=requests per minute, e\.g\. chat=30"):
+    with pytest.raises(
+        ConfigError, match=r"^requests_per_minute=.* must be service=requests per minute, e\.g\. chat=30"
+    ):
         build(defines={"requests_per_minute": rates})
 
 

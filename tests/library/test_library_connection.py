@@ -1,5 +1,6 @@
 """What a profile changes on the wire: headers every request carries, where the health checks are, the proxy, and
 which certificates are trusted."""
+
 from __future__ import annotations
 
 import ssl
@@ -11,21 +12,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from scripted_server import json_reply
 
 from chat_acceptance.config.suite_config import SuiteConfig
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.transport.client import PlatformClient
 from chat_acceptance.transport.exchange import PlatformUnavailable
 from chat_acceptance.transport.http_transport import Connection, HttpTransport, Timeouts
+from tests.library.scripted_server import json_reply
 
 TIMEOUTS = Timeouts(2, 2, 5, 100)
 
 
 def client(server, connection: Connection | None = None, health_paths=None) -> PlatformClient:
     transport = HttpTransport(TIMEOUTS, Redactor(["gk-secret"]), connection=connection)
-    return PlatformClient(transport, auth_url=server.url, accounting_url=server.url, chat_url=server.url,
-                          health_paths=health_paths)
+    return PlatformClient(
+        transport, auth_url=server.url, accounting_url=server.url, chat_url=server.url, health_paths=health_paths
+    )
 
 
 def test_extra_headers_go_with_every_request_and_a_steps_own_header_wins(server):
@@ -53,7 +55,12 @@ def test_health_checks_go_where_the_profile_says_or_where_the_contract_says(serv
     for service in client(server).services:
         service.health()
     assert [received.target for received in server.received] == [
-        "/auth/health", "/credits/health", "/chat/health", "/health", "/health", "/api/health",
+        "/auth/health",
+        "/credits/health",
+        "/chat/health",
+        "/health",
+        "/health",
+        "/api/health",
     ]
 
 
@@ -74,20 +81,19 @@ def private_ca(tmp_path_factory) -> tuple[Path, Path, Path]:
     folder = tmp_path_factory.mktemp("tls")
     ca, ca_key, cert, key, request = (folder / name for name in ("ca.pem", "ca.key", "cert.pem", "key.pem", "req.csr"))
 
-    def run(*arguments: str) -> None:
-        subprocess.run(["openssl", *arguments], check=True, capture_output=True, timeout=60)
+    def run(*arguments: str | Path) -> None:
+        subprocess.run(["openssl", *map(str, arguments)], check=True, capture_output=True, timeout=60)
 
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Test CA",
-        "-keyout", str(ca_key), "-out", str(ca))
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(request))
+    def signed(out: Path, subject: str, key_file: Path, *extra: str | Path) -> None:
+        """A new key and a certificate `out` for `subject`, signed by the CA."""
+        run(*"req -newkey rsa:2048 -nodes -subj".split(), subject, "-keyout", key_file, "-out", request)
+        run(*"x509 -req -CAcreateserial -days 1 -CA".split(), ca, "-CAkey", ca_key, "-in", request, *extra, "-out", out)
+
+    run(*"req -x509 -newkey rsa:2048 -nodes -days 1 -subj".split(), "/CN=Test CA", "-keyout", ca_key, "-out", ca)
     extensions = folder / "san.cnf"
     extensions.write_text("subjectAltName = IP:127.0.0.1\n")
-    run("x509", "-req", "-in", str(request), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-days", "1",
-        "-extfile", str(extensions), "-out", str(cert))
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=chat-acceptance", "-keyout", str(folder / "client.key"),
-        "-out", str(request))
-    run("x509", "-req", "-in", str(request), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-days", "1",
-        "-out", str(folder / "client.pem"))
+    signed(cert, "/CN=127.0.0.1", key, "-extfile", extensions)
+    signed(folder / "client.pem", "/CN=chat-acceptance", folder / "client.key")
     return ca, cert, key
 
 
@@ -132,8 +138,11 @@ def health_over_tls(url: str, **defines: str):
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # verify_tls off: as asked
 def test_a_private_ca_is_trusted_only_when_the_profile_names_it(private_ca):
     with https_server(private_ca, mutual=False) as url:
-        with pytest.raises(PlatformUnavailable, match=r"^auth service at https://127\.0\.0\.1:\d+ is unavailable: its "
-                                                      r"TLS certificate is not trusted \(.*set ca_bundle\) \(GET /health\)$"):
+        with pytest.raises(
+            PlatformUnavailable,
+            match=r"^auth service at https://127\.0\.0\.1:\d+ is unavailable: its "
+            r"TLS certificate is not trusted \(.*set ca_bundle\) \(GET /health\)$",
+        ):
             health_over_tls(url)
         assert health_over_tls(url, ca_bundle=str(private_ca[0])).status == 200
         assert health_over_tls(url, verify_tls="off").status == 200
@@ -143,8 +152,11 @@ def test_a_client_certificate_is_presented_when_the_profile_names_it(private_ca)
     ca = private_ca[0]
     client = {"client_certificate": str(ca.parent / "client.pem"), "client_key": str(ca.parent / "client.key")}
     with https_server(private_ca, mutual=True) as url:
-        with pytest.raises(PlatformUnavailable, match=r"is unavailable: the TLS handshake failed \(.*; does it want a "
-                                                      r"client certificate\? set client_certificate\) \(GET /health\)$"):
+        with pytest.raises(
+            PlatformUnavailable,
+            match=r"is unavailable: the TLS handshake failed \(.*; does it want a "
+            r"client certificate\? set client_certificate\) \(GET /health\)$",
+        ):
             health_over_tls(url, ca_bundle=str(ca))
         assert health_over_tls(url, ca_bundle=str(ca), **client).status == 200
 

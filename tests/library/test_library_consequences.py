@@ -1,5 +1,6 @@
 """chat_acceptance.checks.consequences: a refusal is judged against a snapshot taken before it, never against an
 absolute picture of the conversation."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,8 +46,15 @@ def failure_of(call, *args, **kwargs) -> str:
 
 
 def test_only_the_last_reply_changed_is_checked_against_the_snapshot():
-    owner = FakeOwner([GREETING, QUESTION, REPLY, {"role": "user", "content": "And Spain?"},
-                       {"role": "assistant", "content": "Madrid."}])
+    owner = FakeOwner(
+        [
+            GREETING,
+            QUESTION,
+            REPLY,
+            {"role": "user", "content": "And Spain?"},
+            {"role": "assistant", "content": "Madrid."},
+        ]
+    )
     protected = protect("Alice confirming", owner=owner, reply=reply_in(text="Madrid."))
     owner.messages_held[-1] = {"role": "assistant", "content": "Madrid, of course."}
 
@@ -54,8 +62,9 @@ def test_only_the_last_reply_changed_is_checked_against_the_snapshot():
 
 
 def test_a_confirmation_that_edits_an_earlier_reply_is_caught():
-    owner = FakeOwner([QUESTION, REPLY, {"role": "user", "content": "And Spain?"},
-                       {"role": "assistant", "content": "Madrid."}])
+    owner = FakeOwner(
+        [QUESTION, REPLY, {"role": "user", "content": "And Spain?"}, {"role": "assistant", "content": "Madrid."}]
+    )
     protected = protect("Alice confirming", owner=owner, reply=reply_in(text="Madrid."))
     owner.messages_held[1] = {"role": "assistant", "content": "Madrid, of course."}
 

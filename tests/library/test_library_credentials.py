@@ -1,11 +1,11 @@
 """No ambient credentials, and access tokens renewed from their exp claim: against a scripted server."""
+
 from __future__ import annotations
 
 import time
 
 import jwt
 import pytest
-from scripted_server import json_reply
 
 from chat_acceptance.actors.people import Credentials, Person, sign_in
 from chat_acceptance.config.suite_config import Account
@@ -13,6 +13,7 @@ from chat_acceptance.redaction import Redactor
 from chat_acceptance.transport.client import PlatformClient
 from chat_acceptance.transport.http_transport import HttpTransport, Timeouts
 from chat_acceptance.world.access import NO_TOKEN, SIGN_IN_COOKIES_ONLY
+from tests.library.scripted_server import json_reply
 
 SECRET = "a-test-signing-secret-of-at-least-32-bytes!"
 

@@ -1,5 +1,6 @@
 """chat_acceptance.actors.credits: the price of a reply learned from balances, top-ups before a reply a persona
 could not pay for, a ceiling per run, and one line for a deployment where nobody may allocate."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace

@@ -7,6 +7,7 @@ test until it is listed here, read, and found to name its promise. The first lin
 headline (reporting/findings.py), so it may carry no value that differs per run: IDs, scenario-fresh
 usernames, URLs, a seed, a generated value; those go on the lines after it.
 """
+
 from __future__ import annotations
 
 import ast
@@ -26,7 +27,9 @@ LIBRARY = Path(__file__).resolve().parents[2] / "chat_acceptance"
 # for a suite error (a scenario misusing the library, a set-up the configuration cannot give) what is missing.
 LINES: dict[str, list[str]] = {
     "checks/expectations.py:belongs_to_its_creator": ["expected the conversation to belong to its creator"],
-    "checks/expectations.py:changed_nothing": ["no refused attempt of this scenario was compared with what it protects"],
+    "checks/expectations.py:changed_nothing": [
+        "no refused attempt of this scenario was compared with what it protects"
+    ],
     "checks/expectations.py:every_confirmation_accepted": ["Issued streaming session ID refused after it was accepted"],
     "checks/expectations.py:_allows_origin": ["expected Access-Control-Allow-Origin to name the page's origin"],
     "actors/people.py:listed_conversations": ["expected the conversation list to hold a list of sessions"],
@@ -46,8 +49,10 @@ LINES: dict[str, list[str]] = {
     "world/access.py:make_expired_token": ["an expired token needs the token signing secret"],
     "world/leftovers.py:_removed": ["expected the clean-up to remove what the run created"],
     "checks/expectations.py:account_created": ["expected the new account to sign in"],
-    "checks/expectations.py:carol_gone": ["expected Carol to be unable to sign in once her account is deleted",
-                                    "expected accounting to answer 404 for"],
+    "checks/expectations.py:carol_gone": [
+        "expected Carol to be unable to sign in once her account is deleted",
+        "expected accounting to answer 404 for",
+    ],
     "checks/expectations.py:carol_richer_by": ["expected Carol's balance to grow by exactly"],
     "checks/expectations.py:check": ["expected Carol's balance to grow by exactly"],
     "checks/expectations.py:shows_carol_balance": ["expected the balance shown to be Carol's own"],
@@ -63,7 +68,9 @@ LINES: dict[str, list[str]] = {
     "checks/expectations.py:does_not_sign_in": ["expected the account not to exist"],
     "checks/expectations.py:set_up_succeeded": ["the suite's set-up failed"],
     "checks/expectations.py:kept_to_the_contract": [""],  # the contract finding's own stable line (test below)
-    "checks/expectations.py:reports_positive_tokens_used": ["expected done to report a positive whole number of tokens"],
+    "checks/expectations.py:reports_positive_tokens_used": [
+        "expected done to report a positive whole number of tokens"
+    ],
     "checks/expectations.py:streamed_nothing": ["expected no reply to be streamed"],
     "checks/expectations.py:holds_question_then_reply": ["expected the conversation to end with the question"],
     "checks/expectations.py:last_reply_reads": ["expected the last reply to read"],
@@ -92,22 +99,30 @@ LINES: dict[str, list[str]] = {
     "actors/people.py:balance": ["balance to hold a numeric totalCredits"],
 }
 # What a first line may not interpolate: values that differ from run to run.
-PER_RUN = re.compile(r"streaming_session_id|conversation_id|user_id|seed|url|\.value\b|attempted_account|token\b|"
-                     r"issued|revealed")
+PER_RUN = re.compile(
+    r"streaming_session_id|conversation_id|user_id|seed|url|\.value\b|attempted_account|token\b|"
+    r"issued|revealed"
+)
 # ... except a route: the path template, the same on every run (route_of turns an ID's place into {sessionId}).
 ROUTE = "route_of("
 # Usernames that are the same on every run: the configured accounts (Alice, Bob, the administrator, the
 # supervisor), never the scenario-fresh ones (Carol, ghost-...).
-CONFIGURED_ACCOUNTS = {"world/access.py:_refresh_token", "checks/expectations.py:is_signed_in_as",
-                       "world/build.py:fund_personas", "world/build.py:sign_in_personas"}
+CONFIGURED_ACCOUNTS = {
+    "world/access.py:_refresh_token",
+    "checks/expectations.py:is_signed_in_as",
+    "world/build.py:fund_personas",
+    "world/build.py:sign_in_personas",
+}
 
 
 def _render(node: ast.expr) -> str:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
-        return "".join(part.value if isinstance(part, ast.Constant) else "{" + ast.unparse(part.value) + "}"
-                       for part in node.values)
+        return "".join(
+            part.value if isinstance(part, ast.Constant) else "{" + ast.unparse(part.value) + "}"
+            for part in node.values
+        )
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         return _render(node.left) + _render(node.right)
     return "{" + ast.unparse(node) + "}"
@@ -122,8 +137,12 @@ def failure_lines() -> dict[str, list[str]]:
             if not isinstance(function, ast.FunctionDef):
                 continue
             for node in ast.walk(function):
-                if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
-                        and getattr(node.exc.func, "id", None) == "AssertionError" and node.exc.args):
+                if (
+                    isinstance(node, ast.Raise)
+                    and isinstance(node.exc, ast.Call)
+                    and getattr(node.exc.func, "id", None) == "AssertionError"
+                    and node.exc.args
+                ):
                     site = f"{path.relative_to(LIBRARY).as_posix()}:{function.name}"
                     found.setdefault(site, []).append(_render(node.exc.args[0]).split("\n")[0])
     return found
@@ -140,31 +159,58 @@ def test_each_first_line_names_its_own_promise_and_no_per_run_value(site):
     for line, promise in zip(lines, LINES[site], strict=True):
         assert promise in line, f"{site}: {line!r} does not name its promise ({promise!r})"
         values = re.findall(r"\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}", line)
-        per_run = [value for value in values if not value.startswith(ROUTE) and (
-            PER_RUN.search(value) or ("username" in value and site not in CONFIGURED_ACCOUNTS))]
+        per_run = [
+            value
+            for value in values
+            if not value.startswith(ROUTE)
+            and (PER_RUN.search(value) or ("username" in value and site not in CONFIGURED_ACCOUNTS))
+        ]
         assert per_run == [], f"{site}: the first line {line!r} carries per-run values {per_run}"
 
 
 # The expectations the matchers state, each failed on purpose: the line says the promise the matcher checks.
 ANSWER = ApiResponse("POST /api/chat/sessions/{sessionId}/update-stream", 200, {}, '{"message": "ok"}')
 REFUSED = ApiResponse("GET /api/models", 500, {}, "<html>Traceback (most recent call last)</html>")
-BROKEN_STREAM = StreamResult(200, {}, None, (StreamEvent("chunk", '{"text": "x"}', 0.01),), Ending.STALLED, 0.5,
-                             request="POST /api/chat/sessions/{sessionId}/stream")
+BROKEN_STREAM = StreamResult(
+    200,
+    {},
+    None,
+    (StreamEvent("chunk", '{"text": "x"}', 0.01),),
+    Ending.STALLED,
+    0.5,
+    request="POST /api/chat/sessions/{sessionId}/stream",
+)
 MATCHER_LINES = [  # (matcher, its arguments, an item it refuses, how its failure must begin)
     ("has_status", (201,), ANSWER, "expected an answer with status 201, but POST "),
     ("is_accepted", ("the deletion", 200), REFUSED, "expected the deletion to be accepted (200), but GET "),
-    ("is_rejected_as_mismatch", (), ANSWER,
-     'expected the confirmation to be rejected as a streaming session ID mismatch (400 with "mismatch" in its '
-     "message), but POST /api/chat/sessions/{sessionId}/update-stream answered 200"),
+    (
+        "is_rejected_as_mismatch",
+        (),
+        ANSWER,
+        'expected the confirmation to be rejected as a streaming session ID mismatch (400 with "mismatch" in its '
+        "message), but POST /api/chat/sessions/{sessionId}/update-stream answered 200",
+    ),
     ("is_refused", (401, "unauthenticated"), ANSWER, "expected the request to be refused as unauthenticated (401)"),
     ("is_clear_client_error", (), REFUSED, "expected the request to be refused with a clear message"),
-    ("does_not_reveal", ("s3cr3t", "the error"), ApiResponse("GET /x", 404, {}, "s3cr3t"),
-     "expected the error not to reveal the issued streaming session ID"),
+    (
+        "does_not_reveal",
+        ("s3cr3t", "the error"),
+        ApiResponse("GET /x", 404, {}, "s3cr3t"),
+        "expected the error not to reveal the issued streaming session ID",
+    ),
     ("is_complete_stream", (), BROKEN_STREAM, "expected a stream of one or more chunks followed by done, but"),
-    ("has_ended", (), BROKEN_STREAM, "expected a stream that ended, but POST /api/chat/sessions/{sessionId}/stream "
-     "answered 200; the stream ended: "),
-    ("carries_streaming_session_id", (), BROKEN_STREAM,
-     "expected a stream carrying its streaming session ID (an X-Streaming-Session-Id header), but"),
+    (
+        "has_ended",
+        (),
+        BROKEN_STREAM,
+        "expected a stream that ended, but POST /api/chat/sessions/{sessionId}/stream answered 200; the stream ended: ",
+    ),
+    (
+        "carries_streaming_session_id",
+        (),
+        BROKEN_STREAM,
+        "expected a stream carrying its streaming session ID (an X-Streaming-Session-Id header), but",
+    ),
 ]
 
 

@@ -1,4 +1,5 @@
 """chat_acceptance.attacks.forgery: look-alike IDs and tokens the platform did not sign, checked with PyJWT."""
+
 from __future__ import annotations
 
 import base64
@@ -26,8 +27,13 @@ from chat_acceptance.attacks.forgery import (
 SECRET = "a-test-signing-secret-of-at-least-32-bytes!"
 NOW = int(time.time())
 CLAIMS = {
-    "sub": "65f1c0ffee0ddba11c0ffee0", "username": "user1", "email": "user1@example.com",
-    "role": "enduser", "type": "access", "iat": NOW, "exp": NOW + 900,
+    "sub": "65f1c0ffee0ddba11c0ffee0",
+    "username": "user1",
+    "email": "user1@example.com",
+    "role": "enduser",
+    "type": "access",
+    "iat": NOW,
+    "exp": NOW + 900,
 }
 TOKEN = jwt.encode(CLAIMS, SECRET, algorithm="HS256")
 UUID_SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -109,7 +115,9 @@ def test_a_lookalike_has_the_same_shape():
         lookalike = lookalike_of(issued)
         assert len(lookalike) == len(issued), issued
         assert [kind(c) for c in lookalike] == [kind(c) for c in issued], issued
-        assert all(new in string.hexdigits for old, new in zip(issued, lookalike) if old in string.hexdigits), issued
+        assert all(
+            new in string.hexdigits for old, new in zip(issued, lookalike, strict=True) if old in string.hexdigits
+        ), issued
 
 
 def test_a_hex_id_stays_hex():
@@ -195,9 +203,10 @@ def test_tokens_signed_with_other_keys_are_good_tokens_under_every_sample_key_an
         with pytest.raises(jwt.InvalidSignatureError):
             verify(token)
     made_up_key_token = forged[-1]
-    assert all(
-        _fails_signature(made_up_key_token, key) for key in (SECRET, *WELL_KNOWN_SIGNING_KEYS)
-    ) and claims_of(made_up_key_token)["sub"] == CLAIMS["sub"]
+    assert (
+        all(_fails_signature(made_up_key_token, key) for key in (SECRET, *WELL_KNOWN_SIGNING_KEYS))
+        and claims_of(made_up_key_token)["sub"] == CLAIMS["sub"]
+    )
     assert forged[-1] != tokens_signed_with_other_keys(TOKEN, role="admin")[-1]  # a new made-up key every time
 
 

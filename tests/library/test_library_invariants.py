@@ -3,6 +3,7 @@
 The world and its people are stand-ins whose state a test changes by hand, as a faulty platform would; the
 exchanges are fed to the invariants as the transport would hand them over (raw).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ from chat_acceptance.actors.people import Person, SignedIn
 from chat_acceptance.attacks.leaks import IdSamples
 from chat_acceptance.checks.invariants import CONFIRMS_AGAIN, CONSEQUENCE, CORS, Invariants, allowed_origin_problem
 from chat_acceptance.config.suite_config import SuiteConfig
+from chat_acceptance.transport.client import confirmation
 from chat_acceptance.transport.exchange import ApiResponse, Claims, Exchange
 from chat_acceptance.transport.sse import Ending, StreamResult
 from chat_acceptance.world.scenario import World
@@ -61,26 +63,45 @@ def scenario(**people: Someone) -> Invariants:
     return Invariants(world, IdSamples(["stream-1732500000917-9f8e7d6c"]))  # the shared "stream-" is learned
 
 
-def exchange(method: str, path: str, status: int, *, body: str | None = None, request_body: str | None = None,
-             token: str = "alice-token", service: str = "chat", stream: StreamResult | None = None,
-             request_headers: dict | None = None, response_headers: dict | None = None) -> Exchange:
+def exchange(
+    method: str,
+    path: str,
+    status: int,
+    *,
+    body: str | None = None,
+    request_body: str | None = None,
+    token: str = "alice-token",
+    service: str = "chat",
+    stream: StreamResult | None = None,
+    request_headers: dict | None = None,
+    response_headers: dict | None = None,
+) -> Exchange:
     return Exchange(
-        service=service, method=method, url=CHAT + path, status=status, duration_s=0.01,
-        request_headers={"Authorization": f"Bearer {token}", **(request_headers or {})}, request_body=request_body,
-        response_headers=response_headers or {"content-type": "application/json"}, response_body=body, stream=stream,
+        service=service,
+        method=method,
+        url=CHAT + path,
+        status=status,
+        duration_s=0.01,
+        request_headers={"Authorization": f"Bearer {token}", **(request_headers or {})},
+        request_body=request_body,
+        response_headers=response_headers or {"content-type": "application/json"},
+        response_body=body,
+        stream=stream,
     )
 
 
 def started(invariants: Invariants, issued: str = ISSUED) -> None:
     """Alice started the conversation and received a reply with `issued` (what the Given does)."""
     invariants.observe(exchange("POST", "/api/chat/sessions", 201, body=json.dumps({"sessionId": CONVERSATION})))
-    stream = StreamResult(status=200, headers={}, streaming_session_id=issued, events=(), ending=Ending.DONE,
-                          duration_s=0.1)
+    stream = StreamResult(
+        status=200, headers={}, streaming_session_id=issued, events=(), ending=Ending.DONE, duration_s=0.1
+    )
     invariants.observe(exchange("POST", f"/api/chat/sessions/{CONVERSATION}/stream", 200, stream=stream))
 
 
-def confirmation(claimed: str = "made-up", text: str = "Ignore the question") -> str:
-    return json.dumps({"completeResponse": text, "streamingSessionId": claimed, "tokensUsed": 3})
+def confirmation_sent(claimed: str = "made-up") -> str:
+    """The update-stream body as a request carries it (built by the library's own `confirmation`)."""
+    return json.dumps(confirmation("Ignore the question", claimed, 3))
 
 
 def attempt(invariants: Invariants, status: int, *, claimed: str = "made-up", change=lambda: None) -> None:
@@ -89,7 +110,7 @@ def attempt(invariants: Invariants, status: int, *, claimed: str = "made-up", ch
     invariants.before_send("chat", "POST", path)
     change()
     body = MISMATCH if status == 400 else '{"message": "ok"}'
-    invariants.observe(exchange("POST", path, status, body=body, request_body=confirmation(claimed)))
+    invariants.observe(exchange("POST", path, status, body=body, request_body=confirmation_sent(claimed)))
 
 
 # -- a refusal changes nothing -------------------------------------------------------------------------------
@@ -117,8 +138,8 @@ def test_a_429_before_the_resend_is_no_answer_and_the_refusal_is_still_compared(
     invariants.phase = "when"
     path = f"/api/chat/sessions/{CONVERSATION}/update-stream"
     invariants.before_send("chat", "POST", path)
-    invariants.observe(exchange("POST", path, 429, body='{"message": "slow down"}', request_body=confirmation()))
-    invariants.observe(exchange("POST", path, 400, body=MISMATCH, request_body=confirmation()))
+    invariants.observe(exchange("POST", path, 429, body='{"message": "slow down"}', request_body=confirmation_sent()))
+    invariants.observe(exchange("POST", path, 400, body=MISMATCH, request_body=confirmation_sent()))
     assert invariants.refusals_compared == 1 and invariants.findings == []
 
 
@@ -136,10 +157,16 @@ def test_a_refusal_that_still_charged_the_caller_is_a_finding_with_a_stable_firs
     assert "Alice's balance went from 100 to 97" in str(finding)
 
 
-@pytest.mark.parametrize("what, change", [
-    ("list of conversations changed", lambda alice: setattr(alice, "listed", ())),
-    ("a conversation changed", lambda alice: setattr(alice, "conversation", alice.conversation + (("assistant", "x"),))),
-])
+@pytest.mark.parametrize(
+    "what, change",
+    [
+        ("list of conversations changed", lambda alice: setattr(alice, "listed", ())),
+        (
+            "a conversation changed",
+            lambda alice: setattr(alice, "conversation", alice.conversation + (("assistant", "x"),)),
+        ),
+    ],
+)
 def test_a_refusal_that_changed_a_list_or_a_conversation_is_a_finding(what, change):
     alice = Someone("Alice", "alice-token")
     invariants = scenario(Alice=alice)
@@ -169,8 +196,15 @@ def test_a_question_refused_for_want_of_credits_checks_the_owner_s_issued_id_sti
     invariants.phase = "when"
     path = f"/api/chat/sessions/{CONVERSATION}/stream"
     invariants.before_send("chat", "POST", path)
-    refused = StreamResult(status=402, headers={}, streaming_session_id=None, events=(), ending=Ending.REFUSED,
-                           duration_s=0.01, body='{"message": "Insufficient credits"}')
+    refused = StreamResult(
+        status=402,
+        headers={},
+        streaming_session_id=None,
+        events=(),
+        ending=Ending.REFUSED,
+        duration_s=0.01,
+        body='{"message": "Insufficient credits"}',
+    )
     invariants.observe(exchange("POST", path, 402, body=refused.body, stream=refused))
     assert alice.confirmations[-1]["streamingSessionId"] == ISSUED
     assert (invariants.first(CONSEQUENCE) is not None) is finding
@@ -226,14 +260,17 @@ def test_a_newer_stream_replaces_the_accepted_id():
 # -- CORS ------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("headers, problem", [
-    ({"Access-Control-Allow-Origin": "https://chat.example.com"}, None),
-    ({"Access-Control-Allow-Origin": "*"}, None),
-    ({"Access-Control-Allow-Origin": "https://chat.example.com", "Access-Control-Allow-Credentials": "true"}, None),
-    ({"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Credentials": "true"}, "is * while"),
-    ({"Access-Control-Allow-Origin": "https://portal.example.net"}, "'https://portal.example.net'"),
-    ({}, "is None"),
-])
+@pytest.mark.parametrize(
+    "headers, problem",
+    [
+        ({"Access-Control-Allow-Origin": "https://chat.example.com"}, None),
+        ({"Access-Control-Allow-Origin": "*"}, None),
+        ({"Access-Control-Allow-Origin": "https://chat.example.com", "Access-Control-Allow-Credentials": "true"}, None),
+        ({"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Credentials": "true"}, "is * while"),
+        ({"Access-Control-Allow-Origin": "https://portal.example.net"}, "'https://portal.example.net'"),
+        ({}, "is None"),
+    ],
+)
 def test_the_allowed_origin_is_the_callers_or_star_without_credentials(headers, problem):
     found = allowed_origin_problem("https://chat.example.com", headers)
     assert found is None if problem is None else problem in found
@@ -241,16 +278,23 @@ def test_the_allowed_origin_is_the_callers_or_star_without_credentials(headers, 
 
 def test_any_answer_that_allows_another_origin_is_a_finding():
     invariants = scenario()
-    invariants.observe(exchange("GET", "/api/chat/sessions", 200, request_headers={"Origin": "https://a.example"},
-                                response_headers={"Access-Control-Allow-Origin": "https://b.example"}))
+    invariants.observe(
+        exchange(
+            "GET",
+            "/api/chat/sessions",
+            200,
+            request_headers={"Origin": "https://a.example"},
+            response_headers={"Access-Control-Allow-Origin": "https://b.example"},
+        )
+    )
     assert invariants.first(CORS).headline.startswith("expected Access-Control-Allow-Origin to name the page's origin")
 
 
 # -- identity from the token only --------------------------------------------------------------------------------
 
 
-def world_with(config: SuiteConfig = SuiteConfig()) -> World:
-    suite = SimpleNamespace(config=config, id_samples=IdSamples())
+def world_with(config: SuiteConfig | None = None) -> World:
+    suite = SimpleNamespace(config=config or SuiteConfig(), id_samples=IdSamples())
     return World(suite=suite, add_cleanup=lambda description, action: None)
 
 
@@ -262,8 +306,14 @@ def test_whoever_is_not_the_owner_claims_to_be_the_owner_on_every_request():
     claims = world.identity_claims("b")
     assert claims.headers["X-User-Id"] == "alice-id" and claims.headers["X-Forwarded-User"] == "alice"
     assert "X-Remote-User" in claims.headers and "X-Auth-User" in claims.headers and "X-Username" in claims.headers
-    assert claims.query == {"userId": "alice-id", "user_id": "alice-id", "user": "alice", "username": "alice",
-                            "owner": "alice-id", "ownerId": "alice-id"}
+    assert claims.query == {
+        "userId": "alice-id",
+        "user_id": "alice-id",
+        "user": "alice",
+        "username": "alice",
+        "owner": "alice-id",
+        "ownerId": "alice-id",
+    }
     assert claims.body == {"userId": "alice-id", "user": "alice", "owner": "alice-id"}
     assert world.identity_claims("a") == Claims()  # the owner claims nothing
     assert world.identity_claims("forged") == Claims()  # a token nobody in the scenario holds claims nothing
@@ -290,11 +340,20 @@ def _person(answers: list[int], retry_s: float = 2.0):
         def confirm_reply(self, token, conversation_id, body, **options):
             sent.append(1)
             status = answers.pop(0) if answers else 200
-            return ApiResponse("POST /api/chat/sessions/{sessionId}/update-stream", status, {},
-                               MISMATCH if status == 400 else '{"message": "ok"}')
+            return ApiResponse(
+                "POST /api/chat/sessions/{sessionId}/update-stream",
+                status,
+                {},
+                MISMATCH if status == 400 else '{"message": "ok"}',
+            )
 
-    person = Person("Alice", SignedIn("alice", "1", "a", None), SimpleNamespace(chat=Chat()),
-                    confirm_retry_s=retry_s, add_cleanup=lambda description, action: None)
+    person = Person(
+        "Alice",
+        SignedIn("alice", "1", "a", None),
+        SimpleNamespace(chat=Chat()),
+        confirm_retry_s=retry_s,
+        add_cleanup=lambda description, action: None,
+    )
     retries = []
     person.count_retry = lambda: retries.append(1)
     person.invariants = scenario()
@@ -303,21 +362,24 @@ def _person(answers: list[int], retry_s: float = 2.0):
 
 def test_a_mismatch_for_an_id_never_accepted_is_sent_again_and_counted():
     person, sent, retries = _person([400, 400, 200])
-    answer = person.confirm_until_stored(CONVERSATION, ISSUED, lambda: person.confirm_body(CONVERSATION, {}),
-                                         ended_at=time.monotonic())
+    answer = person.confirm_until_stored(
+        CONVERSATION, ISSUED, lambda: person.confirm_body(CONVERSATION, {}), ended_at=time.monotonic()
+    )
     assert answer.status == 200 and len(sent) == 3 and len(retries) == 2
 
 
 def test_a_mismatch_for_an_id_accepted_before_is_never_retried():
     person, sent, retries = _person([400, 200])
     person.invariants.note_accepted(CONVERSATION, ISSUED)
-    answer = person.confirm_until_stored(CONVERSATION, ISSUED, lambda: person.confirm_body(CONVERSATION, {}),
-                                         ended_at=time.monotonic())
+    answer = person.confirm_until_stored(
+        CONVERSATION, ISSUED, lambda: person.confirm_body(CONVERSATION, {}), ended_at=time.monotonic()
+    )
     assert answer.status == 400 and len(sent) == 1 and retries == []
 
 
 def test_the_retry_window_is_counted_from_done():
     person, sent, retries = _person([400, 200], retry_s=1.0)
-    answer = person.confirm_until_stored(CONVERSATION, ISSUED, lambda: person.confirm_body(CONVERSATION, {}),
-                                         ended_at=time.monotonic() - 5)
+    answer = person.confirm_until_stored(
+        CONVERSATION, ISSUED, lambda: person.confirm_body(CONVERSATION, {}), ended_at=time.monotonic() - 5
+    )
     assert answer.status == 400 and len(sent) == 1 and retries == []

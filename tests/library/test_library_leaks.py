@@ -1,5 +1,6 @@
 """chat_acceptance.attacks.leaks and the leak invariant: the whole ID or six characters of its unpredictable part,
 anywhere in an error answer as it came, in any letter case; never what the client itself sent (exactly)."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,15 +19,27 @@ MISMATCH = '{"message": "Streaming session ID mismatch"}'
 
 
 def leaks(body=MISMATCH, headers=None, status_line="HTTP 400", sent=(URL, '{"streamingSessionId": "made-up-1"}')):
-    return leaks_in(ISSUED, status_line=status_line, headers=headers or {}, body=body, request_parts=sent,
-                    unpredictable=SAMPLES.unpredictable_part(ISSUED))
+    return leaks_in(
+        ISSUED,
+        status_line=status_line,
+        headers=headers or {},
+        body=body,
+        request_parts=sent,
+        unpredictable=SAMPLES.unpredictable_part(ISSUED),
+    )
 
 
 def exchange(*, body=MISMATCH, headers=None, request_body='{"streamingSessionId": "made-up-1"}', status=400, url=URL):
     return Exchange(
-        service="chat", method="POST", url=url, status=status, duration_s=0.01,
-        request_headers={"Content-Type": "application/json"}, request_body=request_body,
-        response_headers=headers or {"content-type": "application/json"}, response_body=body,
+        service="chat",
+        method="POST",
+        url=url,
+        status=status,
+        duration_s=0.01,
+        request_headers={"Content-Type": "application/json"},
+        request_body=request_body,
+        response_headers=headers or {"content-type": "application/json"},
+        response_body=body,
     )
 
 
@@ -53,7 +66,6 @@ def test_a_header_name_counts_too():
 def test_the_status_line_counts_too():
     (leak,) = leaks(status_line=f"HTTP 400 Expected {ISSUED[-10:]}")
     assert leak.where == "the status line" and leak.revealed == ISSUED[-10:]
-
 
 
 @pytest.mark.parametrize("part", [ISSUED[-8:], ISSUED[-6:], ISSUED[-8:].upper(), ISSUED[-12:-3]])
@@ -87,7 +99,7 @@ def test_the_longest_run_is_reported():
 
 def test_the_unpredictable_part_is_what_issued_ids_do_not_share():
     assert IdSamples([ISSUED]).unpredictable_part(ISSUED) == ISSUED  # one ID teaches nothing
-    assert SAMPLES.unpredictable_part(ISSUED) == ISSUED[len("stream-1732500000"):]
+    assert SAMPLES.unpredictable_part(ISSUED) == ISSUED[len("stream-1732500000") :]
     uuids = IdSamples(["0b5c7c1e-3a0f-4c55-9d7b-1f6e0c1d2e3f", "7d2f9a40-1b6e-4f0a-8c3d-5e6f7a8b9c0d"])
     assert uuids.unpredictable_part("0b5c7c1e-3a0f-4c55-9d7b-1f6e0c1d2e3f") == "0b5c7c1e-3a0f-4c55-9d7b-1f6e0c1d2e3f"
 
@@ -95,8 +107,9 @@ def test_the_unpredictable_part_is_what_issued_ids_do_not_share():
 def test_a_rate_limit_reset_sharing_the_timestamp_digits_is_no_leak():
     # Epoch seconds of the next window share "1732500" and more with the ID's millisecond timestamp.
     assert leaks(headers={"X-RateLimit-Reset": "1732500060"}) == []
-    unlearned = leaks_in(ISSUED, status_line="HTTP 400", headers={"X-RateLimit-Reset": "1732500060"}, body=MISMATCH,
-                         request_parts=[URL])
+    unlearned = leaks_in(
+        ISSUED, status_line="HTTP 400", headers={"X-RateLimit-Reset": "1732500060"}, body=MISMATCH, request_parts=[URL]
+    )
     assert unlearned, "without learning, the timestamp's digits would count as a leak"
 
 
@@ -113,8 +126,10 @@ def test_an_escaped_value_in_json_is_decoded_before_the_search():
     assert leak.whole
 
 
-JWT_ID = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzaWQiOiI0ZjVhIiwiaWF0IjoxNzMyNTAwMDAwfQ."
-          "q0dVbWq6vSx1o7nQyF9dB5eB2yK3tT7uM0pX8cL4aZs")
+JWT_ID = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzaWQiOiI0ZjVhIiwiaWF0IjoxNzMyNTAwMDAwfQ."
+    "q0dVbWq6vSx1o7nQyF9dB5eB2yK3tT7uM0pX8cL4aZs"
+)
 
 
 def test_an_id_hidden_in_a_base64_cookie_session_is_a_leak():
@@ -149,11 +164,26 @@ class _World:
 
 
 def stream_exchange(issued=ISSUED):
-    stream = StreamResult(status=200, headers={"X-Streaming-Session-Id": issued}, streaming_session_id=issued,
-                          events=(), ending=Ending.DONE, duration_s=0.1)
-    return Exchange(service="chat", method="POST", url=URL.replace("update-stream", "stream"), status=200,
-                    duration_s=0.1, request_headers={}, request_body='{"message": "Hi"}', response_headers=stream.headers,
-                    response_body=None, stream=stream)
+    stream = StreamResult(
+        status=200,
+        headers={"X-Streaming-Session-Id": issued},
+        streaming_session_id=issued,
+        events=(),
+        ending=Ending.DONE,
+        duration_s=0.1,
+    )
+    return Exchange(
+        service="chat",
+        method="POST",
+        url=URL.replace("update-stream", "stream"),
+        status=200,
+        duration_s=0.1,
+        request_headers={},
+        request_body='{"message": "Hi"}',
+        response_headers=stream.headers,
+        response_body=None,
+        stream=stream,
+    )
 
 
 def observed(issued, *answers):
@@ -179,8 +209,9 @@ def test_the_finding_names_the_route_and_the_part_on_a_stable_first_line():
 
 def test_a_404_to_another_user_is_searched_too():
     url = "http://127.0.0.1:3002/api/chat/sessions/ses-0123456789abcdef0123"
-    answer = exchange(status=404, url=url, body=f'{{"message": "not found", "current": "{ISSUED[-8:]}"}}',
-                      request_body=None)
+    answer = exchange(
+        status=404, url=url, body=f'{{"message": "not found", "current": "{ISSUED[-8:]}"}}', request_body=None
+    )
     invariants = observed(ISSUED, answer)
     assert "the 404 answer to POST /api/chat/sessions/{sessionId} shows part" in invariants.first(LEAK).headline
 

@@ -1,5 +1,6 @@
 """chat_acceptance.world.leftovers: what the run created is crossed out when removed, swept at the end, and what
 could not be removed is listed with the reason."""
+
 from chat_acceptance.world.leftovers import Leftovers
 
 
@@ -12,7 +13,10 @@ def test_what_was_removed_is_crossed_out_and_the_rest_is_swept_at_the_end():
     assert leftovers.remaining == ["delete user u1"]
     leftovers.sweep()
     assert removed == ["c1", "u1"] and leftovers.remaining == []
-    assert leftovers.summary() == "clean-up: everything this run created is named with 'chat-acceptance-abc123'; all of it was removed"
+    assert (
+        leftovers.summary()
+        == "clean-up: everything this run created is named with 'chat-acceptance-abc123'; all of it was removed"
+    )
 
 
 def test_what_could_not_be_removed_is_listed_with_why_and_the_credits_granted():
@@ -38,11 +42,16 @@ def test_a_removal_answered_with_an_error_is_not_taken_for_done():
 
     leftovers = Leftovers("run-1")
     gone = leftovers.enter("delete conversation c1", lambda: SimpleNamespace(status=404, request="DELETE /x"))
-    refused = leftovers.enter("delete user u1", lambda: SimpleNamespace(status=403, request="DELETE /api/admin/users/{userId}"))
+    refused = leftovers.enter(
+        "delete user u1", lambda: SimpleNamespace(status=403, request="DELETE /api/admin/users/{userId}")
+    )
     gone()
     try:
         refused()
     except AssertionError as problem:
         leftovers.could_not_remove("delete user u1", str(problem))
     assert leftovers.remaining == ["delete user u1"]
-    assert "delete user u1: expected the clean-up to remove what the run created, but DELETE /api/admin/users/{userId} answered 403" in leftovers.summary()
+    assert (
+        "delete user u1: expected the clean-up to remove what the run created,"
+        " but DELETE /api/admin/users/{userId} answered 403" in leftovers.summary()
+    )

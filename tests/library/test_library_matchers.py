@@ -1,4 +1,5 @@
 """chat_acceptance.checks.matchers: failures say what the platform did against what was expected, tokens masked."""
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,9 @@ STREAM_ROUTE = "POST /api/chat/sessions/{sessionId}/stream"
 
 
 def stream(*names: str, status: int = 200, ending: Ending = Ending.DONE, sid: str | None = SID, body=None, detail=""):
-    events = tuple(StreamEvent(name, '{"text": "a"}' if name == "chunk" else "{}", 0.01 * i) for i, name in enumerate(names))
+    events = tuple(
+        StreamEvent(name, '{"text": "a"}' if name == "chunk" else "{}", 0.01 * i) for i, name in enumerate(names)
+    )
     return StreamResult(status, {}, sid, events, ending, 1.234, detail=detail, body=body, request=STREAM_ROUTE)
 
 
@@ -87,7 +90,9 @@ def test_a_stream_failure_says_ending_events_and_whether_an_id_came():
 
 
 def test_a_refused_stream_failure_shows_its_status_not_its_body():
-    item = stream(status=402, ending=Ending.REFUSED, sid=None, body=json.dumps({"message": "Insufficient", "token": TOKEN}))
+    item = stream(
+        status=402, ending=Ending.REFUSED, sid=None, body=json.dumps({"message": "Insufficient", "token": TOKEN})
+    )
     message = failure(item, is_complete_stream())
 
     # Named as every refused answer is, so one defect reads the same on a stream and on another route.
@@ -164,7 +169,7 @@ def test_is_refused_reads_a_refused_streams_body():
         (answer(500, {"message": "Internal error"}), False),
         (answer(400, {"message": ""}), False),
         (answer(400, {"error": "bad"}), False),
-        (answer(400, {"message": "bad", "stack": "Traceback (most recent call last):\n  File \"/app.py\""}), False),
+        (answer(400, {"message": "bad", "stack": 'Traceback (most recent call last):\n  File "/app.py"'}), False),
         (answer(400, "SyntaxError: Unexpected token\n    at JSON.parse (<anonymous>)"), False),
         (answer(400, "<!DOCTYPE html><html><pre>SyntaxError</pre></html>"), False),
         (answer(400, '{"message": "bad", "page": "<HTML>"}'), False),
@@ -177,7 +182,10 @@ def test_is_clear_client_error(item, matches):
 @pytest.mark.parametrize(
     "body",
     [
-        {"message": "Unexpected token u in JSON", "stack": "SyntaxError: Unexpected token u\n    at JSON.parse (<anonymous>)"},
+        {
+            "message": "Unexpected token u in JSON",
+            "stack": "SyntaxError: Unexpected token u\n    at JSON.parse (<anonymous>)",
+        },
         {"message": "bad body", "trace": '  File "/app/server.py", line 12, in parse'},
     ],
     ids=["node-stack", "python-frame"],

@@ -1,5 +1,6 @@
 """chat_acceptance.attacks.near_misses: the families, their bound, their determinism under a seed, and what they
 never yield (the issued ID, an empty ID, text that is not real Unicode)."""
+
 from __future__ import annotations
 
 import json
@@ -60,7 +61,11 @@ def test_the_same_seed_gives_the_same_near_misses_in_another_process_with_other_
     )
     outputs = [
         subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120,
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
             env={**os.environ, "PYTHONHASHSEED": hash_seed},
         ).stdout
         for hash_seed in ("1", "2")
@@ -87,13 +92,14 @@ def test_letter_case_candidates_equal_the_id_when_case_is_ignored():
 def test_one_character_changed_differs_in_exactly_one_place_or_swaps_two():
     for value in _values("one character changed"):
         assert len(value) == len(ORIGINAL)
-        differences = [i for i, (a, b) in enumerate(zip(value, ORIGINAL)) if a != b]
+        differences = [i for i, (a, b) in enumerate(zip(value, ORIGINAL, strict=True)) if a != b]
         assert len(differences) == 1 or (len(differences) == 2 and sorted(value) == sorted(ORIGINAL))
 
 
 def test_one_character_changed_reaches_many_positions_when_the_bound_allows():
     positions = {
-        next(i for i, (a, b) in enumerate(zip(value, ORIGINAL)) if a != b) for value in _values("one character changed")
+        next(i for i, (a, b) in enumerate(zip(value, ORIGINAL, strict=True)) if a != b)
+        for value in _values("one character changed")
     }
     assert {0, len(ORIGINAL) - 1} <= positions and len(positions) >= 10
 
@@ -143,11 +149,13 @@ def test_an_empty_issued_id_is_refused():
 
 def test_trying_them_records_each_answer_and_the_report_lists_every_value_sent():
     found = near_misses(ORIGINAL, "whitespace", run_seed=1, limit=3)
-    answers = iter([
-        SimpleNamespace(status=400, message="Streaming session ID MISMATCH"),
-        SimpleNamespace(status=200, message=None),
-        SimpleNamespace(status=400, message="Invalid body"),
-    ])
+    answers = iter(
+        [
+            SimpleNamespace(status=400, message="Streaming session ID MISMATCH"),
+            SimpleNamespace(status=200, message=None),
+            SimpleNamespace(status=400, message="Invalid body"),
+        ]
+    )
     sent = []
     tried = try_all(found, lambda value, number: sent.append((value, number)) or next(answers))
     attempts = tried.attempts

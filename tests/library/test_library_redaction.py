@@ -1,4 +1,5 @@
 """chat_acceptance.redaction: no token, password or known secret survives."""
+
 from __future__ import annotations
 
 import json
@@ -102,13 +103,15 @@ def test_a_body_that_is_not_json_is_redacted_as_text():
 
 
 def test_credential_headers_keep_their_scheme_only():
-    shown = Redactor().headers({
-        "Authorization": f"Bearer {TOKEN}",
-        "proxy-authorization": "Basic dXNlcjpwYXNz",
-        "AUTHORIZATION": "opaque-without-scheme",
-        "Accept": "application/json",
-        "X-Debug": f"token {TOKEN}",
-    })
+    shown = Redactor().headers(
+        {
+            "Authorization": f"Bearer {TOKEN}",
+            "proxy-authorization": "Basic dXNlcjpwYXNz",
+            "AUTHORIZATION": "opaque-without-scheme",
+            "Accept": "application/json",
+            "X-Debug": f"token {TOKEN}",
+        }
+    )
     assert shown == {
         "Authorization": f"Bearer {REDACTED}",
         "proxy-authorization": f"Basic {REDACTED}",
@@ -137,12 +140,24 @@ def test_cookies_never_show_their_values(name, value, secret):
 
 
 @pytest.mark.parametrize(
-    "name", ["password", "accessToken", "refresh_token", "JWT_SECRET", "ADMIN_PASSWORD", "Authorization", "apiKey", "Set-Cookie"]
+    "name",
+    [
+        "password",
+        "accessToken",
+        "refresh_token",
+        "JWT_SECRET",
+        "ADMIN_PASSWORD",
+        "Authorization",
+        "apiKey",
+        "Set-Cookie",
+    ],
 )
 def test_names_that_carry_secrets_are_recognised_in_any_spelling(name):
     assert is_secret_name(name)
 
 
-@pytest.mark.parametrize("name", ["tokensUsed", "streamingSessionId", "totalCredits", "username", "Reference faults", 7])
+@pytest.mark.parametrize(
+    "name", ["tokensUsed", "streamingSessionId", "totalCredits", "username", "Reference faults", 7]
+)
 def test_ordinary_names_are_not_secret(name):
     assert not is_secret_name(name)

@@ -1,11 +1,11 @@
 """chat_acceptance.transport.run_health: the run's one watcher of the platform, alone and through the client
 against a scripted server (429 with Retry-After, a spent waiting budget, stalls, connection failures, pacing)."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
-from scripted_server import Hold, Reply, json_reply, sse
 
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.transport.client import ChatApi
@@ -18,6 +18,7 @@ from chat_acceptance.transport.run_health import (
     announced_window,
     retry_after_seconds,
 )
+from tests.library.scripted_server import Hold, ScriptedReply, json_reply, sse
 
 MODELS = {"models": [{"id": "m", "name": "M", "available": True}]}
 
@@ -130,8 +131,12 @@ def test_a_429_is_waited_out_and_the_request_sent_again(server):
 
 def test_a_throttled_stream_is_sent_again_too(server):
     server.reply(json_reply(429, {"message": "slow down"}, headers=[("Retry-After", "0")]))
-    server.reply(Reply(headers=[("Content-Type", "text/event-stream"), ("X-Streaming-Session-Id", "s-1")],
-                       body=[sse("chunk", {"text": "hi"}), sse("done", {"tokensUsed": 1})]))
+    server.reply(
+        ScriptedReply(
+            headers=[("Content-Type", "text/event-stream"), ("X-Streaming-Session-Id", "s-1")],
+            body=[sse("chunk", {"text": "hi"}), sse("done", {"tokensUsed": 1})],
+        )
+    )
     transport = transport_with(RunHealth())
 
     result = ChatApi(transport, server.url).stream_reply("token", "ses", "hello?")
@@ -162,8 +167,12 @@ def test_silent_streams_in_a_row_make_every_later_request_fail_at_once(server):
     transport = transport_with(health, read_s=0.3)
     chat = ChatApi(transport, server.url)
     for _ in range(2):
-        server.reply(Reply(headers=[("Content-Type", "text/event-stream"), ("X-Streaming-Session-Id", "s")],
-                           body=[sse("chunk", {"text": "a"}), Hold()]))
+        server.reply(
+            ScriptedReply(
+                headers=[("Content-Type", "text/event-stream"), ("X-Streaming-Session-Id", "s")],
+                body=[sse("chunk", {"text": "a"}), Hold()],
+            )
+        )
         assert chat.stream_reply("token", "ses", "hello?").ending.name == "STALLED"
 
     started = time.monotonic()
@@ -225,10 +234,20 @@ def test_a_reset_beyond_the_budget_stops_the_run_as_throttled_and_says_what_it_w
     health = RunHealth(throttle_budget_s=5, clock=fake.clock, sleep=fake.sleep, wall_clock=lambda: 0.0)
     for _ in range(30):
         health.admit("chat")
-    health.observe("chat", {"X-RateLimit-Limit": "30", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "50",
-                            "RateLimit-Policy": "30;w=60"})
-    with pytest.raises(Throttled, match=r"^the run stopped: the chat service announced that its rate limit is "
-                                        r"reached and the run's waiting budget of 5 s"):
+    health.observe(
+        "chat",
+        {
+            "X-RateLimit-Limit": "30",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": "50",
+            "RateLimit-Policy": "30;w=60",
+        },
+    )
+    with pytest.raises(
+        Throttled,
+        match=r"^the run stopped: the chat service announced that its rate limit is "
+        r"reached and the run's waiting budget of 5 s",
+    ):
         health.admit("chat")
     assert fake.slept == []  # the budget could not pay for it: no wait at all
     with pytest.raises(Throttled):
@@ -260,8 +279,13 @@ def test_a_rate_per_service_spaces_that_service_only():
 
 
 def test_through_the_client_an_announced_limit_is_waited_out_without_a_429(server):
-    server.reply(json_reply(200, MODELS, headers=[("X-RateLimit-Limit", "2"), ("X-RateLimit-Remaining", "0"),
-                                                  ("X-RateLimit-Reset", "1")]))
+    server.reply(
+        json_reply(
+            200,
+            MODELS,
+            headers=[("X-RateLimit-Limit", "2"), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "1")],
+        )
+    )
     server.reply(json_reply(200, MODELS))
     health = RunHealth()
     transport = transport_with(health)

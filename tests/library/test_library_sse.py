@@ -1,4 +1,5 @@
 """chat_acceptance.transport.sse: reading a streamed reply from a real (scripted) HTTP server."""
+
 from __future__ import annotations
 
 import re
@@ -7,7 +8,6 @@ import time
 
 import pytest
 import sseclient
-from scripted_server import Abort, Hold, Raw, Repeat, Reply, WaitFor, sse
 
 from chat_acceptance.transport.sse import (
     Ending,
@@ -18,6 +18,7 @@ from chat_acceptance.transport.sse import (
     read_stream,
 )
 from chat_acceptance.waiting import poll_until
+from tests.library.scripted_server import Abort, Hold, Raw, Repeat, ScriptedReply, WaitFor, sse
 
 SESSION_ID = "stream-1732500000000-a1b2c3d4"
 STREAM_HEADERS = [("Content-Type", "text/event-stream"), ("X-Streaming-Session-Id", SESSION_ID)]
@@ -38,7 +39,7 @@ def one_byte_pieces(*events: bytes) -> list[bytes]:
 def read(server, open_stream):
     """read(reply, deadline_s=5, max_events=100, read_timeout=2) -> (StreamResult, response)."""
 
-    def read_(reply: Reply, *, deadline_s: float = 5, max_events: int = 100, read_timeout: float = 2.0):
+    def read_(reply: ScriptedReply, *, deadline_s: float = 5, max_events: int = 100, read_timeout: float = 2.0):
         server.reply(reply)
         response, started = open_stream(read_timeout)
         closes = []
@@ -52,8 +53,8 @@ def read(server, open_stream):
     return read_
 
 
-def stream_reply(*body, chunked: bool = True, headers=STREAM_HEADERS) -> Reply:
-    return Reply(headers=headers, body=list(body), chunked=chunked)
+def stream_reply(*body, chunked: bool = True, headers=STREAM_HEADERS) -> ScriptedReply:
+    return ScriptedReply(headers=headers, body=list(body), chunked=chunked)
 
 
 # ------------------------------------------------------------------------------------------ the happy path
@@ -114,7 +115,9 @@ def test_line_ends_split_across_one_byte_chunks(read, eol):
 
 
 def test_multi_line_data_is_joined_with_newlines(read):
-    result = read(stream_reply(sse("note", "first\nsecond\nthird"), b"event: chunk\ndata: {\"text\":\ndata: \"a\"}\n\n", DONE))
+    result = read(
+        stream_reply(sse("note", "first\nsecond\nthird"), b'event: chunk\ndata: {"text":\ndata: "a"}\n\n', DONE)
+    )
 
     assert result.events[0].name == "note"
     assert result.events[0].data == "first\nsecond\nthird"
@@ -246,7 +249,9 @@ def client_went_away(server) -> bool:
 def test_endless_heartbeats_end_at_the_overall_deadline(server, read):
     deadline_s, read_timeout = 0.4, 1.0
     result = read(
-        stream_reply(chunk("a"), Repeat(b": heartbeat\n\n", every_s=0.02)), deadline_s=deadline_s, read_timeout=read_timeout
+        stream_reply(chunk("a"), Repeat(b": heartbeat\n\n", every_s=0.02)),
+        deadline_s=deadline_s,
+        read_timeout=read_timeout,
     )
 
     assert result.ending is Ending.DEADLINE
@@ -258,7 +263,9 @@ def test_endless_heartbeats_end_at_the_overall_deadline(server, read):
 
 
 def test_endless_chunks_end_at_the_overall_deadline(read):
-    result = read(stream_reply(Repeat(chunk("more"), every_s=0.02)), deadline_s=0.3, max_events=10_000, read_timeout=1.0)
+    result = read(
+        stream_reply(Repeat(chunk("more"), every_s=0.02)), deadline_s=0.3, max_events=10_000, read_timeout=1.0
+    )
 
     assert result.ending is Ending.DEADLINE
     assert result.events and all(event.name == "chunk" for event in result.events)
@@ -331,7 +338,9 @@ def test_an_empty_stream_is_closed_early(read):
     assert result.first_chunk_after_s is None
 
 
-@pytest.mark.parametrize("cut", [b"event: done\ndata: {}\n", b"event: done\ndata: {}"], ids=["no-blank-line", "mid-line"])
+@pytest.mark.parametrize(
+    "cut", [b"event: done\ndata: {}\n", b"event: done\ndata: {}"], ids=["no-blank-line", "mid-line"]
+)
 def test_a_done_event_cut_off_by_the_close_is_not_done(read, cut):
     result = read(stream_reply(chunk("a"), cut))
 
@@ -348,7 +357,9 @@ def test_a_broken_chunked_body_is_broken(read):
 
 
 def test_an_error_event_ends_the_stream_with_its_payload(read):
-    result = read(stream_reply(chunk("par"), sse("error", {"message": "model failed", "code": "MODEL_ERROR"}), chunk("x")))
+    result = read(
+        stream_reply(chunk("par"), sse("error", {"message": "model failed", "code": "MODEL_ERROR"}), chunk("x"))
+    )
 
     assert result.ending is Ending.ERROR
     assert result.error == {"message": "model failed", "code": "MODEL_ERROR"}
@@ -365,21 +376,19 @@ def test_a_chunk_whose_data_is_not_json_is_malformed(read):
 
     assert result.ending is Ending.DONE
     with pytest.raises(MalformedStream) as caught:
-        result.text
+        _ = result.text
     message = str(caught.value)
     assert "\n" not in message
     assert "chunk" in message and "not JSON" in message and "not json at all" in message
     assert isinstance(caught.value, AssertionError)
 
 
-@pytest.mark.parametrize(
-    "data", ['{"txt": "a"}', '{"text": 42}', '"just a string"', '["text"]', "null"], ids=repr
-)
+@pytest.mark.parametrize("data", ['{"txt": "a"}', '{"text": 42}', '"just a string"', '["text"]', "null"], ids=repr)
 def test_a_chunk_without_text_is_malformed_and_named(read, data):
     result = read(stream_reply(chunk("ok"), sse("chunk", data), DONE))
 
     with pytest.raises(MalformedStream) as caught:
-        result.text
+        _ = result.text
     message = str(caught.value)
     assert "\n" not in message
     assert "chunk event #2" in message and "no text" in message
@@ -389,7 +398,7 @@ def test_a_malformed_multi_line_chunk_message_stays_one_line(read):
     result = read(stream_reply(sse("chunk", "line one\nline two")))
 
     with pytest.raises(MalformedStream) as caught:
-        result.text
+        _ = result.text
     assert "\n" not in str(caught.value)
 
 
@@ -398,7 +407,7 @@ def test_a_malformed_done_event_is_reported_as_such(read):
 
     assert result.ending is Ending.DONE
     with pytest.raises(MalformedStream, match="done event data is not JSON"):
-        result.done
+        _ = result.done
 
 
 def test_invalid_utf8_in_an_event_does_not_crash_the_reader(read):
@@ -427,7 +436,7 @@ def test_the_transcript_lists_each_event_with_its_arrival_time(read):
     lines = result.transcript().splitlines()
     assert lines[0] == f"status 200, streaming session ID {SESSION_ID!r}"
     assert len(lines) == len(result.events) + 2
-    for line, event in zip(lines[1:], result.events):
+    for line, event in zip(lines[1:-1], result.events, strict=True):
         match = re.fullmatch(r"\s*(\d+\.\d{3})s  (\w+): (.*)", line)
         assert match, line
         assert float(match.group(1)) == pytest.approx(event.arrived_after_s, abs=0.0006)
@@ -479,8 +488,13 @@ def test_text_of_a_result_built_by_hand():
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [('{"message": "Insufficient credits"}', "Insufficient credits"), ('{"message": 3}', None), ("[]", None),
-     ("<html>", None), (None, None)],
+    [
+        ('{"message": "Insufficient credits"}', "Insufficient credits"),
+        ('{"message": 3}', None),
+        ("[]", None),
+        ("<html>", None),
+        (None, None),
+    ],
 )
 def test_the_message_of_a_refused_stream(body, message):
     result = StreamResult(402, {}, None, (), Ending.REFUSED, 0.1, body=body)

@@ -1,4 +1,5 @@
 """What a Given needs of a stream (its ID, an end) and what it records instead of judging (how it ended)."""
+
 from __future__ import annotations
 
 import pytest
@@ -45,8 +46,8 @@ def test_a_missing_done_is_a_problem_naming_how_the_stream_ended():
 def test_a_done_without_whole_tokens_and_a_chunk_without_text_are_problems():
     problems = stream_end_problems(stream(("chunk", '{"txt": "x"}'), ("done", '{"tokensUsed": "3"}')))
     assert problems == [
-        'the done event has no whole-number tokensUsed (got a str)',
-        "chunk event #1 has no text: '{\"txt\": \"x\"}'",
+        "the done event has no whole-number tokensUsed (got a str)",
+        'chunk event #1 has no text: \'{"txt": "x"}\'',
     ]
 
 

@@ -7,7 +7,6 @@ import base64
 import json
 
 import pytest
-from scripted_server import json_reply
 
 from chat_acceptance.actors.people import sign_in
 from chat_acceptance.attacks.forgery import claims_of
@@ -15,6 +14,7 @@ from chat_acceptance.checks.expectations import is_signed_in_as
 from chat_acceptance.config import Account
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.transport.client import ApiResponse, HttpTransport, PlatformClient, Timeouts
+from tests.library.scripted_server import json_reply
 
 
 def _three_parts(payload: bytes) -> str:

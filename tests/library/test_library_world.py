@@ -1,4 +1,5 @@
 """chat_acceptance.world: what a scenario's words refer to."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -32,12 +33,18 @@ def test_what_a_person_is_told_is_the_answer_to_her_own_last_action_not_to_a_che
 
     class Chat:
         def get_session(self, token, conversation_id, headers=None):
-            return SimpleNamespace(status=404 if conversation_id == "alice-1" else 200,
-                                   field=lambda name: [], text="{}")
+            return SimpleNamespace(
+                status=404 if conversation_id == "alice-1" else 200, field=lambda name: [], text="{}"
+            )
 
     platform = SimpleNamespace(chat=Chat())
-    bob = Person("Bob", SignedIn("bob", "2", "b-token", None), platform, confirm_retry_s=0,
-                 add_cleanup=lambda description, action: None)
+    bob = Person(
+        "Bob",
+        SignedIn("bob", "2", "b-token", None),
+        platform,
+        confirm_retry_s=0,
+        add_cleanup=lambda description, action: None,
+    )
     world = _world()
     world.people["Bob"] = bob
     with pytest.raises(AssertionError, match="Bob has not asked the platform anything"):
@@ -88,8 +95,9 @@ def _spending_world(carol: Spender, *, price: float | None, limit: int = 40):
         carol.credits += credits
         return SimpleNamespace(status=201)
 
-    suite = SimpleNamespace(bank=SimpleNamespace(price=price), config=SimpleNamespace(spend_down_replies=limit),
-                            id_samples=IdSamples())
+    suite = SimpleNamespace(
+        bank=SimpleNamespace(price=price), config=SimpleNamespace(spend_down_replies=limit), id_samples=IdSamples()
+    )
     world = World(suite=suite, add_cleanup=lambda description, action: None)
     world.people = {"Carol": carol, "the administrator": SimpleNamespace(allocate=allocate)}
     world.starting_balances["Carol"] = carol.credits

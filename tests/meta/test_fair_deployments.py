@@ -11,11 +11,11 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import requests
-from meta_kit import separate_deployment
 
 from chat_acceptance.waiting import poll_until
 from suite_tools.fault_matrix import run_suite
 from suite_tools.suite_runs import ROOT, SEED_SCENARIOS, write_behave_ini
+from tests.meta.meta_kit import separate_deployment
 
 NO_CREDITS = "@behaviour.no_credits_no_stream"
 NEAR_MISSES = "@behaviour.near_miss_rejected"

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from meta_kit import separate_deployment
+
+from tests.meta.meta_kit import separate_deployment
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_SCENARIOS = "@behaviour.own_id_confirms or @behaviour.wrong_id_rejected"

@@ -8,11 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from meta_kit import separate_deployment
-
 from chat_acceptance.reporting.run_metadata import CATEGORIES_FILE
 from suite_tools.fault_matrix import run_suite
 from suite_tools.suite_runs import SEED_SCENARIOS, embedded_only, write_behave_ini
+from tests.meta.meta_kit import separate_deployment
 
 CATEGORIES = json.loads(CATEGORIES_FILE.read_text())
 STALL_REASON = (

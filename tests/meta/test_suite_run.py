@@ -4,11 +4,11 @@ import re
 import secrets
 
 import pytest
-from meta_kit import free_port, separate_deployment
 
 from chat_acceptance.reporting import html_report
 from suite_tools.fault_matrix import run_suite
 from suite_tools.suite_runs import suite_userdata
+from tests.meta.meta_kit import free_port, separate_deployment
 
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ")
 USERDATA = suite_userdata()

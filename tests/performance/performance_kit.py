@@ -1,4 +1,5 @@
 """Helpers of the performance tooling's tests: running the Locust profile against a platform."""
+
 from __future__ import annotations
 
 import json
@@ -30,17 +31,39 @@ def platform_environment(platform: RunningPlatform) -> dict[str, str]:
 
 def deployment_environment(auth_url: str, accounting_url: str, chat_url: str) -> dict[str, str]:
     """This process's environment, naming that deployment (and no JWT secret)."""
-    environment: Mapping[str, str] = {name: value for name, value in os.environ.items() if name not in DEPLOYMENT_VARIABLES}
-    return {**environment, "AUTH_SERVICE_URL": auth_url, "ACCOUNTING_SERVICE_URL": accounting_url,
-            "CHAT_SERVICE_URL": chat_url}
+    environment: Mapping[str, str] = {
+        name: value for name, value in os.environ.items() if name not in DEPLOYMENT_VARIABLES
+    }
+    return {
+        **environment,
+        "AUTH_SERVICE_URL": auth_url,
+        "ACCOUNTING_SERVICE_URL": accounting_url,
+        "CHAT_SERVICE_URL": chat_url,
+    }
 
 
 def run_locust(environment: dict[str, str], tmp_path: Path, *arguments: str) -> LocustRun:
     summary_file = tmp_path / "summary.json"
     completed = subprocess.run(
-        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
-         "--loglevel", "WARNING", "--summary-json", str(summary_file), *arguments],
-        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=LOCUST_TIMEOUT_S,
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUSTFILE),
+            "--headless",
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            "--summary-json",
+            str(summary_file),
+            *arguments,
+        ],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=LOCUST_TIMEOUT_S,
     )
     summary = json.loads(summary_file.read_text()) if summary_file.exists() else None
     return LocustRun(completed.returncode, completed.stdout + completed.stderr, summary)

@@ -1,5 +1,6 @@
 """bench: reads each scenario's wall time and streaming floor from Allure results, builds the table, judges the
 targets, and runs end to end on a tiny run. Nothing here asserts how fast anything is."""
+
 from __future__ import annotations
 
 import json
@@ -24,24 +25,46 @@ def streamed_exchange(duration_s: float) -> Exchange:
         ending=Ending.DONE,
         duration_s=duration_s,
     )
-    return Exchange("chat", "POST", "http://127.0.0.1:1/api/chat/sessions/s1/stream", 200, duration_s,
-                    {}, '{"message": "hi"}', {"X-Streaming-Session-Id": "stream-1-abc"}, None, stream=stream)
+    return Exchange(
+        "chat",
+        "POST",
+        "http://127.0.0.1:1/api/chat/sessions/s1/stream",
+        200,
+        duration_s,
+        {},
+        '{"message": "hi"}',
+        {"X-Streaming-Session-Id": "stream-1-abc"},
+        None,
+        stream=stream,
+    )
 
 
 def refused_stream_exchange() -> Exchange:
     body = '{"message": "Insufficient credits"}'
-    stream = StreamResult(status=402, headers={}, streaming_session_id=None, events=(), ending=Ending.REFUSED,
-                          duration_s=0.009, body=body)
-    return Exchange("chat", "POST", "http://127.0.0.1:1/api/chat/sessions/s1/stream", 402, 0.009,
-                    {}, '{"message": "hi"}', {}, body, stream=stream)
+    stream = StreamResult(
+        status=402, headers={}, streaming_session_id=None, events=(), ending=Ending.REFUSED, duration_s=0.009, body=body
+    )
+    return Exchange(
+        "chat",
+        "POST",
+        "http://127.0.0.1:1/api/chat/sessions/s1/stream",
+        402,
+        0.009,
+        {},
+        '{"message": "hi"}',
+        {},
+        body,
+        stream=stream,
+    )
 
 
 def plain_exchange() -> Exchange:
     return Exchange("chat", "GET", "http://127.0.0.1:1/api/chat/sessions/s1", 200, 0.004, {}, None, {}, '{"a": 1}')
 
 
-@pytest.mark.parametrize("exchange, timings", [(streamed_exchange(0.0614), 1), (refused_stream_exchange(), 0),
-                                               (plain_exchange(), 0)])
+@pytest.mark.parametrize(
+    "exchange, timings", [(streamed_exchange(0.0614), 1), (refused_stream_exchange(), 0), (plain_exchange(), 0)]
+)
 def test_the_report_carries_a_machine_readable_timing_for_each_reply_that_streamed(monkeypatch, exchange, timings):
     attached = []
     monkeypatch.setattr(attachments, "current_test", lambda: object())
@@ -59,9 +82,14 @@ def write_result(results, *, name, tags, start_ms, stop_ms, step_attachments, st
         json_attachment = title in (STREAM_TIMING, NEAR_MISS_TIMING)
         source = f"{uuid.uuid4()}-attachment.{'json' if json_attachment else 'txt'}"
         (results / source).write_text(text, encoding="utf-8")
-        sources.append({"name": title, "source": source, "type": "application/json" if json_attachment else "text/plain"})
+        sources.append(
+            {"name": title, "source": source, "type": "application/json" if json_attachment else "text/plain"}
+        )
     result = {
-        "name": name, "status": status, "start": start_ms, "stop": stop_ms,
+        "name": name,
+        "status": status,
+        "start": start_ms,
+        "stop": stop_ms,
         "labels": [{"name": "tag", "value": tag} for tag in tags] + [{"name": "feature", "value": feature}],
         "steps": [{"name": "Given a reply", "attachments": sources, "steps": []}],
     }
@@ -72,11 +100,19 @@ def test_each_scenario_gets_its_wall_time_and_the_sum_of_its_streams(tmp_path):
     stream = format_exchange(streamed_exchange(0.05), Redactor())
     timing = json.dumps(stream_timing(streamed_exchange(0.05).stream))
     write_result(
-        tmp_path, name="Own ID confirms", tags=["core", "blocker"], start_ms=1_000, stop_ms=1_120,
-        step_attachments=[("POST /stream → 200", stream), (STREAM_TIMING, timing),
-                          ("POST /stream → 200", stream), (STREAM_TIMING, timing),
-                          ("GET /session → 200", format_exchange(plain_exchange(), Redactor())),
-                          ("✗ response that broke the expectation: POST /stream → 200", stream)],
+        tmp_path,
+        name="Own ID confirms",
+        tags=["core", "blocker"],
+        start_ms=1_000,
+        stop_ms=1_120,
+        step_attachments=[
+            ("POST /stream → 200", stream),
+            (STREAM_TIMING, timing),
+            ("POST /stream → 200", stream),
+            (STREAM_TIMING, timing),
+            ("GET /session → 200", format_exchange(plain_exchange(), Redactor())),
+            ("✗ response that broke the expectation: POST /stream → 200", stream),
+        ],
     )
     write_result(tmp_path, name="Models listed", tags=["normal"], start_ms=900, stop_ms=910, step_attachments=[])
     first, second = bench.scenario_timings(tmp_path)
@@ -89,18 +125,32 @@ def test_each_scenario_gets_its_wall_time_and_the_sum_of_its_streams(tmp_path):
 
 
 def test_the_generated_confirmations_are_read_from_their_machine_readable_timing(tmp_path):
-    near_miss_report = "family: wildcards (...)\n\n  1. '%'  [SQL LIKE: % alone]  -> 400 ...\n\n12 of 12 near misses tried in 0.061 s"
-    write_result(tmp_path, name="Near misses: wildcards", tags=["core"], start_ms=1_000, stop_ms=1_300,
-                 step_attachments=[("near misses tried: wildcards", near_miss_report),
-                                   (NEAR_MISS_TIMING, json.dumps({"sent": 12, "seconds": 0.061})),
-                                   ("POST /stream → 200", format_exchange(streamed_exchange(0.05), Redactor()))])
+    near_miss_report = (
+        "family: wildcards (...)\n\n  1. '%'  [SQL LIKE: % alone]  -> 400 ...\n\n12 of 12 near misses tried in 0.061 s"
+    )
+    write_result(
+        tmp_path,
+        name="Near misses: wildcards",
+        tags=["core"],
+        start_ms=1_000,
+        stop_ms=1_300,
+        step_attachments=[
+            ("near misses tried: wildcards", near_miss_report),
+            (NEAR_MISS_TIMING, json.dumps({"sent": 12, "seconds": 0.061})),
+            ("POST /stream → 200", format_exchange(streamed_exchange(0.05), Redactor())),
+        ],
+    )
     write_result(tmp_path, name="Own ID", tags=["core"], start_ms=2_000, stop_ms=2_100, step_attachments=[])
     timings = bench.scenario_timings(tmp_path)
 
     assert [(t.near_misses, t.near_misses_s) for t in timings] == [(12, pytest.approx(0.061)), (0, 0.0)]
     figures = bench.near_miss_figures([bench.SuiteTiming(0, 1.0, timings)])
-    assert figures == {"sent": 12, "scenarios": 1, "seconds": pytest.approx(0.061),
-                       "per_confirmation_ms": pytest.approx(61 / 12)}
+    assert figures == {
+        "sent": 12,
+        "scenarios": 1,
+        "seconds": pytest.approx(0.061),
+        "per_confirmation_ms": pytest.approx(61 / 12),
+    }
     assert "near-miss confirmations" in bench.table(bench.Bench(serial=[bench.SuiteTiming(0, 1.0, timings)]))
 
 
@@ -110,10 +160,25 @@ def timing(name, wall_s, floor_s, *, core=False, status="passed"):
 
 def test_the_table_takes_medians_puts_core_first_and_judges_each_target():
     runs = [
-        bench.SuiteTiming(0, 4.0, (timing("fast core", 0.1, 0.05, core=True), timing("slow", 0.9, 0.0),
-                                   timing("slow core", 2.0, 0.1, core=True), timing("skipped", 0, 0, status="skipped"))),
-        bench.SuiteTiming(0, 5.0, (timing("fast core", 0.3, 0.07, core=True), timing("slow", 0.7, 0.0),
-                                   timing("slow core", 2.2, 0.1, core=True))),
+        bench.SuiteTiming(
+            0,
+            4.0,
+            (
+                timing("fast core", 0.1, 0.05, core=True),
+                timing("slow", 0.9, 0.0),
+                timing("slow core", 2.0, 0.1, core=True),
+                timing("skipped", 0, 0, status="skipped"),
+            ),
+        ),
+        bench.SuiteTiming(
+            0,
+            5.0,
+            (
+                timing("fast core", 0.3, 0.07, core=True),
+                timing("slow", 0.7, 0.0),
+                timing("slow core", 2.2, 0.1, core=True),
+            ),
+        ),
     ]
     rows = bench.scenario_rows(runs)
     assert [row.name for row in rows] == ["slow core", "fast core", "slow"]
@@ -127,8 +192,14 @@ def test_the_table_takes_medians_puts_core_first_and_judges_each_target():
     assert any("a parallel run failed" in line for line in missed)
     assert not any("start-up" in line or "whole suite serial" in line for line in missed)
     table = bench.table(measured)
-    for text in ("embedded start-up", "whole suite, serial", "whole suite, parallel", "speed-up 1.50 x",
-                 "@core slow core", "MISSED"):
+    for text in (
+        "embedded start-up",
+        "whole suite, serial",
+        "whole suite, parallel",
+        "speed-up 1.50 x",
+        "@core slow core",
+        "MISSED",
+    ):
         assert text in table
 
 

@@ -6,6 +6,7 @@ one violated), with a generous run time as the bound, so no test depends on what
 to exercise. Nothing
 here asserts a speed: the figures are `make load`'s and `make bench`'s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from performance_kit import deployment_environment, platform_environment, run_locust
 
 from chat_acceptance.actors.people import sign_in
 from chat_acceptance.config.suite_config import Account, SuiteConfig
@@ -25,10 +25,10 @@ from chat_acceptance.transport.exchange import PlatformUnavailable
 from chat_acceptance.transport.http_transport import HttpTransport, Timeouts
 from suite_tools import load_run
 from suite_tools.load_accounts import LoadAccounts, RunPlan
+from tests.performance.performance_kit import deployment_environment, platform_environment, run_locust
 
 # Bounded by the run time; ended, in practice within seconds, once the verdict is known.
-CHECKED_RUN = ("--users", "4", "--spawn-rate", "4", "--run-time", "60s", "--stop-timeout", "5",
-               "--stop-at-verdict")
+CHECKED_RUN = ("--users", "4", "--spawn-rate", "4", "--run-time", "60s", "--stop-timeout", "5", "--stop-at-verdict")
 INVARIANTS = {
     "every right ID confirms",
     "every wrong ID is rejected as a mismatch",
@@ -47,8 +47,8 @@ def left_behind(data_dir: Path) -> tuple[int, int]:
     return users, conversations
 
 
-def test_a_run_checks_every_invariant_finds_no_violation_and_leaves_nothing_behind(embedded_platform, tmp_path):
-    platform = embedded_platform()
+def test_a_run_checks_every_invariant_finds_no_violation_and_leaves_nothing_behind(reference_platform, tmp_path):
+    platform = reference_platform()
     run = run_locust(platform_environment(platform), tmp_path, *CHECKED_RUN)
     assert run.exit_code == 0, run.output[-3000:]
     summary = run.summary
@@ -63,8 +63,13 @@ def test_a_run_checks_every_invariant_finds_no_violation_and_leaves_nothing_behi
     assert summary["cleanup"]["users_removed"] == 4 and summary["cleanup"]["conversations_removed"] == 4
     assert left_behind(platform.data_dir) == (0, 0)
     # Locust's own request statistics and the custom metrics are printed, and then the summary.
-    for line in ("/api/chat/sessions/{id}/stream", "time to first chunk", "confirmation latency (right ID)",
-                 "chat-acceptance load summary", "users that ran            4 of 4"):
+    for line in (
+        "/api/chat/sessions/{id}/stream",
+        "time to first chunk",
+        "confirmation latency (right ID)",
+        "chat-acceptance load summary",
+        "users that ran            4 of 4",
+    ):
         assert line in run.output
 
 
@@ -77,8 +82,8 @@ def test_a_run_checks_every_invariant_finds_no_violation_and_leaves_nothing_behi
         ("no_id_header", "every stream completes with an ID"),
     ],
 )
-def test_a_platform_that_breaks_an_invariant_under_load_fails_the_run(embedded_platform, tmp_path, fault, violated):
-    platform = embedded_platform(fault)
+def test_a_platform_that_breaks_an_invariant_under_load_fails_the_run(reference_platform, tmp_path, fault, violated):
+    platform = reference_platform(fault)
     run = run_locust(platform_environment(platform), tmp_path, *CHECKED_RUN)
     assert run.exit_code == 1, run.output[-3000:]
     assert run.summary["invariants"][violated]["violations"] > 0, run.summary["invariants"]
@@ -87,15 +92,15 @@ def test_a_platform_that_breaks_an_invariant_under_load_fails_the_run(embedded_p
         assert run.summary["errors"] == 0, run.summary["error_kinds"]
 
 
-def test_a_headless_run_without_a_run_time_is_refused(embedded_platform, tmp_path):
-    platform = embedded_platform()
+def test_a_headless_run_without_a_run_time_is_refused(reference_platform, tmp_path):
+    platform = reference_platform()
     run = run_locust(platform_environment(platform), tmp_path, "--users", "2")
     assert run.exit_code == 2
     assert "--run-time" in run.output
 
 
-def test_too_many_users_are_refused(embedded_platform, tmp_path):
-    platform = embedded_platform()
+def test_too_many_users_are_refused(reference_platform, tmp_path):
+    platform = reference_platform()
     run = run_locust(platform_environment(platform), tmp_path, "--users", "5", "--max-users", "4", "-t", "3s")
     assert run.exit_code == 2
     assert "--max-users" in run.output
@@ -110,8 +115,9 @@ def test_a_target_that_is_not_loopback_is_refused_before_any_request(tmp_path):
 
 def test_make_load_serves_the_platform_with_uvicorn_workers_and_reports(tmp_path, capfd):
     summary_file = tmp_path / "load.json"
-    status = load_run.main(["--users", "3", "--spawn-rate", "3", "--run-time", "3s", "--workers", "2",
-                            "--summary-json", str(summary_file)])
+    status = load_run.main(
+        ["--users", "3", "--spawn-rate", "3", "--run-time", "3s", "--workers", "2", "--summary-json", str(summary_file)]
+    )
     output = capfd.readouterr().out
     assert status == 0, output[-3000:]
     assert "2 uvicorn worker(s) each" in output
@@ -122,8 +128,22 @@ def test_make_load_serves_the_platform_with_uvicorn_workers_and_reports(tmp_path
 
 def test_a_locust_master_and_two_workers_on_this_machine_run_share_and_clean_up(tmp_path, capfd):
     summary_file = tmp_path / "load.json"
-    status = load_run.main(["--users", "4", "--spawn-rate", "4", "--run-time", "4s", "--workers", "1",
-                            "--locust-workers", "2", "--summary-json", str(summary_file)])
+    status = load_run.main(
+        [
+            "--users",
+            "4",
+            "--spawn-rate",
+            "4",
+            "--run-time",
+            "4s",
+            "--workers",
+            "1",
+            "--locust-workers",
+            "2",
+            "--summary-json",
+            str(summary_file),
+        ]
+    )
     output = capfd.readouterr().out
     assert status == 0, output[-3000:]
     assert "a master and 2 worker(s)" in output
@@ -145,10 +165,14 @@ def test_a_run_time_that_is_not_one_is_refused(text):
         load_run.parse_seconds(text)
 
 
-def test_without_an_administrator_the_users_take_turns_with_the_configured_accounts(embedded_platform, tmp_path):
-    platform = embedded_platform()
-    client = PlatformClient(HttpTransport(Timeouts(3, 10, 15, 10_000), Redactor()), auth_url=platform.auth_url,
-                            accounting_url=platform.accounting_url, chat_url=platform.chat_url)
+def test_without_an_administrator_the_users_take_turns_with_the_configured_accounts(reference_platform, tmp_path):
+    platform = reference_platform()
+    client = PlatformClient(
+        HttpTransport(Timeouts(3, 10, 15, 10_000), Redactor()),
+        auth_url=platform.auth_url,
+        accounting_url=platform.accounting_url,
+        chat_url=platform.chat_url,
+    )
     admin = sign_in(client, Account("admin", "admin@admin"))
     for username in ("user1", "user2"):  # the configured accounts must already hold credits
         assert client.accounting.allocate(admin.access_token, username, 100_000).status == 201
@@ -180,20 +204,28 @@ def gives_up_once(call):
     return once, given_up
 
 
-def test_users_and_conversations_whose_creation_the_client_gave_up_on_are_found_and_removed(embedded_platform):
-    platform = embedded_platform()
+def test_users_and_conversations_whose_creation_the_client_gave_up_on_are_found_and_removed(reference_platform):
+    platform = reference_platform()
     config = SuiteConfig.from_sources(
-        load_run.suite_userdata(), [],
-        {"AUTH_SERVICE_URL": platform.auth_url, "ACCOUNTING_SERVICE_URL": platform.accounting_url,
-         "CHAT_SERVICE_URL": platform.chat_url},
+        load_run.suite_userdata(),
+        [],
+        {
+            "AUTH_SERVICE_URL": platform.auth_url,
+            "ACCOUNTING_SERVICE_URL": platform.accounting_url,
+            "CHAT_SERVICE_URL": platform.chat_url,
+        },
     )
     create_user, users_given_up = gives_up_once(AuthApi.create_user)
     create_session, sessions_given_up = gives_up_once(ChatApi.create_session)
 
     def client() -> PlatformClient:
         # The run's first user creation and first conversation reach the server, then "time out".
-        api = PlatformClient(HttpTransport(Timeouts(3, 10, 15, 10_000), Redactor()), auth_url=platform.auth_url,
-                             accounting_url=platform.accounting_url, chat_url=platform.chat_url)
+        api = PlatformClient(
+            HttpTransport(Timeouts(3, 10, 15, 10_000), Redactor()),
+            auth_url=platform.auth_url,
+            accounting_url=platform.accounting_url,
+            chat_url=platform.chat_url,
+        )
         api.auth.create_user = create_user.__get__(api.auth)
         api.chat.create_session = create_session.__get__(api.chat)
         return api

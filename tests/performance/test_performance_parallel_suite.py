@@ -1,6 +1,7 @@
 """Parallel runs (parallel_suite, `make acceptance JOBS=N`): the same verdicts as a serial run, one merged set of
 Allure results with every attachment, a non-zero exit status when a scenario fails, and a configured deployment
 used as it is."""
+
 from __future__ import annotations
 
 import json
@@ -43,25 +44,40 @@ def test_a_failing_scenario_fails_the_parallel_run_with_the_serial_verdicts(tmp_
     tags = "@behaviour.own_id_confirms or @behaviour.wrong_id_rejected"  # one scenario passes, two fail
     serial = run_suite(faults=["accept_any_id"], tags=tags)
     run = parallel_suite.run(
-        2, scheme="scenario", behavex_args=[f"--tags={tags}", "-D", "reference_faults=accept_any_id"],
-        results_dir=tmp_path / "results", output_dir=tmp_path / "behavex", junit_dir=tmp_path / "junit",
-        environ=_without_deployment(), capture=True,
+        2,
+        scheme="scenario",
+        behavex_args=[f"--tags={tags}", "-D", "reference_faults=accept_any_id"],
+        results_dir=tmp_path / "results",
+        output_dir=tmp_path / "behavex",
+        junit_dir=tmp_path / "junit",
+        environ=_without_deployment(),
+        capture=True,
     )
     assert serial.exit_code != 0 and run.exit_code != 0, run.output[-2000:]
     parallel = {name: status for (_, name), status in verdicts(bench.scenario_timings(tmp_path / "results")).items()}
-    assert parallel == {scenario.name.strip(): scenario.status for scenario in serial.scenarios
-                        if scenario.status != "skipped"}
+    assert parallel == {
+        scenario.name.strip(): scenario.status for scenario in serial.scenarios if scenario.status != "skipped"
+    }
     assert sorted(status for status in parallel.values()) == ["failed", "failed", "passed"]
     assert list((tmp_path / "junit").glob("TESTS-*.xml")), "the JUnit reports are copied for CI"
 
 
-def test_a_configured_deployment_is_tested_as_it_is(embedded_platform, tmp_path):
-    platform = embedded_platform()
-    environ = {**_without_deployment(), "AUTH_SERVICE_URL": platform.auth_url,
-               "ACCOUNTING_SERVICE_URL": platform.accounting_url, "CHAT_SERVICE_URL": platform.chat_url}
+def test_a_configured_deployment_is_tested_as_it_is(reference_platform, tmp_path):
+    platform = reference_platform()
+    environ = {
+        **_without_deployment(),
+        "AUTH_SERVICE_URL": platform.auth_url,
+        "ACCOUNTING_SERVICE_URL": platform.accounting_url,
+        "CHAT_SERVICE_URL": platform.chat_url,
+    }
     run = parallel_suite.run(
-        2, behavex_args=["--tags=@core"], results_dir=tmp_path / "results", output_dir=tmp_path / "behavex",
-        junit_dir=None, environ=environ, capture=True,
+        2,
+        behavex_args=["--tags=@core"],
+        results_dir=tmp_path / "results",
+        output_dir=tmp_path / "behavex",
+        junit_dir=None,
+        environ=environ,
+        capture=True,
     )
     assert run.exit_code == 0, run.output[-2000:]
     with sqlite3.connect(platform.data_dir / "accounting.sqlite3") as database:
@@ -71,7 +87,9 @@ def test_a_configured_deployment_is_tested_as_it_is(embedded_platform, tmp_path)
 def test_defines_are_read_from_behavex_arguments():
     arguments = ["--tags=@core", "-D", "model_chunk_delay=0.02", "--define", "reference_faults=a,b", "-Dflag"]
     assert parallel_suite.defines_in(arguments) == {
-        "model_chunk_delay": "0.02", "reference_faults": "a,b", "flag": "true"
+        "model_chunk_delay": "0.02",
+        "reference_faults": "a,b",
+        "flag": "true",
     }
 
 

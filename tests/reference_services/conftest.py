@@ -11,9 +11,9 @@ from contextlib import contextmanager
 
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
-from reference_testkit import FAST, PlatformClient
 
 from reference_services import PlatformSettings, RunningPlatform, start_platform
+from tests.reference_services.reference_testkit import FAST, ReferenceClient
 
 # Hypothesis (under Schemathesis) keeps a cache directory; keep it out of the working tree.
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "reference-services-hypothesis"))
@@ -51,23 +51,24 @@ def platform() -> Iterator[RunningPlatform]:
 
 
 @pytest.fixture(scope="session")
-def api(platform: RunningPlatform) -> PlatformClient:
-    return PlatformClient(platform)
+def api(platform: RunningPlatform) -> ReferenceClient:
+    return ReferenceClient(platform)
 
 
 @pytest.fixture(scope="session")
-def funded(api: PlatformClient) -> str:
+def funded(api: ReferenceClient) -> str:
     """A user of its own with plenty of credits (balances stay exact: nothing else touches them)."""
     return api.user_with_credits(1_000_000)
 
 
 @pytest.fixture
-def platform_with() -> Callable:
-    """Starts a platform of its own, e.g. with faults: `with platform_with("late_id_store") as (platform, api):`."""
+def platform_with(reference_platform: Callable[..., RunningPlatform]) -> Callable:
+    """Starts a platform of its own, e.g. with faults: `with platform_with("late_id_store") as (platform, api):`;
+    it stops when the block ends."""
 
     @contextmanager
-    def start(*faults: str, **settings) -> Iterator[tuple[RunningPlatform, PlatformClient]]:
-        with start_platform(PlatformSettings(faults=frozenset(faults), **{**FAST, **settings})) as running:
-            yield running, PlatformClient(running)
+    def start(*faults: str, **settings) -> Iterator[tuple[RunningPlatform, ReferenceClient]]:
+        with reference_platform(*faults, **settings) as running:
+            yield running, ReferenceClient(running)
 
     return start

@@ -1,7 +1,7 @@
 """Helpers for the reference platform's tests: a small HTTP client over real sockets, SSE parsing, waiting.
 
-Deliberately independent of chat_acceptance: these tests check the platform itself. (A module of its own,
-with a unique name, rather than conftest.py: several test directories have a conftest.py.)
+Deliberately independent of chat_acceptance: these tests check the platform itself. Hence names of their own
+(ReferenceClient, ReferenceStream, eventually), never the library's (PlatformClient, StreamResult, poll_until).
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ PASSWORDS = {"admin": "admin@admin", "supervisor1": "Supervisor1@", "user1": "Us
 
 
 @dataclass
-class StreamResult:
+class ReferenceStream:
+    """A stream of the reference platform, read to its end: the answer's head, the refusal's JSON, the events."""
+
     status: int
     headers: requests.structures.CaseInsensitiveDict
     body: dict | None = None  # the JSON error, when the stream was refused
@@ -51,8 +53,9 @@ def sse_events(pieces: Iterable[bytes]) -> Iterator[tuple[str, dict]]:
         yield event.event, json.loads(event.data)
 
 
-class PlatformClient:
-    """Calls one running platform; logs users in once and keeps their tokens."""
+class ReferenceClient:
+    """The testkit's client of one running reference platform (plain requests); logs users in once and keeps
+    their tokens."""
 
     def __init__(self, platform: RunningPlatform, chat_url: str | None = None) -> None:
         self.platform = platform
@@ -163,7 +166,7 @@ class PlatformClient:
         token: str | None = None,
         read_timeout: float = 10.0,
         headers: dict | None = None,
-    ) -> StreamResult:
+    ) -> ReferenceStream:
         """Streams a reply and reads it to the end (done, error, close, or a read timeout)."""
         response = self.request(
             "POST",
@@ -177,7 +180,7 @@ class PlatformClient:
             timeout=(TIMEOUT[0], read_timeout),
         )
         with response:
-            result = StreamResult(response.status_code, response.headers)
+            result = ReferenceStream(response.status_code, response.headers)
             if response.status_code != 200:
                 result.body = response.json()
                 return result
@@ -212,7 +215,7 @@ class PlatformClient:
             "POST", "chat", f"/api/chat/sessions/{session_id}/update-stream", user=user, json=body, **options
         )
 
-    def streamed_session(self, user: str) -> tuple[str, StreamResult]:
+    def streamed_session(self, user: str) -> tuple[str, ReferenceStream]:
         session_id = self.new_session(user)
         result = self.stream(user, session_id)
         assert result.ended == "done", result
@@ -237,19 +240,19 @@ def raw_http(
     return received.split(b"\r\n\r\n", 1)[0]
 
 
-def poll_until(check: Callable[[], object], timeout: float = 3.0, interval: float = 0.02) -> object:
-    """Calls `check` until it returns something truthy, or fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+def eventually(check: Callable[[], object], deadline_s: float = 3.0, interval_s: float = 0.02) -> object:
+    """Calls `check` until it returns something truthy and returns that; fails after `deadline_s` seconds."""
+    deadline = time.monotonic() + deadline_s
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s (last value: {value!r})")
-        time.sleep(interval)
+            raise AssertionError(f"condition not met within {deadline_s} s (last value: {value!r})")
+        time.sleep(interval_s)
 
 
-def bad_tokens(api: PlatformClient, username: str) -> dict[str, str]:
+def bad_tokens(api: ReferenceClient, username: str) -> dict[str, str]:
     """Tokens that must all get 401: each breaks one rule of the contract for the given user."""
     claims = jwt.decode(api.token(username), api.platform.jwt_secret, algorithms=["HS256"])
     now = int(time.time())

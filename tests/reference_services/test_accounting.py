@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from reference_testkit import bad_tokens
 
 from reference_services.accounting.storage import CreditStore, new_allocation
+from tests.reference_services.reference_testkit import bad_tokens
 
 
 def test_health_answers_ok(api):

@@ -6,7 +6,8 @@ import time
 
 import jwt
 import pytest
-from reference_testkit import PASSWORDS, bad_tokens
+
+from tests.reference_services.reference_testkit import PASSWORDS, bad_tokens
 
 
 def test_health_answers_ok(api):

@@ -6,7 +6,6 @@ import asyncio
 import re
 
 import pytest
-from reference_testkit import bad_tokens, raw_http, sse_events
 
 from reference_services.chat.storage import ChatStore
 from reference_services.chat.streaming import ReplyStreamer
@@ -14,6 +13,7 @@ from reference_services.faults import ActiveFaults
 from reference_services.model import BuiltinModel
 from reference_services.security import Caller
 from reference_services.wording import Wording
+from tests.reference_services.reference_testkit import bad_tokens, raw_http, sse_events
 
 STREAM_ID = re.compile(r"stream-\d{13}-[0-9a-f]{8}")
 

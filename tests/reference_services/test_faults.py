@@ -15,21 +15,21 @@ import time
 import jwt
 import pytest
 import requests
-from reference_testkit import PlatformClient, bad_tokens, poll_until, raw_http
 
 from reference_services.faults import FAULTS, ActiveFaults, Fault, UnknownFaultError
 from reference_services.wording import ALTERNATIVE, STANDARD
+from tests.reference_services.reference_testkit import ReferenceClient, bad_tokens, eventually, raw_http
 
 MADE_UP_ID = "stream-1700000000000-deadbeef"
 
 
-def streamed(api: PlatformClient, user: str = "user1"):
+def streamed(api: ReferenceClient, user: str = "user1"):
     """A session of `user` (given credits) with one completed stream."""
     assert api.allocate(user, 5000).status_code == 201
     return api.streamed_session(user)
 
 
-def is_mismatch(response) -> bool:
+def refused_as_mismatch(response) -> bool:
     return response.status_code == 400 and "mismatch" in response.json()["message"].lower()
 
 
@@ -76,7 +76,7 @@ def test_shape_only_id_check(platform_with):
     with platform_with("shape_only_id_check") as (_, api):
         session_id, _ = streamed(api)
         assert api.confirm("user1", session_id, MADE_UP_ID).status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, "not-the-shape"))
+        assert refused_as_mismatch(api.confirm("user1", session_id, "not-the-shape"))
 
 
 def test_accept_earlier_stream_id(platform_with):
@@ -85,7 +85,7 @@ def test_accept_earlier_stream_id(platform_with):
         api.stream("user1", session_id)
         assert api.confirm("user1", session_id, earlier.streaming_session_id).status_code == 200
         _, other = api.streamed_session("user1")
-        assert is_mismatch(api.confirm("user1", session_id, other.streaming_session_id))
+        assert refused_as_mismatch(api.confirm("user1", session_id, other.streaming_session_id))
 
 
 def test_accept_other_session_id(platform_with):
@@ -93,14 +93,14 @@ def test_accept_other_session_id(platform_with):
         session_id, _ = streamed(api)
         _, other = api.streamed_session("user1")
         assert api.confirm("user1", session_id, other.streaming_session_id).status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
 
 
 def test_reveal_expected_id(platform_with):
     with platform_with("reveal_expected_id") as (_, api):
         session_id, result = streamed(api)
         response = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(response) and result.streaming_session_id in response.json()["message"]
+        assert refused_as_mismatch(response) and result.streaming_session_id in response.json()["message"]
 
 
 def test_wrong_id_500(platform_with):
@@ -129,7 +129,7 @@ def test_falsy_id_skips_check(platform_with):
         session_id, _ = streamed(api)
         assert api.confirm("user1", session_id, None).status_code == 200
         assert api.confirm("user1", session_id, "").status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
 
 
 def test_confirmation_not_saved(platform_with):
@@ -168,7 +168,7 @@ def test_no_done_event(platform_with):
         assert result.payloads("chunk") and result.payloads("done") == [] and result.ended == "closed"
 
 
-def streamed_until_closed(api: PlatformClient):
+def streamed_until_closed(api: ReferenceClient):
     assert api.allocate("user1", 5000).status_code == 201
     session_id = api.new_session("user1")
     return session_id, api.stream("user1", session_id)
@@ -209,7 +209,7 @@ def test_hang_after_chunks(platform_with):
         hung.close()
 
 
-def streamed_until_closed_or_timeout(api: PlatformClient):
+def streamed_until_closed_or_timeout(api: ReferenceClient):
     assert api.allocate("user1", 5000).status_code == 201
     session_id = api.new_session("user1")
     return session_id, api.stream("user1", session_id, read_timeout=0.5)
@@ -307,7 +307,12 @@ def test_non_admin_allocation(platform_with):
 def test_supervisor_refused(platform_with):
     with platform_with("supervisor_refused") as (_, api):
         assert api.allocate("user2", 77, by="supervisor1").status_code == 403
-        assert api.request("GET", "accounting", f"/api/credits/balance/{api.user_id('user2')}", user="supervisor1").status_code == 403
+        assert (
+            api.request(
+                "GET", "accounting", f"/api/credits/balance/{api.user_id('user2')}", user="supervisor1"
+            ).status_code
+            == 403
+        )
         assert api.allocate("user2", 77, by="admin").status_code == 201
 
 
@@ -355,9 +360,10 @@ def test_cors_preflight_without_authorization(platform_with):
                 "Access-Control-Request-Headers": "authorization, content-type",
             },
         )
-        assert preflight.status_code == 400 and "authorization" not in preflight.headers.get(
-            "Access-Control-Allow-Headers", ""
-        ).lower()
+        assert (
+            preflight.status_code == 400
+            and "authorization" not in preflight.headers.get("Access-Control-Allow-Headers", "").lower()
+        )
 
 
 # --- credits ---
@@ -448,7 +454,7 @@ def test_header_upper_case(platform_with):
         assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
 
 
-def wire_header_line(platform, api: PlatformClient) -> bytes:
+def wire_header_line(platform, api: ReferenceClient) -> bytes:
     """The streaming ID's header line as written on the wire."""
     assert api.allocate("user1", 5000).status_code == 201
     session_id = api.new_session("user1")
@@ -465,8 +471,10 @@ def wire_header_line(platform, api: PlatformClient) -> bytes:
 def test_late_id_store(platform_with):
     with platform_with("late_id_store") as (_, api):
         session_id, result = streamed(api)
-        assert is_mismatch(api.confirm("user1", session_id, result.streaming_session_id))
-        poll_until(lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, timeout=2)
+        assert refused_as_mismatch(api.confirm("user1", session_id, result.streaming_session_id))
+        eventually(
+            lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, deadline_s=2
+        )
 
 
 def test_chatty_sse(platform_with):
@@ -539,7 +547,7 @@ def test_wordings_cover_the_same_messages():
 # --- issue 14: real deployments ---
 
 
-def login_without_a_jar(api: PlatformClient, username: str = "user1") -> requests.Response:
+def login_without_a_jar(api: ReferenceClient, username: str = "user1") -> requests.Response:
     """Log-in, keeping nothing: the test sends a cookie only where it says so."""
     response = api.login(username)
     api.http.cookies.clear()
@@ -553,8 +561,11 @@ def test_access_token_cookie(platform_with):
         assert login.cookies["accessToken"] == login.json()["accessToken"]
         assert "httponly" in login.headers["set-cookie"].lower()
         cookie = {"Cookie": f"accessToken={login.cookies['accessToken']}"}
-        for service, path in (("auth", "/api/admin/users"), ("accounting", "/api/credits/balance"),
-                              ("chat", "/api/chat/sessions")):
+        for service, path in (
+            ("auth", "/api/admin/users"),
+            ("accounting", "/api/credits/balance"),
+            ("chat", "/api/chat/sessions"),
+        ):
             method = "POST" if service == "auth" else "GET"
             assert api.request(method, service, path, headers=cookie, json={}).status_code == 401, service
 
@@ -574,8 +585,8 @@ def test_short_lived_tokens(platform_with):
         claims = jwt.decode(token, options={"verify_signature": False})
         assert claims["exp"] - claims["iat"] == 3
         assert api.request("GET", "chat", "/api/chat/sessions", token=token).status_code == 200
-        assert poll_until(
-            lambda: api.request("GET", "chat", "/api/chat/sessions", token=token).status_code == 401, timeout=6
+        assert eventually(
+            lambda: api.request("GET", "chat", "/api/chat/sessions", token=token).status_code == 401, deadline_s=6
         )
 
 
@@ -599,7 +610,7 @@ def test_malformed_last_event(platform_with):
         body = api.request(
             "POST", "chat", f"/api/chat/sessions/{session_id}/stream", user="user1", json={"message": "x"}
         ).text
-        last = body[body.rindex("event: done"):]
+        last = body[body.rindex("event: done") :]
         assert last.endswith("}\n") and not last.endswith("\n\n")  # the done event is never finished
 
 
@@ -616,8 +627,13 @@ def test_auth_errors_without_message(platform_with):
 
 
 def _new_user_body(username: str, email: str | None = None) -> dict:
-    return {"username": username, "email": email or f"{username}@example.com", "password": "Str0ng!pass",
-            "role": "enduser", "skipVerification": True}
+    return {
+        "username": username,
+        "email": email or f"{username}@example.com",
+        "password": "Str0ng!pass",
+        "role": "enduser",
+        "skipVerification": True,
+    }
 
 
 def test_login_any_password(platform_with):
@@ -629,7 +645,10 @@ def test_login_any_password(platform_with):
 def test_login_reports_default_role(platform_with):
     with platform_with("login_reports_default_role") as (_, api):
         assert api.login("admin").json()["user"]["role"] == "enduser"
-        assert api.request("POST", "auth", "/api/admin/users", user="admin", json=_new_user_body("kept")).status_code == 201
+        assert (
+            api.request("POST", "auth", "/api/admin/users", user="admin", json=_new_user_body("kept")).status_code
+            == 201
+        )
 
 
 def test_models_open(platform_with):
@@ -640,7 +659,9 @@ def test_models_open(platform_with):
 
 def test_cors_origin_404(platform_with):
     with platform_with("cors_origin_404") as (_, api):
-        response = api.request("GET", "chat", "/api/chat/sessions", user="user1", headers={"Origin": "http://a.example"})
+        response = api.request(
+            "GET", "chat", "/api/chat/sessions", user="user1", headers={"Origin": "http://a.example"}
+        )
         assert response.status_code == 404 and response.headers["Access-Control-Allow-Origin"]
         assert api.request("GET", "chat", "/api/chat/sessions", user="user1").status_code == 200
 
@@ -654,7 +675,10 @@ def test_negative_tokens_used_accepted(platform_with):
 def test_enduser_deletes_users(platform_with):
     with platform_with("enduser_deletes_users") as (_, api):
         victim = api.new_user()
-        assert api.request("POST", "auth", "/api/admin/users", user="user1", json=_new_user_body("mallory1")).status_code == 403
+        assert (
+            api.request("POST", "auth", "/api/admin/users", user="user1", json=_new_user_body("mallory1")).status_code
+            == 403
+        )
         assert api.request("DELETE", "auth", f"/api/admin/users/{api.user_id(victim)}", user="user1").status_code == 200
 
 
@@ -662,12 +686,18 @@ def test_supervisor_manages_users(platform_with):
     with platform_with("supervisor_manages_users") as (_, api):
         created = api.request("POST", "auth", "/api/admin/users", user="supervisor1", json=_new_user_body("supmade1"))
         assert created.status_code == 201
-        assert api.request("POST", "auth", "/api/admin/users", user="user1", json=_new_user_body("supmade2")).status_code == 403
+        assert (
+            api.request("POST", "auth", "/api/admin/users", user="user1", json=_new_user_body("supmade2")).status_code
+            == 403
+        )
 
 
 def test_forbidden_creation_stored(platform_with):
     with platform_with("forbidden_creation_stored") as (_, api):
-        assert api.request("POST", "auth", "/api/admin/users", user="user1", json=_new_user_body("ghost")).status_code == 403
+        assert (
+            api.request("POST", "auth", "/api/admin/users", user="user1", json=_new_user_body("ghost")).status_code
+            == 403
+        )
         assert api.login("ghost", "Str0ng!pass").status_code == 200
 
 
@@ -731,7 +761,7 @@ def test_rate_limited(platform_with):
         throttled = next(answer for answer in answers if answer.status_code == 429)
         assert throttled.json()["message"] and 1 <= int(throttled.headers["Retry-After"]) <= 2
         # the limit is per second: within its Retry-After, the client is served again
-        poll_until(lambda: api.request("GET", "chat", "/api/health").status_code == 200, timeout=2.5, interval=0.2)
+        eventually(lambda: api.request("GET", "chat", "/api/health").status_code == 200, deadline_s=2.5, interval_s=0.2)
 
 
 # --- issue 12: the streaming-ID promise tested as an attacker would ---
@@ -741,7 +771,7 @@ def test_opaque_id_alphabet(platform_with):
     with platform_with("opaque_id_alphabet") as (_, api):
         session_id, result = streamed(api)
         assert re.fullmatch(r"[A-Za-z0-9_.~-]{32}", result.streaming_session_id)
-        assert is_mismatch(api.confirm("user1", session_id, result.streaming_session_id.swapcase()))
+        assert refused_as_mismatch(api.confirm("user1", session_id, result.streaming_session_id.swapcase()))
         assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
 
 
@@ -757,7 +787,7 @@ def test_case_insensitive_id_compare(platform_with):
     with platform_with("case_insensitive_id_compare") as (_, api):
         session_id, result = streamed(api)
         assert api.confirm("user1", session_id, result.streaming_session_id.upper()).status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, result.streaming_session_id[:-1]))
+        assert refused_as_mismatch(api.confirm("user1", session_id, result.streaming_session_id[:-1]))
 
 
 def test_like_id_match(platform_with):
@@ -765,7 +795,7 @@ def test_like_id_match(platform_with):
         session_id, result = streamed(api)
         assert api.confirm("user1", session_id, "%").status_code == 200
         assert api.confirm("user1", session_id, result.streaming_session_id[:-1] + "_").status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
 
 
 def test_prefix_id_match(platform_with):
@@ -774,13 +804,15 @@ def test_prefix_id_match(platform_with):
         issued = result.streaming_session_id
         assert api.confirm("user1", session_id, issued[:-3]).status_code == 200
         assert api.confirm("user1", session_id, issued + "x").status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
 
 
 def test_write_before_check(platform_with):
     with platform_with("write_before_check") as (_, api):
         session_id, _ = streamed(api)
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID, complete_response="the attacker's text"))
+        assert refused_as_mismatch(
+            api.confirm("user1", session_id, MADE_UP_ID, complete_response="the attacker's text")
+        )
         assert api.session("user1", session_id).json()["messages"][-1]["content"] == "the attacker's text"
 
 
@@ -788,7 +820,7 @@ def test_expected_id_in_header(platform_with):
     with platform_with("expected_id_in_header") as (_, api):
         session_id, result = streamed(api)
         response = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(response) and result.streaming_session_id not in response.text
+        assert refused_as_mismatch(response) and result.streaming_session_id not in response.text
         assert response.headers["X-Streaming-Session-Id"] == result.streaming_session_id
 
 
@@ -796,7 +828,9 @@ def test_id_tail_in_message(platform_with):
     with platform_with("id_tail_in_message") as (_, api):
         session_id, result = streamed(api)
         response = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(response) and response.json()["message"].endswith(result.streaming_session_id[-8:] + ")")
+        assert refused_as_mismatch(response) and response.json()["message"].endswith(
+            result.streaming_session_id[-8:] + ")"
+        )
         assert result.streaming_session_id not in response.text
 
 
@@ -804,8 +838,12 @@ def test_confirm_edits_first_reply(platform_with):
     with platform_with("confirm_edits_first_reply") as (_, api):
         session_id, first = streamed(api)
         second = api.stream("user1", session_id, "And again")
-        assert api.confirm("user1", session_id, second.streaming_session_id, complete_response="edited").status_code == 200
-        replies = [m["content"] for m in api.session("user1", session_id).json()["messages"] if m["role"] == "assistant"]
+        assert (
+            api.confirm("user1", session_id, second.streaming_session_id, complete_response="edited").status_code == 200
+        )
+        replies = [
+            m["content"] for m in api.session("user1", session_id).json()["messages"] if m["role"] == "assistant"
+        ]
         assert replies == ["edited", second.text]
 
 
@@ -828,7 +866,7 @@ def test_trimmed_id_compare(platform_with):
     with platform_with("trimmed_id_compare") as (_, api):
         session_id, result = streamed(api)
         assert api.confirm("user1", session_id, f" {result.streaming_session_id}\n").status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
 
 
 def test_normalised_id_compare(platform_with):
@@ -838,7 +876,7 @@ def test_normalised_id_compare(platform_with):
         full_width = "".join(chr(ord(char) - 0x21 + 0xFF01) for char in issued)
         assert api.confirm("user1", session_id, full_width).status_code == 200
         assert api.confirm("user1", session_id, issued.replace("-", "%2D")).status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
 
 
 def test_id_cut_to_column_width(platform_with):
@@ -846,7 +884,7 @@ def test_id_cut_to_column_width(platform_with):
         session_id, result = streamed(api)
         issued = result.streaming_session_id
         assert api.confirm("user1", session_id, issued[:20] + "anything").status_code == 200
-        assert is_mismatch(api.confirm("user1", session_id, "x" + issued[1:]))
+        assert refused_as_mismatch(api.confirm("user1", session_id, "x" + issued[1:]))
 
 
 # --- red team: defects the suite does not catch yet ---
@@ -903,7 +941,7 @@ def test_id_issued_before_credit_check(platform_with):
         session_id, result = api.streamed_session(user)
         assert api.balance(user) == 0
         assert api.stream(user, session_id, "One more?").status == 402
-        assert is_mismatch(api.confirm(user, session_id, result.streaming_session_id))
+        assert refused_as_mismatch(api.confirm(user, session_id, result.streaming_session_id))
 
 
 def test_spent_allocations_pass_credit_check(platform_with):
@@ -975,14 +1013,14 @@ def test_expected_id_in_field(platform_with):
     with platform_with("expected_id_in_field") as (_, api):
         session_id, result = streamed(api)
         response = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(response) and response.json()["expectedToken"] == result.streaming_session_id
+        assert refused_as_mismatch(response) and response.json()["expectedToken"] == result.streaming_session_id
 
 
 def test_last_stream_cookie(platform_with):
     with platform_with("last_stream_cookie") as (_, api):
         session_id, result = streamed(api)
         response = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(response) and result.streaming_session_id not in response.text
+        assert refused_as_mismatch(response) and result.streaming_session_id not in response.text
         assert response.cookies["last_stream"] == result.streaming_session_id
 
 
@@ -991,7 +1029,7 @@ def test_jwt_streaming_ids(platform_with):
         session_id, result = streamed(api)
         assert result.streaming_session_id.startswith("eyJ") and result.streaming_session_id.count(".") == 2
         response = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(response) and result.streaming_session_id not in response.text
+        assert refused_as_mismatch(response) and result.streaming_session_id not in response.text
         assert api.confirm("user1", session_id, result.streaming_session_id).status_code == 200
 
 
@@ -1000,7 +1038,7 @@ def test_jwt_id_in_mismatch(platform_with):
         session_id, result = streamed(api)
         assert result.streaming_session_id.startswith("eyJ")
         response = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(response) and result.streaming_session_id in response.json()["message"]
+        assert refused_as_mismatch(response) and result.streaming_session_id in response.json()["message"]
 
 
 def test_identity_header_on_writes(platform_with):
@@ -1020,15 +1058,17 @@ def test_id_seen_by_some_replicas(platform_with):
         session_id, result = streamed(api)
         answers = [api.confirm("user1", session_id, result.streaming_session_id) for _ in range(40)]
         assert {answer.status_code for answer in answers} == {200, 400}
-        assert all(is_mismatch(answer) for answer in answers if answer.status_code == 400)
+        assert all(refused_as_mismatch(answer) for answer in answers if answer.status_code == 400)
 
 
 def test_later_id_store(platform_with):
     with platform_with("later_id_store") as (_, api):
         session_id, result = streamed(api)
         done_at = time.monotonic()
-        assert is_mismatch(api.confirm("user1", session_id, result.streaming_session_id))
-        poll_until(lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, timeout=3)
+        assert refused_as_mismatch(api.confirm("user1", session_id, result.streaming_session_id))
+        eventually(
+            lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, deadline_s=3
+        )
         assert time.monotonic() - done_at >= 0.7
 
 
@@ -1036,8 +1076,10 @@ def test_later_id_store_negative_tokens(platform_with):
     with platform_with("later_id_store_negative_tokens") as (_, api):
         session_id, result = streamed(api)
         early = api.confirm("user1", session_id, result.streaming_session_id, tokens_used=-5)
-        assert is_mismatch(early)  # before the store, even a negative count looks like a mismatch
-        poll_until(lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, timeout=3)
+        assert refused_as_mismatch(early)  # before the store, even a negative count looks like a mismatch
+        eventually(
+            lambda: api.confirm("user1", session_id, result.streaming_session_id).status_code == 200, deadline_s=3
+        )
         assert api.confirm("user1", session_id, result.streaming_session_id, tokens_used=-5).status_code == 200
 
 
@@ -1054,16 +1096,20 @@ def test_mismatch_charges_caller(platform_with):
     with platform_with("mismatch_charges_caller") as (_, api):
         session_id, result = streamed(api)
         before = api.balance("user1")
-        assert is_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
+        assert refused_as_mismatch(api.confirm("user1", session_id, MADE_UP_ID))
         assert api.balance("user1") < before
 
 
 def test_cors_other_origin(platform_with):
     with platform_with("cors_other_origin") as (_, api):
-        response = api.request("GET", "chat", "/api/chat/sessions", user="user1", headers={"Origin": "https://a.example"})
+        response = api.request(
+            "GET", "chat", "/api/chat/sessions", user="user1", headers={"Origin": "https://a.example"}
+        )
         assert response.status_code == 200
         assert response.headers["Access-Control-Allow-Origin"] == "https://portal.example.net"
-        assert "access-control-allow-origin" not in api.request("GET", "chat", "/api/chat/sessions", user="user1").headers
+        assert (
+            "access-control-allow-origin" not in api.request("GET", "chat", "/api/chat/sessions", user="user1").headers
+        )
 
 
 def test_rate_limit_reset_header(platform_with):
@@ -1071,7 +1117,7 @@ def test_rate_limit_reset_header(platform_with):
         session_id, result = streamed(api)
         response = api.confirm("user1", session_id, MADE_UP_ID)
         reset = response.headers["X-RateLimit-Reset"]
-        assert is_mismatch(response) and reset.isdigit() and abs(int(reset) - time.time()) < 5
+        assert refused_as_mismatch(response) and reset.isdigit() and abs(int(reset) - time.time()) < 5
         timestamp = result.streaming_session_id.split("-")[1]
         assert reset[:6] == timestamp[:6]  # the digits the suite must not take for a leak
 
@@ -1082,8 +1128,10 @@ def test_rate_limit_reset_header(platform_with):
 def test_session_owner_from_body(platform_with):
     with platform_with("session_owner_from_body") as (_, api):
         planted = api.new_session("user2", title="From support", userId=api.user_id("user1"))
-        assert planted in {session["sessionId"] for session in api.request(
-            "GET", "chat", "/api/chat/sessions", user="user1").json()["sessions"]}
+        assert planted in {
+            session["sessionId"]
+            for session in api.request("GET", "chat", "/api/chat/sessions", user="user1").json()["sessions"]
+        }
         assert api.session("user1", planted).status_code == 200
         assert api.session("user2", planted).status_code == 404  # not even its creator's
 
@@ -1092,7 +1140,7 @@ def test_mismatch_session_cookie(platform_with):
     with platform_with("mismatch_session_cookie") as (_, api):
         session_id, result = streamed(api)
         refused = api.confirm("user1", session_id, MADE_UP_ID)
-        assert is_mismatch(refused)
+        assert refused_as_mismatch(refused)
         assert result.streaming_session_id not in refused.headers["set-cookie"]  # not in plain text
         value = refused.cookies["session"].strip('"')
         state = json.loads(base64.b64decode(value))

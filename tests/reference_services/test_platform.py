@@ -11,11 +11,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from reference_testkit import FAST, PlatformClient, poll_until
 
 from reference_services import PlatformSettings, start_platform
 from reference_services.faults import FAULTS, UnknownFaultError
 from reference_services.settings import ServiceSettings, SettingsError
+from tests.reference_services.reference_testkit import FAST, ReferenceClient, eventually
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -54,7 +54,7 @@ def test_start_and_stop_leave_no_threads_ports_or_files_behind():
 def test_restart_with_the_same_data_dir_keeps_confirmed_data(tmp_path):
     settings = PlatformSettings(data_dir=tmp_path, **FAST)
     with start_platform(settings) as platform:
-        api = PlatformClient(platform)
+        api = ReferenceClient(platform)
         username = api.user_with_credits(1000)
         session_id, result = api.streamed_session(username)
         assert (
@@ -64,7 +64,7 @@ def test_restart_with_the_same_data_dir_keeps_confirmed_data(tmp_path):
 
     assert (tmp_path / "chat.sqlite3").exists()  # an explicit data dir is never removed
     with start_platform(settings) as platform:  # new ports, new secret: log in again
-        api = PlatformClient(platform)
+        api = ReferenceClient(platform)
         assert api.user_id(username) == user_id
         assert api.balance(username) == balance
         messages = api.session(username, session_id).json()["messages"]
@@ -246,7 +246,7 @@ def test_chat_workers_share_state_with_the_platform(platform, api, funded, launc
         stderr=subprocess.DEVNULL,
     )
     try:
-        workers = PlatformClient(platform, chat_url=f"http://127.0.0.1:{port}")
+        workers = ReferenceClient(platform, chat_url=f"http://127.0.0.1:{port}")
 
         def healthy() -> bool:
             try:
@@ -254,7 +254,7 @@ def test_chat_workers_share_state_with_the_platform(platform, api, funded, launc
             except OSError:
                 return False
 
-        poll_until(healthy, timeout=10)
+        eventually(healthy, deadline_s=10)
         session_id = workers.new_session(funded)
         result = workers.stream(funded, session_id)
         assert result.ended == "done"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from reference_testkit import raw_http
+
+from tests.reference_services.reference_testkit import raw_http
 
 POST_ROUTES = [
     ("auth", "/api/auth/login"),

@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from reference_testkit import FAST, PlatformClient, poll_until, sse_events
 
 from reference_services import PlatformSettings, start_platform
+from tests.reference_services.reference_testkit import FAST, ReferenceClient, eventually, sse_events
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SLOW_STREAM = {"model_chunk_delay": 0.3, "model_chunks": 20}  # a stream that is surely in flight when stopped
@@ -60,7 +60,7 @@ def test_a_request_refused_before_the_app_runs_gets_a_json_400(platform, service
     assert b"Traceback" not in body and b"<html" not in body.lower()
 
 
-def stream_in_flight(api: PlatformClient) -> tuple[requests.Response, Iterator[tuple[str, dict]]]:
+def stream_in_flight(api: ReferenceClient) -> tuple[requests.Response, Iterator[tuple[str, dict]]]:
     """A stream opened and read up to its first chunk; the events (that first one included) still to read."""
     session_id = api.new_session("user1")
     response = api.request(
@@ -76,7 +76,7 @@ def stream_in_flight(api: PlatformClient) -> tuple[requests.Response, Iterator[t
 def test_stopping_the_platform_ends_a_stream_in_flight_with_an_error_event():
     platform = start_platform(PlatformSettings(password_iterations=1000, **SLOW_STREAM))
     try:
-        api = PlatformClient(platform)
+        api = ReferenceClient(platform)
         assert api.allocate("user1", 5000).status_code == 201
         response, events = stream_in_flight(api)
         stopper = threading.Thread(target=platform.stop)
@@ -96,7 +96,7 @@ def test_stopping_the_platform_ends_a_stream_in_flight_with_an_error_event():
 def test_sigterm_to_served_workers_ends_streams_with_an_error_event_and_no_traceback(tmp_path):
     # The other services run in-process; the chat service under test is `serve` with two uvicorn workers.
     with start_platform(PlatformSettings(data_dir=tmp_path / "data", **FAST)) as platform:
-        api = PlatformClient(platform)
+        api = ReferenceClient(platform)
         assert api.allocate("user1", 5000).status_code == 201
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -115,10 +115,13 @@ def test_sigterm_to_served_workers_ends_streams_with_an_error_event_and_no_trace
         with log.open("w") as output:
             process = subprocess.Popen(
                 [sys.executable, "-m", "reference_services.serve", "chat", "--workers", "2", "--port", str(port)],
-                cwd=REPOSITORY, env=environment, stdout=output, stderr=subprocess.STDOUT,
+                cwd=REPOSITORY,
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
             )
         try:
-            served = PlatformClient(platform, chat_url=f"http://127.0.0.1:{port}")
+            served = ReferenceClient(platform, chat_url=f"http://127.0.0.1:{port}")
 
             def healthy() -> bool:
                 try:
@@ -126,7 +129,7 @@ def test_sigterm_to_served_workers_ends_streams_with_an_error_event_and_no_trace
                 except OSError:
                     return False
 
-            poll_until(healthy, timeout=30)
+            eventually(healthy, deadline_s=30)
             streams = [stream_in_flight(served) for _ in range(2)]
             process.send_signal(signal.SIGTERM)
             for response, events in streams:

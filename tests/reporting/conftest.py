@@ -1,4 +1,5 @@
 """Runs behave with the Allure formatter on a throwaway feature and reads what it wrote."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,8 @@ from typing import Any
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
+# The repository, on the behave runs' path so that their steps import tests.reporting.reporting_samples.
+REPOSITORY = Path(__file__).resolve().parents[2]
 BEHAVE_TIMEOUT_S = 60
 
 
@@ -54,7 +56,7 @@ def run_behave(tmp_path):
         completed = subprocess.run(
             [sys.executable, "-m", "behave", *formatter, "-f", "plain", "--no-capture", "features"],
             cwd=tmp_path,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])},
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPOSITORY), os.environ.get("PYTHONPATH", "")])},
             capture_output=True,
             text=True,
             timeout=BEHAVE_TIMEOUT_S,

@@ -1,4 +1,5 @@
 """Exchanges full of secrets, for the reporting tests (imported by the tests and by the behave runs they start)."""
+
 from __future__ import annotations
 
 import json
@@ -23,11 +24,13 @@ def login_exchange() -> Exchange:
         request_headers={"Content-Type": "application/json"},
         request_body=json.dumps({"username": "user1", "password": PASSWORD}),
         response_headers={"Content-Type": "application/json", "Set-Cookie": f"refresh={REFRESH_TOKEN}; HttpOnly"},
-        response_body=json.dumps({
-            "accessToken": ACCESS_TOKEN,
-            "refreshToken": REFRESH_TOKEN,
-            "user": {"id": "3", "username": "user1", "role": "enduser"},
-        }),
+        response_body=json.dumps(
+            {
+                "accessToken": ACCESS_TOKEN,
+                "refreshToken": REFRESH_TOKEN,
+                "user": {"id": "3", "username": "user1", "role": "enduser"},
+            }
+        ),
     )
 
 

@@ -1,4 +1,5 @@
 """allure.dynamic.* lands in the results, from hooks and steps, for scenarios inside Rules too."""
+
 from chat_acceptance.reporting import allure_dynamic
 
 FEATURE = """
@@ -81,7 +82,11 @@ def test_without_the_allure_formatter_install_does_nothing(run_behave):
     assert allure_dynamic.install() is False
     assert allure_dynamic.current_test() is None
 
-    run = run_behave(feature=FEATURE, steps=STEPS, environment=ENVIRONMENT.replace(
-        "assert allure_dynamic.install()", "assert not allure_dynamic.install()"), allure=False)
+    run = run_behave(
+        feature=FEATURE,
+        steps=STEPS,
+        environment=ENVIRONMENT.replace("assert allure_dynamic.install()", "assert not allure_dynamic.install()"),
+        allure=False,
+    )
 
     assert run.returncode == 0, run.output

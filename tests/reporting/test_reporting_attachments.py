@@ -1,5 +1,8 @@
 """Exchanges become readable attachments without a single secret in them."""
-from reporting_samples import (
+
+from chat_acceptance.redaction import Redactor
+from chat_acceptance.reporting import attachments
+from tests.reporting.reporting_samples import (
     ACCESS_TOKEN,
     PASSWORD,
     SECRETS,
@@ -7,9 +10,6 @@ from reporting_samples import (
     login_exchange,
     stream_exchange,
 )
-
-from chat_acceptance.redaction import Redactor
-from chat_acceptance.reporting import attachments
 
 
 def assert_no_secret(text):
@@ -64,8 +64,8 @@ def test_without_allure_attaching_is_a_no_op():
 
 STEPS = """
     from behave import then, when
-    from reporting_samples import login_exchange, stream_exchange
     from chat_acceptance.reporting import attachments
+    from tests.reporting.reporting_samples import login_exchange, stream_exchange
     from chat_acceptance.redaction import Redactor
 
     @when("user1 logs in and streams a reply")

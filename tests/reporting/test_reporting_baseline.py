@@ -1,4 +1,5 @@
 """chat_acceptance.reporting.baseline: identities, the comparison rule and the command line, without behave."""
+
 from __future__ import annotations
 
 import json
@@ -89,18 +90,31 @@ def test_a_run_the_health_watcher_stopped_is_never_recorded(tmp_path, capsys):
     outcomes_dir.mkdir()
     stopped = {"status": "failed", "reason": "the run stopped: the chat service stalled (3 streams in a row ...)"}
     defect = {"status": "failed", "reason": "expected the request to be refused as not found (404), but ..."}
-    (outcomes_dir / "outcomes-1.json").write_text(json.dumps({"aborted": False, "scenarios": {"a": defect, "b": stopped}}))
+    (outcomes_dir / "outcomes-1.json").write_text(
+        json.dumps({"aborted": False, "scenarios": {"a": defect, "b": stopped}})
+    )
     status = baseline.main(["record", "--outcomes", str(outcomes_dir), "--baseline", str(tmp_path / "b.json")])
     assert status == 1 and not (tmp_path / "b.json").exists()
     assert "a stopped run is never a known defect" in capsys.readouterr().out
 
 
 def test_the_recorded_reason_is_the_first_line_of_the_failure_only():
-    step = SimpleNamespace(status="failed", name="x", keyword="Then",
-                           error_message="ASSERT FAILED: expected a thing, but another\nvalue sent: 'abc-123'")
-    failing = SimpleNamespace(name="s", filename="features/f.feature", _row=None, all_steps=[step],
-                              status=SimpleNamespace(name="failed"), location="features/f.feature:3",
-                              effective_tags=["critical"], error_message=None)
+    step = SimpleNamespace(
+        status="failed",
+        name="x",
+        keyword="Then",
+        error_message="ASSERT FAILED: expected a thing, but another\nvalue sent: 'abc-123'",
+    )
+    failing = SimpleNamespace(
+        name="s",
+        filename="features/f.feature",
+        _row=None,
+        all_steps=[step],
+        status=SimpleNamespace(name="failed"),
+        location="features/f.feature:3",
+        effective_tags=["critical"],
+        error_message=None,
+    )
     recorder = baseline.OutcomeRecorder("unused", None)
     recorder.record(failing)
     assert recorder.outcomes["f.feature: s"]["reason"] == "expected a thing, but another"

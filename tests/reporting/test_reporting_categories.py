@@ -3,6 +3,7 @@
 Allure 2 full-matches a messageRegex (Java String.matches); Allure 3 searches it (JavaScript RegExp.test).
 Both are checked; the regexes use only syntax the three engines share. The first matching category wins.
 """
+
 import json
 import re
 
@@ -16,6 +17,7 @@ from chat_acceptance.transport.run_health import PlatformUnhealthy
 from chat_acceptance.transport.sse import Ending, StreamEvent, StreamResult
 
 CATEGORIES = json.loads(CATEGORIES_FILE.read_text())
+
 
 def failure_of(matcher, item) -> str:
     """The message allure-behave records when the suite's own matcher fails on `item`."""
@@ -37,7 +39,10 @@ def stream(ending: Ending, header: str | None = "stream-1-ab", names=("chunk", "
 
 OK = '{"message": "Stream response saved"}'
 VIOLATION = ContractViolation(
-    "POST /api/chat/sessions/{sessionId}/update-stream", 'must be integer, got "12"', status=200, location="$.tokensUsed"
+    "POST /api/chat/sessions/{sessionId}/update-stream",
+    'must be integer, got "12"',
+    status=200,
+    location="$.tokensUsed",
 )
 UNAVAILABLE = PlatformUnavailable("chat service at http://127.0.0.1:3002 is unavailable: connection refused (GET /)")
 STALLED = PlatformUnhealthy(
@@ -48,8 +53,11 @@ SETUP = "the suite's set-up failed: auth service at http://127.0.0.1:9 is unavai
 # (status, message as allure-behave records it, expected category): the suite's real failure messages first.
 CASES = [
     ("failed", failure_of(matchers.is_rejected_as_mismatch(), answer(200, OK)), "Wrong streaming ID accepted"),
-    ("failed", failure_of(matchers.carries_streaming_session_id(), stream(Ending.DONE, header=None)),
-     "Streaming session ID not issued"),
+    (
+        "failed",
+        failure_of(matchers.carries_streaming_session_id(), stream(Ending.DONE, header=None)),
+        "Streaming session ID not issued",
+    ),
     ("failed", failure_of(matchers.is_complete_stream(), stream(Ending.CLOSED_EARLY)), "Stream broken or timed out"),
     ("failed", failure_of(matchers.is_complete_stream(), stream(Ending.STALLED)), "Stream broken or timed out"),
     ("failed", failure_of(matchers.is_refused(401, "unauthenticated"), answer(200, OK)), "Access control broken"),
@@ -61,11 +69,17 @@ CASES = [
     ("failed", f"AssertionError: {VIOLATION.stable_line} (+1 more findings in the report)\n", "Contract violation"),
     ("failed", f"AssertionError: {STALLED}\n", "Run stopped: platform stalled or throttled"),
     ("failed", f"AssertionError: {SETUP}\n", "Suite set-up failed"),
-    ("failed", "chat_acceptance.contract.violation.ContractViolation: Contract violation: created_at missing\n",
-     "Contract violation"),
+    (
+        "failed",
+        "chat_acceptance.contract.violation.ContractViolation: Contract violation: created_at missing\n",
+        "Contract violation",
+    ),
     ("failed", f"chat_acceptance.transport.exchange.PlatformUnavailable: {UNAVAILABLE}\n", "Service unavailable"),
-    ("failed", "AssertionError: expected Carol's balance to grow by exactly 750 credits, it grew by 0\n",
-     "Product errors"),
+    (
+        "failed",
+        "AssertionError: expected Carol's balance to grow by exactly 750 credits, it grew by 0\n",
+        "Product errors",
+    ),
     ("broken", "KeyError: 'sessionId'\n", "Test errors"),
 ]
 
@@ -80,12 +94,16 @@ def category(status, message, matches):
     return None
 
 
-@pytest.mark.parametrize(("status", "message", "expected"), CASES, ids=[case[2] + f" {i}" for i, case in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("status", "message", "expected"), CASES, ids=[case[2] + f" {i}" for i, case in enumerate(CASES)]
+)
 def test_allure_2_full_match(status, message, expected):
     assert category(status, message, lambda regex, text: re.fullmatch(regex, text) is not None) == expected
 
 
-@pytest.mark.parametrize(("status", "message", "expected"), CASES, ids=[case[2] + f" {i}" for i, case in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("status", "message", "expected"), CASES, ids=[case[2] + f" {i}" for i, case in enumerate(CASES)]
+)
 def test_allure_3_search(status, message, expected):
     assert category(status, message, lambda regex, text: re.search(regex, text) is not None) == expected
 
@@ -106,13 +124,24 @@ def test_every_failure_message_is_one_line(message):
 
 def test_the_same_defect_reads_the_same_in_every_run():
     """Two runs differ in their IDs, bodies and timings; the verdict's words do not."""
-    first = ApiResponse("POST /api/chat/sessions/{sessionId}/update-stream", 200, {}, '{"sessionId": "ses-1", "tokensUsed": 3}')
-    second = ApiResponse("POST /api/chat/sessions/{sessionId}/update-stream", 200, {}, '{"sessionId": "ses-2", "tokensUsed": 9}')
-    assert failure_of(matchers.is_rejected_as_mismatch(), first) == failure_of(matchers.is_rejected_as_mismatch(), second)
+    first = ApiResponse(
+        "POST /api/chat/sessions/{sessionId}/update-stream", 200, {}, '{"sessionId": "ses-1", "tokensUsed": 3}'
+    )
+    second = ApiResponse(
+        "POST /api/chat/sessions/{sessionId}/update-stream", 200, {}, '{"sessionId": "ses-2", "tokensUsed": 9}'
+    )
+    assert failure_of(matchers.is_rejected_as_mismatch(), first) == failure_of(
+        matchers.is_rejected_as_mismatch(), second
+    )
     slow = StreamResult(200, {}, "stream-1-aa", (StreamEvent("chunk", '{"text": "a"}', 0.2),), Ending.STALLED, 10.4)
-    slower = StreamResult(200, {}, "stream-2-bb", (StreamEvent("chunk", '{"text": "b"}', 0.9),) * 2, Ending.STALLED, 10.9)
+    slower = StreamResult(
+        200, {}, "stream-2-bb", (StreamEvent("chunk", '{"text": "b"}', 0.9),) * 2, Ending.STALLED, 10.9
+    )
     assert failure_of(matchers.is_complete_stream(), slow) == failure_of(matchers.is_complete_stream(), slower)
     other = ContractViolation(
-        "POST /api/chat/sessions/{sessionId}/update-stream", 'must be integer, got "31"', status=200, location="$.tokensUsed"
+        "POST /api/chat/sessions/{sessionId}/update-stream",
+        'must be integer, got "31"',
+        status=200,
+        location="$.tokensUsed",
     )
     assert VIOLATION.stable_line == other.stable_line and str(VIOLATION) != str(other)

@@ -1,4 +1,5 @@
 """chat_acceptance.reporting.console: pretty on a terminal, compact elsewhere; the closing summary's content."""
+
 import io
 
 from behave.configuration import Configuration
@@ -66,8 +67,9 @@ def _failed_feature():
 def test_the_summary_ends_with_the_failures_and_their_one_line_reasons_then_the_notes():
     feature = _failed_feature()
     printed = io.StringIO()
-    summary = RunSummary(Config(), notes=[lambda: None, lambda: "contract checks: 3 responses and 2 stream events"],
-                         stream=printed)
+    summary = RunSummary(
+        Config(), notes=[lambda: None, lambda: "contract checks: 3 responses and 2 stream events"], stream=printed
+    )
     summary.feature(feature)
     summary.end()
 
@@ -131,8 +133,9 @@ def test_junit_says_why_a_scenario_was_not_checked(tmp_path):
 
     from chat_acceptance.reporting.junit import ReasonedJUnitReporter, use_reasoned_junit
 
-    config = Configuration(command_args=["--junit", f"--junit-directory={tmp_path}", "--show-skipped"],
-                           load_config=False)
+    config = Configuration(
+        command_args=["--junit", f"--junit-directory={tmp_path}", "--show-skipped"], load_config=False
+    )
     config.base_dir = str(tmp_path)  # what behave sets once it has found the features
     use_reasoned_junit(config)
     reporter = next(reporter for reporter in config.reporters if isinstance(reporter, JUnitReporter))

@@ -1,5 +1,6 @@
 """chat_acceptance.reporting.findings: failing scenarios grouped by headline into findings, worst first, and the
 reports made of them (console lines, reports/findings.md, Allure categories)."""
+
 import json
 import re
 
@@ -13,9 +14,15 @@ ROUTES = ["GET /api/models", "GET /api/chat/sessions", "POST /api/credits/alloca
 
 def token_matrix_rows():
     # One defect (403 instead of 401 for a token that fails verification) failing a row per route.
-    return [Failure(f"Alice cannot do {number} with a forged token", f"features/security.feature:{131 + number}",
-                    R401.format(route), ("critical", "behaviour.forged_token_refused")) for number, route in
-            enumerate(ROUTES)]
+    return [
+        Failure(
+            f"Alice cannot do {number} with a forged token",
+            f"features/security.feature:{131 + number}",
+            R401.format(route),
+            ("critical", "behaviour.forged_token_refused"),
+        )
+        for number, route in enumerate(ROUTES)
+    ]
 
 
 def test_one_defect_failing_many_rows_is_one_finding_with_its_routes_and_an_example():
@@ -26,8 +33,9 @@ def test_one_defect_failing_many_rows_is_one_finding_with_its_routes_and_an_exam
 
 
 def test_findings_come_worst_first_run_stopped_then_severity_then_shape_then_count():
-    shape = Failure("s", "f:1", "Contract violation: GET /api/models → 401: $.message is required but missing",
-                    ("blocker",))
+    shape = Failure(
+        "s", "f:1", "Contract violation: GET /api/models → 401: $.message is required but missing", ("blocker",)
+    )
     normal = Failure("n", "f:2", "expected at least one available model, but none of the 1 listed is", ("normal",))
     blocker = Failure("b", "f:3", "Wrong streaming ID accepted: a near miss of family 'shortened' (...)", ("blocker",))
     stopped = Failure("x", "f:4", "the run stopped: the chat service stalled", ("normal",))
@@ -46,8 +54,12 @@ def test_among_equals_more_scenarios_come_first_and_the_order_repeats():
 
 def test_a_per_scenario_count_of_more_findings_does_not_split_a_finding():
     first = Failure("a", "f:1", "Contract violation: GET /api/models → 401: $.message is required but missing", ())
-    second = Failure("b", "f:2", first.headline.replace("GET /api/models", "GET /api/chat/sessions")
-                     + " (+2 more findings in the report)", ())
+    second = Failure(
+        "b",
+        "f:2",
+        first.headline.replace("GET /api/models", "GET /api/chat/sessions") + " (+2 more findings in the report)",
+        (),
+    )
     assert len(group([first, second])) == 1
 
 
@@ -70,7 +82,8 @@ def test_allure_gets_one_category_per_finding_matching_each_of_its_scenarios(tmp
     static_names = {category["name"] for category in json.loads(CATEGORIES_FILE.read_text())}
     per_finding = [category for category in written if category["name"] not in static_names]
     assert [category["name"] for category in per_finding] == [
-        "1. [critical] " + R401.format("<route>"), "2. [normal] " + other.headline
+        "1. [critical] " + R401.format("<route>"),
+        "2. [normal] " + other.headline,
     ]
     for failure in rows:  # as allure-behave records the message; Allure 2 full-matches it
         message = f"AssertionError: ASSERT FAILED: {failure.headline}\nthe values of this run"
@@ -80,6 +93,8 @@ def test_allure_gets_one_category_per_finding_matching_each_of_its_scenarios(tmp
 
 
 def test_failures_are_read_back_from_the_recorded_outcomes():
-    outcomes = {"f: b": {"status": "failed", "reason": "expected b", "name": "b", "location": "f:2", "tags": ["minor"]},
-                "f: a": {"status": "passed"}}
+    outcomes = {
+        "f: b": {"status": "failed", "reason": "expected b", "name": "b", "location": "f:2", "tags": ["minor"]},
+        "f: a": {"status": "passed"},
+    }
     assert findings.failures_from(outcomes) == [Failure("b", "f:2", "expected b", ("minor",))]

@@ -1,4 +1,5 @@
 """python -m chat_acceptance.reporting.html_report: one line, a report or a stated reason, never a hang."""
+
 import base64
 import json
 import re
@@ -14,8 +15,13 @@ needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is
 
 def write_result(results, name, status, message=None):
     result = {
-        "uuid": name, "name": name, "fullName": f"Reports: {name}", "historyId": name, "status": status,
-        "start": 1_700_000_000_000, "stop": 1_700_000_000_100,
+        "uuid": name,
+        "name": name,
+        "fullName": f"Reports: {name}",
+        "historyId": name,
+        "status": status,
+        "start": 1_700_000_000_000,
+        "stop": 1_700_000_000_100,
         "labels": [{"name": "feature", "value": "Reports"}],
     }
     if message:
@@ -28,7 +34,9 @@ def results(tmp_path):
     results = tmp_path / "allure-results"
     results.mkdir()
     write_result(results, "passes", "passed")
-    write_result(results, "refused", "failed", "AssertionError: expected the request to be refused as forbidden, got 200\n")
+    write_result(
+        results, "refused", "failed", "AssertionError: expected the request to be refused as forbidden, got 200\n"
+    )
     write_result(results, "down", "broken", "ServiceUnavailable: the chat service is unavailable\n")
     return results
 
@@ -65,7 +73,9 @@ def test_without_node_it_says_so_and_succeeds(results, tmp_path, monkeypatch, ca
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
 
     assert html_report.main(["--results", str(results), "--output", str(tmp_path / "report")]) == 0
-    assert capsys.readouterr().out == "HTML report skipped: Node.js is not installed (Allure 3 needs Node.js >= 20.19)\n"
+    assert (
+        capsys.readouterr().out == "HTML report skipped: Node.js is not installed (Allure 3 needs Node.js >= 20.19)\n"
+    )
 
 
 def test_with_an_old_node_it_says_so_and_succeeds(results, tmp_path, monkeypatch, capsys):
@@ -74,7 +84,8 @@ def test_with_an_old_node_it_says_so_and_succeeds(results, tmp_path, monkeypatch
 
     assert html_report.main(["--results", str(results), "--output", str(tmp_path / "report")]) == 0
     assert capsys.readouterr().out == (
-        "HTML report skipped: Node.js 18.19 is too old (Allure 3 needs Node.js >= 20.19)\n")
+        "HTML report skipped: Node.js 18.19 is too old (Allure 3 needs Node.js >= 20.19)\n"
+    )
 
 
 def test_without_results_generation_fails(tmp_path, capsys):
@@ -90,7 +101,8 @@ def test_a_failing_npm_ci_is_one_line(results, tmp_path, monkeypatch, capsys):
 
     assert html_report.main(["--results", str(results), "--output", str(tmp_path / "report")]) == 1
     assert capsys.readouterr().out == (
-        "HTML report not generated: npm ci failed with exit status 1: npm error network request failed\n")
+        "HTML report not generated: npm ci failed with exit status 1: npm error network request failed\n"
+    )
 
 
 def test_a_hanging_generation_is_cut_off(results, tmp_path, monkeypatch, capsys):

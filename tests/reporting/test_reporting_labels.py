@@ -1,6 +1,8 @@
 """apply_scenario_labels: epic, story, the Rule's tags, severity and contract links from tags."""
+
 import pytest
-from reporting_samples import LABELS_ENVIRONMENT, NOTHING_STEPS
+
+from tests.reporting.reporting_samples import LABELS_ENVIRONMENT, NOTHING_STEPS
 
 FEATURE = """
     @epic.Streaming_replies @core
@@ -85,9 +87,11 @@ def test_the_most_specific_severity_wins(run):
 
 
 def test_contract_tags_link_to_the_contract_section(run):
-    assert run.results()[IN_RULE]["links"] == [{
-        "type": "link",
-        "name": "contract: Confirming a streamed reply",
-        "url": "../../../shared/contract.md#confirming-a-streamed-reply",
-    }]
+    assert run.results()[IN_RULE]["links"] == [
+        {
+            "type": "link",
+            "name": "contract: Confirming a streamed reply",
+            "url": "../../../shared/contract.md#confirming-a-streamed-reply",
+        }
+    ]
     assert [link["name"] for link in run.results()[OUTLINE]["links"]] == ["contract: Streaming a reply"]

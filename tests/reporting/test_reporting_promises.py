@@ -1,11 +1,11 @@
 """The map of the contract in the reports: a label per promise on each scenario, and reports/promises.md."""
+
 import json
 from pathlib import Path
 
-from reporting_samples import LABELS_ENVIRONMENT, NOTHING_STEPS
-
 from chat_acceptance.contract_map import ContractMap, Promise, load
 from chat_acceptance.reporting import promise_table
+from tests.reporting.reporting_samples import LABELS_ENVIRONMENT, NOTHING_STEPS
 
 FEATURE = """
     Feature: Models
@@ -21,8 +21,11 @@ def test_each_scenario_carries_the_promises_it_checks_and_a_link_to_the_map(run_
     run = run_behave(feature=FEATURE, steps=STEPS, environment=ENVIRONMENT)
     assert run.returncode == 0, run.output
     assert [value for name, value in run.labels("models are listed") if name == "promise"] == ["models.200"]
-    assert {"name": "promises (Chat service): models.200", "type": "link",
-            "url": "../../contract/promises.yaml#chat-service"} in run.results()["models are listed"]["links"]
+    assert {
+        "name": "promises (Chat service): models.200",
+        "type": "link",
+        "url": "../../contract/promises.yaml#chat-service",
+    } in run.results()["models are listed"]["links"]
 
 
 def _result(folder, name, status, *tags):
@@ -30,12 +33,14 @@ def _result(folder, name, status, *tags):
     (folder / f"{name}-result.json").write_text(json.dumps({"name": name, "status": status, "labels": labels}))
 
 
-MAP = ContractMap((
-    Promise("a.one", "q1", ("behaviour.a", "behaviour.b"), words="first"),
-    Promise("a.two", "q2", ("behaviour.c",), words="second"),
-    Promise("a.three", "q3", (), reason="needs the secret", words="third"),
-    Promise("a.four", "q4", ("behaviour.d",), words="fourth"),
-))
+MAP = ContractMap(
+    (
+        Promise("a.one", "q1", ("behaviour.a", "behaviour.b"), words="first"),
+        Promise("a.two", "q2", ("behaviour.c",), words="second"),
+        Promise("a.three", "q3", (), reason="needs the secret", words="third"),
+        Promise("a.four", "q4", ("behaviour.d",), words="fourth"),
+    )
+)
 
 
 def test_a_promise_fails_when_one_of_its_scenarios_failed(tmp_path):
@@ -43,7 +48,11 @@ def test_a_promise_fails_when_one_of_its_scenarios_failed(tmp_path):
     _result(tmp_path, "s2", "failed", "behaviour.b", "critical")
     _result(tmp_path, "s3", "passed", "behaviour.c")
     _result(tmp_path, "s4", "skipped", "behaviour.c")
-    rows = {line.split("|")[1].strip(): line for line in promise_table.table(MAP, promise_table.verdicts_by_tag(tmp_path)).splitlines() if line.startswith("| `")}
+    rows = {
+        line.split("|")[1].strip(): line
+        for line in promise_table.table(MAP, promise_table.verdicts_by_tag(tmp_path)).splitlines()
+        if line.startswith("| `")
+    }
     assert "FAILED (2 run)" in rows["`a.one`"]
     assert "passed (2 run)" in rows["`a.two`"]
     assert "no scenario: needs the secret" in rows["`a.three`"]
@@ -81,14 +90,18 @@ def test_a_promise_whose_scenario_could_not_be_checked_is_not_checked_with_the_r
     _result(tmp_path, "s1", "passed", "behaviour.a")
     _result(tmp_path, "s2", "passed", "behaviour.c")
     reason = {"name": "not_checked", "value": "NOT CHECKED: Carol still has 66 credits after 2 replies"}
-    (tmp_path / "s3-result.json").write_text(json.dumps(
-        {"name": "s3", "status": "skipped", "labels": [{"name": "tag", "value": "behaviour.c"}, reason]}
-    ))
+    (tmp_path / "s3-result.json").write_text(
+        json.dumps({"name": "s3", "status": "skipped", "labels": [{"name": "tag", "value": "behaviour.c"}, reason]})
+    )
     _result(tmp_path, "s4", "failed", "behaviour.d")
     _result(tmp_path, "s5", "skipped", "behaviour.d")
-    (tmp_path / "s6-result.json").write_text(json.dumps(
-        {"name": "s6", "status": "skipped", "labels": [{"name": "tag", "value": "behaviour.d"}, reason]}
-    ))
-    rows = {line.split("|")[1].strip(): line for line in promise_table.table(MAP, promise_table.verdicts_by_tag(tmp_path)).splitlines() if line.startswith("| `")}
+    (tmp_path / "s6-result.json").write_text(
+        json.dumps({"name": "s6", "status": "skipped", "labels": [{"name": "tag", "value": "behaviour.d"}, reason]})
+    )
+    rows = {
+        line.split("|")[1].strip(): line
+        for line in promise_table.table(MAP, promise_table.verdicts_by_tag(tmp_path)).splitlines()
+        if line.startswith("| `")
+    }
     assert "| NOT CHECKED (Carol still has 66 credits after 2 replies) (2 run) |" in rows["`a.two`"]
     assert "FAILED (3 run)" in rows["`a.four`"]  # a failure still wins

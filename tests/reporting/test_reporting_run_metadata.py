@@ -1,10 +1,10 @@
 """write_run_metadata writes what Allure shows about the run, without secrets."""
-import json
 
-from reporting_samples import ACCESS_TOKEN, PASSWORD
+import json
 
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.reporting import run_metadata
+from tests.reporting.reporting_samples import ACCESS_TOKEN, PASSWORD
 
 
 def test_writes_environment_executor_and_categories(tmp_path):
@@ -33,8 +33,9 @@ def test_writes_environment_executor_and_categories(tmp_path):
 
 
 def test_secrets_the_redactor_knows_are_hidden_under_any_key(tmp_path):
-    run_metadata.write_run_metadata(tmp_path, environment={"users": f"user1:{PASSWORD}"}, executor={},
-                                 redactor=Redactor([PASSWORD]))
+    run_metadata.write_run_metadata(
+        tmp_path, environment={"users": f"user1:{PASSWORD}"}, executor={}, redactor=Redactor([PASSWORD])
+    )
 
     assert PASSWORD not in (tmp_path / "environment.properties").read_text()
 
@@ -47,14 +48,16 @@ def test_without_an_executor_the_process_environment_decides(tmp_path, monkeypat
 
 
 def test_executor_on_github_actions():
-    executor = run_metadata.executor_from({
-        "CI": "true",
-        "GITHUB_RUN_ID": "123456",
-        "GITHUB_RUN_NUMBER": "17",
-        "GITHUB_WORKFLOW": "acceptance",
-        "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_REPOSITORY": "acme/chat-acceptance",
-    })
+    executor = run_metadata.executor_from(
+        {
+            "CI": "true",
+            "GITHUB_RUN_ID": "123456",
+            "GITHUB_RUN_NUMBER": "17",
+            "GITHUB_WORKFLOW": "acceptance",
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_REPOSITORY": "acme/chat-acceptance",
+        }
+    )
 
     assert executor == {
         "name": "GitHub Actions",
@@ -69,8 +72,13 @@ def test_executor_on_github_actions():
 def test_executor_on_another_ci():
     executor = run_metadata.executor_from({"BUILD_URL": "https://ci.example/job/7/", "BUILD_NUMBER": "7"})
 
-    assert executor == {"name": "CI", "type": "ci", "buildOrder": 7, "buildName": "build #7",
-                        "buildUrl": "https://ci.example/job/7/"}
+    assert executor == {
+        "name": "CI",
+        "type": "ci",
+        "buildOrder": 7,
+        "buildName": "build #7",
+        "buildUrl": "https://ci.example/job/7/",
+    }
 
 
 def test_executor_elsewhere_is_local():
