@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import base64
 import json
+from types import SimpleNamespace
 
 import pytest
 
 from chat_acceptance.actors.people import sign_in
 from chat_acceptance.attacks.forgery import claims_of
 from chat_acceptance.checks.expectations import is_signed_in_as
-from chat_acceptance.config import Account
+from chat_acceptance.config.suite_config import Account
 from chat_acceptance.redaction import Redactor
-from chat_acceptance.transport.client import ApiResponse, HttpTransport, PlatformClient, Timeouts
+from chat_acceptance.transport.client import PlatformClient
+from chat_acceptance.transport.exchange import ApiResponse
+from chat_acceptance.transport.http_transport import HttpTransport, Timeouts
 from tests.library.scripted_server import json_reply
 
 
@@ -52,4 +55,10 @@ def test_a_token_without_readable_claims_signs_in_and_never_expires(server, toke
 @pytest.mark.parametrize("token", [NO_OBJECT, NO_JSON])
 def test_a_token_without_readable_claims_fails_the_sign_in_check_in_words(token):
     with pytest.raises(AssertionError, match=r"expected 'alice' to be signed in as enduser, but the access token's"):
-        is_signed_in_as(_login_answer(token), Account("alice", "pw"), "enduser")
+        is_signed_in_as(_world_answered(_login_answer(token)), "Alice", "enduser")
+
+
+def _world_answered(answer):
+    """A scenario's world whose last answer is `answer`, with Alice configured as 'alice'."""
+    suite = SimpleNamespace(configured_account=lambda name: Account("alice", "pw"))
+    return SimpleNamespace(suite=suite, the_answer=lambda: answer)
