@@ -509,8 +509,7 @@ _ALL = (
         "the sign-in answer's user.role is always enduser, whatever the account's role",
         "sign_in_names_the_user",
         scenario="the administrator signs in and is told who she is",
-        headline="expected 'admin' to be signed in as admin, but the answer's user is 'admin' with role "
-        "'enduser'",
+        headline="expected 'admin' to be signed in as admin, but the answer's user is 'admin' with role 'enduser'",
     ),
     _defect(
         "models_open",

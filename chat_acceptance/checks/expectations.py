@@ -444,8 +444,10 @@ def carol_gone(world: World) -> None:
         )
     # Accounting too must no longer know her (it checks users with auth; a cache must not outlive a deletion).
     administrator, carol_id = world.person("the administrator"), world.person("Carol").user_id
-    for what, answer in (("credits for her", administrator.allocate(carol_id, 1)),
-                         ("her balance", administrator.balance_of(carol_id))):
+    for what, answer in (
+        ("credits for her", administrator.allocate(carol_id, 1)),
+        ("her balance", administrator.balance_of(carol_id)),
+    ):
         if answer.status != 404:
             raise AssertionError(
                 f"expected accounting to answer 404 for {what} once her account is deleted, but {answer.request} "

@@ -6,6 +6,7 @@ Each kind of token, request and action is a named object here; features/steps/vo
 the features use. Routes are named as the contract writes them, so that tests/contract/test_promise_map.py can hold
 the features' Examples tables and contract/promises.yaml in step.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -102,8 +103,12 @@ def _new_account(world: World) -> Account:
 def _create_user_with(world: World, name: str, token: str | None, headers: dict[str, str]) -> ApiResponse:
     account = _new_account(world)
     answer = world.suite.platform.auth.create_user(
-        token, username=account.username, email=world.suite.config.new_email(account.username), password=account.password,
-        role="enduser", headers=headers,
+        token,
+        username=account.username,
+        email=world.suite.config.new_email(account.username),
+        password=account.password,
+        role="enduser",
+        headers=headers,
     )
     world.remove_user_if_created(answer, account.username)
     return answer
@@ -181,9 +186,7 @@ TOKEN_ROUTES: tuple[TokenRoute, ...] = (
             token, _her_conversation(world, name), "Is anybody there?", headers=headers
         ),
     ),
-    TokenRoute(
-        "POST /api/chat/sessions/{sessionId}/update-stream", _confirm_with
-    ),
+    TokenRoute("POST /api/chat/sessions/{sessionId}/update-stream", _confirm_with),
 )
 
 
@@ -229,20 +232,28 @@ def _try_to_create_user(world: World, person: Person) -> ApiResponse:
 
 CREATE_A_USER = GuardedAction("POST /api/admin/users", 201, _try_to_create_user, expectations.account_created)
 DELETE_CAROL = GuardedAction(
-    "DELETE /api/admin/users/{userId}", 200,
-    lambda world, person: person.delete_user(world.person("Carol").user_id), expectations.carol_gone,
+    "DELETE /api/admin/users/{userId}",
+    200,
+    lambda world, person: person.delete_user(world.person("Carol").user_id),
+    expectations.carol_gone,
 )
 GIVE_CAROL_CREDITS = GuardedAction(
-    "POST /api/credits/allocate", 201,
-    lambda world, person: person.allocate(world.person("Carol").user_id, 1000), expectations.carol_richer_by(1000),
+    "POST /api/credits/allocate",
+    201,
+    lambda world, person: person.allocate(world.person("Carol").user_id, 1000),
+    expectations.carol_richer_by(1000),
 )
 GIVE_HERSELF_CREDITS = GuardedAction(
-    "POST /api/credits/allocate", 201, lambda world, person: person.allocate(person.user_id, 1000),
+    "POST /api/credits/allocate",
+    201,
+    lambda world, person: person.allocate(person.user_id, 1000),
     expectations.carol_richer_by(1000),
 )
 LOOK_AT_CAROL_BALANCE = GuardedAction(
-    "GET /api/credits/balance/{userId}", 200,
-    lambda world, person: person.balance_of(world.person("Carol").user_id), expectations.shows_carol_balance,
+    "GET /api/credits/balance/{userId}",
+    200,
+    lambda world, person: person.balance_of(world.person("Carol").user_id),
+    expectations.shows_carol_balance,
 )
 
 
@@ -342,6 +353,7 @@ def confirm_counting(world: World, name: str, tokens_used: Any) -> ApiResponse:
 
 
 # -- malformed requests ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PostRoute:

@@ -1,4 +1,5 @@
 """Who may do what: tokens, roles, signing in, what a refusal leaves behind, browsers on other origins."""
+
 import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import then, when
 

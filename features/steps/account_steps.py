@@ -1,4 +1,5 @@
 """Accounts: duplicates, users who do not exist; questions and confirmations with invalid bodies."""
+
 import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import when
 

@@ -1,4 +1,5 @@
 """Confirming a streamed reply with a streaming session ID."""
+
 import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import then, when
 

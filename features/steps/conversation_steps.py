@@ -1,4 +1,5 @@
 """Conversations and streamed replies."""
+
 import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import given, then, when
 
@@ -51,7 +52,7 @@ def step_ask_in_that_conversation(context, name, question):
     context.world.answer = context.world.reply.stream
 
 
-@when("{name:Person} asks \"{question}\" in {owner:Person}'s conversation")
+@when('{name:Person} asks "{question}" in {owner:Person}\'s conversation')
 def step_ask_in_someone_elses_conversation(context, name, question, owner):
     context.world.answer = context.world.person(name).ask(context.world.conversation_of(owner), question)
 

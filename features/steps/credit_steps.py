@@ -1,4 +1,5 @@
 """Credits: allocations, balances and what replies cost."""
+
 import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import given, then, when
 

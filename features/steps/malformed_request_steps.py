@@ -1,4 +1,5 @@
 """Malformed requests."""
+
 import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import then, when
 

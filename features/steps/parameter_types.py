@@ -1,4 +1,5 @@
 """The step parameters' vocabulary: each type matches only the words the features use."""
+
 import json
 import re
 

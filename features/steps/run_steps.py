@@ -1,5 +1,6 @@
 """Steps the run adds by itself (features/environment.py): the set-up's own result, and the contract check that
 ends every scenario when contract checks are on."""
+
 from behave import then
 
 from chat_acceptance.checks import expectations as expect

@@ -1,5 +1,6 @@
 """contract/promises.yaml maps every promise of the contract to the scenarios that check it, and stays in step
 with the contract and with the features' Examples tables."""
+
 import importlib.util
 import re
 from pathlib import Path
@@ -191,8 +192,10 @@ def test_every_guarded_route_is_refused_to_every_role_it_is_not_reserved_to_and_
 def test_every_near_miss_family_has_business_words_for_the_feature():
     families = set(VOCABULARY.NEAR_MISSES.values())
     assert {family.name for family in families} == set(FAMILIES), "near-miss families the features cannot name"
-    assert all(not any(word in described.lower() for word in ("sql", "json", "header", "regex"))
-               for described in VOCABULARY.NEAR_MISSES)
+    assert all(
+        not any(word in described.lower() for word in ("sql", "json", "header", "regex"))
+        for described in VOCABULARY.NEAR_MISSES
+    )
 
 
 def test_every_token_route_of_the_library_has_words_in_the_features():

@@ -1,4 +1,5 @@
 """chat_acceptance.transport (http_transport, client): the HTTP transport against a scripted server."""
+
 from __future__ import annotations
 
 import json

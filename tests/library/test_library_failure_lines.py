@@ -215,8 +215,11 @@ MATCHER_LINES = [  # (matcher, its arguments, an item it refuses, how its failur
 
 
 def test_every_matcher_is_walked():
-    made = {name for name, value in vars(matchers).items()
-            if callable(value) and str(getattr(value, "__annotations__", {}).get("return")).startswith("BaseMatcher[")}
+    made = {
+        name
+        for name, value in vars(matchers).items()
+        if callable(value) and str(getattr(value, "__annotations__", {}).get("return")).startswith("BaseMatcher[")
+    }
     assert made == {name for name, *_ in MATCHER_LINES}, "walk each new matcher in MATCHER_LINES"
 
 
