@@ -131,7 +131,7 @@ def before_all(context):
                 lambda: suite.leftovers.summary(suite.bank.granted_line()),
                 lambda: _throttled_line(context),
                 suite.retry_summary,
-                lambda: _contract_checks(transport.checker),
+                lambda: transport.checker.summary() if transport.checker else None,
                 lambda: _seed_note(config),
             ],
         )
@@ -335,15 +335,6 @@ def _findings_beside_failures(context) -> str | None:
     lines = [f"Contract findings beside failed scenarios ({len(found)}):"]
     lines += [f"  {name}\n      {finding}" for name, finding in found]
     return "\n".join(lines)
-
-
-def _contract_checks(checker) -> str | None:
-    if checker is None:
-        return None
-    return (
-        f"contract checks: {checker.responses_checked} responses and {checker.events_checked} stream events "
-        "validated against contract/openapi.yaml"
-    )
 
 
 def _seed_note(config: SuiteConfig) -> str:
