@@ -22,15 +22,15 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from chat_acceptance.attacks import leaks
-from chat_acceptance.checks.consequences import account_changes, as_pairs, describe_difference
+from chat_acceptance.checks.consequences import account_changes, as_pairs
 from chat_acceptance.checks.matchers import is_mismatch, tokens_reported
+from chat_acceptance.checks.snapshots import State, as_own, differences, is_own, read_side_by_side
 from chat_acceptance.transport.client import confirmation
 from chat_acceptance.transport.exchange import Exchange, route_of
 from chat_acceptance.transport.sse import MalformedStream
@@ -46,7 +46,6 @@ CORS = "cors"
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CONVERSATION = re.compile(r"^/api/chat/sessions/([^/]+)")
-_SNAPSHOT_WORKERS = 4
 
 
 class Finding(AssertionError):
@@ -82,16 +81,6 @@ def is_mismatch_answer(status: int | None, body: str | None) -> bool:
     return is_mismatch(status, message)
 
 
-@dataclass(frozen=True)
-class State:
-    """What a refusal must leave as it was, as read at one moment."""
-
-    chat: bool = False  # whether conversations and lists were read (only an attempt on the chat service needs them)
-    balances: dict[str, Any] = field(default_factory=dict)  # person -> totalCredits (or why unreadable)
-    listed: dict[str, Any] = field(default_factory=dict)  # person -> sorted (sessionId, title) pairs
-    conversations: dict[str, Any] = field(default_factory=dict)  # conversation -> (role, content) pairs
-
-
 class Invariants:
     def __init__(self, world: World, samples: leaks.IdSamples):
         self.world = world
@@ -118,7 +107,7 @@ class Invariants:
     def before_send(self, service: str, method: str, path: str) -> None:
         """Before an attempt (a request of a When step): the snapshot, unless the last one still holds. A Then
         step checks, it does not attempt."""
-        if _is_own() or self.phase != "when" or self._setting_up:
+        if is_own() or self.phase != "when" or self._setting_up:
             return
         if service == "auth":
             return  # the auth service keeps accounts: compared after a refusal by signing in, nothing to read before
@@ -132,7 +121,7 @@ class Invariants:
                 self._snapshot = self._read_state(chat, before=True)
 
     def observe(self, exchange: Exchange) -> None:
-        if _is_own() or exchange.status == 429:  # a 429 says nothing about the request: it is sent again as it was
+        if is_own() or exchange.status == 429:  # a 429 says nothing about the request: it is sent again as it was
             return
         path = urlsplit(exchange.url).path
         conversation = _conversation_of(path)
@@ -352,7 +341,7 @@ class Invariants:
         what = f"{route} answered {exchange.status}" + (f" ({count} refused requests)" if count > 1 else "")
         after = self._read_state(before.chat)
         self.refusals_compared += 1
-        changes = _differences(before, after)
+        changes = differences(before, after)
         if not changes and conversation is not None:
             changes += self._owner_cannot_confirm(conversation, before)
         if changes:
@@ -382,7 +371,7 @@ class Invariants:
         return before
 
     def _account_changes(self) -> list[str]:
-        with _as_own():
+        with as_own():
             return account_changes(self.world)
 
     def _owner_cannot_confirm(self, conversation: str, before: State) -> list[str]:
@@ -397,7 +386,7 @@ class Invariants:
             return []
         owner = self.world.people[owner_name]
         body = confirmation(replies[-1], issued, self.tokens_used.get(conversation, 0))
-        with _as_own():
+        with as_own():
             answer = owner.confirm_until_stored(conversation, issued, lambda: owner.confirm_body(conversation, body))
         if answer.status != 200:
             return [
@@ -443,7 +432,7 @@ class Invariants:
         state = State(chat)
         if not reads:
             return state
-        results = dict(zip(reads, _POOL.map(_read, reads.values()), strict=True))
+        results = dict(zip(reads, read_side_by_side(reads.values()), strict=True))
         for (part, key), value in results.items():
             getattr(state, part)[key] = value
         return state
@@ -457,59 +446,6 @@ class _Batch:
     snapshot_taken: bool = False
     refused: list[Exchange] = field(default_factory=list)
     changed: bool = False  # an accepted change inside the batch: the next attempt needs a new snapshot
-
-
-# The invariants' own requests (their reads, the owner's confirmation) are no attempts: marked per thread, in the
-# calling thread for a while and in the snapshot's reading threads for good.
-_OWN = threading.local()
-
-
-def _mark_own() -> None:
-    _OWN.active = True
-
-
-def _is_own() -> bool:
-    return getattr(_OWN, "active", False)
-
-
-@contextmanager
-def _as_own() -> Iterator[None]:
-    _OWN.active = True
-    try:
-        yield
-    finally:
-        _OWN.active = False
-
-
-_POOL = ThreadPoolExecutor(_SNAPSHOT_WORKERS, initializer=_mark_own, thread_name_prefix="invariants")
-
-
-def _read(read: Callable[[], Any]) -> Any:
-    try:
-        return read()
-    except AssertionError as problem:  # a read that fails is a state too: "unreadable", compared as such
-        return f"unreadable ({str(problem).splitlines()[0][:120]})"
-
-
-def _differences(before: State, after: State) -> list[str]:
-    changes = []
-    for name, was in before.balances.items():
-        now = after.balances.get(name)
-        if now != was:
-            changes.append(f"{name}'s balance went from {was} to {now}")
-    for name, was in before.listed.items():
-        now = after.listed.get(name)
-        if now != was:
-            changes.append(
-                f"{name}'s list of conversations changed: {len(was) if isinstance(was, tuple) else was} "
-                f"listed before, {len(now) if isinstance(now, tuple) else now} now"
-            )
-    for conversation, was in before.conversations.items():
-        now = after.conversations.get(conversation)
-        if now != was:
-            detail = describe_difference(was, now) if isinstance(was, tuple) and isinstance(now, tuple) else now
-            changes.append(f"a conversation changed: {detail}")
-    return changes
 
 
 def _conversation_of(path: str) -> str | None:

@@ -26,6 +26,7 @@ from chat_acceptance.config.suite_config import Account
 from chat_acceptance.reporting.attachments import NEAR_MISS_TIMING, attach_json, attach_text
 from chat_acceptance.transport.exchange import ApiResponse, Claims, Exchange
 from chat_acceptance.transport.sse import StreamResult
+from chat_acceptance.world import near_miss_trials
 from chat_acceptance.world.suite import PERSONAS, Suite
 
 
@@ -67,7 +68,7 @@ class World:
         # What the platform answered
         self.answer: ApiResponse | StreamResult | None = None  # what the platform answered to the scenario's action
         self.confirmations: list[ApiResponse] = []  # answers to confirming the same reply again and again
-        self.attempts: list[near_misses.Attempt] = []  # near misses tried, with the platform's answers
+        self.attempts: list[near_miss_trials.Attempt] = []  # near misses tried, with the platform's answers
         self.exchanges: list[Exchange] = []  # every exchange of the scenario, in order (the run records them)
         # Answers that broke the contract's shapes, in order; the scenario's last step reports them (behaviour first).
         self.contract_findings: list[AssertionError] = []
@@ -295,7 +296,7 @@ class World:
                 answers += person.confirm_repeatedly(reply, times - 1, pool=self.suite.pool)
         return answers
 
-    def try_near_misses(self, family: str) -> list[near_misses.Attempt]:
+    def try_near_misses(self, family: str) -> list[near_miss_trials.Attempt]:
         """Confirms the scenario's reply once with each near miss of its ID from `family`, each time with an
         attacker's text (numbered, so that a saved one says which attempt it was), a few at once and within the
         family's time budget, and attaches to the report every value sent and the answer, and how many were
@@ -307,7 +308,7 @@ class World:
             reply.streaming_session_id or "", family, run_seed=config.seed, limit=config.near_misses_per_family
         )
         with self.invariants.batch(), self.suite.platform.transport.delivered_here():  # exchanges: this step's
-            tried = near_misses.try_all(
+            tried = near_miss_trials.try_all(
                 candidates,
                 lambda value, number: person.confirm(reply, value, forgery.attacker_text(number)),
                 pool=self.suite.pool,
@@ -316,7 +317,7 @@ class World:
         self.attempts = tried.attempts
         attach_text(
             f"near misses tried: {family}",
-            near_misses.report(
+            near_miss_trials.report(
                 family,
                 tried,
                 run_seed=config.seed,
