@@ -367,7 +367,12 @@ Feature: Conversations, replies and credits are protected
       Then the browser may read the streaming session ID of the reply
 
     @behaviour.browsers_may_send_credentials @normal
-    Scenario: A web page on another origin may send an access token and a JSON question
-      Given Alice has started a conversation
-      When a browser on the chat web page asks whether it may send Alice's question there
+    Scenario Outline: A web page on another origin can <action>
+      When Alice's browser on the chat web page asks whether it may <action>
       Then the browser may send the Authorization and Content-Type headers
+
+      Examples: one request of each service
+        | action            |
+        | sign in           |
+        | check her balance |
+        | ask for a reply   |

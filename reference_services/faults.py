@@ -334,7 +334,7 @@ _ALL = (
         "cors_preflight_without_authorization",
         "CORS preflights allow Content-Type but not Authorization, so browsers cannot send the token",
         "browsers_may_send_credentials",
-        scenario="A web page on another origin may send an access token and a JSON question",
+        scenario="A web page on another origin can <action>",
         headline="expected the preflight to allow Authorization, Content-Type from the origin",
     ),
     # credits
@@ -927,6 +927,22 @@ _ALL = (
         "every_reply_charged",
         scenario="A later reply in the same conversation lowers the balance too",
         headline="expected Carol's balance to go down after the reply, but it did not",
+    ),
+    # red team, round 3 (credits, CORS)
+    _defect(
+        "cors_only_on_chat",
+        "only the chat service answers CORS: auth and accounting send no Access-Control-* headers, so a web page on "
+        "another origin can neither sign in nor read a balance",
+        "browsers_may_send_credentials",
+        scenario="A web page on another origin can <action>",
+        headline="expected the preflight to allow Authorization, Content-Type from the origin",
+    ),
+    # The contract gives tokensUsed no effect on credits and says only that the balance has gone down when the
+    # stream completes: settling the charge with the client's count breaks no written promise (docs/differences.md).
+    _legitimate(
+        "confirmation_refunds_client_count",
+        "update-stream settles the reply's charge with the client's tokensUsed: what the stream charged for tokens "
+        "the client does not count is refunded (so a client that confirms with tokensUsed 0 pays nothing)",
     ),
 )
 

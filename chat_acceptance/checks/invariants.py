@@ -64,6 +64,8 @@ def allowed_origin_problem(origin: str, headers: Any) -> str | None:
     credentials = (headers.get("Access-Control-Allow-Credentials") or "").strip().lower() == "true"
     if allowed == origin or allowed == "*" and not credentials:
         return None
+    if allowed is None:
+        return "there is no Access-Control-Allow-Origin"
     if allowed == "*":
         return "Access-Control-Allow-Origin is * while Access-Control-Allow-Credentials is true"
     return f"Access-Control-Allow-Origin is {allowed!r}"
@@ -295,9 +297,11 @@ class Invariants:
                 return
 
     def _check_allowed_origin(self, exchange: Exchange) -> None:
-        """Any answer to a request from a web page that allows an origin must allow the page's own."""
+        """Any answer to a request from a web page must allow the page's origin ("a request with an Origin header
+        ... gets CORS headers"), a missing Access-Control-Allow-Origin included. A 5xx is a failure of its own,
+        often a proxy's page without CORS headers: saying CORS about it would name the wrong defect."""
         origin = next((value for name, value in exchange.request_headers.items() if name.lower() == "origin"), None)
-        if origin is None or exchange.status is None or "Access-Control-Allow-Origin" not in exchange.response_headers:
+        if origin is None or exchange.status is None or exchange.status >= 500:
             return
         problem = allowed_origin_problem(origin, exchange.response_headers)
         if problem is not None:

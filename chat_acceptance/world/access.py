@@ -323,17 +323,36 @@ def ask_from_browser(world: World, name: str, question: str) -> StreamResult:
     return person.ask(person.start_conversation(), question, headers={"Origin": world.origin})
 
 
-def preflight_question(world: World, name: str) -> ApiResponse:
-    """The OPTIONS request a browser on the deployment's web page sends before posting `name`'s question with a
-    token and a JSON body."""
+@dataclass(frozen=True)
+class BrowserAction:
+    """What a web page on another origin may ask one of the services to do: the request its preflight announces."""
+
+    service: str  # "auth", "accounting" or "chat"
+    method: str
+    path: Callable[[World, str], str]  # for the person the page acts for
+
+
+# The contract's CORS promise holds for every service: one request of each.
+SIGN_IN = BrowserAction("auth", "POST", lambda world, name: "/api/auth/login")
+CHECK_BALANCE = BrowserAction("accounting", "GET", lambda world, name: "/api/credits/balance")
+ASK_FOR_A_REPLY = BrowserAction(
+    "chat",
+    "POST",
+    lambda world, name: session_path(world.person(name).start_conversation()) + "/stream",
+)
+
+
+def preflight(world: World, name: str, action: BrowserAction) -> ApiResponse:
+    """The OPTIONS request a browser on the deployment's web page sends before `action` for `name` with a token
+    and a JSON body."""
     world.origin = world.suite.config.browser_origin
     headers = {
         "Origin": world.origin,
-        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Method": action.method,
         "Access-Control-Request-Headers": "authorization, content-type",
     }
-    path = session_path(world.conversation_of(name)) + "/stream"
-    return world.suite.platform.chat.call("OPTIONS", path, headers=headers)
+    api: AuthApi | AccountingApi | ChatApi = getattr(world.suite.platform, action.service)
+    return api.call("OPTIONS", action.path(world, name), headers=headers)
 
 
 def ask_sending(world: World, name: str, message: Any) -> StreamResult:

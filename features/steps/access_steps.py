@@ -76,9 +76,9 @@ def step_browser_may_read_id(context):
     expect.exposes_streaming_session_id(context.world.answer, context.world.origin)
 
 
-@when("a browser on the chat web page asks whether it may send {name:Person}'s question there")
-def step_browser_preflight(context, name):
-    context.world.answer = access.preflight_question(context.world, name)
+@when("{name:Person}'s browser on the chat web page asks whether it may {action:BrowserAction}")
+def step_browser_preflight(context, name, action):
+    context.world.answer = access.preflight(context.world, name, action)
 
 
 @then("the browser may send the Authorization and Content-Type headers")

@@ -6,6 +6,7 @@ import re
 import parse
 from behave import register_type
 from vocabulary import (
+    BROWSER_ACTIONS,
     GUARDED_ACTIONS,
     MALFORMATIONS,
     NEAR_MISSES,
@@ -63,4 +64,5 @@ register_type(
     Identifier=_choice(["user id", "username"]),
     NearMisses=_meaning(NEAR_MISSES),
     JsonValue=json_value,
+    BrowserAction=_meaning(BROWSER_ACTIONS),
 )

@@ -84,5 +84,12 @@ MALFORMATIONS = {
     "a title that is not text": malformed.TITLE_NOT_TEXT,
 }
 
+# What a web page on another origin may ask a service to do: one request of each service.
+BROWSER_ACTIONS = {
+    "sign in": access.SIGN_IN,
+    "check her balance": access.CHECK_BALANCE,
+    "ask for a reply": access.ASK_FOR_A_REPLY,
+}
+
 # The near-miss families, by the words their reports use too.
 NEAR_MISSES = {family.described: family for family in FAMILIES.values()}

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query
 
 from reference_services.accounting.routes import CreditsDep
 from reference_services.accounting.schemas import ChargeRequest
-from reference_services.web.deps import FaultsDep, internal_service
+from reference_services.accounting.storage import new_allocation
+from reference_services.web.deps import FaultsDep, SettingsDep, internal_service
 
 router = APIRouter(prefix="/internal/credits", dependencies=[Depends(internal_service)], include_in_schema=False)
 
@@ -19,6 +20,13 @@ def balance(user_id: Annotated[str, Query(alias="userId")], credits: CreditsDep,
     if faults.on("spent_allocations_pass_credit_check"):
         return {"userId": user_id, "totalCredits": credits.allocated_unexpired(user_id)}
     return {"userId": user_id, "totalCredits": credits.balance(user_id)}
+
+
+@router.post("/refund")
+def refund(body: ChargeRequest, credits: CreditsDep, settings: SettingsDep) -> dict:
+    """Credits given back, as an allocation of their own (confirmation_refunds_client_count)."""
+    credits.allocate(new_allocation(body.user_id, body.credits, settings.default_expiry_days), "refund", "system")
+    return {"userId": body.user_id, "totalCredits": credits.balance(body.user_id)}
 
 
 @router.post("/charge")

@@ -14,3 +14,7 @@ class CreditsClient(InternalClient):
         """Returns the credits actually taken (never more than the balance)."""
         response = await self.call("POST", "/internal/credits/charge", json={"userId": user_id, "credits": credits})
         return int(response.json()["charged"])
+
+    async def refund(self, user_id: str, credits: int) -> None:
+        """Gives credits back (confirmation_refunds_client_count)."""
+        await self.call("POST", "/internal/credits/refund", json={"userId": user_id, "credits": credits})

@@ -246,6 +246,13 @@ def update_stream(
             refusal.headers[STREAMING_ID_HEADER] = session.streaming_session_id or ""
             return refusal
         raise ApiError(400, "streaming_id_mismatch")
+    if faults.on("confirmation_refunds_client_count"):  # settles the charge with the client's count of tokens
+        issued = str(body.streaming_session_id)
+        counted = replies.counted.get(issued, body.tokens_used)
+        replies.counted[issued] = body.tokens_used
+        settle = replies.credits.charge if body.tokens_used > counted else replies.credits.refund
+        if body.tokens_used != counted:
+            anyio.from_thread.run(settle, caller.id, abs(body.tokens_used - counted) * replies.credits_per_token)
     if not (faults.on("confirmation_not_saved") or faults.on("reply_not_saved")):
         chats.confirm_reply(session.id, body.complete_response, first_reply=faults.on("confirm_edits_first_reply"))
     tokens_used = str(body.tokens_used) if faults.on("tokens_used_as_string") else body.tokens_used

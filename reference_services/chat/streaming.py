@@ -85,6 +85,7 @@ class ReplyStreamer:
         self.wording = wording
         self.credits_per_token = credits_per_token
         self.shutting_down = shutting_down  # set by the server's protocol when a graceful shutdown begins
+        self.counted: dict[str, int] = {}  # confirmation_refunds_client_count: streaming session ID -> tokens charged
 
     def price(self, tokens_used: int, reply: str) -> int:
         """What a reply costs: its tokens at the platform's rate, or (expensive_model) a credit per two characters."""
@@ -172,6 +173,8 @@ class ReplyStreamer:
                 if faults.on("charge_keyed_by_session") and not await self._first_reply(session.id):
                     price = 0  # idempotency key = the conversation's ID: this conversation was charged already
                 await self.credits.charge(caller.id, price)
+                if faults.on("confirmation_refunds_client_count"):
+                    self.counted[streaming_session_id] = tokens_used
         except ShuttingDown:
             # The reply is not complete: no done, nothing stored, nothing charged, and no traceback in the log.
             logger.info("stream %s ended by the server's shutdown", session.id)

@@ -268,7 +268,7 @@ def test_a_newer_stream_replaces_the_accepted_id():
         ({"Access-Control-Allow-Origin": "https://chat.example.com", "Access-Control-Allow-Credentials": "true"}, None),
         ({"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Credentials": "true"}, "is * while"),
         ({"Access-Control-Allow-Origin": "https://portal.example.net"}, "'https://portal.example.net'"),
-        ({}, "is None"),
+        ({}, "there is no Access-Control-Allow-Origin"),
     ],
 )
 def test_the_allowed_origin_is_the_callers_or_star_without_credentials(headers, problem):
@@ -288,6 +288,26 @@ def test_any_answer_that_allows_another_origin_is_a_finding():
         )
     )
     assert invariants.first(CORS).headline.startswith("expected Access-Control-Allow-Origin to name the page's origin")
+
+
+@pytest.mark.parametrize("status", [200, 404, 405])
+def test_an_answer_to_a_page_without_any_allowed_origin_is_a_finding(status):
+    invariants = scenario()
+    invariants.observe(exchange("OPTIONS", "/api/credits/balance", status, request_headers={"Origin": "https://a.example"}))
+    finding = invariants.first(CORS)
+    assert finding.headline.startswith("expected Access-Control-Allow-Origin to name the page's origin")
+    assert "there is no Access-Control-Allow-Origin" in str(finding)
+
+
+@pytest.mark.parametrize(
+    "status, request_headers",
+    [(502, {"Origin": "https://a.example"}), (200, {})],
+    ids=["a 5xx, a failure of its own", "no Origin: no browser asked"],
+)
+def test_no_cors_finding_without_a_page_or_for_a_5xx(status, request_headers):
+    invariants = scenario()
+    invariants.observe(exchange("GET", "/api/credits/balance", status, request_headers=request_headers))
+    assert invariants.findings == []
 
 
 # -- identity from the token only --------------------------------------------------------------------------------
