@@ -293,7 +293,9 @@ def test_any_answer_that_allows_another_origin_is_a_finding():
 @pytest.mark.parametrize("status", [200, 404, 405])
 def test_an_answer_to_a_page_without_any_allowed_origin_is_a_finding(status):
     invariants = scenario()
-    invariants.observe(exchange("OPTIONS", "/api/credits/balance", status, request_headers={"Origin": "https://a.example"}))
+    invariants.observe(
+        exchange("OPTIONS", "/api/credits/balance", status, request_headers={"Origin": "https://a.example"})
+    )
     finding = invariants.first(CORS)
     assert finding.headline.startswith("expected Access-Control-Allow-Origin to name the page's origin")
     assert "there is no Access-Control-Allow-Origin" in str(finding)

@@ -1178,3 +1178,33 @@ def test_charge_keyed_by_session(platform_with):
         assert api.balance(user) == after_first  # the second reply was free
         api.streamed_session(user)  # a new conversation is charged again
         assert api.balance(user) < after_first
+
+
+# --- red team, round 3 (credits, CORS) ---
+
+
+def test_cors_only_on_chat(platform_with):
+    preflight_headers = {
+        "Origin": "https://a.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    }
+    with platform_with("cors_only_on_chat") as (_, api):
+        for service, path in (("auth", "/api/auth/login"), ("accounting", "/api/credits/balance")):
+            preflight = api.request("OPTIONS", service, path, headers=preflight_headers)
+            assert preflight.status_code == 405 and "access-control-allow-origin" not in preflight.headers
+        chat = api.request("OPTIONS", "chat", "/api/chat/sessions/any/stream", headers=preflight_headers)
+        assert chat.status_code == 200 and chat.headers["Access-Control-Allow-Origin"]
+
+
+def test_confirmation_refunds_client_count(platform_with):
+    with platform_with("confirmation_refunds_client_count") as (_, api):
+        user = api.user_with_credits(5000)
+        session_id, result = api.streamed_session(user)
+        counted = result.payloads("done")[0]["tokensUsed"]
+        after_stream = api.balance(user)
+        assert 0 < counted and after_stream < 5000
+        assert api.confirm(user, session_id, result.streaming_session_id, tokens_used=0).status_code == 200
+        assert api.balance(user) == 5000  # the client's count of 0 settled the charge: the reply was free
+        assert api.confirm(user, session_id, result.streaming_session_id, tokens_used=counted).status_code == 200
+        assert api.balance(user) == after_stream  # counting the done's tokens again charges them again
