@@ -6,6 +6,7 @@ import re
 import parse
 from behave import register_type
 from vocabulary import (
+    CRAFTED_IDS,
     GUARDED_ACTIONS,
     MALFORMATIONS,
     NEAR_MISSES,
@@ -50,6 +51,7 @@ def json_value(text):
 register_type(
     Person=_choice(PEOPLE),
     OtherId=_meaning(OTHER_IDS),
+    CraftedId=_meaning(CRAFTED_IDS),
     TokenKind=_meaning(TOKEN_KINDS),
     TokenRoute=_meaning(ROUTES_NEEDING_A_TOKEN),
     GuardedAction=_meaning(GUARDED_ACTIONS),
