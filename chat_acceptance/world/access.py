@@ -360,7 +360,7 @@ def confirm_counting(world: World, name: str, tokens_used: Any) -> ApiResponse:
 def reach_through_crafted_id(
     world: World, name: str, owner: str, craft: Craft
 ) -> dict[str, ApiResponse | StreamResult]:
-    """`name` opens, asks in, confirms (with its own streaming session ID) and deletes `owner`'s conversation
+    """`name` opens, asks in, confirms (with her reply's streaming session ID) and deletes `owner`'s conversation
     through an ID crafted from hers (chat_acceptance.attacks.crafted_ids), in that order; each answer by what
     was tried."""
     reply, person = world.reply_of(owner), world.person(name)

@@ -8,8 +8,8 @@ from chat_acceptance.attacks.near_misses import FAMILIES
 from chat_acceptance.world import access
 from chat_acceptance.world.scenario import OtherId
 
-# Who the scenarios' names stand for (the configured accounts are chat_acceptance.world.suite.PERSONAS; Carol is
-# a new user of the scenario that names her).
+# Who the scenarios' names stand for (the configured accounts are chat_acceptance.world.suite.PERSONAS; Carol and
+# Dave are new users of the scenario that names them).
 PEOPLE = ("Alice", "Bob", "Carol", "Dave", "the administrator", "the supervisor")
 
 # The roles of the contract, as a sentence names them.
