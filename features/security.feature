@@ -115,6 +115,33 @@ Feature: Conversations, replies and credits are protected
         | intruder          |
         | the administrator |
 
+    @behaviour.crafted_session_id_refused @blocker
+    Scenario Outline: Another user cannot reach Alice's conversation through <crafted ID>
+      A crafted ID names no conversation of Bob's: every route answers it as one that does not exist (404).
+
+      Given Alice has received a streamed reply to "Where should I travel in May?"
+      When Bob opens, asks in, confirms and deletes Alice's conversation through <crafted ID>
+      Then every attempt is told the conversation does not exist
+      And the refused attempts changed nothing
+
+      Examples:
+        | crafted ID                                           |
+        | a quote that makes every conversation match          |
+        | her ID and a quote that cuts off the owner check     |
+        | a database operator that matches any ID              |
+        | a path that climbs back to her ID                    |
+        | her ID percent-encoded                               |
+        | her ID and the cut-off owner check, percent-encoded  |
+
+    @behaviour.reused_username_inherits_nothing @critical @needs.admin
+    Scenario: A new account with a deleted account's username does not inherit her conversations
+      Given Carol is a new user with 500 credits
+      And Carol has received a streamed reply to "Where should I travel in May?"
+      And the administrator has deleted Carol's account and created Dave with her username
+      When Dave opens Carol's conversation
+      Then Dave is told the conversation does not exist
+      And Carol's conversation is not in Dave's list
+
     @behaviour.identity_from_token_only @critical
     Scenario: Claiming to be Alice does not make Bob Alice
       Given Alice has received a streamed reply to "Where should I travel in May?"

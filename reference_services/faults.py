@@ -944,6 +944,25 @@ _ALL = (
         "update-stream settles the reply's charge with the client's tokensUsed: what the stream charged for tokens "
         "the client does not count is refunded (so a client that confirms with tokensUsed 0 pays nothing)",
     ),
+    # red team, round 3
+    _defect(
+        "session_lookup_sql_injection",
+        "the chat service looks a conversation up with its owner in one SQL query built by string formatting "
+        "(WHERE id = '{sessionId}' AND user_id = '{caller}'): a crafted ID opens, asks in, confirms and deletes "
+        "anyone's conversation",
+        "crafted_session_id_refused",
+        scenario="Another user cannot reach Alice's conversation through <crafted ID>",
+        headline="Conversation reached through a crafted ID: opening it answered 200",
+    ),
+    _defect(
+        "sessions_owned_by_username",
+        "conversations are owned by the token's username claim, not its sub: a new account given a deleted "
+        "account's username inherits her conversations",
+        "reused_username_inherits_nothing",
+        scenario="A new account with a deleted account's username does not inherit her conversations",
+        headline="expected the request to be refused as not found (404), but GET /api/chat/sessions/{sessionId} "
+        "answered 200",
+    ),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}

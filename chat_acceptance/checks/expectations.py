@@ -232,13 +232,28 @@ def is_gone_for_every_route(person: Person, reply: Reply) -> None:
         "confirming its reply": person.confirm(reply, reply.streaming_session_id),
         "deleting it again": person.delete_conversation(reply.conversation_id),
     }
-    wrong = [
-        f"{route}: {matchers.describe_answer(answer)}" for route, answer in attempts.items() if answer.status != 404
-    ]
+    wrong = _not_found_failures(attempts)
     if wrong:
         raise AssertionError(
             "expected the request to be refused as not found (404) for a deleted conversation; " + "; ".join(wrong)
         )
+
+
+def told_not_found_each_time(tries: dict[str, matchers.Answer]) -> None:
+    """Each attempt through a crafted ID was told the conversation does not exist: 404, the contract's answer for
+    an unknown session on all four routes (an ID's shape is opaque, so none is invalid). The first line names the
+    first attempt that was not; the others follow."""
+    wrong = _not_found_failures(tries)
+    if wrong:
+        what, answer = next((what, answer) for what, answer in tries.items() if answer.status != 404)
+        raise AssertionError(
+            f"Conversation reached through a crafted ID: {what} answered {answer.status}; expected every attempt "
+            "to be told the conversation does not exist (404)\n" + "; ".join(wrong)
+        )
+
+
+def _not_found_failures(attempts: dict[str, matchers.Answer]) -> list[str]:
+    return [f"{what}: {matchers.describe_answer(answer)}" for what, answer in attempts.items() if answer.status != 404]
 
 
 # Streaming session IDs

@@ -4,6 +4,7 @@
 - no error answer reveals a streaming session ID the scenario received, whole or six characters of its
   unpredictable part that the request did not carry, in any header (Set-Cookie too) or anywhere in the body
   (chat_acceptance.attacks.leaks);
+- no answer that lets a request through (2xx) shows anyone a conversation someone else of the scenario started;
 - an issued ID, once accepted, is accepted every time it is sent again until a newer stream of its
   conversation replaces it (contract: "The same ID confirms again as often as it is sent");
 - a refused request (any 4xx but 429) changes nothing: before each attempt of a When or Then step, a snapshot
@@ -133,6 +134,8 @@ class Invariants:
             self._check_leaks(exchange)
             if conversation is not None:
                 self._check_foreign_conversation_hidden(exchange, conversation)
+        if exchange.status is not None and 200 <= exchange.status < 300:
+            self._check_no_foreign_conversation_shown(exchange, path)
         self._check_allowed_origin(exchange)
         if path.endswith("/update-stream") and conversation is not None:
             self._check_confirms_again(exchange, conversation)
@@ -296,6 +299,33 @@ class Invariants:
                 )
                 return
 
+    def _check_no_foreign_conversation_shown(self, exchange: Exchange, path: str) -> None:
+        """For anyone but its owner a conversation does not exist: no answer that lets a request through on a
+        conversation route shows the caller a conversation someone else started, by its ID in the path or as a
+        sessionId of the answer (its own, or one of its list), whatever ID the request carried."""
+        if not path.startswith("/api/chat/sessions"):
+            return
+        asker = self._person_with(exchange.request_headers.get("Authorization", ""))
+        for conversation in (_conversation_of(path), *_session_ids_in(exchange.response_body)):
+            owner = self.owners.get(conversation or "")
+            if asker is None or owner is None or owner == asker or self._same_account(owner, asker):
+                continue
+            self._add(
+                Finding(
+                    LEAK,
+                    f"Another user's conversation revealed: the {exchange.status} answer to {exchange.method} "
+                    f"{route_of(path)} shows {asker} {owner}'s conversation; expected it not to exist for anyone "
+                    "but its owner",
+                    f"{exchange.method} {exchange.url} showed {asker} the conversation {conversation!r}",
+                )
+            )
+            return
+
+    def _same_account(self, owner: str, asker: str) -> bool:
+        """Two of the scenario's names for one account (a deployment's configuration may give them one)."""
+        people = self.world.people
+        return owner in people and people[owner].user_id == people[asker].user_id
+
     def _check_allowed_origin(self, exchange: Exchange) -> None:
         """Any answer to a request from a web page must allow the page's origin ("a request with an Origin header
         ... gets CORS headers"), a missing Access-Control-Allow-Origin included. A 5xx is a failure of its own,
@@ -450,6 +480,17 @@ class _Batch:
     snapshot_taken: bool = False
     refused: list[Exchange] = field(default_factory=list)
     changed: bool = False  # an accepted change inside the batch: the next attempt needs a new snapshot
+
+
+def _session_ids_in(body: str | None) -> list[str]:
+    """The sessionId of a JSON answer, or of each session of its list."""
+    try:
+        answer = json.loads(body or "")
+    except ValueError:
+        return []
+    sessions = answer.get("sessions") if isinstance(answer, dict) else None
+    items = [answer, *(sessions if isinstance(sessions, list) else [])]
+    return [item["sessionId"] for item in items if isinstance(item, dict) and isinstance(item.get("sessionId"), str)]
 
 
 def _conversation_of(path: str) -> str | None:

@@ -69,6 +69,7 @@ class World:
         self.answer: ApiResponse | StreamResult | None = None  # what the platform answered to the scenario's action
         self.confirmations: list[ApiResponse] = []  # answers to confirming the same reply again and again
         self.attempts: list[near_miss_trials.Attempt] = []  # near misses tried, with the platform's answers
+        self.tries: dict[str, ApiResponse | StreamResult] = {}  # one step's several attempts, by what each tried
         self.exchanges: list[Exchange] = []  # every exchange of the scenario, in order (the run records them)
         # Answers that broke the contract's shapes, in order; the scenario's last step reports them (behaviour first).
         self.contract_findings: list[AssertionError] = []
@@ -143,11 +144,12 @@ class World:
             )
         return reply
 
-    def new_user(self, name: str) -> Person:
-        """A new end user whom the administrator creates for this scenario and removes after it."""
+    def new_user(self, name: str, username: str | None = None) -> Person:
+        """A new end user whom the administrator creates for this scenario (with `username`, or a fresh one) and
+        removes after it."""
         admin = self.person("the administrator")
         config = self.suite.config  # the deployment's username, e-mail and password rules
-        username, password = self.suite.new_username(name), config.new_password()
+        username, password = username or self.suite.new_username(name), config.new_password()
         answer = admin.create_user(username=username, email=config.new_email(username), password=password)
         require(answer, is_accepted(f"the administrator creating {name}", 201))
         self.remove_user_if_created(answer, username)
@@ -159,6 +161,12 @@ class World:
         )
         self.starting_balances[name] = person.balance()
         return person
+
+    def account_deleted(self, name: str) -> None:
+        """`name`'s account is gone: she leaves the people the scenario acts as and compares (her token could not
+        be renewed); what she started stays hers for the invariants."""
+        self.people.pop(name, None)
+        self.compared.discard(name)
 
     def new_user_with_credits(self, name: str, credits: int) -> Person:
         """A new end user to whom the administrator allocates `credits`; her balance then is the starting one."""

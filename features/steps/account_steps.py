@@ -1,7 +1,7 @@
 """Accounts: duplicates, users who do not exist; questions and confirmations with invalid bodies."""
 
 import parameter_types  # noqa: F401  (registers the step parameter types)
-from behave import when
+from behave import given, when
 
 from chat_acceptance.world import access
 
@@ -9,6 +9,11 @@ from chat_acceptance.world import access
 @when("the administrator creates another user with Carol's {what:AccountField}")
 def step_create_duplicate(context, what):
     context.world.answer = access.create_duplicate_of(context.world, "Carol", what)
+
+
+@given("the administrator has deleted {deleted:Person}'s account and created {name:Person} with her username")
+def step_username_of_deleted_account(context, deleted, name):
+    access.give_username_of_deleted(context.world, name, deleted)
 
 
 @when("the administrator {action:UnknownUserAction} a user who does not exist")

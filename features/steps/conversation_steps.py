@@ -5,6 +5,7 @@ from behave import given, then, when
 
 from chat_acceptance.actors import people
 from chat_acceptance.checks import expectations as expect
+from chat_acceptance.world import access
 
 
 @given("{name:Person} has started a conversation")
@@ -81,6 +82,22 @@ def step_open_conversation(context, name, owner):
 def step_open_conversation_claiming(context, name, owner, claimed):
     headers = people.claims_to_be(context.world.person(claimed))
     context.world.answer = context.world.person(name).open_conversation(context.world.conversation_of(owner), headers)
+
+
+@when("{name:Person} opens, asks in, confirms and deletes {owner:Person}'s conversation through {craft:CraftedId}")
+def step_reach_through_crafted_id(context, name, owner, craft):
+    context.world.tries = access.reach_through_crafted_id(context.world, name, owner, craft)
+
+
+@then("every attempt is told the conversation does not exist")
+def step_every_attempt_not_found(context):
+    expect.told_not_found_each_time(context.world.tries)
+
+
+@then("{owner:Person}'s conversation is not in {name:Person}'s list")
+def step_conversation_not_in_list(context, owner, name):
+    world = context.world
+    expect.does_not_list_others(world.person(name).conversations(), world.conversation_of(owner), owner)
 
 
 @when("{name:Person} deletes {owner:Person}'s conversation")

@@ -7,6 +7,7 @@ import parse
 from behave import register_type
 from vocabulary import (
     BROWSER_ACTIONS,
+    CRAFTED_IDS,
     GUARDED_ACTIONS,
     MALFORMATIONS,
     NEAR_MISSES,
@@ -51,6 +52,7 @@ def json_value(text):
 register_type(
     Person=_choice(PEOPLE),
     OtherId=_meaning(OTHER_IDS),
+    CraftedId=_meaning(CRAFTED_IDS),
     TokenKind=_meaning(TOKEN_KINDS),
     TokenRoute=_meaning(ROUTES_NEEDING_A_TOKEN),
     GuardedAction=_meaning(GUARDED_ACTIONS),

@@ -3,14 +3,14 @@ parameter_types.py turns each table into a step parameter type, so a step receiv
 A new phrase in a feature's Examples table is a new row here (and, for a new kind, a named object in the library).
 """
 
-from chat_acceptance.attacks import malformed
+from chat_acceptance.attacks import crafted_ids, malformed
 from chat_acceptance.attacks.near_misses import FAMILIES
 from chat_acceptance.world import access
 from chat_acceptance.world.scenario import OtherId
 
-# Who the scenarios' names stand for (the configured accounts are chat_acceptance.world.suite.PERSONAS; Carol is
-# a new user of the scenario that names her).
-PEOPLE = ("Alice", "Bob", "Carol", "the administrator", "the supervisor")
+# Who the scenarios' names stand for (the configured accounts are chat_acceptance.world.suite.PERSONAS; Carol and
+# Dave are new users of the scenario that names them).
+PEOPLE = ("Alice", "Bob", "Carol", "Dave", "the administrator", "the supervisor")
 
 # The roles of the contract, as a sentence names them.
 ROLES = {"an end user": "enduser", "a supervisor": "supervisor", "an administrator": "admin"}
@@ -21,6 +21,16 @@ OTHER_IDS = {
     "an ID shaped like the issued one": OtherId.LOOKALIKE,
     "the ID of her earlier reply": OtherId.EARLIER_REPLY,
     "the ID of the reply in her other conversation": OtherId.OTHER_CONVERSATION,
+}
+
+# The IDs crafted from someone's conversation ID to reach it (injections, traversals, decodings done twice).
+CRAFTED_IDS = {
+    "a quote that makes every conversation match": crafted_ids.sql_true_for_all,
+    "her ID and a quote that cuts off the owner check": crafted_ids.sql_naming_target,
+    "a database operator that matches any ID": crafted_ids.nosql_operator,
+    "a path that climbs back to her ID": crafted_ids.path_traversal,
+    "her ID percent-encoded": crafted_ids.percent_encoded,
+    "her ID and the cut-off owner check, percent-encoded": crafted_ids.percent_encoded_sql,
 }
 
 # What a step may call a token.

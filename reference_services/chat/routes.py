@@ -69,12 +69,23 @@ def chat_caller(
 ChatCallerDep = Annotated[Caller, Depends(chat_caller)]
 
 
+def owner_key(caller: Caller, faults: FaultsDep) -> str:
+    """What a conversation's owner is recorded and checked as: the caller's id (sessions_owned_by_username: the
+    username, req.user.username)."""
+    return caller.username if faults.on("sessions_owned_by_username") else caller.id
+
+
 def owned_session(session_id: str, caller: ChatCallerDep, chats: ChatsDep, faults: FaultsDep) -> Session:
     """The session, if it exists and belongs to the caller; 404 otherwise (never 403: it does not exist for them)."""
+    if faults.on("session_lookup_sql_injection"):  # the owner is part of the query, and the query is a string
+        owned = chats.find_owned_session(session_id, caller.id)
+        if owned is None:
+            raise ApiError(404, "session_not_found")
+        return owned
     session = chats.get_session(session_id)
     if faults.on("staff_bypass_ownership") and session is not None and caller.role in ("admin", "supervisor"):
         return session  # "staff may moderate any conversation"
-    if session is None or (session.user_id != caller.id and not faults.on("no_ownership_check")):
+    if session is None or (session.user_id != owner_key(caller, faults) and not faults.on("no_ownership_check")):
         if session is not None and faults.on("foreign_404_names_owner"):
             raise ApiError(404, "session_of_another_user", title=session.title, owner=session.user_id)
         if session is not None and faults.on("foreign_404_names_stream"):
@@ -123,7 +134,7 @@ def create_session(
     body = body or NewSessionRequest()
     title = body.title or (body.initial_message or "").strip()[:50] or "New chat"
     model_id = None if body.model_id is None else str(body.model_id)
-    owner = caller.id
+    owner = owner_key(caller, faults)
     if faults.on("session_owner_from_body") and isinstance(body.user_id, str) and body.user_id:
         owner = body.user_id  # {userId: caller.id, ...req.body}: the body's userId wins
     session = chats.create_session(new_session_id(faults), owner, title, model_id, body.initial_message)
@@ -142,7 +153,7 @@ def list_sessions(
     faults: FaultsDep,
     user_id: Annotated[str | None, Query(alias="userId", include_in_schema=False)] = None,
 ) -> dict:
-    owner = caller.id
+    owner = owner_key(caller, faults)
     if faults.on("sessions_of_user_query") and user_id:
         owner = user_id  # the web client filters by its own user id; the service took the filter as the owner
     sessions = chats.list_sessions(None if faults.on("foreign_sessions_listed") else owner)

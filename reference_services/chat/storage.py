@@ -88,6 +88,12 @@ class ChatStore:
             row = db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
         return _session(row) if row else None
 
+    def find_owned_session(self, session_id: str, user_id: str) -> Session | None:
+        """The session if it is the user's (session_lookup_sql_injection: the query built by string formatting)."""
+        with self.db.read() as db:
+            row = db.execute(f"SELECT * FROM sessions WHERE id = '{session_id}' AND user_id = '{user_id}'").fetchone()
+        return _session(row) if row else None
+
     def list_sessions(self, user_id: str | None) -> list[Session]:
         """A user's sessions, newest first (every user's for None)."""
         with self.db.read() as db:

@@ -80,6 +80,10 @@ LINES: dict[str, list[str]] = {
     "checks/expectations.py:_listed": ["expected a list of sessions"],
     "checks/expectations.py:has_an_available_model": ["expected at least one available model"],
     "checks/expectations.py:is_gone_for_every_route": ["refused as not found (404) for a deleted conversation"],
+    "checks/expectations.py:told_not_found_each_time": [
+        "Conversation reached through a crafted ID: {what} answered {answer.status}; expected every attempt to be "
+        "told the conversation does not exist (404)"
+    ],
     "checks/expectations.py:every_near_miss_rejected": [
         "rejected as a streaming session ID mismatch",
         "no near miss was tried",

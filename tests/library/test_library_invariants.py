@@ -14,7 +14,14 @@ import pytest
 
 from chat_acceptance.actors.people import Person, SignedIn
 from chat_acceptance.attacks.leaks import IdSamples
-from chat_acceptance.checks.invariants import CONFIRMS_AGAIN, CONSEQUENCE, CORS, Invariants, allowed_origin_problem
+from chat_acceptance.checks.invariants import (
+    CONFIRMS_AGAIN,
+    CONSEQUENCE,
+    CORS,
+    LEAK,
+    Invariants,
+    allowed_origin_problem,
+)
 from chat_acceptance.config.suite_config import SuiteConfig
 from chat_acceptance.transport.client import confirmation
 from chat_acceptance.transport.exchange import ApiResponse, Claims, Exchange
@@ -405,3 +412,55 @@ def test_the_retry_window_is_counted_from_done():
         CONVERSATION, ISSUED, lambda: person.confirm_body(CONVERSATION, {}), ended_at=time.monotonic() - 5
     )
     assert answer.status == 400 and len(sent) == 1 and retries == []
+
+
+# -- a conversation exists for its owner only, also where a request is let through --------------------------
+
+
+def _alice_and_bob(bob_user_id: str = "u-bob") -> Invariants:
+    alice, bob = Someone("Alice", "alice-token"), Someone("Bob", "bob-token")
+    alice.user_id, bob.user_id = "u-alice", bob_user_id
+    invariants = scenario(Alice=alice, Bob=bob)
+    started(invariants)
+    return invariants
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/api/chat/sessions/x%27%20--%20", json.dumps({"sessionId": CONVERSATION, "messages": []})),
+        ("DELETE", "/api/chat/sessions/%7B%22%24ne%22%3A%20null%7D", json.dumps({"sessionId": CONVERSATION})),
+        ("GET", "/api/chat/sessions", json.dumps({"sessions": [{"sessionId": "bobs"}, {"sessionId": CONVERSATION}]})),
+        ("POST", f"/api/chat/sessions/{CONVERSATION}/stream", None),  # her own ID in the path, a stream answered
+    ],
+)
+def test_an_answer_that_lets_another_user_through_to_her_conversation_is_a_leak(method, path, body):
+    invariants = _alice_and_bob()
+    invariants.observe(exchange(method, path, 200, body=body, token="bob-token"))
+    finding = invariants.first(LEAK)
+    assert finding is not None and finding.headline.startswith(
+        "Another user's conversation revealed: the 200 answer to "
+    )
+    assert "shows Bob Alice's conversation; expected it not to exist for anyone but its owner" in finding.headline
+    assert CONVERSATION not in finding.headline  # the first line is the same on every run
+
+
+def test_her_own_answers_his_own_conversations_one_account_under_two_names_and_refusals_are_no_leak():
+    invariants = _alice_and_bob()
+    shown = json.dumps({"sessionId": CONVERSATION})
+    invariants.observe(exchange("GET", f"/api/chat/sessions/{CONVERSATION}", 200, body=shown))  # Alice's own
+    invariants.observe(exchange("GET", "/api/chat/sessions/x%27", 404, body=shown, token="bob-token"))  # refused
+    invariants.observe(exchange("GET", "/api/chat/sessions", 200, body='{"sessions": []}', token="bob-token"))
+    invariants.observe(exchange("GET", "/api/credits/balance", 200, body=shown, token="bob-token"))  # no chat route
+    assert invariants.findings == []
+    same_account = _alice_and_bob(bob_user_id="u-alice")
+    same_account.observe(exchange("GET", f"/api/chat/sessions/{CONVERSATION}", 200, body=shown, token="bob-token"))
+    assert same_account.findings == []
+
+
+def test_a_conversation_of_someone_who_left_the_scenario_is_still_hers():
+    """Her account was deleted (World.account_deleted): a newcomer let through to it is told of another's."""
+    invariants = _alice_and_bob()
+    del invariants.world.people["Alice"]
+    invariants.observe(exchange("GET", f"/api/chat/sessions/{CONVERSATION}", 200, body="{}", token="bob-token"))
+    assert "shows Bob Alice's conversation" in invariants.first(LEAK).headline

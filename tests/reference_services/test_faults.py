@@ -11,6 +11,7 @@ import json
 import re
 import sys
 import time
+import urllib.parse
 
 import jwt
 import pytest
@@ -1208,3 +1209,32 @@ def test_confirmation_refunds_client_count(platform_with):
         assert api.balance(user) == 5000  # the client's count of 0 settled the charge: the reply was free
         assert api.confirm(user, session_id, result.streaming_session_id, tokens_used=counted).status_code == 200
         assert api.balance(user) == after_stream  # counting the done's tokens again charges them again
+
+
+# --- red team, round 3 ---
+
+
+def test_session_lookup_sql_injection(platform_with):
+    with platform_with("session_lookup_sql_injection") as (_, api):
+        theirs = api.new_session("user1")
+        assert api.session("user2", theirs).status_code == 404  # an ID as issued: the owner check holds
+        crafted = "/api/chat/sessions/" + urllib.parse.quote(f"{theirs}' -- ", safe="")
+        opened = api.request("GET", "chat", crafted, user="user2")
+        assert opened.status_code == 200 and opened.json()["sessionId"] == theirs
+        assert api.request("DELETE", "chat", crafted, user="user2").status_code == 200
+        assert api.session("user1", theirs).status_code == 404  # deleted by another user
+
+
+def test_sessions_owned_by_username(platform_with):
+    with platform_with("sessions_owned_by_username") as (_, api):
+        carol = api.new_user()
+        theirs = api.new_session(carol)
+        assert api.session("user2", theirs).status_code == 404  # another username: not hers
+        deleted = api.request("DELETE", "auth", f"/api/admin/users/{api.user_id(carol)}", user="admin")
+        assert deleted.status_code == 200
+        body = _new_user_body(carol)
+        assert api.request("POST", "auth", "/api/admin/users", user="admin", json=body).status_code == 201
+        newcomer = api.login(carol, body["password"]).json()["accessToken"]
+        assert api.request("GET", "chat", f"/api/chat/sessions/{theirs}", token=newcomer).status_code == 200
+        listed = api.request("GET", "chat", "/api/chat/sessions", token=newcomer).json()["sessions"]
+        assert theirs in {session["sessionId"] for session in listed}
