@@ -342,10 +342,12 @@ class Invariants:
         """An attempt that names someone else's conversation and is not refused (a refusal is compared whole, in
         _check_refusal) leaves it as it was: read again (only the conversations it names) and compared with the
         snapshot taken before the attempt."""
-        before = self._snapshot
-        if before is None or not before.chat or self._batch is not None:
-            return
-        sender = self._person_with(exchange.request_headers.get("Authorization", ""))
+        before, authorization = self._snapshot, exchange.request_headers.get("Authorization")
+        if before is None or not before.chat or self._batch is not None or not authorization:
+            return  # (a sign-in, which carries no token, may be a renewal inside _person_with itself)
+        if not others_conversations.named_by(exchange, before, self.owners, None):
+            return  # names no one's conversation: who sent it does not matter
+        sender = self._person_with(authorization)
         named = others_conversations.named_by(exchange, before, self.owners, sender) if sender is not None else []
         if not named:
             return

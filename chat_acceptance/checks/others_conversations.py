@@ -14,8 +14,9 @@ from chat_acceptance.checks.snapshots import State
 from chat_acceptance.transport.exchange import Exchange
 
 
-def named_by(exchange: Exchange, before: State, owners: Mapping[str, str], sender: str) -> list[str]:
-    """The conversations of the snapshot that belong to someone other than `sender` and that the request names."""
+def named_by(exchange: Exchange, before: State, owners: Mapping[str, str], sender: str | None) -> list[str]:
+    """The conversations of the snapshot that belong to someone other than `sender` (to anyone, for None) and that
+    the request names."""
     sent = f"{unquote(exchange.url)}\n{exchange.request_body or ''}"
     return [
         conversation
