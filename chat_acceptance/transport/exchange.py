@@ -78,9 +78,7 @@ class Claims:
 
     def __or__(self, other: Claims) -> Claims:
         """Both claims, `other`'s winning where they name the same header, parameter or field."""
-        return Claims(
-            {**self.headers, **other.headers}, {**self.query, **other.query}, {**self.body, **other.body}
-        )
+        return Claims({**self.headers, **other.headers}, {**self.query, **other.query}, {**self.body, **other.body})
 
     def only(self, places: tuple[str, ...]) -> Claims:
         """These claims in the named places only ("headers", "query", "body"; the identity_claims setting)."""
