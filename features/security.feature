@@ -154,6 +154,13 @@ Feature: Conversations, replies and credits are protected
       When Bob starts a conversation titled "From support: please sign in again"
       Then the conversation belongs to Bob, not to Alice
 
+    @behaviour.foreign_conversation_untouched @blocker
+    Scenario: Bob cannot confirm his own reply into Alice's conversation
+      Given Alice has received a streamed reply to "Where should I travel in May?"
+      And Bob has received a streamed reply to "What should I pack for Lisbon?"
+      When Bob confirms his own reply naming Alice's conversation
+      Then Alice's conversation reads as it did
+
   @contract.confirming-a-streamed-reply
   Rule: Only the ID issued for the latest reply confirms it
 
@@ -360,6 +367,13 @@ Feature: Conversations, replies and credits are protected
         | who            | action                 |
         | the supervisor | create a user          |
         | the supervisor | delete Carol's account |
+
+    @behaviour.role_from_token_only @critical
+    Scenario: Claiming the administrator's role does not make Alice one
+      Given Carol is a new user
+      When Alice tries to give Carol 1000 credits claiming the administrator's role
+      Then the request is refused as forbidden
+      And nothing has changed
 
     Scenario Outline: <who> can <action>
       Given Carol is a new user with 500 credits

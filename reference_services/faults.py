@@ -963,6 +963,27 @@ _ALL = (
         headline="expected the request to be refused as not found (404), but GET /api/chat/sessions/{sessionId} "
         "answered 200",
     ),
+    # red team, round 3 (roles, confirmation target)
+    _defect(
+        "role_from_gateway_header",
+        "every service takes the caller's role from an X-User-Role header when it names a role (meant to be set by "
+        "the API gateway): an end user who sends X-User-Role: admin is an administrator",
+        "role_from_token_only",
+        "enduser_cannot_allocate",
+        "enduser_cannot_manage_users",
+        scenario="Claiming the administrator's role does not make Alice one",
+        headline="expected the request to be refused as forbidden (403), but POST /api/credits/allocate answered 201",
+    ),
+    _defect(
+        "confirmation_target_from_body",
+        "update-stream checks ownership and the streaming session ID against the path's conversation, then writes "
+        "completeResponse into the conversation a sessionId body field names (req.body.sessionId ?? "
+        "req.params.sessionId): anyone rewrites any conversation's latest reply",
+        "foreign_conversation_untouched",
+        scenario="Bob cannot confirm his own reply into Alice's conversation",
+        headline="Another user's request changed Alice's conversation: POST "
+        "/api/chat/sessions/{sessionId}/update-stream answered 200",
+    ),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _ALL}

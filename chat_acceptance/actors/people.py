@@ -189,10 +189,27 @@ def claims_to_be(person: Person) -> dict[str, str]:
     }
 
 
-def identity_claims_of(person: Person) -> Claims:
+# Everything besides the token a naive service might take for the caller's role: the headers an API gateway or
+# an auth proxy sets (oauth2-proxy's X-Auth-Request-Groups among them) and JSON body fields (mass assignment);
+# the contract says only the token counts, and a valid token without the role gets 403.
+ADMIN_ROLE_CLAIMS = Claims(
+    headers={
+        "X-User-Role": "admin",
+        "X-Role": "admin",
+        "X-User-Roles": "admin",
+        "X-Forwarded-Role": "admin",
+        "X-Auth-Request-Groups": "admin",
+    },
+    body={"role": "admin", "isAdmin": True},
+)
+
+
+def identity_claims_of(person: Person, conversation: str | None = None) -> Claims:
     """Everything besides the token a naive service might trust to tell who the caller is: the headers of
     claims_to_be, query parameters (a client-side filter taken for the owner, as in ?userId=) and JSON body
-    fields; the contract says only the token counts."""
+    fields, naming her `conversation` too (a body's sessionId taken for the path's); the contract says only the
+    token counts."""
+    named = {"sessionId": conversation, "conversationId": conversation} if conversation else {}
     return Claims(
         headers=claims_to_be(person),
         query={
@@ -203,7 +220,7 @@ def identity_claims_of(person: Person) -> Claims:
             "owner": person.user_id,
             "ownerId": person.user_id,
         },
-        body={"userId": person.user_id, "user": person.username, "owner": person.user_id},
+        body={"userId": person.user_id, "user": person.username, "owner": person.user_id, **named},
     )
 
 

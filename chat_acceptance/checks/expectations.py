@@ -9,7 +9,13 @@ from chat_acceptance.attacks import near_misses
 from chat_acceptance.attacks.forgery import claims_of
 from chat_acceptance.checks import matchers
 from chat_acceptance.checks.consequences import account_changes
-from chat_acceptance.checks.invariants import CONSEQUENCE, LEAK, Invariants, allowed_origin_problem
+from chat_acceptance.checks.invariants import (
+    CONSEQUENCE,
+    LEAK,
+    OTHERS_CONVERSATION,
+    Invariants,
+    allowed_origin_problem,
+)
 from chat_acceptance.checks.matchers import require, tokens_reported
 from chat_acceptance.config.suite_config import Account
 from chat_acceptance.transport.exchange import ApiResponse
@@ -278,6 +284,19 @@ def changed_nothing(invariants: Invariants) -> None:
         raise AssertionError(
             "no refused attempt of this scenario was compared with what it protects: expected the "
             "attempt to be refused, or the scenario to record what it protects before it"
+        )
+
+
+def others_left_alone(invariants: Invariants, owner: str) -> None:
+    """No request of the scenario that someone else sent naming `owner`'s conversation changed it: accepted, it was
+    compared by the invariant about others' conversations; refused, by the consequence invariant."""
+    finding = invariants.first(OTHERS_CONVERSATION, CONSEQUENCE)
+    if finding is not None:
+        raise finding
+    if invariants.others_compared + invariants.refusals_compared == 0:
+        raise AssertionError(
+            f"no request by another user naming {owner}'s conversation was compared with it: expected the scenario "
+            "to send one after its conversation was recorded"
         )
 
 

@@ -7,6 +7,8 @@
 - no answer that lets a request through (2xx) shows anyone a conversation someone else of the scenario started;
 - an issued ID, once accepted, is accepted every time it is sent again until a newer stream of its
   conversation replaces it (contract: "The same ID confirms again as often as it is sent");
+- a request by someone that names another person's conversation (in its path, query or body) and is not
+  refused leaves that conversation as it was: compared with the attempt's snapshot (a refusal is compared below);
 - a refused request (any 4xx but 429) changes nothing: before each attempt of a When or Then step, a snapshot
   is taken (once, reused until an accepted request may have changed something) of the balances of everyone in
   the scenario, their conversation lists and conversations; after a refusal they are read again and compared,
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from chat_acceptance.attacks import leaks
+from chat_acceptance.checks import others_conversations
 from chat_acceptance.checks.consequences import account_changes, as_pairs
 from chat_acceptance.checks.matchers import is_mismatch, tokens_reported
 from chat_acceptance.checks.snapshots import State, as_own, differences, is_own, read_side_by_side
@@ -44,6 +47,7 @@ LEAK = "leak"
 CONSEQUENCE = "consequence"
 CONFIRMS_AGAIN = "confirms again"
 CORS = "cors"
+OTHERS_CONVERSATION = "another's conversation"
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CONVERSATION = re.compile(r"^/api/chat/sessions/([^/]+)")
@@ -103,6 +107,7 @@ class Invariants:
         self._setting_up = False
         self._lock = threading.Lock()
         self.refusals_compared = 0  # refusals whose consequences were compared with a snapshot
+        self.others_compared = 0  # requests naming another person's conversation compared with a snapshot
         self.streamed_text: dict[str, str] = {}  # conversation -> the text its latest stream sent
 
     # -- hooks (the transport calls them) --------------------------------------------------------------------
@@ -139,6 +144,8 @@ class Invariants:
         self._check_allowed_origin(exchange)
         if path.endswith("/update-stream") and conversation is not None:
             self._check_confirms_again(exchange, conversation)
+        if not is_refusal(exchange.status):
+            self._check_others_conversations(exchange)
         if is_refusal(exchange.status):
             if self._batch is not None:
                 self._batch.refused.append(exchange)
@@ -362,6 +369,32 @@ class Invariants:
                     "time it is sent",
                     f"POST {route_of(urlsplit(exchange.url).path)} answered {exchange.status} "
                     f"{(exchange.response_body or '')[:200]}",
+                )
+            )
+
+    def _check_others_conversations(self, exchange: Exchange) -> None:
+        """An attempt that names someone else's conversation and is not refused (a refusal is compared whole, in
+        _check_refusal) leaves it as it was: read again (only the conversations it names) and compared with the
+        snapshot taken before the attempt."""
+        before, authorization = self._snapshot, exchange.request_headers.get("Authorization")
+        if before is None or not before.chat or self._batch is not None or not authorization:
+            return  # (a sign-in, which carries no token, may be a renewal inside _person_with itself)
+        if not others_conversations.named_by(exchange, before, self.owners, None):
+            return  # names no one's conversation: who sent it does not matter
+        sender = self._person_with(authorization)
+        named = others_conversations.named_by(exchange, before, self.owners, sender) if sender is not None else []
+        if not named:
+            return
+        self.others_compared += 1
+        now = read_side_by_side(self._conversation_read(one, self.owners[one], False) for one in named)
+        for conversation, change in others_conversations.changes(before, named, now)[:1]:
+            route = f"{exchange.method} {route_of(urlsplit(exchange.url).path)}"
+            self._add(
+                Finding(
+                    OTHERS_CONVERSATION,
+                    f"Another user's request changed {self.owners[conversation]}'s conversation: {route} answered "
+                    f"{exchange.status}",
+                    f"{sender} sent it; {change}",
                 )
             )
 

@@ -224,10 +224,11 @@ class SuiteConfig:
     )
     identity_claims: tuple[str, ...] = setting(
         "headers, query, body",
-        "where whoever is not the owner also "
-        "claims to be the owner on every request (headers, query, body); "
-        "drop query or body for a deployment that rightly refuses unknown "
-        "parameters or fields",
+        "where the scenario's people claim what only the token may say, on every "
+        "request (headers, query, body): whoever is not the owner claims to be the "
+        "owner and names her conversation, end users and supervisors claim the "
+        "administrator's role; drop query or body for a deployment that rightly "
+        "refuses unknown parameters or fields",
         group="run",
         kind=kinds.claim_places,
     )

@@ -74,7 +74,19 @@ class Claims:
 
     headers: Mapping[str, str] = field(default_factory=dict)
     query: Mapping[str, str] = field(default_factory=dict)
-    body: Mapping[str, str] = field(default_factory=dict)  # added to JSON object bodies of writes only
+    body: Mapping[str, Any] = field(default_factory=dict)  # added to JSON object bodies of writes only
+
+    def __or__(self, other: Claims) -> Claims:
+        """Both claims, `other`'s winning where they name the same header, parameter or field."""
+        return Claims({**self.headers, **other.headers}, {**self.query, **other.query}, {**self.body, **other.body})
+
+    def only(self, places: tuple[str, ...]) -> Claims:
+        """These claims in the named places only ("headers", "query", "body"; the identity_claims setting)."""
+        return Claims(
+            self.headers if "headers" in places else {},
+            self.query if "query" in places else {},
+            self.body if "body" in places else {},
+        )
 
     def body_for(self, method: str, path: str, json: Any) -> Any:
         """`json` with the claimed fields it does not hold already, where the request is a write with a JSON

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chat_acceptance.actors.people import Person, SignedIn
+from chat_acceptance.actors.people import ADMIN_ROLE_CLAIMS, Person, SignedIn
 from chat_acceptance.attacks.crafted_ids import Craft
 from chat_acceptance.attacks.forgery import (
     altered_token,
@@ -200,7 +200,9 @@ def token_route(route: str) -> TokenRoute:
 def send_with_token(world: World, name: str, route: TokenRoute, kind: TokenKind) -> ApiResponse | StreamResult:
     """`name` sends `route` presenting a token of `kind` (and nothing else the step does not name)."""
     signed_in = world.person(name).signed_in
-    headers = kind.headers(signed_in)
+    # The role she claims besides her token goes with every kind, none and forged ones too (the claim source
+    # only knows her own tokens).
+    headers = {**world.role_claims_of(name).only(("headers",)).headers, **kind.headers(signed_in)}
     # A kind of several tokens: the answer judged is the first that is not a 401 (the one that let a bad token
     # through), or else the last.
     for token in kind.make(signed_in, world.suite.config.jwt_secret):
@@ -257,6 +259,17 @@ LOOK_AT_CAROL_BALANCE = GuardedAction(
     lambda world, person: person.balance_of(world.person("Carol").user_id),
     expectations.shows_carol_balance,
 )
+
+
+def try_claiming_admin_role(world: World, name: str, action: GuardedAction) -> ApiResponse:
+    """`name` tries `action` with her own token, claiming the administrator's role in every header and body field
+    a naive service might take it from (ADMIN_ROLE_CLAIMS), whatever the identity_claims setting says."""
+    world.action = action
+    stop_claiming = world.suite.platform.transport.add_claim_source(lambda token: ADMIN_ROLE_CLAIMS)
+    try:
+        return action.attempt(world, world.person(name))
+    finally:
+        stop_claiming()
 
 
 # -- what a request leaves behind on accounts and balances ---------------------------------------------------
@@ -399,6 +412,21 @@ def give_username_of_deleted(world: World, name: str, deleted: str) -> Person:
     expectations.is_accepted(admin.delete_user(gone.user_id), f"the administrator deleting {deleted}")
     world.account_deleted(deleted)
     return world.new_user(name, username=world.accounts[deleted].username)
+
+
+def confirm_naming(world: World, name: str, owner: str) -> ApiResponse:
+    """`name` confirms his own reply (his conversation's path, its own ID) with the attacker's text, the body also
+    naming `owner`'s conversation (sessionId, conversationId): a platform that writes where the body says changes
+    hers. A mismatch is sent again while his ID may not be stored yet."""
+    person, reply, target = world.person(name), world.reply_of(name), world.conversation_of(owner)
+    body = confirmation(attacker_text(), reply.streaming_session_id, reply.tokens_used)
+    body |= {"sessionId": target, "conversationId": target}
+    return person.confirm_until_stored(
+        reply.conversation_id,
+        reply.streaming_session_id,
+        lambda: person.confirm_sending(reply, body),
+        ended_at=reply.received_at,
+    )
 
 
 # -- malformed requests ---------------------------------------------------------------------------------

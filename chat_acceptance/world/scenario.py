@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chat_acceptance.actors.credits import NotCheckable
-from chat_acceptance.actors.people import Person, Reply, identity_claims_of
+from chat_acceptance.actors.people import ADMIN_ROLE_CLAIMS, Person, Reply, identity_claims_of
 from chat_acceptance.attacks import forgery, near_misses
 from chat_acceptance.attacks.forgery import lookalike_of, made_up_streaming_id
 from chat_acceptance.attacks.leaks import IdSamples
@@ -83,20 +83,25 @@ class World:
         return next(iter(self.people), None)
 
     def identity_claims(self, token: str) -> Claims:
-        """Whoever is not the owner claims, on every request, to be the owner (headers, query parameters and body
-        fields a naive service might trust); only the token may decide who is calling."""
-        owner = self.people.get(self.owner() or "")
-        if owner is None or owner.signed_in.access_token == token:
+        """On every request of the scenario's people but the administrator, the administrator's role is claimed;
+        whoever is not the owner also claims to be the owner and names her conversation (headers, query
+        parameters and body fields a naive service might trust, where the identity_claims setting allows them);
+        only the token may decide who is calling and what they may do."""
+        sender = next((name for name, person in self.people.items() if person.signed_in.access_token == token), None)
+        if sender is None:
             return Claims()
-        if not any(person.signed_in.access_token == token for person in self.people.values()):
-            return Claims()
-        claims, where = identity_claims_of(owner), self.suite.config.identity_claims
-        return Claims(
-            *(
-                part if name in where else {}
-                for name, part in (("headers", claims.headers), ("query", claims.query), ("body", claims.body))
-            )
-        )
+        claims = self.role_claims_of(sender)
+        owner = self.owner()
+        if owner is not None and owner != sender and owner in self.people:
+            person = self.people[owner]
+            conversation = self.reply.conversation_id if self.reply is not None else person.latest_conversation
+            claims |= identity_claims_of(person, conversation)
+        return claims.only(self.suite.config.identity_claims)
+
+    def role_claims_of(self, name: str) -> Claims:
+        """What `name` claims besides her token about her role: an end user or a supervisor claims to be an
+        administrator (the administrator claims nothing)."""
+        return Claims() if name == "the administrator" else ADMIN_ROLE_CLAIMS
 
     def _meet(self, name: str, person: Person, *, created: bool) -> Person:
         person.invariants = self.invariants

@@ -19,6 +19,11 @@ def step_try_guarded_action(context, name, action):
     world.answer = world.action.attempt(world, world.person(name))
 
 
+@when("{name:Person} tries to {action:GuardedAction} claiming the administrator's role")
+def step_try_guarded_action_claiming_admin_role(context, name, action):
+    context.world.answer = access.try_claiming_admin_role(context.world, name, action)
+
+
 @then("the request is refused as {meaning:Refusal}")
 def step_refused_as(context, meaning):
     expect.is_refused_as(context.world.answer, meaning)

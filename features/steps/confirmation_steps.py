@@ -6,6 +6,7 @@ from behave import then, when
 from chat_acceptance.attacks import forgery
 from chat_acceptance.checks import consequences
 from chat_acceptance.checks import expectations as expect
+from chat_acceptance.world import access
 
 
 @when("{name:Person} confirms the reply with its own streaming session ID")
@@ -51,6 +52,16 @@ def step_confirm_sending_value(context, name, value):
     world.make_sure_reply_id_is_stored()  # before that, every ID gets the mismatch: "invalid" would prove nothing
     world.answer = world.person(name).confirm(world.reply, value, forgery.attacker_text())
     world.sent_id = value
+
+
+@when("{name:Person} confirms his own reply naming {owner:Person}'s conversation")
+def step_confirm_own_reply_naming(context, name, owner):
+    context.world.answer = access.confirm_naming(context.world, name, owner)
+
+
+@then("{owner:Person}'s conversation reads as it did")
+def step_others_conversation_unchanged(context, owner):
+    expect.others_left_alone(context.world.invariants, owner)
 
 
 @when('{name:Person} confirms {owner:Person}\'s reply as "{text}" with its streaming session ID')

@@ -264,7 +264,10 @@ def update_stream(
         settle = replies.credits.charge if body.tokens_used > counted else replies.credits.refund
         if body.tokens_used != counted:
             anyio.from_thread.run(settle, caller.id, abs(body.tokens_used - counted) * replies.credits_per_token)
+    target = session.id
+    if faults.on("confirmation_target_from_body") and isinstance(body.session_id, str) and body.session_id:
+        target = body.session_id  # req.body.sessionId ?? req.params.sessionId: checked the path, wrote the body's
     if not (faults.on("confirmation_not_saved") or faults.on("reply_not_saved")):
-        chats.confirm_reply(session.id, body.complete_response, first_reply=faults.on("confirm_edits_first_reply"))
+        chats.confirm_reply(target, body.complete_response, first_reply=faults.on("confirm_edits_first_reply"))
     tokens_used = str(body.tokens_used) if faults.on("tokens_used_as_string") else body.tokens_used
     return {"message": say("reply_confirmed"), "sessionId": session.id, "tokensUsed": tokens_used}

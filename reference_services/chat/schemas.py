@@ -29,3 +29,5 @@ class UpdateStreamRequest(RequestBody):
     streaming_session_id: Annotated[JsonValue, WithJsonSchema({"type": "string"})] = Field(alias="streamingSessionId")
     # ">= 0" is checked by the route (where the negative_tokens_used_accepted fault can skip it).
     tokens_used: StrictInt = Field(alias="tokensUsed", le=1_000_000_000)
+    # Not the contract's: any JSON, ignored (only the confirmation_target_from_body fault takes it as the target).
+    session_id: Annotated[JsonValue, WithJsonSchema({})] = Field(default=None, alias="sessionId", exclude=True)

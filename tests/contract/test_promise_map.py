@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from behave.model import ScenarioOutline
 from behave.parser import parse_file
 
 from chat_acceptance import contract_map
@@ -41,7 +42,7 @@ def _outline(feature_file: str, step_text: str):
         scenario
         for rule in feature.rules
         for scenario in rule.scenarios
-        if any(step.name == step_text for step in scenario.steps)
+        if isinstance(scenario, ScenarioOutline) and any(step.name == step_text for step in scenario.steps)
     ]
     assert len(outlines) == 1, f"expected one outline with the step {step_text!r} in {feature_file}"
     return outlines[0]

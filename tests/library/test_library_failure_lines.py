@@ -30,6 +30,9 @@ LINES: dict[str, list[str]] = {
     "checks/expectations.py:changed_nothing": [
         "no refused attempt of this scenario was compared with what it protects"
     ],
+    "checks/expectations.py:others_left_alone": [
+        "no request by another user naming {owner}'s conversation was compared with it"
+    ],
     "checks/expectations.py:every_confirmation_accepted": ["Issued streaming session ID refused after it was accepted"],
     "checks/expectations.py:_allows_origin": ["expected Access-Control-Allow-Origin to name the page's origin"],
     "actors/people.py:listed_conversations": ["expected the conversation list to hold a list of sessions"],

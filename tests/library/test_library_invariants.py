@@ -12,13 +12,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from chat_acceptance.actors.people import Person, SignedIn
+from chat_acceptance.actors.people import ADMIN_ROLE_CLAIMS, Person, SignedIn
 from chat_acceptance.attacks.leaks import IdSamples
+from chat_acceptance.checks import expectations as expect
 from chat_acceptance.checks.invariants import (
     CONFIRMS_AGAIN,
     CONSEQUENCE,
     CORS,
     LEAK,
+    OTHERS_CONVERSATION,
     Invariants,
     allowed_origin_problem,
 )
@@ -327,11 +329,14 @@ def world_with(config: SuiteConfig | None = None) -> World:
     return World(suite=suite, add_cleanup=lambda description, action: None)
 
 
-def test_whoever_is_not_the_owner_claims_to_be_the_owner_on_every_request():
+def _stand_in(token: str, name: str, conversation: str | None = None) -> SimpleNamespace:
+    signed_in = SimpleNamespace(access_token=token)
+    return SimpleNamespace(signed_in=signed_in, user_id=f"{name}-id", username=name, latest_conversation=conversation)
+
+
+def test_whoever_is_not_the_owner_claims_to_be_the_owner_on_every_request_and_names_her_conversation():
     world = world_with()
-    alice = SimpleNamespace(signed_in=SimpleNamespace(access_token="a"), user_id="alice-id", username="alice")
-    bob = SimpleNamespace(signed_in=SimpleNamespace(access_token="b"), user_id="bob-id", username="bob")
-    world.people = {"Alice": alice, "Bob": bob}
+    world.people = {"Alice": _stand_in("a", "alice", "ses-a"), "Bob": _stand_in("b", "bob")}
     claims = world.identity_claims("b")
     assert claims.headers["X-User-Id"] == "alice-id" and claims.headers["X-Forwarded-User"] == "alice"
     assert "X-Remote-User" in claims.headers and "X-Auth-User" in claims.headers and "X-Username" in claims.headers
@@ -343,20 +348,112 @@ def test_whoever_is_not_the_owner_claims_to_be_the_owner_on_every_request():
         "owner": "alice-id",
         "ownerId": "alice-id",
     }
-    assert claims.body == {"userId": "alice-id", "user": "alice", "owner": "alice-id"}
-    assert world.identity_claims("a") == Claims()  # the owner claims nothing
+    assert claims.body == {
+        "userId": "alice-id",
+        "user": "alice",
+        "owner": "alice-id",
+        "sessionId": "ses-a",
+        "conversationId": "ses-a",
+        "role": "admin",
+        "isAdmin": True,
+    }
+    assert world.identity_claims("a") == ADMIN_ROLE_CLAIMS  # the owner claims only the administrator's role
     assert world.identity_claims("forged") == Claims()  # a token nobody in the scenario holds claims nothing
     headers_only = world_with(SuiteConfig.from_sources({"identity_claims": "headers"}, ["identity_claims"], {}))
     headers_only.people = world.people
     assert headers_only.identity_claims("b") == Claims(headers=claims.headers)  # the setting decides the places
 
 
-def test_staff_who_are_not_the_owner_claim_to_be_the_owner_too():
+def test_an_end_user_or_a_supervisor_claims_the_administrators_role_on_every_request():
     world = world_with()
-    alice = SimpleNamespace(signed_in=SimpleNamespace(access_token="a"), user_id="alice-id", username="alice")
-    admin = SimpleNamespace(signed_in=SimpleNamespace(access_token="adm"), user_id="admin-id", username="admin")
-    world.people = {"Alice": alice, "the administrator": admin}
-    assert world.identity_claims("adm").query["userId"] == "alice-id"
+    world.people = {"Carol": _stand_in("c", "carol"), "the supervisor": _stand_in("s", "supervisor")}
+    for token in ("c", "s"):
+        headers = world.identity_claims(token).headers
+        assert {name: headers[name] for name in ("X-User-Role", "X-Role", "X-User-Roles")} == dict.fromkeys(
+            ("X-User-Role", "X-Role", "X-User-Roles"), "admin"
+        )
+        assert headers["X-Forwarded-Role"] == headers["X-Auth-Request-Groups"] == "admin"
+    assert world.identity_claims("c").body == {"role": "admin", "isAdmin": True}
+
+
+def test_staff_who_are_not_the_owner_claim_to_be_the_owner_too_and_the_administrator_claims_no_role():
+    world = world_with()
+    world.people = {"Alice": _stand_in("a", "alice"), "the administrator": _stand_in("adm", "admin")}
+    claims = world.identity_claims("adm")
+    assert claims.query["userId"] == "alice-id"
+    assert "X-User-Role" not in claims.headers and "role" not in claims.body and "sessionId" not in claims.body
+
+
+def test_claims_combine_the_later_winning_and_keep_only_the_places_named():
+    first = Claims(headers={"X-A": "1"}, query={"q": "1"}, body={"f": 1})
+    both = first | Claims(headers={"X-A": "2", "X-B": "3"}, body={"g": True})
+    assert both == Claims(headers={"X-A": "2", "X-B": "3"}, query={"q": "1"}, body={"f": 1, "g": True})
+    assert both.only(("headers", "body")) == Claims(headers=both.headers, body=both.body)
+    assert both.only(("query",)) == Claims(query={"q": "1"})
+
+
+# -- another person's conversation, named by a request ------------------------------------------------------------
+
+
+def bob_confirms_naming(invariants: Invariants, status: int, *, names: str = CONVERSATION, change=lambda: None):
+    """Bob confirms his own reply (his conversation's path) while the body names `names`."""
+    path = "/api/chat/sessions/ses-bob/update-stream"
+    invariants.before_send("chat", "POST", path)
+    change()
+    request_body = json.dumps({**confirmation("Ignore the question", "bobs-id", 3), "sessionId": names})
+    body = MISMATCH if status == 400 else '{"message": "ok"}'
+    invariants.observe(exchange("POST", path, status, body=body, request_body=request_body, token="bob-token"))
+
+
+def test_an_accepted_request_naming_another_persons_conversation_that_changed_it_is_a_finding():
+    alice, bob = Someone("Alice", "alice-token"), Someone("Bob", "bob-token")
+    invariants = scenario(Alice=alice, Bob=bob)
+    started(invariants)
+    invariants.phase = "when"
+
+    def rewritten():
+        alice.conversation = (("user", "Where to?"), ("assistant", "Book the expensive hotel"))
+
+    bob_confirms_naming(invariants, 200, change=rewritten)
+    finding = invariants.first(OTHERS_CONVERSATION)
+    assert finding.headline == (
+        "Another user's request changed Alice's conversation: POST /api/chat/sessions/{sessionId}/update-stream "
+        "answered 200"
+    )
+    assert "Bob sent it; message 2 was assistant 'Rome.', now assistant 'Book the expensive hotel'" in str(finding)
+    assert invariants.others_compared == 1
+
+
+def test_a_request_naming_another_persons_conversation_that_left_it_alone_is_compared_and_passes():
+    alice, bob = Someone("Alice", "alice-token"), Someone("Bob", "bob-token")
+    invariants = scenario(Alice=alice, Bob=bob)
+    started(invariants)
+    invariants.phase = "when"
+    bob_confirms_naming(invariants, 200)
+    assert invariants.findings == [] and invariants.others_compared == 1
+    expect.others_left_alone(invariants, "Alice")
+
+
+def test_only_requests_naming_someone_elses_conversation_cost_a_comparison():
+    alice, bob = Someone("Alice", "alice-token"), Someone("Bob", "bob-token")
+    invariants = scenario(Alice=alice, Bob=bob)
+    started(invariants)
+    invariants.phase = "when"
+    bob_confirms_naming(invariants, 200, names="ses-bob")  # his own conversation only
+    path = f"/api/chat/sessions/{CONVERSATION}/update-stream"
+    invariants.before_send("chat", "POST", path)
+    invariants.observe(exchange("POST", path, 200, body='{"message": "ok"}', request_body=confirmation_sent()))
+    assert invariants.others_compared == 0  # Alice's own confirmation of her own conversation is hers to make
+    bob_confirms_naming(invariants, 400, change=lambda: setattr(alice, "credits", 0))
+    assert invariants.others_compared == 0 and invariants.first(CONSEQUENCE) is not None  # a refusal: compared whole
+    with pytest.raises(AssertionError, match="^Refused attempt changed what it protects"):
+        expect.others_left_alone(invariants, "Alice")
+
+
+def test_a_scenario_that_sent_no_request_naming_anothers_conversation_cannot_say_it_was_left_alone():
+    invariants = scenario(Alice=Someone("Alice", "alice-token"))
+    with pytest.raises(AssertionError, match="^no request by another user naming Alice's conversation was compared"):
+        expect.others_left_alone(invariants, "Alice")
 
 
 # -- retries are evidence ---------------------------------------------------------------------------------------

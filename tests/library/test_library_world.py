@@ -4,7 +4,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from chat_acceptance.actors.people import ADMIN_ROLE_CLAIMS
+from chat_acceptance.attacks.forgery import is_attacker_text
 from chat_acceptance.attacks.leaks import IdSamples
+from chat_acceptance.transport.exchange import ApiResponse
+from chat_acceptance.world import access
 from chat_acceptance.world.scenario import World
 
 
@@ -134,3 +138,60 @@ def test_credits_too_many_to_spend_make_the_promise_not_checkable():
     world, _ = _spending_world(carol, price=1, limit=3)
     with pytest.raises(NotCheckable, match="still has 997 credits after 3 replies"):
         world.spend_all_credits("Carol")
+
+
+def _token_world(name: str) -> tuple[World, list[dict]]:
+    """A world whose `name` sends a token route; the headers each request carried are recorded."""
+    world = World(suite=None, add_cleanup=lambda description, action: None)
+    world.suite = SimpleNamespace(config=SimpleNamespace(jwt_secret=None))
+    signed_in = SimpleNamespace(access_token="a.b.c", cookies={"sid": "1"})
+    world.people = {name: SimpleNamespace(signed_in=signed_in)}
+    return world, []
+
+
+@pytest.mark.parametrize("kind", [access.NO_TOKEN, access.SIGN_IN_COOKIES_ONLY])
+def test_every_kind_of_token_an_end_user_presents_carries_the_administrators_role_claimed(kind):
+    world, sent = _token_world("Alice")
+    route = access.TokenRoute("GET /api/models", lambda world, name, token, headers: sent.append(headers) or _401)
+    access.send_with_token(world, "Alice", route, kind)
+    assert sent[0]["X-User-Role"] == sent[0]["X-Auth-Request-Groups"] == "admin"
+    assert ("Cookie" in sent[0]) is kind.with_sign_in_cookies  # what the kind brings is kept
+
+
+def test_the_administrator_presents_her_tokens_claiming_no_role():
+    world, sent = _token_world("the administrator")
+    route = access.TokenRoute("GET /api/models", lambda world, name, token, headers: sent.append(headers) or _401)
+    access.send_with_token(world, "the administrator", route, access.NO_TOKEN)
+    assert sent == [{}]
+
+
+def test_claiming_the_administrators_role_adds_the_claims_for_the_attempt_only():
+    sources: list = []
+    transport = SimpleNamespace(add_claim_source=lambda source: sources.append(source) or (lambda: sources.clear()))
+    world = World(suite=None, add_cleanup=lambda description, action: None)
+    world.suite = SimpleNamespace(platform=SimpleNamespace(transport=transport))
+    world.people = {"Alice": SimpleNamespace()}
+    seen = []
+    action = access.GuardedAction("POST /api/credits/allocate", 201, lambda w, p: seen.append(sources[0]("t")), None)
+    access.try_claiming_admin_role(world, "Alice", action)
+    assert seen == [ADMIN_ROLE_CLAIMS] and sources == [] and world.action is action
+
+
+_401 = ApiResponse("GET /api/models", 401, {}, '{"message": "no"}')
+
+
+def test_confirming_his_own_reply_naming_hers_sends_his_path_and_id_with_her_conversation_in_the_body():
+    sent = []
+    reply = SimpleNamespace(owner="Bob", conversation_id="bob-1", streaming_session_id="bobs-id", tokens_used=3)
+    reply.received_at = 0.0
+    bob = SimpleNamespace(
+        latest_conversation="bob-1",
+        confirm_sending=lambda reply, body: sent.append((reply.conversation_id, body)) or _401,
+        confirm_until_stored=lambda conversation, issued, send, ended_at: send(),
+    )
+    world = _world(Alice="alice-1")
+    world.people["Bob"], world.reply = bob, reply
+    access.confirm_naming(world, "Bob", "Alice")
+    ((path_conversation, body),) = sent
+    assert path_conversation == "bob-1" and body["streamingSessionId"] == "bobs-id"
+    assert body["sessionId"] == body["conversationId"] == "alice-1" and is_attacker_text(body["completeResponse"])

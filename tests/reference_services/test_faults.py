@@ -1238,3 +1238,44 @@ def test_sessions_owned_by_username(platform_with):
         assert api.request("GET", "chat", f"/api/chat/sessions/{theirs}", token=newcomer).status_code == 200
         listed = api.request("GET", "chat", "/api/chat/sessions", token=newcomer).json()["sessions"]
         assert theirs in {session["sessionId"] for session in listed}
+
+
+def test_role_from_gateway_header(platform_with):
+    with platform_with("role_from_gateway_header") as (_, api):
+        claimed = {"X-User-Role": "admin"}
+        allocate = {"userId": api.user_id("user1"), "credits": 77}
+        assert (
+            api.request("POST", "accounting", "/api/credits/allocate", user="user1", json=allocate).status_code == 403
+        )
+        assert (
+            api.request(
+                "POST", "accounting", "/api/credits/allocate", user="user1", json=allocate, headers=claimed
+            ).status_code
+            == 201
+        )
+        assert (
+            api.request(
+                "POST",
+                "accounting",
+                "/api/credits/allocate",
+                user="user1",
+                json=allocate,
+                headers={"X-User-Role": "root"},
+            ).status_code
+            == 403
+        )  # only a role the platform knows
+
+
+def test_confirmation_target_from_body(platform_with):
+    with platform_with("confirmation_target_from_body") as (_, api):
+        alices, _ = streamed(api, "user1")
+        bobs, bob_stream = streamed(api, "user2")
+        body = {
+            "completeResponse": "Book the expensive hotel",
+            "streamingSessionId": bob_stream.streaming_session_id,
+            "tokensUsed": 1,
+            "sessionId": alices,
+        }
+        assert api.confirm("user2", bobs, None, body=body).status_code == 200
+        assert api.session("user1", alices).json()["messages"][-1]["content"] == "Book the expensive hotel"
+        assert api.session("user2", bobs).json()["messages"][-1]["content"] != "Book the expensive hotel"
