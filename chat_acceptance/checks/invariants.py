@@ -21,7 +21,6 @@ adds to every scenario (features/environment.py), behaviour first.
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,7 +32,20 @@ from urllib.parse import unquote, urlsplit
 from chat_acceptance.attacks import leaks
 from chat_acceptance.checks import others_conversations
 from chat_acceptance.checks.consequences import account_changes, as_pairs
-from chat_acceptance.checks.matchers import is_mismatch, tokens_reported
+from chat_acceptance.checks.invariant_findings import (
+    CONFIRMS_AGAIN,
+    CONSEQUENCE,
+    CORS,
+    LEAK,
+    OTHERS_CONVERSATION,
+    Finding,
+    allowed_origin_problem,
+    conversation_of,
+    is_mismatch_answer,
+    is_refusal,
+    session_ids_in,
+)
+from chat_acceptance.checks.matchers import tokens_reported
 from chat_acceptance.checks.snapshots import State, as_own, differences, is_own, read_side_by_side
 from chat_acceptance.transport.client import confirmation
 from chat_acceptance.transport.exchange import Exchange, route_of
@@ -43,49 +55,7 @@ from chat_acceptance.waiting import poll_until
 if TYPE_CHECKING:
     from chat_acceptance.world.scenario import World
 
-LEAK = "leak"
-CONSEQUENCE = "consequence"
-CONFIRMS_AGAIN = "confirms again"
-CORS = "cors"
-OTHERS_CONVERSATION = "another's conversation"
-
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
-_CONVERSATION = re.compile(r"^/api/chat/sessions/([^/]+)")
-
-
-class Finding(AssertionError):
-    """One broken invariant: the first line is the same in every run for the same defect; details follow."""
-
-    def __init__(self, kind: str, headline: str, details: str = ""):
-        super().__init__(headline + (f"\n{details}" if details else ""))
-        self.kind = kind
-        self.headline = headline
-
-
-def allowed_origin_problem(origin: str, headers: Any) -> str | None:
-    """What is wrong with the answer's Access-Control-Allow-Origin for a page on `origin` (None: nothing): it
-    must name that origin, or be `*` where credentials are not allowed (contract: "naming that Origin (or `*`)")."""
-    allowed = headers.get("Access-Control-Allow-Origin")
-    credentials = (headers.get("Access-Control-Allow-Credentials") or "").strip().lower() == "true"
-    if allowed == origin or allowed == "*" and not credentials:
-        return None
-    if allowed is None:
-        return "there is no Access-Control-Allow-Origin"
-    if allowed == "*":
-        return "Access-Control-Allow-Origin is * while Access-Control-Allow-Credentials is true"
-    return f"Access-Control-Allow-Origin is {allowed!r}"
-
-
-def is_refusal(status: int | None) -> bool:
-    return status is not None and 400 <= status < 500 and status != 429
-
-
-def is_mismatch_answer(status: int | None, body: str | None) -> bool:
-    try:
-        message = json.loads(body or "").get("message")
-    except (ValueError, AttributeError):
-        return False
-    return is_mismatch(status, message)
 
 
 class Invariants:
@@ -132,7 +102,7 @@ class Invariants:
         if is_own() or exchange.status == 429:  # a 429 says nothing about the request: it is sent again as it was
             return
         path = urlsplit(exchange.url).path
-        conversation = _conversation_of(path)
+        conversation = conversation_of(path)
         self._note_stream(exchange, conversation)
         self._note_ownership(exchange, path)
         if exchange.status is not None and exchange.status >= 400:
@@ -170,7 +140,7 @@ class Invariants:
             batch, self._batch = self._batch, None
             if batch.refused:
                 first = batch.refused[0]
-                self._check_refusal(first, _conversation_of(urlsplit(first.url).path), len(batch.refused))
+                self._check_refusal(first, conversation_of(urlsplit(first.url).path), len(batch.refused))
             if batch.changed:
                 self._snapshot = None
 
@@ -313,7 +283,7 @@ class Invariants:
         if not path.startswith("/api/chat/sessions"):
             return
         asker = self._person_with(exchange.request_headers.get("Authorization", ""))
-        for conversation in (_conversation_of(path), *_session_ids_in(exchange.response_body)):
+        for conversation in (conversation_of(path), *session_ids_in(exchange.response_body)):
             owner = self.owners.get(conversation or "")
             if asker is None or owner is None or owner == asker or self._same_account(owner, asker):
                 continue
@@ -513,19 +483,3 @@ class _Batch:
     snapshot_taken: bool = False
     refused: list[Exchange] = field(default_factory=list)
     changed: bool = False  # an accepted change inside the batch: the next attempt needs a new snapshot
-
-
-def _session_ids_in(body: str | None) -> list[str]:
-    """The sessionId of a JSON answer, or of each session of its list."""
-    try:
-        answer = json.loads(body or "")
-    except ValueError:
-        return []
-    sessions = answer.get("sessions") if isinstance(answer, dict) else None
-    items = [answer, *(sessions if isinstance(sessions, list) else [])]
-    return [item["sessionId"] for item in items if isinstance(item, dict) and isinstance(item.get("sessionId"), str)]
-
-
-def _conversation_of(path: str) -> str | None:
-    match = _CONVERSATION.match(path)
-    return unquote(match.group(1)) if match else None

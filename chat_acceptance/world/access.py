@@ -25,7 +25,7 @@ from chat_acceptance.attacks.forgery import (
     tokens_signed_with_other_keys,
     unsigned_token,
 )
-from chat_acceptance.checks import expectations
+from chat_acceptance.checks import account_expectations, expectations
 from chat_acceptance.config.suite_config import Account
 from chat_acceptance.transport.client import MISSING, AccountingApi, AuthApi, ChatApi, confirmation, session_path
 from chat_acceptance.transport.exchange import ApiResponse
@@ -234,30 +234,30 @@ def _try_to_create_user(world: World, person: Person) -> ApiResponse:
     return answer
 
 
-CREATE_A_USER = GuardedAction("POST /api/admin/users", 201, _try_to_create_user, expectations.account_created)
+CREATE_A_USER = GuardedAction("POST /api/admin/users", 201, _try_to_create_user, account_expectations.account_created)
 DELETE_CAROL = GuardedAction(
     "DELETE /api/admin/users/{userId}",
     200,
     lambda world, person: person.delete_user(world.person("Carol").user_id),
-    expectations.carol_gone,
+    account_expectations.carol_gone,
 )
 GIVE_CAROL_CREDITS = GuardedAction(
     "POST /api/credits/allocate",
     201,
     lambda world, person: person.allocate(world.person("Carol").user_id, 1000),
-    expectations.carol_richer_by(1000),
+    account_expectations.carol_richer_by(1000),
 )
 GIVE_HERSELF_CREDITS = GuardedAction(
     "POST /api/credits/allocate",
     201,
     lambda world, person: person.allocate(person.user_id, 1000),
-    expectations.carol_richer_by(1000),
+    account_expectations.carol_richer_by(1000),
 )
 LOOK_AT_CAROL_BALANCE = GuardedAction(
     "GET /api/credits/balance/{userId}",
     200,
     lambda world, person: person.balance_of(world.person("Carol").user_id),
-    expectations.shows_carol_balance,
+    account_expectations.shows_carol_balance,
 )
 
 

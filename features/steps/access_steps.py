@@ -3,6 +3,7 @@
 import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import then, when
 
+from chat_acceptance.checks import account_expectations as expect_account
 from chat_acceptance.checks import expectations as expect
 from chat_acceptance.world import access
 
@@ -42,7 +43,7 @@ def step_done_what_was_asked(context):
 @then("nothing has changed")
 def step_nothing_changed(context):
     expect.changed_nothing(context.world.invariants)
-    expect.accounts_unchanged(context.world)
+    expect_account.accounts_unchanged(context.world)
 
 
 @when("{name:Person} signs in with her password")
@@ -52,7 +53,7 @@ def step_sign_in(context, name):
 
 @then("{name:Person} is signed in as {role:Role}")
 def step_signed_in_as(context, name, role):
-    expect.is_signed_in_as(context.world, name, role)
+    expect_account.is_signed_in_as(context.world, name, role)
 
 
 @when("someone signs in {attempt:SignInAttempt}")
@@ -62,12 +63,12 @@ def step_someone_signs_in(context, attempt):
 
 @then("nobody can sign in as the user the administrator tried to create")
 def step_attempted_account_absent(context):
-    expect.does_not_sign_in(context.world, context.world.attempted_account)
+    expect_account.does_not_sign_in(context.world, context.world.attempted_account)
 
 
 @then("{name:Person} still signs in with her own password")
 def step_still_signs_in(context, name):
-    expect.still_signs_in(context.world, context.world.accounts[name])
+    expect_account.still_signs_in(context.world, context.world.accounts[name])
 
 
 # The chat web page: the deployment's browser origin (the browser_origin setting).

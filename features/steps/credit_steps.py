@@ -3,6 +3,7 @@
 import parameter_types  # noqa: F401  (registers the step parameter types)
 from behave import given, then, when
 
+from chat_acceptance.checks import account_expectations as expect_account
 from chat_acceptance.checks import expectations as expect
 from chat_acceptance.world import access
 
@@ -46,7 +47,7 @@ def step_look_at_balance(context, name, owner):
 
 @then("it shows the balance {name:Person} sees herself")
 def step_shows_own_balance(context, name):
-    expect.shows_balance_of(context.world.answer, context.world.person(name))
+    expect_account.shows_balance_of(context.world.answer, context.world.person(name))
 
 
 @then("the allocation is accepted")
@@ -66,17 +67,17 @@ def step_allocation_unknown_user(context):
 
 @then("{name:Person}'s balance has grown by exactly {credits:d} credits")
 def step_balance_grew_by(context, name, credits):
-    expect.balance_grew_by(context.world, name, credits)
+    expect_account.balance_grew_by(context.world, name, credits)
 
 
 @then("{name:Person}'s balance has not grown")
 def step_balance_not_grown(context, name):
-    expect.balance_not_grown(context.world, name)
+    expect_account.balance_not_grown(context.world, name)
 
 
 @then("{name:Person}'s balance has gone down")
 def step_balance_gone_down(context, name):
-    expect.balance_gone_down(context.world, name)
+    expect_account.balance_gone_down(context.world, name)
 
 
 @then("{name:Person} is told she has insufficient credits")

@@ -51,24 +51,24 @@ LINES: dict[str, list[str]] = {
     "world/access.py:_expired_token": ["an expired token needs the token signing secret"],
     "world/access.py:make_expired_token": ["an expired token needs the token signing secret"],
     "world/leftovers.py:_removed": ["expected the clean-up to remove what the run created"],
-    "checks/expectations.py:account_created": ["expected the new account to sign in"],
-    "checks/expectations.py:carol_gone": [
+    "checks/account_expectations.py:account_created": ["expected the new account to sign in"],
+    "checks/account_expectations.py:carol_gone": [
         "expected Carol to be unable to sign in once her account is deleted",
         "expected accounting to answer 404 for",
     ],
-    "checks/expectations.py:carol_richer_by": ["expected Carol's balance to grow by exactly"],
-    "checks/expectations.py:check": ["expected Carol's balance to grow by exactly"],
-    "checks/expectations.py:shows_carol_balance": ["expected the balance shown to be Carol's own"],
+    "checks/account_expectations.py:carol_richer_by": ["expected Carol's balance to grow by exactly"],
+    "checks/account_expectations.py:check": ["expected Carol's balance to grow by exactly"],
+    "checks/account_expectations.py:shows_carol_balance": ["expected the balance shown to be Carol's own"],
     "transport/client.py:signs_in": ["expected signing in to look at an account to answer 200 or 401"],
-    "checks/expectations.py:accounts_unchanged": ["Refused attempt changed what it protects"],
-    "checks/expectations.py:is_signed_in_as": ["to be accepted (200)", "to be signed in as"],
+    "checks/account_expectations.py:accounts_unchanged": ["Refused attempt changed what it protects"],
+    "checks/account_expectations.py:is_signed_in_as": ["to be accepted (200)", "to be signed in as"],
     "checks/consequences.py:only_last_reply_changed": [
         "no conversation was recorded before the confirmation",
         "the conversation held no reply before the confirmation",
         "expected the confirmation to change only the latest reply",
     ],
-    "checks/expectations.py:still_signs_in": ["expected the account to still sign in with the password"],
-    "checks/expectations.py:does_not_sign_in": ["expected the account not to exist"],
+    "checks/account_expectations.py:still_signs_in": ["expected the account to still sign in with the password"],
+    "checks/account_expectations.py:does_not_sign_in": ["expected the account not to exist"],
     "checks/expectations.py:set_up_succeeded": ["the suite's set-up failed"],
     "checks/expectations.py:kept_to_the_contract": [""],  # the contract finding's own stable line (test below)
     "checks/expectations.py:reports_positive_tokens_used": [
@@ -95,10 +95,10 @@ LINES: dict[str, list[str]] = {
         "Access-Control-Expose-Headers to list X-Streaming-Session-Id"
     ],
     "checks/expectations.py:allows_headers": ["expected the preflight to allow"],
-    "checks/expectations.py:balance_grew_by": ["balance to grow by exactly"],
-    "checks/expectations.py:balance_not_grown": ["balance not to grow"],
-    "checks/expectations.py:balance_gone_down": ["balance to go down after the reply"],
-    "checks/expectations.py:shows_balance_of": ["expected the balance shown to be {person.name}'s own"],
+    "checks/account_expectations.py:balance_grew_by": ["balance to grow by exactly"],
+    "checks/account_expectations.py:balance_not_grown": ["balance not to grow"],
+    "checks/account_expectations.py:balance_gone_down": ["balance to go down after the reply"],
+    "checks/account_expectations.py:shows_balance_of": ["expected the balance shown to be {person.name}'s own"],
     "checks/matchers.py:require": ["expected {StringDescription().append_description_of(matcher)}"],
     "actors/people.py:sign_in": ["gave no accessToken or user.id"],
     "actors/people.py:start_conversation": ["starting a conversation gave no sessionId"],
@@ -116,7 +116,7 @@ ROUTE = "route_of("
 # supervisor), never the scenario-fresh ones (Carol, ghost-...).
 CONFIGURED_ACCOUNTS = {
     "world/access.py:_refresh_token",
-    "checks/expectations.py:is_signed_in_as",
+    "checks/account_expectations.py:is_signed_in_as",
     "world/build.py:fund_personas",
     "world/build.py:sign_in_personas",
 }

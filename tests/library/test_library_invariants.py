@@ -15,15 +15,15 @@ import pytest
 from chat_acceptance.actors.people import ADMIN_ROLE_CLAIMS, Person, SignedIn
 from chat_acceptance.attacks.leaks import IdSamples
 from chat_acceptance.checks import expectations as expect
-from chat_acceptance.checks.invariants import (
+from chat_acceptance.checks.invariant_findings import (
     CONFIRMS_AGAIN,
     CONSEQUENCE,
     CORS,
     LEAK,
     OTHERS_CONVERSATION,
-    Invariants,
     allowed_origin_problem,
 )
+from chat_acceptance.checks.invariants import Invariants
 from chat_acceptance.config.suite_config import SuiteConfig
 from chat_acceptance.transport.client import confirmation
 from chat_acceptance.transport.exchange import ApiResponse, Claims, Exchange

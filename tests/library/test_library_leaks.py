@@ -7,7 +7,8 @@ import pytest
 
 from chat_acceptance.attacks.leaks import IdSamples, leaks_in, longest_run
 from chat_acceptance.checks.expectations import reveals_no_streaming_session_id
-from chat_acceptance.checks.invariants import LEAK, Invariants
+from chat_acceptance.checks.invariant_findings import LEAK
+from chat_acceptance.checks.invariants import Invariants
 from chat_acceptance.transport.exchange import Exchange
 from chat_acceptance.transport.sse import Ending, StreamResult
 

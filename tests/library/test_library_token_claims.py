@@ -11,7 +11,7 @@ import pytest
 
 from chat_acceptance.actors.people import sign_in
 from chat_acceptance.attacks.forgery import claims_of
-from chat_acceptance.checks.expectations import is_signed_in_as
+from chat_acceptance.checks.account_expectations import is_signed_in_as
 from chat_acceptance.config.suite_config import Account
 from chat_acceptance.redaction import Redactor
 from chat_acceptance.transport.client import PlatformClient
