@@ -6,8 +6,8 @@ hundred (Schemathesis). Marking by place keeps a new test in those folders slow 
 Under pytest-xdist the longest tests go first: a run ends when its last test does, so a long one that starts
 late (a fault switch's whole-suite run) holds up the end while the other workers have nothing left to do. How
 long each test took last time is kept in pytest's cache (.pytest_cache); without it (a fresh clone) the slow
-tier goes first, as collected, then the fast tier. The Makefile hands tests out one at a time
-(`--maxschedchunk 1`): in xdist's default chunks, the first tests would all go to one worker."""
+tier goes first, as collected, then the fast tier. The Makefile hands tests out one at a time as workers free
+up (`--dist loadgroup`): in xdist's default chunks, the first tests would all go to one worker."""
 from __future__ import annotations
 
 import math

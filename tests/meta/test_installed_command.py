@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED_SCENARIOS = "@behaviour.own_id_confirms or @behaviour.wrong_id_rejected"
 PASSWORDS = {"QA_ALICE": "User1@123", "QA_BOB": "User2@123", "QA_ADMIN": "admin@admin", "QA_SUPERVISOR": "Supervisor1@"}
 
-pytestmark = pytest.mark.slow
+# One worker runs them all (make test's --dist loadgroup), so that the wheel and its venv are made once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("installed")]
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,8 @@ JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ")
 USERDATA = suite_userdata()
 PASSWORDS = [value for name, value in USERDATA.items() if name.endswith("password")]
 JWT_SECRET = f"meta-test-secret-{secrets.token_hex(8)}"
+# One worker runs the module (make test's --dist loadgroup), so that its whole reported run is made once.
+pytestmark = pytest.mark.xdist_group("reported_run")
 
 
 @pytest.fixture(scope="module")
