@@ -59,9 +59,12 @@ baseline: $(INSTALLED) ## record today's failures as known defects in acceptance
 # Every test: the support library, the reference platform, the contract, the reports, the suite itself and
 # the fault matrix (tests/meta). Four pytest workers on two cores: most meta-tests wait on streams, pacing and
 # deadlines rather than compute, so two workers per core finish sooner without crowding the timed ones.
+# --dist loadgroup: tests are handed out one (or one xdist_group) at a time as workers free up, the longest first
+# (tests/conftest.py); in xdist's default chunks, the slow tests, collected together, went to one worker. A group
+# keeps the tests that share an expensive module fixture on one worker, so that it is made once.
 TEST_WORKERS ?= 4
 test: $(INSTALLED) ## every test: library, platform, contract, reports, docs, CI templates, fault matrix
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The fast tier: every test not marked slow (tests/conftest.py says which are), in under a minute.
 check: $(INSTALLED) ## the fast tier of the tests (no suite runs, no processes, no HTML report): under a minute

@@ -11,10 +11,13 @@ the embedded platform with that switch on) and judges the outcome:
 
 `python -m suite_tools.fault_matrix` prints the table (`make faults`); tests/meta uses the same functions.
 """
+
 from __future__ import annotations
 
 import argparse
+import ast
 import json
+import multiprocessing
 import os
 import re
 import subprocess
@@ -31,13 +34,13 @@ from behave.parser import parse_file
 from chat_acceptance.reporting.headlines import first_line
 from chat_acceptance.reporting.labels import name_outline_rows
 from reference_services.faults import FAULTS, Fault
-from suite_tools.suite_runs import ROOT, embedded_only, write_behave_ini
+from suite_tools.suite_runs import ROOT, behave_settings, embedded_only, write_behave_ini
 
 SUITE_TIMEOUT_S = 240  # far above any run's own deadlines: only a broken suite could reach it
 CONTRACT_VIOLATION = "Contract violation:"
-SETUP_SCENARIO = "suite set-up"
+SETUP_SCENARIO = "suite set-up"  # the one result of a run that stopped in set-up (features/environment.py)
 _ANY_ROW_ANNOTATION = re.compile(r" -- @\d+\.\d+.*$")
-FINDINGS_BESIDE_FAILURES = "Contract findings beside failed scenarios"  # features/environment.py's run summary  # the one result of a run that stopped in set-up (features/environment.py)
+FINDINGS_BESIDE_FAILURES = "Contract findings beside failed scenarios"  # features/environment.py's run summary
 
 
 @dataclass(frozen=True)
@@ -128,18 +131,77 @@ def run_suite(
             command += ["--tags", tags]
         command += [str(ROOT / path) for path in paths]  # e.g. a shard's "features/x.feature:12" locations
         started = time.monotonic()
-        completed = subprocess.run(
-            command,
-            cwd=scratch,
-            env={**embedded_only(os.environ), **(environment or {})},
-            capture_output=True,
-            text=True,
-            timeout=SUITE_TIMEOUT_S,
-        )
+        completed = _behave(command, Path(scratch), {**embedded_only(os.environ), **(environment or {})})
         seconds = time.monotonic() - started
         scenarios = _scenarios(results, _findings_beside_failures(completed.stdout)) if results.exists() else ()
     output = (completed.stdout + completed.stderr)[-8000:]
     return SuiteRun(completed.returncode, scenarios, seconds, output)
+
+
+# A run is `python -m behave` in a process of its own, forked from a server that has imported, and done nothing
+# else, what the hooks and steps import (behave, the library, the reference platform): a fresh interpreter
+# spends about a second on those imports, and `make test` makes some 200 runs on two cores. The hooks, the steps
+# and the platform still load, start and stop in each run's own process; `random` is reseeded after a fork.
+# Only what the interpreter reads when it starts (PYTHON* variables) comes from the server's start, not the run.
+# As with any multiprocessing, a script that calls run_suite guards its main (`if __name__ == "__main__"`).
+_FORKS = multiprocessing.get_context("forkserver")
+
+
+def _suite_imports() -> list[str]:
+    """The modules that features/environment.py and the steps import, except the steps' own (behave loads those,
+    and they register steps when imported)."""
+    local = {path.stem for path in (ROOT / "features").rglob("*.py")}
+    names = ["behave.__main__", *(location.split(":")[0] for location in behave_settings()["formatters"].values())]
+    for path in (ROOT / "features").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):  # walk: the hooks import the platform only when used
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.append(node.module)
+    return sorted({name for name in names if name.split(".")[0] not in local})
+
+
+_FORKS.set_forkserver_preload(_suite_imports())  # a module it cannot import is left out, never an error
+
+
+def _behave(command: list[str], directory: Path, environment: dict[str, str]) -> subprocess.CompletedProcess:
+    """Runs `command` (`python -m behave ...`) from `directory` with exactly `environment`, forked (see above)."""
+    stdout, stderr = directory / "stdout.txt", directory / "stderr.txt"
+    arguments = command[command.index("behave") + 1 :]
+    process = _FORKS.Process(
+        target=_behave_main, args=(arguments, str(directory), environment, str(stdout), str(stderr))
+    )
+    process.start()
+    process.join(SUITE_TIMEOUT_S)
+    if process.exitcode is None:
+        process.kill()
+        process.join()
+        raise subprocess.TimeoutExpired(command, SUITE_TIMEOUT_S)
+    return subprocess.CompletedProcess(command, process.exitcode, _console(stdout), _console(stderr))
+
+
+def _console(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def _behave_main(arguments: list[str], directory: str, environment: dict[str, str], stdout: str, stderr: str) -> None:
+    """In the forked process: what `python -m behave` would do from `directory`, its console into two files."""
+    os.chdir(directory)
+    os.environ.clear()
+    os.environ.update(environment)
+    sys.path.insert(0, directory)  # as `python -m` puts the current directory first
+    for descriptor, path in ((1, stdout), (2, stderr)):
+        with open(path, "w") as file:
+            os.dup2(file.fileno(), descriptor)
+    sys.argv = [sys.argv[0], *arguments]
+    from behave.__main__ import main
+
+    try:
+        code = main(arguments)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    sys.exit(code)
 
 
 THROTTLE_BUDGET_S = 3  # a throttling switch's run: a small waiting budget, so that it stops within seconds

@@ -2,6 +2,7 @@
 is configured (environment.py, parallel runs), and the scratch directories from which tools run behave
 (fault matrix, parallel runs, bench) so that their runs never mix with the real reports.
 """
+
 from __future__ import annotations
 
 import tomllib

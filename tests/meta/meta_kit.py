@@ -1,5 +1,6 @@
 """What the meta-tests share to reach a platform they started themselves: a free loopback port, a health probe,
 and a separately started reference platform (`python -m reference_services`) named as a deployment."""
+
 import signal
 import socket
 import subprocess

@@ -1,4 +1,5 @@
 """The baseline of known defects with real runs: record with one defect on, then compare later runs with it."""
+
 import json
 
 from chat_acceptance.reporting import baseline
@@ -21,8 +22,9 @@ def run_and_check(tmp_path, name, faults, known_file, capsys, *, action="check",
     )
     assert run.scenarios_run == runs, run.output
     capsys.readouterr()
-    status = baseline.main([action, "--outcomes", str(outcomes), "--baseline", str(known_file),
-                            "--behave-status", str(run.exit_code)])
+    status = baseline.main(
+        [action, "--outcomes", str(outcomes), "--baseline", str(known_file), "--behave-status", str(run.exit_code)]
+    )
     return run, status, capsys.readouterr().out
 
 
@@ -54,8 +56,9 @@ def test_the_baseline_only_shrinks(tmp_path, capsys):
     assert status == 1 and f"ANOTHER HEADLINE: {X_SCENARIO} — recorded: {known[X_SCENARIO]}" in printed, printed
 
     # The known defect deselected: it did not run, so the run proves nothing about it.
-    run, status, printed = run_and_check(tmp_path, "deselected", [X], known_file, capsys,
-                                         tags="@behaviour.foreign_session_unlisted", runs=3)
+    run, status, printed = run_and_check(
+        tmp_path, "deselected", [X], known_file, capsys, tags="@behaviour.foreign_session_unlisted", runs=3
+    )
     assert status == 1 and f"NOT RUN (a known defect must run to be known): {X_SCENARIO}" in printed, printed
 
     # The known defect fixed: the run fails until its line is removed.

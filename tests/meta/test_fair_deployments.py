@@ -1,6 +1,7 @@
 """Meta-tests for issue 21: the suite is fair to every honest deployment. Each runs behave (fault_matrix) against
 the reference platform with a switch: an expensive model, welcome credits, slow confirmations, a strict rate
 limit, and a run interrupted half-way."""
+
 import os
 import re
 import signal
@@ -25,8 +26,11 @@ def test_an_expensive_model_is_paid_for_on_demand():
     """Replies cost about 600 credits: the 5000 of set-up pay for 8; the run learns the price and tops up."""
     run = run_suite(faults=["expensive_model"])
     assert run.exit_code == 0 and not run.failed, [(scenario.name, scenario.message) for scenario in run.failed]
-    granted = re.search(r"credits: a reply costs up to (\d+) credits; the run granted (\d+) credits .*, (\d+) of "
-                        r"them on demand", run.output)
+    granted = re.search(
+        r"credits: a reply costs up to (\d+) credits; the run granted (\d+) credits .*, (\d+) of "
+        r"them on demand",
+        run.output,
+    )
     assert granted and int(granted.group(1)) >= 600 and int(granted.group(3)) > 0, run.output
     assert "left on purpose: " in run.output and "the contract has no route to take credits back" in run.output
 
@@ -46,14 +50,17 @@ def test_welcome_credits_and_no_balance_check_fail_the_no_credits_scenario_with_
 
 def test_welcome_credits_beyond_reach_leave_the_promise_not_checked_never_passed(tmp_path):
     junit = tmp_path / "junit"
-    run = run_suite(faults=["welcome_credits"], tags=NO_CREDITS, defines={"spend_down_replies": "1"}, junit=junit,
-                    show_skipped=True)
+    run = run_suite(
+        faults=["welcome_credits"], tags=NO_CREDITS, defines={"spend_down_replies": "1"}, junit=junit, show_skipped=True
+    )
     assert not run.failed and "Not checked (1), so neither passed nor failed:" in run.output, run.output
     assert "Carol still has" in run.output and "-D spend_down_replies" in run.output
     assert not [scenario for scenario in run.scenarios if scenario.status == "passed"]
     messages = [
-        skipped.get("message") for path in junit.glob("*.xml")
-        for skipped in ElementTree.parse(path).getroot().iter("skipped") if skipped.get("message")
+        skipped.get("message")
+        for path in junit.glob("*.xml")
+        for skipped in ElementTree.parse(path).getroot().iter("skipped")
+        if skipped.get("message")
     ]
     assert len(messages) == 1 and messages[0].startswith("NOT CHECKED: Carol still has"), messages
 
@@ -84,7 +91,8 @@ def test_a_strict_rate_limit_ends_the_run_with_what_it_could_not_check_and_no_fa
     )
     assert "429 Too Many Requests" not in " ".join(scenario.message for scenario in run.scenarios)
     reasons = [
-        skipped.get("message") or "" for path in junit.glob("*.xml")
+        skipped.get("message") or ""
+        for path in junit.glob("*.xml")
         for skipped in ElementTree.parse(path).getroot().iter("skipped")
     ]
     assert sum("NOT CHECKED: the run stopped: the chat service" in reason for reason in reasons) == len(skipped)
@@ -96,10 +104,26 @@ def test_an_interrupted_run_still_removes_what_it_created():
     prefix = f"meta-{os.getpid()}"
     with separate_deployment(start_deadline_s=15) as deployment, tempfile.TemporaryDirectory() as scratch:
         write_behave_ini(Path(scratch), formats={"json": Path(scratch) / "results.json"})
-        command = [sys.executable, "-m", "behave", "--no-color", "--no-capture", "-D", f"run_prefix={prefix}",
-                   "-D", "model_chunk_delay=0.2", str(ROOT / "features")]
-        behave = subprocess.Popen(command, cwd=scratch, env={**os.environ, **deployment}, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True)
+        command = [
+            sys.executable,
+            "-m",
+            "behave",
+            "--no-color",
+            "--no-capture",
+            "-D",
+            f"run_prefix={prefix}",
+            "-D",
+            "model_chunk_delay=0.2",
+            str(ROOT / "features"),
+        ]
+        behave = subprocess.Popen(
+            command,
+            cwd=scratch,
+            env={**os.environ, **deployment},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             alice = _signed_in(deployment, "user1", "User1@123")
             created = poll_until(lambda: _conversations(deployment, alice, prefix), bool, deadline_s=30)
@@ -116,14 +140,16 @@ def test_an_interrupted_run_still_removes_what_it_created():
 
 
 def _signed_in(deployment, username, password) -> str:
-    answer = requests.post(deployment["AUTH_SERVICE_URL"] + "/api/auth/login",
-                           json={"username": username, "password": password}, timeout=5)
+    answer = requests.post(
+        deployment["AUTH_SERVICE_URL"] + "/api/auth/login", json={"username": username, "password": password}, timeout=5
+    )
     return answer.json()["accessToken"]
 
 
 def _conversations(deployment, token, prefix) -> list[str]:
-    answer = requests.get(deployment["CHAT_SERVICE_URL"] + "/api/chat/sessions",
-                          headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    answer = requests.get(
+        deployment["CHAT_SERVICE_URL"] + "/api/chat/sessions", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
     return [session["title"] for session in answer.json()["sessions"] if session["title"].startswith(prefix)]
 
 
@@ -133,7 +159,7 @@ def test_a_deployment_where_nobody_may_allocate_gets_one_line_not_a_cascade():
     run = run_suite(tags=f"{SEED_SCENARIOS} or {NO_CREDITS}", defines={"admin_user": "", "supervisor_user": ""})
     assert not run.failed, [(scenario.name, scenario.message) for scenario in run.failed]
     assert not [scenario for scenario in run.scenarios if scenario.status == "passed"]
-    reasons = re.findall(r"^  (\S.*) \(\d+\):$", run.output[run.output.index("Not checked ("):], re.M)
+    reasons = re.findall(r"^  (\S.*) \(\d+\):$", run.output[run.output.index("Not checked (") :], re.M)
     assert sorted(reasons) == [
         "Alice cannot pay for a reply (balance 0) and no administrator or supervisor is configured to allocate credits",
         "needs admin, which this run's configuration does not provide",

@@ -1,5 +1,6 @@
 """Meta-tests: the suite catches every defect of the reference platform's registry, through the scenario about
 it, and passes against every legitimate difference. Each case runs behave in a subprocess (fault_matrix)."""
+
 import re
 from pathlib import Path
 
@@ -26,6 +27,13 @@ LEGITIMATE = sorted(name for name, fault in FAULTS.items() if fault.kind == "leg
 WELL_UNDER_A_MINUTE_S = 45
 
 
+# First: each runs the whole suite, the longest runs here; under xdist they start early (tests/conftest.py).
+@pytest.mark.parametrize("name", LEGITIMATE)
+def test_the_suite_passes_against_the_legitimate_difference(name):
+    verdict = judge(FAULTS[name])
+    assert verdict.as_expected, verdict.explanation
+
+
 @pytest.mark.parametrize("name", DEFECTS)
 def test_the_suite_catches_the_defect_through_its_scenario(name):
     verdict = judge(FAULTS[name])
@@ -35,10 +43,20 @@ def test_the_suite_catches_the_defect_through_its_scenario(name):
 
 # Issue 13's switches: their scenarios catch them on their own, without the conformance check.
 WITHOUT_CONTRACT_CHECKS = [
-    "login_any_password", "login_reports_default_role", "models_open", "cors_origin_404",
-    "negative_tokens_used_accepted", "enduser_deletes_users", "supervisor_manages_users",
-    "forbidden_creation_stored", "duplicate_user_accepted", "user_delete_ignored", "delete_unknown_user_200",
-    "balance_of_unknown_user_200", "supervisor_balance_refused", "missing_question_answered",
+    "login_any_password",
+    "login_reports_default_role",
+    "models_open",
+    "cors_origin_404",
+    "negative_tokens_used_accepted",
+    "enduser_deletes_users",
+    "supervisor_manages_users",
+    "forbidden_creation_stored",
+    "duplicate_user_accepted",
+    "user_delete_ignored",
+    "delete_unknown_user_200",
+    "balance_of_unknown_user_200",
+    "supervisor_balance_refused",
+    "missing_question_answered",
 ]
 
 
@@ -49,12 +67,6 @@ def test_the_scenario_catches_the_defect_with_contract_checks_off(name):
     run = run_suite(faults=[name], tags=tags, defines={"contract_checks": "off"})
     verdict = _judge_defect(fault, run)
     assert verdict.as_expected, f"with contract_checks=off: {verdict.explanation}"
-
-
-@pytest.mark.parametrize("name", LEGITIMATE)
-def test_the_suite_passes_against_the_legitimate_difference(name):
-    verdict = judge(FAULTS[name])
-    assert verdict.as_expected, verdict.explanation
 
 
 def test_every_scenario_is_proven_by_a_defect_it_catches():
@@ -92,13 +104,27 @@ def test_every_defect_names_an_existing_scenario_of_its_tags_and_a_headline(name
 
 _SCENARIO = "A reply streams piece by piece and is kept in the conversation"
 _HEADLINE = "expected a stream carrying its streaming session ID"
-_DEFECT = Fault("example", "defect", "an example", ("behaviour.reply_streams_in_chunks",), "scenario",
-                scenario=_SCENARIO, headline=_HEADLINE)
+_DEFECT = Fault(
+    "example",
+    "defect",
+    "an example",
+    ("behaviour.reply_streams_in_chunks",),
+    "scenario",
+    scenario=_SCENARIO,
+    headline=_HEADLINE,
+)
 
 
 def _run(*outcomes: tuple[str, str, str], failed_in: str = "then") -> SuiteRun:
-    return SuiteRun(1, tuple(ScenarioOutcome(name, "here:1", (), "failed", headline, finding, headline, failed_in)
-                             for name, headline, finding in outcomes), 1.0, "")
+    return SuiteRun(
+        1,
+        tuple(
+            ScenarioOutcome(name, "here:1", (), "failed", headline, finding, headline, failed_in)
+            for name, headline, finding in outcomes
+        ),
+        1.0,
+        "",
+    )
 
 
 def test_a_defect_is_caught_only_by_its_scenario_failing_with_its_headline():
@@ -113,21 +139,42 @@ def test_a_defect_is_caught_only_by_its_scenario_failing_with_its_headline():
 
 
 def test_an_outline_named_as_the_scenario_is_caught_by_any_of_its_rows():
-    outline = Fault("example", "defect", "an example", ("behaviour.invalid_id_refused",), "scenario",
-                    scenario="A streaming session ID that is <what> is refused, never taken as a match",
-                    headline="refused as invalid (400)")
+    outline = Fault(
+        "example",
+        "defect",
+        "an example",
+        ("behaviour.invalid_id_refused",),
+        "scenario",
+        scenario="A streaming session ID that is <what> is refused, never taken as a match",
+        headline="refused as invalid (400)",
+    )
     row = "A streaming session ID that is null is refused, never taken as a match"
-    assert _judge_defect(outline, _run((row, "expected the request to be refused as invalid (400), but", ""))).as_expected
+    assert _judge_defect(
+        outline, _run((row, "expected the request to be refused as invalid (400), but", ""))
+    ).as_expected
 
 
 def test_a_contract_defect_is_caught_by_its_contract_finding_beside_the_behaviour_verdict():
-    contract = Fault("example", "defect", "an example", ("behaviour.reply_streams_in_chunks",), "contract",
-                     scenario=_SCENARIO, headline="status 422 is not declared")
-    beside = _run((_SCENARIO, "expected the request to be refused as invalid (400), but it answered 422",
-                   "Contract violation: POST /x → 422: status 422 is not declared"))
+    contract = Fault(
+        "example",
+        "defect",
+        "an example",
+        ("behaviour.reply_streams_in_chunks",),
+        "contract",
+        scenario=_SCENARIO,
+        headline="status 422 is not declared",
+    )
+    beside = _run(
+        (
+            _SCENARIO,
+            "expected the request to be refused as invalid (400), but it answered 422",
+            "Contract violation: POST /x → 422: status 422 is not declared",
+        )
+    )
     assert _judge_defect(contract, beside).as_expected
-    behaviour_only = _run((_SCENARIO, "expected the request to be refused as invalid (400), but 422 status 422 is "
-                           "not declared", ""))
+    behaviour_only = _run(
+        (_SCENARIO, "expected the request to be refused as invalid (400), but 422 status 422 is not declared", "")
+    )
     assert not _judge_defect(contract, behaviour_only).as_expected, "a contract defect needs its contract finding"
 
 
@@ -137,4 +184,6 @@ def test_identity_claims_without_the_query_no_longer_send_it():
     tags = "@behaviour.foreign_session_unlisted"
     run = run_suite(faults=["sessions_of_user_query"], tags=tags, defines={"identity_claims": "headers, body"})
     assert run.exit_code == 0 and not run.failed, run.output
-    assert _judge_defect(FAULTS["sessions_of_user_query"], run_suite(faults=["sessions_of_user_query"], tags=tags)).as_expected
+    assert _judge_defect(
+        FAULTS["sessions_of_user_query"], run_suite(faults=["sessions_of_user_query"], tags=tags)
+    ).as_expected

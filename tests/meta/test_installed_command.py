@@ -4,6 +4,7 @@ and, with a profile, against a platform started separately by `chat-acceptance s
 
 Slow (a wheel build, a venv, two suite runs): marked `slow`.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED_SCENARIOS = "@behaviour.own_id_confirms or @behaviour.wrong_id_rejected"
 PASSWORDS = {"QA_ALICE": "User1@123", "QA_BOB": "User2@123", "QA_ADMIN": "admin@admin", "QA_SUPERVISOR": "Supervisor1@"}
 
-pytestmark = pytest.mark.slow
+# One worker runs them all (make test's --dist loadgroup), so that the wheel and its venv are made once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("installed")]
 
 
 @pytest.fixture(scope="module")
@@ -39,18 +41,26 @@ def installed(tmp_path_factory) -> Path:
 def run(command: list[str], *, timeout: float, cwd: Path | None = None, env: dict | None = None, check: bool = True):
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if check:
-        assert done.returncode == 0, f"{command[:3]} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        assert done.returncode == 0, (
+            f"{command[:3]} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
     return done
 
 
 def clean_environment() -> dict[str, str]:
     """The caller's environment without anything that names a deployment or the checkout's venv."""
-    return {name: value for name, value in os.environ.items()
-            if name not in ("VIRTUAL_ENV", "PYTHONPATH") and not name.endswith(("_SERVICE_URL", "_PASSWORD"))}
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("VIRTUAL_ENV", "PYTHONPATH") and not name.endswith(("_SERVICE_URL", "_PASSWORD"))
+    }
 
 
 def test_only_the_suite_and_the_reference_platform_are_installed(installed):
-    probe = "import importlib.util as u; print([m for m in ('locust', 'schemathesis', 'pytest', 'gevent', 'flask') if u.find_spec(m)])"
+    probe = (
+        "import importlib.util as u; "
+        "print([m for m in ('locust', 'schemathesis', 'pytest', 'gevent', 'flask') if u.find_spec(m)])"
+    )
     assert run([str(installed / "python"), "-c", probe], timeout=60).stdout.strip() == "[]"
 
 
@@ -67,8 +77,12 @@ def test_every_command_has_help(installed, tmp_path):
 
 
 def test_the_installed_command_runs_the_suite_green_outside_the_checkout(installed, tmp_path):
-    done = run([str(installed / "chat-acceptance"), "run", "-f", "progress"], timeout=600, cwd=tmp_path,
-               env=clean_environment())
+    done = run(
+        [str(installed / "chat-acceptance"), "run", "-f", "progress"],
+        timeout=600,
+        cwd=tmp_path,
+        env=clean_environment(),
+    )
     assert "0 failed" in done.stdout and "passed" in done.stdout
     assert (tmp_path / "reports" / "junit").is_dir() and (tmp_path / "reports" / "allure-results").is_dir()
 
@@ -82,8 +96,15 @@ def test_a_profile_points_the_installed_command_at_a_separately_started_platform
         command = [str(installed / "chat-acceptance"), "run", "--profile", str(profile), "--tags", SEED_SCENARIOS]
         done = run(command + ["-f", "progress"], timeout=600, cwd=tmp_path, env=environment)
         assert "3 scenarios passed, 0 failed" in done.stdout, done.stdout[-2000:]
-        assert "from profile" in run([str(installed / "chat-acceptance"), "config", "--profile", str(profile)],
-                                     timeout=60, cwd=tmp_path, env=environment).stdout
+        assert (
+            "from profile"
+            in run(
+                [str(installed / "chat-acceptance"), "config", "--profile", str(profile)],
+                timeout=60,
+                cwd=tmp_path,
+                env=environment,
+            ).stdout
+        )
 
         wrong = run(command, timeout=600, cwd=tmp_path, env={**environment, "QA_SUPERVISOR": "not-it"}, check=False)
         assert wrong.returncode != 0
@@ -92,16 +113,17 @@ def test_a_profile_points_the_installed_command_at_a_separately_started_platform
 
 
 def profile_text(urls: list[str]) -> str:
-    return "\n".join([
-        "[services]",
-        *(f'{name}_service_url = "{url}"' for name, url in zip(("auth", "accounting", "chat"), urls, strict=True)),
-        "[accounts]",
-        'test_user_password = { env = "QA_ALICE" }',
-        'second_user_password = { env = "QA_BOB" }',
-        'admin_password = { env = "QA_ADMIN" }',
-        'supervisor_password = { env = "QA_SUPERVISOR" }',
-        "[requests.extra_headers]",
-        'X-Test-Run = "packaging"',
-        "",
-    ])
-
+    return "\n".join(
+        [
+            "[services]",
+            *(f'{name}_service_url = "{url}"' for name, url in zip(("auth", "accounting", "chat"), urls, strict=True)),
+            "[accounts]",
+            'test_user_password = { env = "QA_ALICE" }',
+            'second_user_password = { env = "QA_BOB" }',
+            'admin_password = { env = "QA_ADMIN" }',
+            'supervisor_password = { env = "QA_SUPERVISOR" }',
+            "[requests.extra_headers]",
+            'X-Test-Run = "packaging"',
+            "",
+        ]
+    )

@@ -1,5 +1,6 @@
 """Meta-tests for what a real deployment does (issue 14): no defect hides another, nothing ambient is sent,
 tokens that expire mid-run are renewed, and a refusal is judged by its status. Each runs behave (fault_matrix)."""
+
 import json
 import re
 

@@ -2,6 +2,7 @@
 
 Every run issues new streaming session IDs, new usernames and new conversation IDs, so a first line that carried
 one of them, or a seed new on every run, would differ here. The values stay on the lines after the first."""
+
 from suite_tools.fault_matrix import run_suite
 
 # A near miss accepted, a leak of part of the ID, a refusal that changed something (twice: a question stored, an
@@ -24,7 +25,7 @@ def failure_lines(run) -> list[tuple[str, str, str]]:
 
 
 def findings_block(run) -> str:
-    return run.output[run.output.index("Findings ("):]
+    return run.output[run.output.index("Findings (") :]
 
 
 def test_two_runs_against_the_same_defects_print_the_same_failure_lines():
@@ -37,10 +38,12 @@ def test_two_runs_against_the_same_defects_print_the_same_failure_lines():
 
 
 def test_the_seed_of_a_random_run_is_printed_so_that_it_can_be_repeated():
-    run = run_suite(faults=["case_insensitive_id_compare"], tags="@behaviour.near_miss_rejected",
-                    defines={"seed": "random"})
+    run = run_suite(
+        faults=["case_insensitive_id_compare"], tags="@behaviour.near_miss_rejected", defines={"seed": "random"}
+    )
     printed = next(line for line in run.output.splitlines() if line.startswith("generated values: seed "))
     seed = printed.split()[3]
-    again = run_suite(faults=["case_insensitive_id_compare"], tags="@behaviour.near_miss_rejected",
-                      defines={"seed": seed})
+    again = run_suite(
+        faults=["case_insensitive_id_compare"], tags="@behaviour.near_miss_rejected", defines={"seed": seed}
+    )
     assert failure_lines(run) == failure_lines(again)

@@ -2,6 +2,7 @@
 evidence, counted in the run's summary. Against the reference platform, which stores the ID before the stream's
 first byte, a run makes no retry; against one that stores it late, the count says so. Each case runs behave in a
 subprocess against the embedded platform."""
+
 import re
 
 from suite_tools.fault_matrix import run_suite

@@ -1,5 +1,6 @@
 """Shards (make acceptance SHARD=K/N) cover every scenario once, and their merged reports give a serial run's
 verdicts. The CI templates that run them are checked in tests/ci."""
+
 import json
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -55,8 +56,14 @@ def test_outline_rows_are_named_by_their_values_in_junit(tmp_path):
 
 def _run(reports: Path, faults, *, paths=(), tags=None) -> Path:
     (reports / "allure-results").mkdir(parents=True)
-    run_suite(faults=faults, paths=paths, tags=tags, allure_results=reports / "allure-results",
-              junit=reports / "junit", show_skipped=True)
+    run_suite(
+        faults=faults,
+        paths=paths,
+        tags=tags,
+        allure_results=reports / "allure-results",
+        junit=reports / "junit",
+        show_skipped=True,
+    )
     return reports
 
 
@@ -64,8 +71,11 @@ def _junit_verdicts(folder: Path) -> dict[tuple[str, str], str]:
     verdicts = {}
     for report in folder.glob("*.xml"):
         for case in ElementTree.parse(report).getroot().iter("testcase"):
-            status = "failed" if case.find("failure") is not None or case.find("error") is not None else (
-                "skipped" if case.find("skipped") is not None else "passed")
+            status = (
+                "failed"
+                if case.find("failure") is not None or case.find("error") is not None
+                else ("skipped" if case.find("skipped") is not None else "passed")
+            )
             verdicts[(case.get("classname"), case.get("name"))] = status
     return verdicts
 
@@ -77,4 +87,3 @@ def _allure_verdicts(folder: Path) -> dict[str, tuple[str, str]]:
         message = (result.get("statusDetails") or {}).get("message") or ""
         verdicts[result["name"]] = (result["status"], message.splitlines()[0] if message else "")
     return verdicts
-

@@ -1,6 +1,7 @@
 """Meta-tests for issue 12: each attacker's defect of the streaming session ID is caught by the scenario about
 its promise, for the reason it is about, also with the OpenAPI conformance check off (so that the behaviour
 checks stand on their own). Each case runs behave in a subprocess against the embedded platform."""
+
 import pytest
 
 from suite_tools.fault_matrix import FAULTS, run_suite
@@ -17,7 +18,9 @@ WHY = {
     "expected_id_in_header": "shows the whole issued streaming session ID in header 'x-streaming-session-id'",
     "id_tail_in_message": "shows part of the issued streaming session ID in the body",
     "confirm_edits_first_reply": "expected the confirmation to change only the latest reply",
-    "question_saved_before_credit_check": "Refused attempt changed what it protects: POST /api/chat/sessions/{sessionId}/stream answered 402",
+    "question_saved_before_credit_check": (
+        "Refused attempt changed what it protects: POST /api/chat/sessions/{sessionId}/stream answered 402"
+    ),
     "foreign_404_names_stream": "the 404 answer to GET /api/chat/sessions/{sessionId} shows the whole issued",
 }
 

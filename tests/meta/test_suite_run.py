@@ -1,4 +1,5 @@
 """The suite as teams run it: a whole run and its reports, a separately started deployment, bad set-ups."""
+
 import json
 import re
 import secrets
@@ -14,6 +15,8 @@ JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ")
 USERDATA = suite_userdata()
 PASSWORDS = [value for name, value in USERDATA.items() if name.endswith("password")]
 JWT_SECRET = f"meta-test-secret-{secrets.token_hex(8)}"
+# One worker runs the module (make test's --dist loadgroup), so that its whole reported run is made once.
+pytestmark = pytest.mark.xdist_group("reported_run")
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +93,10 @@ def test_a_service_that_is_down_stops_the_run_with_one_line(tmp_path):
     assert allure["statusDetails"]["message"] == f"AssertionError: the suite's set-up failed: {reason}\n"
     [report] = list(junit.glob("*.xml"))
     [case] = list(report.read_text().split("<testcase")[1:])
-    assert 'name="suite set-up"' in case and f'<failure type="AssertionError" message="the suite\'s set-up failed: {reason}"' in case
+    assert (
+        'name="suite set-up"' in case
+        and f'<failure type="AssertionError" message="the suite\'s set-up failed: {reason}"' in case
+    )
 
 
 def test_a_bad_setting_stops_the_run_with_one_line():
@@ -110,8 +116,6 @@ def test_a_selection_that_matches_nothing_fails_the_run_with_one_line():
     run = run_suite(tags="@nosuchtag")
     assert run.exit_code != 0 and run.stopped_in_setup
     assert "ABORTED: nothing selected: no scenario matches --tags=@nosuchtag" in run.output
-
-
 
 
 def test_contract_checks_can_be_turned_off_for_a_deployment_that_extends_the_contract():
