@@ -265,15 +265,7 @@ class Invariants:
         )
         for what, value in details.items():
             if value and value in answer and value not in sent:
-                self._add(
-                    Finding(
-                        LEAK,
-                        f"Another user's conversation revealed: the {exchange.status} answer to {exchange.method} "
-                        f"{route_of(urlsplit(exchange.url).path)} names {what}; "
-                        "expected it not to exist for anyone but its owner",
-                        f"{asker} was answered {answer[:300]!r}",
-                    )
-                )
+                self._revealed(exchange, f"names {what}", f"{asker} was answered {answer[:300]!r}")
                 return
 
     def _check_no_foreign_conversation_shown(self, exchange: Exchange, path: str) -> None:
@@ -287,16 +279,23 @@ class Invariants:
             owner = self.owners.get(conversation or "")
             if asker is None or owner is None or owner == asker or self._same_account(owner, asker):
                 continue
-            self._add(
-                Finding(
-                    LEAK,
-                    f"Another user's conversation revealed: the {exchange.status} answer to {exchange.method} "
-                    f"{route_of(path)} shows {asker} {owner}'s conversation; expected it not to exist for anyone "
-                    "but its owner",
-                    f"{exchange.method} {exchange.url} showed {asker} the conversation {conversation!r}",
-                )
+            self._revealed(
+                exchange,
+                f"shows {asker} {owner}'s conversation",
+                f"{exchange.method} {exchange.url} showed {asker} the conversation {conversation!r}",
             )
             return
+
+    def _revealed(self, exchange: Exchange, what: str, details: str) -> None:
+        route = route_of(urlsplit(exchange.url).path)
+        self._add(
+            Finding(
+                LEAK,
+                f"Another user's conversation revealed: the {exchange.status} answer to {exchange.method} {route} "
+                f"{what}; expected it not to exist for anyone but its owner",
+                details,
+            )
+        )
 
     def _same_account(self, owner: str, asker: str) -> bool:
         """Two of the scenario's names for one account (a deployment's configuration may give them one)."""
