@@ -151,6 +151,10 @@ class PlatformClient:
     def services(self) -> tuple[_ServiceApi, ...]:
         return (self.auth, self.accounting, self.chat)
 
+    def service(self, name: str) -> _ServiceApi:
+        """The service called `name`: "auth", "accounting" or "chat"."""
+        return next(api for api in self.services if api.name == name)
+
 
 def _segment(value: str) -> str:
     """An opaque ID as one path segment, whatever characters it holds (even "." or "..", which URL

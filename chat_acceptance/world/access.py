@@ -27,7 +27,7 @@ from chat_acceptance.attacks.forgery import (
 )
 from chat_acceptance.checks import account_expectations, expectations
 from chat_acceptance.config.suite_config import Account
-from chat_acceptance.transport.client import MISSING, AccountingApi, AuthApi, ChatApi, confirmation, session_path
+from chat_acceptance.transport.client import MISSING, confirmation, session_path
 from chat_acceptance.transport.exchange import ApiResponse
 from chat_acceptance.transport.sse import StreamResult
 
@@ -201,8 +201,9 @@ def send_with_token(world: World, name: str, route: TokenRoute, kind: TokenKind)
     """`name` sends `route` presenting a token of `kind` (and nothing else the step does not name)."""
     signed_in = world.person(name).signed_in
     # The role she claims besides her token goes with every kind, none and forged ones too (the claim source
-    # only knows her own tokens).
-    headers = {**world.role_claims_of(name).only(("headers",)).headers, **kind.headers(signed_in)}
+    # only knows her own tokens), in the headers where the identity_claims setting allows claims.
+    role_claims = world.role_claims_of(name).only(world.suite.config.identity_claims)
+    headers = {**role_claims.headers, **kind.headers(signed_in)}
     # A kind of several tokens: the answer judged is the first that is not a 401 (the one that let a bad token
     # through), or else the last.
     for token in kind.make(signed_in, world.suite.config.jwt_secret):
@@ -366,8 +367,7 @@ def preflight(world: World, name: str, action: BrowserAction) -> ApiResponse:
         "Access-Control-Request-Method": action.method,
         "Access-Control-Request-Headers": "authorization, content-type",
     }
-    api: AuthApi | AccountingApi | ChatApi = getattr(world.suite.platform, action.service)
-    return api.call("OPTIONS", action.path(world, name), headers=headers)
+    return world.suite.platform.service(action.service).call("OPTIONS", action.path(world, name), headers=headers)
 
 
 def ask_sending(world: World, name: str, message: Any) -> StreamResult:
@@ -449,5 +449,5 @@ CREDIT_ALLOCATION = PostRoute("accounting", lambda conversation: "/api/credits/a
 
 def send_malformed(world: World, name: str, request: PostRoute, body: bytes) -> ApiResponse:
     """`name` sends `request`, about the scenario's conversation, with `body` as it is."""
-    api: AuthApi | AccountingApi | ChatApi = getattr(world.suite.platform, request.service)
+    api = world.suite.platform.service(request.service)
     return api.call("POST", request.path(world.the_conversation()), token=world.person(name).token, content=body)

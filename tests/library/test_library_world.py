@@ -140,10 +140,10 @@ def test_credits_too_many_to_spend_make_the_promise_not_checkable():
         world.spend_all_credits("Carol")
 
 
-def _token_world(name: str) -> tuple[World, list[dict]]:
+def _token_world(name: str, claims_in: tuple[str, ...] = ("headers", "query", "body")) -> tuple[World, list[dict]]:
     """A world whose `name` sends a token route; the headers each request carried are recorded."""
     world = World(suite=None, add_cleanup=lambda description, action: None)
-    world.suite = SimpleNamespace(config=SimpleNamespace(jwt_secret=None))
+    world.suite = SimpleNamespace(config=SimpleNamespace(jwt_secret=None, identity_claims=claims_in))
     signed_in = SimpleNamespace(access_token="a.b.c", cookies={"sid": "1"})
     world.people = {name: SimpleNamespace(signed_in=signed_in)}
     return world, []
@@ -156,6 +156,13 @@ def test_every_kind_of_token_an_end_user_presents_carries_the_administrators_rol
     access.send_with_token(world, "Alice", route, kind)
     assert sent[0]["X-User-Role"] == sent[0]["X-Auth-Request-Groups"] == "admin"
     assert ("Cookie" in sent[0]) is kind.with_sign_in_cookies  # what the kind brings is kept
+
+
+def test_the_identity_claims_setting_decides_whether_token_rows_claim_a_role_in_headers():
+    world, sent = _token_world("Alice", claims_in=("query", "body"))
+    route = access.TokenRoute("GET /api/models", lambda world, name, token, headers: sent.append(headers) or _401)
+    access.send_with_token(world, "Alice", route, access.NO_TOKEN)
+    assert sent == [{}]
 
 
 def test_the_administrator_presents_her_tokens_claiming_no_role():
