@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import json
 import multiprocessing
 import os
@@ -161,14 +162,19 @@ def _suite_imports() -> list[str]:
     return sorted({name for name in names if name.split(".")[0] not in local})
 
 
-_FORKS.set_forkserver_preload(_suite_imports())  # a module it cannot import is left out, never an error
+@functools.cache
+def _forks() -> multiprocessing.context.ForkServerContext:
+    """The fork server's context, its preload set before its first run starts the server (a module it cannot
+    import is left out, never an error); importing this module costs nothing."""
+    _FORKS.set_forkserver_preload(_suite_imports())
+    return _FORKS
 
 
 def _behave(command: list[str], directory: Path, environment: dict[str, str]) -> subprocess.CompletedProcess:
     """Runs `command` (`python -m behave ...`) from `directory` with exactly `environment`, forked (see above)."""
     stdout, stderr = directory / "stdout.txt", directory / "stderr.txt"
     arguments = command[command.index("behave") + 1 :]
-    process = _FORKS.Process(
+    process = _forks().Process(
         target=_behave_main, args=(arguments, str(directory), environment, str(stdout), str(stderr))
     )
     process.start()
