@@ -109,11 +109,13 @@ class Credentials:
         self._account = account
         self._signed_in: SignedIn | None = None
         self.renewals = 0  # sign-ins after the first, because a token was about to expire
+        self.held: set[str] = set()  # every access token these credentials were given, the renewed ones too
 
     def current(self) -> SignedIn:
         signed_in = self._signed_in
         if signed_in is None or signed_in.renew_at is not None and time.monotonic() >= signed_in.renew_at:
             renewed = self._signed_in = sign_in(self._platform, self._account)
+            self.held.add(renewed.access_token)
             self.renewals += signed_in is not None
             signed_in = renewed
         return signed_in
@@ -258,6 +260,13 @@ class Person:
         """The sign-in to use now: renewed first when its access token is about to expire."""
         credentials = self._credentials
         return credentials.current() if isinstance(credentials, Credentials) else credentials
+
+    def has_held(self, token: str) -> bool:
+        """Whether `token` is an access token this person was given, now or before a renewal. Asking never signs
+        in: who sent a request is known from the token it carried, even once it was renewed."""
+        credentials = self._credentials
+        held = credentials.held if isinstance(credentials, Credentials) else {credentials.access_token}
+        return token in held
 
     @property
     def token(self) -> str:

@@ -194,9 +194,7 @@ class Invariants:
 
     def _person_with(self, authorization: str) -> str | None:
         token = authorization.removeprefix("Bearer ")
-        return next(
-            (name for name, person in self.world.people.items() if person.signed_in.access_token == token), None
-        )
+        return next((name for name, person in self.world.people.items() if person.has_held(token)), None)
 
     def note_accepted(self, conversation: str, issued: str) -> None:
         self.accepted.setdefault(conversation, set()).add(issued)
@@ -347,7 +345,7 @@ class Invariants:
         snapshot taken before the attempt."""
         before, authorization = self._snapshot, exchange.request_headers.get("Authorization")
         if before is None or not before.chat or self._batch is not None or not authorization:
-            return  # (a sign-in, which carries no token, may be a renewal inside _person_with itself)
+            return  # a sign-in (a renewal too) carries no token
         if not others_conversations.named_by(exchange, before, self.owners, None):
             return  # names no one's conversation: who sent it does not matter
         sender = self._person_with(authorization)

@@ -87,7 +87,7 @@ class World:
         whoever is not the owner also claims to be the owner and names her conversation (headers, query
         parameters and body fields a naive service might trust, where the identity_claims setting allows them);
         only the token may decide who is calling and what they may do."""
-        sender = next((name for name, person in self.people.items() if person.signed_in.access_token == token), None)
+        sender = next((name for name, person in self.people.items() if person.has_held(token)), None)
         if sender is None:
             return Claims()
         claims = self.role_claims_of(sender)

@@ -112,3 +112,17 @@ def test_a_person_uses_the_renewed_token(server, platform):
     assert alice.balance() == 5
     sent = server.received[-1].headers["authorization"].removeprefix("Bearer ")
     assert sent != first and jwt.decode(sent, SECRET, algorithms=["HS256"])["sub"] == "second"
+
+
+def test_a_person_is_known_by_every_token_she_was_given_and_asking_never_signs_in(server, platform):
+    """Who sent a request is told from the token it carried, even once that token was renewed (the invariants and
+    the identity claims ask after the request): asking must not sign in, or the sent token would already be old."""
+    server.reply(login_reply(token(1, "first"), cookie=False))
+    server.reply(login_reply(token(3600, "second"), cookie=False))
+    alice = person(platform, Credentials(platform, Account("alice", "pw")))
+    first = alice.signed_in.access_token
+    asked = len(server.received)
+    assert alice.has_held(first) and not alice.has_held("some.other.token")
+    assert len(server.received) == asked  # no sign-in for asking, though her token is about to expire
+    second = alice.signed_in.access_token  # renewed now
+    assert second != first and alice.has_held(first) and alice.has_held(second)

@@ -49,6 +49,9 @@ class Someone:
         self.confirmations: list[dict] = []
         self.confirm_status = 200
 
+    def has_held(self, token):
+        return token == self.signed_in.access_token
+
     def balance(self):
         self.reads += 1
         return self.credits
@@ -331,7 +334,13 @@ def world_with(config: SuiteConfig | None = None) -> World:
 
 def _stand_in(token: str, name: str, conversation: str | None = None) -> SimpleNamespace:
     signed_in = SimpleNamespace(access_token=token)
-    return SimpleNamespace(signed_in=signed_in, user_id=f"{name}-id", username=name, latest_conversation=conversation)
+    return SimpleNamespace(
+        signed_in=signed_in,
+        has_held=lambda sent: sent == token,
+        user_id=f"{name}-id",
+        username=name,
+        latest_conversation=conversation,
+    )
 
 
 def test_whoever_is_not_the_owner_claims_to_be_the_owner_on_every_request_and_names_her_conversation():

@@ -145,7 +145,7 @@ def _token_world(name: str, claims_in: tuple[str, ...] = ("headers", "query", "b
     world = World(suite=None, add_cleanup=lambda description, action: None)
     world.suite = SimpleNamespace(config=SimpleNamespace(jwt_secret=None, identity_claims=claims_in))
     signed_in = SimpleNamespace(access_token="a.b.c", cookies={"sid": "1"})
-    world.people = {name: SimpleNamespace(signed_in=signed_in)}
+    world.people = {name: SimpleNamespace(signed_in=signed_in, has_held=lambda token: token == "a.b.c")}
     return world, []
 
 
