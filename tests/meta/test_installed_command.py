@@ -8,6 +8,7 @@ Slow (a wheel build, a venv, two suite runs): marked `slow`.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,19 @@ PASSWORDS = {"QA_ALICE": "User1@123", "QA_BOB": "User2@123", "QA_ADMIN": "admin@
 
 # One worker runs them all (make test's --dist loadgroup), so that the wheel and its venv are made once.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("installed")]
+# What a checkout holds that is no source of the package: tools' and builds' own directories.
+NOT_SOURCE = (
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "*.egg-info",
+    "node_modules",
+    "reports",
+    "site",
+    "__pycache__",
+    ".*_cache",
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +43,12 @@ def installed(tmp_path_factory) -> Path:
     """The venv's bin directory, with chat-acceptance installed from a freshly built wheel (pip's own
     configuration: the machine's index and cache)."""
     scratch = tmp_path_factory.mktemp("installed")
+    # Built from a copy of the checkout: setuptools builds inside the source tree (build/), where another build,
+    # or a leftover of one, made pip fail with "File exists" (a clean-clone make test saw it once).
+    source = scratch / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_SOURCE))
     wheels = scratch / "wheels"
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheels), str(ROOT)], timeout=300)
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheels), str(source)], timeout=300)
     (wheel,) = wheels.glob("chat_acceptance-*.whl")
     run([sys.executable, "-m", "venv", str(scratch / "venv")], timeout=120)
     bin_dir = scratch / "venv" / "bin"
